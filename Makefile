@@ -1,0 +1,78 @@
+# branchq: `make` builds build/branchqd and build/branchq; `make test` runs
+# every test; `make SANITIZE=1 BUILD=build/asan test` runs them under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+
+BUILD	?= build
+CC	?= cc
+PKGS	 = libevent sqlite3 libcjson libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wno-sign-conversion
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+	   -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS)
+ifeq ($(SANITIZE),1)
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+
+# The pure modules, shared by the daemon and the unit tests.
+CORE	 = log clock route queue config
+DAEMON	 = $(CORE) store migrations branch ticket window \
+	   proto op-session op-ticket op-window op-queue events server
+CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
+DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
+
+UNIT	 = test_route test_queue test_clock test_config
+E2E	 = test_session test_tickets test_windows test_restart test_errors
+
+all: $(BUILD)/branchqd $(BUILD)/branchq
+
+$(BUILD)/branchqd: $(DAEMON_O) $(BUILD)/obj/branchqd.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BUILD)/branchq: $(BUILD)/obj/client.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/obj/%.o: src/%.c include/branchq.h | $(BUILD)/obj
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# sql/NNN_name.sql are compiled into the daemon, which applies them in order.
+$(BUILD)/gen/migrations.inc: $(sort $(wildcard sql/[0-9]*.sql)) sql/embed.sh | $(BUILD)/gen
+	sh sql/embed.sh $(sort $(wildcard sql/[0-9]*.sql)) > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.inc
+
+$(BUILD)/obj $(BUILD)/gen $(BUILD)/tests:
+	mkdir -p $@
+
+# ---- tests ----
+TEST_CFLAGS = $(CFLAGS) -Itests/e2e $(shell pkg-config --cflags cmocka)
+TEST_LIBS   = $(PKG_LIBS) $(shell pkg-config --libs cmocka) -lm
+
+# Unit tests link only the pure modules: no socket, no database.
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_O) | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_O) $(TEST_LIBS)
+
+$(BUILD)/tests/e2e_%: tests/e2e/%.c tests/e2e/harness.c tests/e2e/harness.h | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/harness.c $(TEST_LIBS)
+
+UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%)
+E2E_BIN	 = $(E2E:%=$(BUILD)/tests/e2e_%)
+
+tests: all $(UNIT_BIN) $(E2E_BIN)
+
+# BRANCHQD_WRAPPER (e.g. "valgrind --error-exitcode=99") wraps the daemon in e2e tests.
+test: tests
+	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(E2E_BIN)
+
+valgrind: tests
+	@BUILD=$(BUILD) BRANCHQD_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99" \
+	    sh tests/run.sh $(E2E_BIN)
+
+clean:
+	rm -rf build
+
+.PHONY: all tests test valgrind clean
+.SECONDARY:

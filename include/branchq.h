@@ -1,0 +1,382 @@
+/*
+ * branchq: a bank branch's queue and service-recovery server.
+ *
+ * One header, one section per source file (as tmux does).  Data flows one
+ * way: bytes -> line framing (server.c) -> JSON and dispatch (proto.c, op-*.c)
+ * -> domain operation (ticket.c, window.c) -> storage (store.c, commit) ->
+ * reply and events (events.c).  Domain modules never see a socket or cJSON;
+ * protocol code never writes SQL.
+ *
+ * Conventions: money is int64_t fen (_fen), times are int64_t seconds since
+ * the Unix epoch, UTC, on the daemon clock (_at), durations are seconds (_s).
+ * Struct fields carry their owner's prefix.
+ */
+#ifndef BRANCHQ_H
+#define BRANCHQ_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BQ_PROTO_VERSION	1
+#define BQ_MAX_LINE		65536		/* PROTOCOL: a longer line is line_too_long */
+#define BQ_MAX_SUBSCRIBER_OUT	(1024 * 1024)	/* PROTOCOL: 1 MiB per subscriber */
+#define BQ_MAX_WINDOW		99
+#define BQ_ID_LEN		32		/* terminal and staff ids, without NUL */
+#define BQ_NUMBER_LEN		16		/* "A001" ... with room to spare */
+#define BQ_DATE_LEN		11		/* "YYYY-MM-DD" + NUL */
+#define BQ_TIME_LEN		21		/* "YYYY-MM-DDTHH:MM:SSZ" + NUL */
+
+/* ---- log.c: stderr logging, OpenBSD style ---- */
+enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+void	log_init(enum log_level max);
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void fatal(const char *, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- clock.c: the one daemon clock, business days, deadlines ---- */
+/*
+ * The real clock reads CLOCK_REALTIME.  The test clock (--test-clock) stands
+ * still and only moves by clock_advance(), which fires every deadline that
+ * falls due on the way, in order, with the clock set to each deadline.
+ */
+struct event_base;
+struct deadline {
+	int64_t		  dl_at;	/* 0 when not armed */
+	void		(*dl_fire)(void *);
+	void		 *dl_arg;
+	struct event	 *dl_ev;	/* real clock only */
+	struct deadline	 *dl_next;	/* armed list */
+	const char	 *dl_name;
+};
+void	clock_init(struct event_base *, bool test, int64_t test_start_at);
+void	clock_shutdown(void);
+bool	clock_is_test(void);
+int64_t	clock_now(void);
+void	clock_advance(int64_t seconds);
+void	deadline_init(struct deadline *, const char *name, void (*)(void *), void *);
+void	deadline_arm(struct deadline *, int64_t at);
+void	deadline_disarm(struct deadline *);
+/* Formatting and the branch timezone (pure but for the process TZ). */
+int	time_set_zone(const char *tz);	/* -1 if no such zone */
+void	time_format(int64_t at, char out[BQ_TIME_LEN]);	/* RFC 3339 UTC */
+int	time_parse(const char *, int64_t *at);		/* RFC 3339 with Z */
+void	business_date(int64_t at, char out[BQ_DATE_LEN]);
+int64_t	business_day_end(int64_t at);	/* next local midnight after at */
+int	date_parse(const char *, int *y, int *m, int *d);	/* YYYY-MM-DD */
+
+/* ---- route.c: which lane a new ticket joins (pure; DOMAIN §1) ---- */
+enum lane { LANE_SELF_SERVICE, LANE_EXPRESS, LANE_COUNTER, LANE_VIP, LANE__COUNT };
+enum service {
+	SERVICE_CASH_WITHDRAWAL, SERVICE_CASH_DEPOSIT, SERVICE_TRANSFER,
+	SERVICE_ACCOUNT_OPENING, SERVICE_CARD_SERVICES, SERVICE_LOAN,
+	SERVICE_WEALTH_MANAGEMENT, SERVICE_FOREIGN_EXCHANGE, SERVICE_OTHER,
+	SERVICE__COUNT
+};
+enum route_rule {
+	RULE_CASH_WITHIN_THRESHOLD, RULE_TRANSFER_WITHIN_THRESHOLD,
+	RULE_LOOSE_CASH, RULE_COUNTER_IDLE, RULE_VIP, RULE_NEEDS_ASSISTANCE,
+	RULE_ACCESSIBILITY, RULE_SELF_SERVICE_UNAVAILABLE, RULE_EXPRESS_CASH,
+	RULE_OVER_THRESHOLD, RULE_NOT_DIVERTIBLE, RULE__COUNT
+};
+enum accessibility { ACCESS_NONE, ACCESS_WHEELCHAIR, ACCESS_SIGN_LANGUAGE,
+	ACCESS_VISUAL, ACCESS_OTHER, ACCESS__COUNT };
+struct ticket_flags {
+	bool			tf_loose_cash;
+	bool			tf_vip;
+	bool			tf_needs_assistance;
+	enum accessibility	tf_accessibility;
+};
+struct route_request {
+	enum service		rr_service;
+	int64_t			rr_amount_fen;	/* 0 when the service has none */
+	struct ticket_flags	rr_flags;
+};
+struct route_context {
+	int64_t	rc_cash_threshold_fen;
+	int64_t	rc_transfer_threshold_fen;
+	int64_t	rc_express_cash_fen;
+	bool	rc_self_service_available;
+	bool	rc_counter_idle;	/* nobody waits at the counter and a counter window is idle */
+	bool	rc_express_open;	/* an open, unpaused window serves the express lane */
+	bool	rc_vip_open;		/* likewise the VIP lane */
+};
+struct route_decision {
+	enum lane	rd_lane;
+	enum route_rule	rd_rule;
+	bool		rd_priority;	/* accessibility or assistance: first in its lane */
+	bool		rd_eligible;	/* cash/transfer within the threshold by amount */
+};
+struct route_decision route_decide(const struct route_request *,
+	    const struct route_context *);
+bool	service_has_amount(enum service);	/* cash and transfer jobs */
+/* enum <-> protocol name; the _from_name functions return -1 when unknown */
+const char	*lane_name(enum lane);
+int		 lane_from_name(const char *);
+char		 lane_letter(enum lane);
+const char	*service_name(enum service);
+int		 service_from_name(const char *);
+const char	*route_rule_name(enum route_rule);
+int		 route_rule_from_name(const char *);
+const char	*accessibility_name(enum accessibility);	/* NULL for NONE */
+int		 accessibility_from_name(const char *);
+extern const char *const lane_names[];		/* NULL-terminated */
+extern const char *const service_names[];
+extern const char *const accessibility_names[];	/* without "none" */
+
+/* ---- queue.c: tickets in memory, lanes, windows, the state machine (pure) ---- */
+enum ticket_status {
+	TS_DIVERTED, TS_WAITING, TS_CALLED, TS_SERVING, TS_DONE, TS_NO_SHOW,
+	TS_CANCELLED, TS_EXPIRED, TS__COUNT
+};
+enum ticket_action {
+	TA_CALL, TA_RECALL, TA_NO_SHOW, TA_START, TA_COMPLETE, TA_TRANSFER,
+	TA_REROUTE, TA_CANCEL, TA_EXPIRE, TA__COUNT
+};
+const char	*ticket_status_name(enum ticket_status);
+int		 ticket_status_from_name(const char *);
+const char	*ticket_action_name(enum ticket_action);	/* also the event kind */
+/* DOMAIN §2: the ticket state machine.  -1 when the action is not allowed. */
+int		 ticket_next_status(enum ticket_status, enum ticket_action);
+
+struct ticket {
+	int64_t			t_id;		/* database row id */
+	char			t_date[BQ_DATE_LEN];	/* business day of issue */
+	char			t_number[BQ_NUMBER_LEN];
+	enum lane		t_lane;		/* current lane */
+	enum lane		t_issue_lane;
+	enum ticket_status	t_status;
+	enum service		t_service;
+	int64_t			t_amount_fen;	/* 0: none */
+	struct ticket_flags	t_flags;
+	bool			t_priority;
+	bool			t_eligible;
+	enum route_rule		t_rule;
+	int64_t			t_issued_at;	/* original issue time: orders the lane */
+	int64_t			t_queued_at;	/* when it last joined a lane */
+	int64_t			t_called_at;	/* 0: never */
+	int64_t			t_started_at;
+	int64_t			t_finished_at;
+	int			t_window;	/* 0: none */
+	int			t_recalls;
+	char			t_staff[BQ_ID_LEN + 1];	/* who called it last */
+	size_t			t_slot;		/* hash slot, owned by queue.c */
+};
+
+struct window {
+	int		w_no;		/* 1 ... 99 */
+	bool		w_open;		/* staffed */
+	bool		w_paused;
+	bool		w_accessible;	/* config: accessible_windows */
+	char		w_terminal[BQ_ID_LEN + 1];
+	char		w_staff[BQ_ID_LEN + 1];
+	enum lane	w_lanes[LANE__COUNT];
+	int		w_nlanes;
+	struct ticket	*w_current;	/* called or serving here, or NULL */
+	int64_t		w_opened_at;
+};
+
+#define QUEUE_RECENT	20	/* service times kept per lane for estimates */
+struct lane_queue {
+	struct ticket	**lq_items;	/* sorted: priority, issued_at, id */
+	size_t		  lq_len, lq_cap;
+	int64_t		  lq_recent_s[QUEUE_RECENT];	/* ring of occupancy times */
+	int		  lq_nrecent, lq_recent_next;
+};
+struct queue {
+	struct lane_queue q_lanes[LANE__COUNT];	/* self-service holds nothing */
+	struct window	  q_windows[BQ_MAX_WINDOW + 1];	/* [0] unused */
+	struct ticket	**q_table;	/* open addressing, key date+number */
+	size_t		  q_table_cap, q_table_len;
+	int64_t		  q_default_service_s;
+	size_t		  q_diverted_today;
+};
+void	queue_init(struct queue *, int64_t default_service_s);
+void	queue_free(struct queue *);	/* frees every ticket */
+/* Takes ownership of a heap ticket; adds it to its lane when waiting. */
+void	queue_adopt(struct queue *, struct ticket *);
+struct ticket *queue_find(struct queue *, const char *date, const char *number);
+/* Lane membership follows status: call around every change of lane/status. */
+void	queue_unlink(struct queue *, struct ticket *);	/* out of its lane */
+void	queue_link(struct queue *, struct ticket *);	/* into its lane if waiting */
+/* Drop tickets of days before `today` that no window holds; caller freed nothing. */
+void	queue_forget_before(struct queue *, const char *today);
+size_t	queue_position(const struct queue *, const struct ticket *);	/* 1-based, 0: not waiting */
+int64_t	queue_estimate_wait(const struct queue *, const struct ticket *);	/* -1: not waiting */
+size_t	queue_waiting(const struct queue *, enum lane);
+int64_t	queue_oldest_issued_at(const struct queue *, enum lane);	/* 0: empty */
+bool	queue_lane_open(const struct queue *, enum lane);	/* open, unpaused window serves it */
+int	queue_open_windows(const struct queue *, enum lane);
+bool	queue_counter_idle(const struct queue *);
+/* The ticket `call next` at window w would take, or NULL (DOMAIN §2). */
+struct ticket *queue_pick_next(const struct queue *, const struct window *);
+void	queue_record_service(struct queue *, enum lane, int64_t seconds);
+int64_t	queue_mean_service(const struct queue *, enum lane);
+/* ordering used by the lanes: <0 when a goes first */
+int	ticket_order(const struct ticket *a, const struct ticket *b);
+
+/* ---- config.c ---- */
+enum role { ROLE_NONE, ROLE_KIOSK, ROLE_DISPLAY, ROLE_TELLER, ROLE_LOBBY,
+	ROLE_SUPERVISOR, ROLE__COUNT };
+#define ROLE_BIT(r)	(1u << (r))
+const char	*role_name(enum role);
+int		 role_from_name(const char *);
+
+struct terminal_conf {
+	char		tc_id[BQ_ID_LEN + 1];
+	enum role	tc_role;
+	char		tc_staff[BQ_ID_LEN + 1];	/* "" for kiosks and displays */
+	unsigned char	tc_token_sha256[32];
+};
+struct webhook_conf {
+	char		*wh_url;
+	char		*wh_secret;
+	char	       **wh_events;
+	size_t		 wh_nevents;
+};
+struct config {
+	char			*cf_branch;
+	char			*cf_timezone;
+	int64_t			 cf_cash_threshold_fen;
+	int64_t			 cf_transfer_threshold_fen;
+	int64_t			 cf_express_cash_fen;
+	int64_t			 cf_authority_fen[ROLE__COUNT];
+	int			 cf_follow_up_hours;
+	int			 cf_target_wait_s;
+	int			 cf_max_recalls;
+	int			 cf_default_service_s;
+	char			*cf_duty_supervisor;	/* may be NULL */
+	bool			 cf_accessible_window[BQ_MAX_WINDOW + 1];
+	struct webhook_conf	*cf_webhooks;
+	size_t			 cf_nwebhooks;
+	struct terminal_conf	*cf_terminals;
+	size_t			 cf_nterminals;
+	bool			 cf_demo;
+};
+/* 0, or -1 with one line naming the file and field in err. */
+int	config_load_file(struct config *, const char *path, char *err, size_t errlen);
+int	config_load_text(struct config *, const char *name, const char *text,
+	    char *err, size_t errlen);
+void	config_demo(struct config *);
+void	config_print_demo(const struct config *, void (*out)(const char *));
+void	config_free(struct config *);
+const struct terminal_conf *config_terminal(const struct config *, const char *id);
+bool	config_staff_exists(const struct config *, const char *staff);
+/* Demo terminals and their clear tokens, printed at start-up. */
+struct demo_terminal { const char *dt_id, *dt_role, *dt_staff, *dt_token; };
+extern const struct demo_terminal demo_terminals[];
+void	sha256(const void *, size_t, unsigned char out[32]);
+bool	token_matches(const struct terminal_conf *, const char *token);	/* constant time */
+
+/* ---- store.c: SQLite, the only file that writes SQL ---- */
+struct store;
+struct store	*store_open(const char *path, char *err, size_t errlen);
+void		 store_close(struct store *);	/* checkpoints */
+const char	*store_errmsg(struct store *);
+/* Write transactions: BEGIN IMMEDIATE ... COMMIT.  -1 on any failure. */
+int	store_begin(struct store *);
+int	store_commit(struct store *);
+void	store_rollback(struct store *);
+int	store_next_number(struct store *, const char *date, enum lane, int *seq);
+int	store_ticket_insert(struct store *, struct ticket *);	/* sets t_id */
+int	store_ticket_update(struct store *, const struct ticket *);
+struct ticket_event {
+	int64_t			te_ticket_id;
+	enum ticket_action	te_action;	/* or -1 for "issued" */
+	int64_t			te_at;
+	const char		*te_terminal;	/* may be NULL */
+	const char		*te_staff;
+	int			 te_window;
+	int			 te_from_lane;	/* -1: none */
+	int			 te_to_lane;
+	const char		*te_reason;
+};
+#define TICKET_EVENT_ISSUED	(-1)
+int	store_ticket_event(struct store *, const struct ticket_event *);
+int	store_window_save(struct store *, const struct window *);
+int	store_window_delete(struct store *, int no);
+int	store_setting_set(struct store *, const char *key, const char *value);
+/* Caller frees *value (NULL when unset). */
+int	store_setting_get(struct store *, const char *key, char **value);
+/* Start-up: every ticket of `today` and every unfinished older one, the
+ * windows, and recent service times, into the queue. */
+int	store_load(struct store *, struct queue *, const char *today);
+
+/* ---- branch.c: the daemon's state, shared by the domain operations ---- */
+enum err_code {
+	ERR_NONE, ERR_BAD_JSON, ERR_BAD_REQUEST, ERR_UNKNOWN_OP,
+	ERR_UNAUTHENTICATED, ERR_FORBIDDEN, ERR_NOT_FOUND, ERR_CONFLICT,
+	ERR_OVER_AUTHORITY, ERR_LINE_TOO_LONG, ERR_UNAVAILABLE, ERR_INTERNAL,
+	ERR__COUNT
+};
+const char *err_code_name(enum err_code);
+struct bq_error {
+	enum err_code	e_code;
+	char		e_msg[256];
+};
+/* Always returns -1, so handlers can `return bq_fail(err, ...)`. */
+int	bq_fail(struct bq_error *, enum err_code, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+struct actor {
+	const char	*a_terminal;
+	enum role	 a_role;
+	const char	*a_staff;	/* "" for kiosks and displays */
+};
+/* Hooks the domain calls after a commit; events.c implements them. */
+struct branch_hooks {
+	void	(*bh_ticket_called)(const struct ticket *, int window, int64_t at, bool recall);
+	void	(*bh_queue_changed)(void);
+};
+struct branch {
+	const struct config	*b_cfg;
+	struct store		*b_store;
+	struct queue		 b_queue;
+	bool			 b_self_service_available;
+	char			 b_today[BQ_DATE_LEN];
+	struct deadline		 b_day_end;
+	struct branch_hooks	 b_hooks;
+};
+int	branch_open(struct branch *, const struct config *, struct store *,
+	    struct branch_hooks, char *err, size_t errlen);
+void	branch_close(struct branch *);
+/* Business-day bookkeeping: called by the day-end deadline and at start-up. */
+void	branch_day_end(void *branch);
+
+/* ---- ticket.c: ticket operations (DOMAIN §1, §2) ---- */
+struct issue_request {
+	enum service		ir_service;
+	int64_t			ir_amount_fen;
+	struct ticket_flags	ir_flags;
+};
+int	ticket_issue(struct branch *, const struct actor *, const struct issue_request *,
+	    struct ticket **out, struct bq_error *);
+struct ticket *ticket_lookup(struct branch *, const char *number);	/* today's */
+int	ticket_reroute(struct branch *, const struct actor *, const char *number,
+	    enum lane to, const char *reason, struct ticket **out, struct bq_error *);
+int	ticket_cancel(struct branch *, const struct actor *, const char *number,
+	    struct ticket **out, struct bq_error *);
+int	ticket_call_next(struct branch *, const struct actor *, struct ticket **out,
+	    int *window, struct bq_error *);
+/* recall, no_show, start, complete, transfer act on the ticket current at
+ * the actor's window (any window for a supervisor). */
+int	ticket_act(struct branch *, const struct actor *, enum ticket_action,
+	    const char *number, enum lane to, struct ticket **out, struct bq_error *);
+int	selfservice_set(struct branch *, const struct actor *, bool available,
+	    struct bq_error *);
+extern const char *const reroute_reasons[];	/* NULL-terminated */
+
+/* ---- window.c: counter windows ---- */
+struct window *window_held_by(struct branch *, const char *terminal);
+int	window_open(struct branch *, const struct actor *, int no,
+	    const enum lane *lanes, int nlanes, struct window **out, struct bq_error *);
+int	window_close(struct branch *, const struct actor *, struct window **out,
+	    struct bq_error *);
+int	window_pause(struct branch *, const struct actor *, bool paused,
+	    struct window **out, struct bq_error *);
+
+#endif /* BRANCHQ_H */
