@@ -193,7 +193,6 @@ struct queue {
 	struct ticket	**q_table;	/* open addressing, key date+number */
 	size_t		  q_table_cap, q_table_len;
 	int64_t		  q_default_service_s;
-	size_t		  q_diverted_today;
 };
 void	queue_init(struct queue *, int64_t default_service_s);
 void	queue_free(struct queue *);	/* frees every ticket */
@@ -273,6 +272,12 @@ void	sha256(const void *, size_t, unsigned char out[32]);
 bool	token_matches(const struct terminal_conf *, const char *token);	/* constant time */
 
 /* ---- store.c: SQLite, the only file that writes SQL ---- */
+struct migration {
+	int		 m_version;
+	const char	*m_name;
+	const char	*m_sql;
+};
+extern const struct migration migrations[];	/* migrations.c; ends with m_sql NULL */
 struct store;
 struct store	*store_open(const char *path, char *err, size_t errlen);
 void		 store_close(struct store *);	/* checkpoints */
@@ -286,7 +291,7 @@ int	store_ticket_insert(struct store *, struct ticket *);	/* sets t_id */
 int	store_ticket_update(struct store *, const struct ticket *);
 struct ticket_event {
 	int64_t			te_ticket_id;
-	enum ticket_action	te_action;	/* or -1 for "issued" */
+	int			te_action;	/* enum ticket_action, or TICKET_EVENT_ISSUED */
 	int64_t			te_at;
 	const char		*te_terminal;	/* may be NULL */
 	const char		*te_staff;
@@ -341,6 +346,20 @@ struct branch {
 	struct deadline		 b_day_end;
 	struct branch_hooks	 b_hooks;
 };
+/*
+ * One state change: a ticket and/or a window, as they will be after the
+ * change, and the history line that records it.  branch_apply() writes it
+ * in one transaction and only after COMMIT copies it into memory, so a
+ * refused or failed change leaves memory and database as they were.
+ */
+struct change {
+	struct ticket		*c_ticket;	/* NULL: no ticket changes */
+	struct ticket		 c_ticket_next;
+	struct window		*c_window;	/* NULL: no window changes */
+	struct window		 c_window_next;	/* !w_open: the window closes */
+	struct ticket_event	 c_event;
+};
+int	branch_apply(struct branch *, struct change *, struct bq_error *);
 int	branch_open(struct branch *, const struct config *, struct store *,
 	    struct branch_hooks, char *err, size_t errlen);
 void	branch_close(struct branch *);
@@ -378,5 +397,98 @@ int	window_close(struct branch *, const struct actor *, struct window **out,
 	    struct bq_error *);
 int	window_pause(struct branch *, const struct actor *, bool paused,
 	    struct window **out, struct bq_error *);
+
+/* ---- proto.c: one request line in, one reply line out ---- */
+typedef struct cJSON cJSON;
+enum topic { TOPIC_CALLS, TOPIC_QUEUE, TOPIC_FOLLOWUPS, TOPIC__COUNT };
+extern const char *const topic_names[];		/* NULL-terminated */
+struct session {
+	const struct terminal_conf *s_term;	/* NULL until a successful hello */
+	unsigned	 s_topics;		/* 1 << enum topic */
+	bool		 s_send_queue;		/* send a queue.changed after this reply */
+	char		 s_peer[64];		/* "127.0.0.1:53422", for logs */
+};
+enum field_type {
+	FT_STRING,	/* fs_min..fs_max characters */
+	FT_INT,		/* whole number fs_min..fs_max */
+	FT_BOOL,
+	FT_ENUM,	/* one of fs_values */
+	FT_ENUM_LIST,	/* array of fs_min..fs_max distinct fs_values */
+	FT_TOPIC_LIST,	/* array of distinct fs_values, may be empty */
+	FT_NUMBER,	/* a ticket number: lane letter and 3 to 9 digits */
+	FT_OBJECT,	/* fs_fields inside; unknown keys are refused */
+};
+struct field_spec {
+	const char			*fs_name;
+	enum field_type			 fs_type;
+	bool				 fs_required;
+	int64_t				 fs_min, fs_max;
+	const char *const		*fs_values;
+	const struct field_spec		*fs_fields;
+};
+struct op_ctx {
+	struct branch		*x_branch;
+	struct session		*x_session;
+	const cJSON		*x_req;
+	cJSON			*x_reply;	/* "id" and "ok" are in; add the rest */
+	struct actor		 x_actor;
+	struct bq_error		 x_err;
+};
+#define OP_ANYONE	0x1	/* before hello too */
+#define OP_TEST_CLOCK	0x2	/* only with --test-clock, else unknown_op */
+#define R_KIOSK		ROLE_BIT(ROLE_KIOSK)
+#define R_DISPLAY	ROLE_BIT(ROLE_DISPLAY)
+#define R_TELLER	ROLE_BIT(ROLE_TELLER)
+#define R_LOBBY		ROLE_BIT(ROLE_LOBBY)
+#define R_SUPERVISOR	ROLE_BIT(ROLE_SUPERVISOR)
+struct op_entry {
+	const char		*op_name;
+	unsigned		 op_roles;	/* ROLE_BIT mask */
+	unsigned		 op_flags;
+	const struct field_spec	*op_fields;	/* ends with fs_name NULL */
+	int			(*op_exec)(struct op_ctx *);	/* 0, or -1 with x_err */
+};
+/* Caller frees the reply (no trailing newline). */
+char	*proto_handle(struct branch *, struct session *, const char *line, size_t len);
+char	*proto_error_line(enum err_code, const char *message);
+/* Field access in handlers, after the table validated the request. */
+const char	*arg_str(const struct op_ctx *, const char *name);	/* NULL: absent */
+int64_t		 arg_int(const struct op_ctx *, const char *name, int64_t absent);
+bool		 arg_bool(const struct op_ctx *, const char *name, bool absent);
+int		 arg_enum(const struct op_ctx *, const char *name, const char *const *values);
+const cJSON	*arg_item(const struct op_ctx *, const char *name);
+/* Encoders shared by replies and events.  Caller owns the result. */
+cJSON	*json_time(int64_t at);		/* null for 0 */
+cJSON	*json_ticket(struct branch *, const struct ticket *);
+cJSON	*json_window(struct branch *, const struct window *);
+cJSON	*json_lanes(struct branch *);
+
+/* ---- op-*.c: the operations, one descriptor each ---- */
+extern const struct op_entry op_hello_entry, op_ping_entry, op_subscribe_entry,
+	op_clock_advance_entry;
+extern const struct op_entry op_ticket_issue_entry, op_ticket_status_entry,
+	op_ticket_reroute_entry, op_ticket_cancel_entry, op_ticket_call_next_entry,
+	op_ticket_recall_entry, op_ticket_no_show_entry, op_ticket_start_entry,
+	op_ticket_complete_entry, op_ticket_transfer_entry;
+extern const struct op_entry op_window_open_entry, op_window_close_entry,
+	op_window_pause_entry, op_window_resume_entry;
+extern const struct op_entry op_queue_snapshot_entry, op_selfservice_set_entry;
+
+/* ---- events.c: pushed events, queue changes coalesced ---- */
+#define EVENTS_QUEUE_INTERVAL_MS	200	/* PROTOCOL: at most 5 per second */
+void	events_init(struct event_base *, struct branch *);
+void	events_free(void);
+struct branch_hooks events_hooks(void);
+char	*events_queue_line(struct branch *);	/* caller frees */
+
+/* ---- server.c: TCP, line framing, connections ---- */
+int	server_listen(struct event_base *, struct branch *, const char *listen,
+	    char *bound, size_t boundlen, char *err, size_t errlen);
+bool	server_has_subscribers(enum topic);
+void	server_broadcast(enum topic, const char *line);
+void	server_send(struct session *, const char *line);
+/* Stop accepting and reading; calls done() when every reply is written. */
+void	server_shutdown(void (*done)(void));
+void	server_free(void);
 
 #endif /* BRANCHQ_H */

@@ -1,0 +1,214 @@
+/*
+ * branchqd: the branch's queue and service-recovery daemon.
+ *
+ * Start-up either completes or exits with status 2 and one line naming the
+ * file, field or port at fault: never a half-started daemon.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "branchq.h"
+
+#define DEFAULT_CONFIG	"branchq.json"
+#define DEFAULT_DB	"branchq.db"
+#define DEFAULT_LISTEN	"127.0.0.1:7420"
+
+static struct event_base	*main_base;
+
+static _Noreturn void
+usage(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: branchqd [--config FILE] [--db FILE] [--listen HOST:PORT]\n"
+	    "                [--test-clock [--test-clock-start YYYY-MM-DDTHH:MM:SSZ]] [--verbose]\n"
+	    "defaults: --config %s (or the built-in demo configuration when there is\n"
+	    "no such file), --db %s, --listen %s\n", DEFAULT_CONFIG, DEFAULT_DB,
+	    DEFAULT_LISTEN);
+	exit(status);
+}
+
+static _Noreturn void
+startup_error(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fputs("branchqd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static void
+print_line(const char *line)
+{
+	printf("%s\n", line);
+}
+
+static void
+load_config(struct config *cfg, const char *path)
+{
+	char		err[512];
+	struct stat	st;
+
+	if (path == NULL && stat(DEFAULT_CONFIG, &st) == -1 && errno == ENOENT) {
+		config_demo(cfg);
+		config_print_demo(cfg, print_line);
+		fflush(stdout);
+		return;
+	}
+	if (config_load_file(cfg, path != NULL ? path : DEFAULT_CONFIG, err, sizeof err) == -1)
+		startup_error("%s", err);
+}
+
+/*
+ * One daemon per database: the in-memory queue is the truth between
+ * requests, so a second daemon on the same file would hand out the same
+ * numbers.  The lock lives as long as the process.
+ */
+static int
+lock_database(const char *path)
+{
+	char		*copy, *dir;
+	struct stat	 st;
+	int		 fd;
+
+	if ((copy = strdup(path)) == NULL)
+		fatal("strdup");
+	dir = dirname(copy);
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
+		startup_error("--db %s: directory %s does not exist", path, dir);
+	if (access(dir, W_OK | X_OK) == -1)
+		startup_error("--db %s: directory %s is not writable", path, dir);
+	free(copy);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1)
+		startup_error("--db %s: cannot open: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
+		startup_error("--db %s: in use by another branchqd", path);
+	return fd;
+}
+
+static void
+shutdown_done(void)
+{
+	event_base_loopbreak(main_base);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	static bool	stopping;
+
+	(void)what;
+	(void)arg;
+	if (stopping)
+		return;
+	stopping = true;
+	log_info("%s: stopping: finishing the replies under way",
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	server_shutdown(shutdown_done);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "test-clock", no_argument, NULL, 't' },
+		{ "test-clock-start", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*config_path = NULL, *db_path = DEFAULT_DB, *listen = DEFAULT_LISTEN;
+	struct config	 cfg;
+	struct branch	 branch;
+	struct store	*store;
+	struct event	*ev_term, *ev_int;
+	bool		 test_clock = false;
+	int64_t		 test_start = 0;
+	int		 ch, lock_fd;
+	char		 err[512], bound[80];
+
+	while ((ch = getopt_long(argc, argv, "c:d:l:tvh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config_path = optarg; break;
+		case 'd': db_path = optarg; break;
+		case 'l': listen = optarg; break;
+		case 't': test_clock = true; break;
+		case 's':
+			if (time_parse(optarg, &test_start) == -1)
+				startup_error("--test-clock-start %s: must be like "
+				    "2026-11-22T08:00:00Z", optarg);
+			break;
+		case 'v': log_init(LOG_LEVEL_DEBUG); break;
+		case 'h': usage(0);
+		default: usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	if (test_start != 0 && !test_clock)
+		startup_error("--test-clock-start needs --test-clock");
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&cfg, 0, sizeof cfg);
+	load_config(&cfg, config_path);
+	if (time_set_zone(cfg.cf_timezone) == -1)
+		startup_error("timezone: unknown time zone \"%s\"", cfg.cf_timezone);
+
+	if ((main_base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if (test_clock && test_start == 0)
+		test_start = (int64_t)time(NULL);	/* the test clock starts at now */
+	clock_init(main_base, test_clock, test_start);
+
+	lock_fd = lock_database(db_path);
+	if ((store = store_open(db_path, err, sizeof err)) == NULL)
+		startup_error("--db %s: %s", db_path, err);
+	if (branch_open(&branch, &cfg, store, events_hooks(), err, sizeof err) == -1)
+		startup_error("--db %s: %s", db_path, err);
+	events_init(main_base, &branch);
+	if (server_listen(main_base, &branch, listen, bound, sizeof bound, err, sizeof err) == -1)
+		startup_error("%s", err);
+
+	ev_term = evsignal_new(main_base, SIGTERM, on_signal, NULL);
+	ev_int = evsignal_new(main_base, SIGINT, on_signal, NULL);
+	if (ev_term == NULL || ev_int == NULL || evsignal_add(ev_term, NULL) == -1 ||
+	    evsignal_add(ev_int, NULL) == -1)
+		fatalx("cannot handle signals");
+
+	log_info("branch %s: listening on %s, database %s%s%s", cfg.cf_branch, bound, db_path,
+	    cfg.cf_demo ? ", demo configuration" : "", test_clock ? ", test clock" : "");
+	event_base_dispatch(main_base);
+
+	events_free();
+	server_free();
+	branch_close(&branch);
+	store_close(store);
+	clock_shutdown();
+	event_free(ev_term);
+	event_free(ev_int);
+	event_base_free(main_base);
+	libevent_global_shutdown();
+	config_free(&cfg);
+	close(lock_fd);
+	log_info("stopped");
+	return 0;
+}

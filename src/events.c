@@ -1,0 +1,125 @@
+/*
+ * Pushed events.  The domain calls the hooks after a commit; this file turns
+ * them into event lines for the subscribers.  Queue changes are coalesced:
+ * a burst of tickets becomes one queue.changed, at most one every
+ * EVENTS_QUEUE_INTERVAL_MS (PROTOCOL: at most 5 per second).
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include <cJSON.h>
+#include <event2/event.h>
+
+#include "branchq.h"
+
+static struct branch	*ev_branch;
+static struct event	*ev_queue_timer;
+static int64_t		 ev_queue_last_ms;	/* monotonic, of the last queue.changed */
+
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *
+event_print(cJSON *o)
+{
+	char	*line = cJSON_PrintUnformatted(o);
+
+	if (line == NULL)
+		fatalx("cJSON_PrintUnformatted: out of memory");
+	cJSON_Delete(o);
+	return line;
+}
+
+char *
+events_queue_line(struct branch *b)
+{
+	cJSON	*o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "event", "queue.changed");
+	cJSON_AddItemToObject(o, "at", json_time(clock_now()));
+	cJSON_AddItemToObject(o, "lanes", json_lanes(b));
+	return event_print(o);
+}
+
+static void
+events_queue_send(evutil_socket_t fd, short what, void *arg)
+{
+	char	*line;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	ev_queue_last_ms = monotonic_ms();
+	line = events_queue_line(ev_branch);
+	server_broadcast(TOPIC_QUEUE, line);
+	free(line);
+}
+
+static void
+events_queue_changed(void)
+{
+	struct timeval	tv;
+	int64_t		wait;
+
+	if (ev_queue_timer == NULL || !server_has_subscribers(TOPIC_QUEUE) ||
+	    evtimer_pending(ev_queue_timer, NULL))
+		return;		/* nobody listens, or a send is already due */
+	wait = ev_queue_last_ms + EVENTS_QUEUE_INTERVAL_MS - monotonic_ms();
+	if (wait < 0)
+		wait = 0;
+	tv.tv_sec = (time_t)(wait / 1000);
+	tv.tv_usec = (suseconds_t)((wait % 1000) * 1000);
+	evtimer_add(ev_queue_timer, &tv);
+}
+
+static void
+events_ticket_called(const struct ticket *t, int window, int64_t at, bool recall)
+{
+	cJSON	*o;
+	char	*line;
+
+	if (!server_has_subscribers(TOPIC_CALLS))
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "event", "ticket.called");
+	cJSON_AddStringToObject(o, "number", t->t_number);
+	cJSON_AddNumberToObject(o, "window", window);
+	cJSON_AddStringToObject(o, "lane", lane_name(t->t_lane));
+	cJSON_AddBoolToObject(o, "recall", recall);
+	cJSON_AddItemToObject(o, "at", json_time(at));
+	line = event_print(o);
+	server_broadcast(TOPIC_CALLS, line);
+	free(line);
+}
+
+struct branch_hooks
+events_hooks(void)
+{
+	struct branch_hooks	h;
+
+	h.bh_ticket_called = events_ticket_called;
+	h.bh_queue_changed = events_queue_changed;
+	return h;
+}
+
+void
+events_init(struct event_base *base, struct branch *b)
+{
+	ev_branch = b;
+	if ((ev_queue_timer = evtimer_new(base, events_queue_send, NULL)) == NULL)
+		fatalx("evtimer_new failed");
+}
+
+void
+events_free(void)
+{
+	if (ev_queue_timer != NULL)
+		event_free(ev_queue_timer);
+	ev_queue_timer = NULL;
+}

@@ -1,0 +1,116 @@
+/* Session operations: hello, ping, subscribe, and the test clock. */
+#include <stdio.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "branchq.h"
+
+static int
+op_hello(struct op_ctx *x)
+{
+	const struct config		*cfg = x->x_branch->b_cfg;
+	const struct terminal_conf	*tc;
+	const char			*terminal = arg_str(x, "terminal");
+	bool				 ok;
+
+	if ((tc = config_terminal(cfg, terminal)) != NULL)
+		ok = token_matches(tc, arg_str(x, "token"));
+	else {
+		/* The same work for an unknown terminal: the time a refusal
+		 * takes must not tell which terminal ids exist. */
+		(void)token_matches(&cfg->cf_terminals[0], arg_str(x, "token"));
+		ok = false;
+	}
+	if (!ok) {
+		log_warnx("auth failure from %s for terminal \"%.32s\"", x->x_session->s_peer,
+		    terminal);
+		return bq_fail(&x->x_err, ERR_UNAUTHENTICATED, "terminal or token not recognised");
+	}
+	x->x_session->s_term = tc;
+	log_info("hello from %s: terminal %s (%s%s%s)", x->x_session->s_peer, tc->tc_id,
+	    role_name(tc->tc_role), *tc->tc_staff ? " " : "", tc->tc_staff);
+	cJSON_AddStringToObject(x->x_reply, "role", role_name(tc->tc_role));
+	if (*tc->tc_staff != '\0')
+		cJSON_AddStringToObject(x->x_reply, "staff", tc->tc_staff);
+	else
+		cJSON_AddNullToObject(x->x_reply, "staff");
+	cJSON_AddNumberToObject(x->x_reply, "proto", BQ_PROTO_VERSION);
+	cJSON_AddStringToObject(x->x_reply, "terminal", tc->tc_id);
+	cJSON_AddStringToObject(x->x_reply, "branch", cfg->cf_branch);
+	return 0;
+}
+
+static const struct field_spec hello_fields[] = {
+	{ "terminal", FT_STRING, true, 1, BQ_ID_LEN, NULL, NULL },
+	{ "token", FT_STRING, true, 1, 1024, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL }
+};
+const struct op_entry op_hello_entry = {
+	.op_name = "hello", .op_flags = OP_ANYONE, .op_fields = hello_fields,
+	.op_exec = op_hello,
+};
+
+static int
+op_ping(struct op_ctx *x)
+{
+	cJSON_AddItemToObject(x->x_reply, "now", json_time(clock_now()));
+	return 0;
+}
+
+const struct op_entry op_ping_entry = {
+	.op_name = "ping", .op_flags = OP_ANYONE, .op_exec = op_ping,
+};
+
+static int
+op_subscribe(struct op_ctx *x)
+{
+	const cJSON	*topics = arg_item(x, "topics"), *el;
+	cJSON		*list;
+	unsigned	 set = 0;
+	int		 i;
+
+	cJSON_ArrayForEach(el, topics) {
+		for (i = 0; topic_names[i] != NULL; i++)
+			if (strcmp(topic_names[i], el->valuestring) == 0)
+				set |= 1u << i;
+	}
+	x->x_session->s_topics = set;
+	/* A display that subscribes to the queue wants to draw it now. */
+	x->x_session->s_send_queue = (set & (1u << TOPIC_QUEUE)) != 0;
+	list = cJSON_AddArrayToObject(x->x_reply, "topics");
+	for (i = 0; topic_names[i] != NULL; i++)
+		if (set & (1u << i))
+			cJSON_AddItemToArray(list, cJSON_CreateString(topic_names[i]));
+	return 0;
+}
+
+static const struct field_spec subscribe_fields[] = {
+	{ "topics", FT_TOPIC_LIST, true, 0, TOPIC__COUNT, topic_names, NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL }
+};
+const struct op_entry op_subscribe_entry = {
+	.op_name = "subscribe", .op_roles = R_DISPLAY | R_TELLER | R_LOBBY | R_SUPERVISOR,
+	.op_fields = subscribe_fields, .op_exec = op_subscribe,
+};
+
+static int
+op_clock_advance(struct op_ctx *x)
+{
+	int64_t	seconds = arg_int(x, "seconds", 0);
+
+	log_info("test clock: %s advances the clock %lld s", x->x_actor.a_terminal,
+	    (long long)seconds);
+	clock_advance(seconds);
+	cJSON_AddItemToObject(x->x_reply, "now", json_time(clock_now()));
+	return 0;
+}
+
+static const struct field_spec clock_advance_fields[] = {
+	{ "seconds", FT_INT, true, 0, 10LL * 366 * 86400, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL }
+};
+const struct op_entry op_clock_advance_entry = {
+	.op_name = "clock.advance", .op_roles = R_SUPERVISOR, .op_flags = OP_TEST_CLOCK,
+	.op_fields = clock_advance_fields, .op_exec = op_clock_advance,
+};

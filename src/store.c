@@ -1,0 +1,566 @@
+/*
+ * Storage: the one SQLite connection and every SQL statement of the daemon.
+ *
+ * SQLite's advice, followed: one writer connection, WAL, BEGIN IMMEDIATE for
+ * write transactions, synchronous=FULL so a COMMIT that returned is on disk,
+ * and no busy timeout: a busy timeout sleeps, and sleeping on the event loop
+ * would freeze every terminal.  A locked database is an error the caller
+ * turns into `unavailable`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "branchq.h"
+
+enum stmt {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_SEQ_NEXT, ST_SEQ_GET,
+	ST_TICKET_INSERT, ST_TICKET_UPDATE, ST_EVENT_INSERT,
+	ST_WINDOW_SAVE, ST_WINDOW_DELETE,
+	ST_SETTING_SET, ST_SETTING_GET,
+	ST_LOAD_TICKETS, ST_LOAD_WINDOWS, ST_TICKET_KEY, ST_RECENT_SERVICE,
+	ST__COUNT
+};
+
+#define TICKET_COLUMNS \
+	"id, business_date, number, lane, issue_lane, status, service, amount_fen, " \
+	"loose_cash, vip, needs_assistance, accessibility, priority, eligible, " \
+	"route_rule, issued_at, queued_at, called_at, started_at, finished_at, " \
+	"window, recalls, staff"
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SEQ_NEXT] =
+	    "INSERT INTO lane_sequences (business_date, lane, last_seq) VALUES (?1, ?2, 1) "
+	    "ON CONFLICT (business_date, lane) DO UPDATE SET last_seq = last_seq + 1",
+	[ST_SEQ_GET] =
+	    "SELECT last_seq FROM lane_sequences WHERE business_date = ?1 AND lane = ?2",
+	[ST_TICKET_INSERT] =
+	    "INSERT INTO tickets (business_date, number, lane, issue_lane, status, service, "
+	    "amount_fen, loose_cash, vip, needs_assistance, accessibility, priority, eligible, "
+	    "route_rule, issued_at, queued_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	[ST_TICKET_UPDATE] =
+	    "UPDATE tickets SET lane = ?2, status = ?3, loose_cash = ?4, needs_assistance = ?5, "
+	    "priority = ?6, queued_at = ?7, called_at = ?8, started_at = ?9, finished_at = ?10, "
+	    "window = ?11, recalls = ?12, staff = ?13 WHERE id = ?1",
+	[ST_EVENT_INSERT] =
+	    "INSERT INTO ticket_events (ticket_id, at, kind, terminal, staff, window, "
+	    "from_lane, to_lane, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_WINDOW_SAVE] =
+	    "INSERT OR REPLACE INTO windows (number, terminal, staff, lanes, paused, "
+	    "current_ticket, opened_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_WINDOW_DELETE] = "DELETE FROM windows WHERE number = ?1",
+	[ST_SETTING_SET] = "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)",
+	[ST_SETTING_GET] = "SELECT value FROM settings WHERE key = ?1",
+	/* Today's tickets, and any older one still unfinished (day end catches those up). */
+	[ST_LOAD_TICKETS] =
+	    "SELECT " TICKET_COLUMNS " FROM tickets WHERE business_date = ?1 "
+	    "UNION SELECT " TICKET_COLUMNS " FROM tickets "
+	    "WHERE status IN ('diverted', 'waiting', 'called', 'serving') ORDER BY id",
+	[ST_LOAD_WINDOWS] =
+	    "SELECT number, terminal, staff, lanes, paused, current_ticket, opened_at FROM windows",
+	[ST_TICKET_KEY] = "SELECT business_date, number FROM tickets WHERE id = ?1",
+	[ST_RECENT_SERVICE] =
+	    "SELECT finished_at - called_at FROM tickets WHERE status = 'done' AND lane = ?1 "
+	    "AND called_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?2",
+};
+
+struct store {
+	sqlite3		*s_db;
+	sqlite3_stmt	*s_stmt[ST__COUNT];
+	bool		 s_in_tx;
+};
+
+static int
+store_fail(struct store *s, const char *what)
+{
+	log_warnx("database: %s: %s", what, sqlite3_errmsg(s->s_db));
+	return -1;
+}
+
+/* Step a statement that returns no rows, then reset it.  0 or -1. */
+static int
+store_exec(struct store *s, enum stmt id)
+{
+	sqlite3_stmt	*st = s->s_stmt[id];
+	int		 rc;
+
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_fail(s, stmt_sql[id]);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return 0;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int col, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_text(st, col, v, -1, SQLITE_TRANSIENT);
+}
+
+/* 0 binds NULL: times and windows use 0 for "none". */
+static void
+bind_opt_int(sqlite3_stmt *st, int col, int64_t v)
+{
+	if (v == 0)
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_int64(st, col, v);
+}
+
+static int
+store_migrate(struct store *s, char *err, size_t errlen)
+{
+	const struct migration	*m;
+	sqlite3_stmt		*st;
+	int			 current = 0, latest = 0;
+	char			*emsg = NULL;
+	char			 sql[256];
+
+	if (sqlite3_exec(s->s_db,
+	    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+	    "name TEXT NOT NULL, applied_at INTEGER NOT NULL)", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->s_db, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+	    -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(s->s_db));
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		current = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+
+	for (m = migrations; m->m_sql != NULL; m++)
+		latest = m->m_version;
+	if (current > latest) {
+		snprintf(err, errlen, "schema version %d is newer than this branchqd knows (%d)",
+		    current, latest);
+		return -1;
+	}
+	for (m = migrations; m->m_sql != NULL; m++) {
+		if (m->m_version <= current)
+			continue;
+		snprintf(sql, sizeof sql,
+		    "INSERT INTO schema_migrations VALUES (%d, '%s', unixepoch()); "
+		    "PRAGMA user_version = %d;", m->m_version, m->m_name, m->m_version);
+		if (sqlite3_exec(s->s_db, "BEGIN IMMEDIATE", NULL, NULL, &emsg) != SQLITE_OK ||
+		    sqlite3_exec(s->s_db, m->m_sql, NULL, NULL, &emsg) != SQLITE_OK ||
+		    sqlite3_exec(s->s_db, sql, NULL, NULL, &emsg) != SQLITE_OK ||
+		    sqlite3_exec(s->s_db, "COMMIT", NULL, NULL, &emsg) != SQLITE_OK) {
+			snprintf(err, errlen, "migration %s failed: %s", m->m_name,
+			    emsg ? emsg : "unknown error");
+			sqlite3_free(emsg);
+			sqlite3_exec(s->s_db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		log_info("database: applied migration %s", m->m_name);
+	}
+	return 0;
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errlen)
+{
+	struct store	*s;
+	sqlite3_stmt	*st;
+	const char	*mode = "";
+	int		 i;
+
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		fatal("calloc");
+	if (sqlite3_open_v2(path, &s->s_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open: %s", sqlite3_errmsg(s->s_db));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->s_db, 1);
+	if (sqlite3_prepare_v2(s->s_db, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			mode = (const char *)sqlite3_column_text(st, 0);
+		i = mode != NULL && strcmp(mode, "wal") == 0;
+		sqlite3_finalize(st);
+		if (!i) {
+			snprintf(err, errlen, "cannot use WAL mode: %s", sqlite3_errmsg(s->s_db));
+			goto fail;
+		}
+	} else {
+		snprintf(err, errlen, "not a usable database: %s", sqlite3_errmsg(s->s_db));
+		goto fail;
+	}
+	if (sqlite3_exec(s->s_db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+	    NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot configure: %s", sqlite3_errmsg(s->s_db));
+		goto fail;
+	}
+	if (store_migrate(s, err, errlen) == -1)
+		goto fail;
+	for (i = 0; i < ST__COUNT; i++) {
+		if (sqlite3_prepare_v3(s->s_db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		    &s->s_stmt[i], NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "cannot prepare \"%s\": %s", stmt_sql[i],
+			    sqlite3_errmsg(s->s_db));
+			goto fail;
+		}
+	}
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	int	i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->s_stmt[i]);
+	if (s->s_db != NULL) {
+		/* Leave a tidy database: the WAL folded into the main file. */
+		sqlite3_wal_checkpoint_v2(s->s_db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		if (sqlite3_close(s->s_db) != SQLITE_OK)
+			log_warnx("database: close: %s", sqlite3_errmsg(s->s_db));
+	}
+	free(s);
+}
+
+const char *
+store_errmsg(struct store *s)
+{
+	return sqlite3_errmsg(s->s_db);
+}
+
+int
+store_begin(struct store *s)
+{
+	if (s->s_in_tx)
+		fatalx("store_begin: a transaction is already open");
+	if (store_exec(s, ST_BEGIN) == -1)
+		return -1;
+	s->s_in_tx = true;
+	return 0;
+}
+
+int
+store_commit(struct store *s)
+{
+	if (!s->s_in_tx)
+		fatalx("store_commit: no transaction");
+	if (store_exec(s, ST_COMMIT) == -1)
+		return -1;	/* still open: the caller rolls back */
+	s->s_in_tx = false;
+	return 0;
+}
+
+void
+store_rollback(struct store *s)
+{
+	if (!s->s_in_tx)
+		return;
+	/* A failed COMMIT may already have ended the transaction. */
+	if (!sqlite3_get_autocommit(s->s_db))
+		store_exec(s, ST_ROLLBACK);
+	s->s_in_tx = false;
+}
+
+int
+store_next_number(struct store *s, const char *date, enum lane lane, int *seq)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = s->s_stmt[ST_SEQ_NEXT];
+	sqlite3_bind_text(st, 1, date, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, lane_name(lane), -1, SQLITE_STATIC);
+	if (store_exec(s, ST_SEQ_NEXT) == -1)
+		return -1;
+	st = s->s_stmt[ST_SEQ_GET];
+	sqlite3_bind_text(st, 1, date, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, lane_name(lane), -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*seq = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? 0 : store_fail(s, "lane sequence");
+}
+
+int
+store_ticket_insert(struct store *s, struct ticket *t)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_TICKET_INSERT];
+
+	sqlite3_bind_text(st, 1, t->t_date, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, t->t_number, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, lane_name(t->t_lane), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, lane_name(t->t_issue_lane), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, ticket_status_name(t->t_status), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, service_name(t->t_service), -1, SQLITE_STATIC);
+	bind_opt_int(st, 7, t->t_amount_fen);
+	sqlite3_bind_int(st, 8, t->t_flags.tf_loose_cash);
+	sqlite3_bind_int(st, 9, t->t_flags.tf_vip);
+	sqlite3_bind_int(st, 10, t->t_flags.tf_needs_assistance);
+	bind_text(st, 11, accessibility_name(t->t_flags.tf_accessibility));
+	sqlite3_bind_int(st, 12, t->t_priority);
+	sqlite3_bind_int(st, 13, t->t_eligible);
+	sqlite3_bind_text(st, 14, route_rule_name(t->t_rule), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 15, t->t_issued_at);
+	sqlite3_bind_int64(st, 16, t->t_queued_at);
+	if (store_exec(s, ST_TICKET_INSERT) == -1)
+		return -1;
+	t->t_id = sqlite3_last_insert_rowid(s->s_db);
+	return 0;
+}
+
+int
+store_ticket_update(struct store *s, const struct ticket *t)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_TICKET_UPDATE];
+
+	sqlite3_bind_int64(st, 1, t->t_id);
+	sqlite3_bind_text(st, 2, lane_name(t->t_lane), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ticket_status_name(t->t_status), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, t->t_flags.tf_loose_cash);
+	sqlite3_bind_int(st, 5, t->t_flags.tf_needs_assistance);
+	sqlite3_bind_int(st, 6, t->t_priority);
+	sqlite3_bind_int64(st, 7, t->t_queued_at);
+	bind_opt_int(st, 8, t->t_called_at);
+	bind_opt_int(st, 9, t->t_started_at);
+	bind_opt_int(st, 10, t->t_finished_at);
+	bind_opt_int(st, 11, t->t_window);
+	sqlite3_bind_int(st, 12, t->t_recalls);
+	bind_text(st, 13, t->t_staff);
+	return store_exec(s, ST_TICKET_UPDATE);
+}
+
+int
+store_ticket_event(struct store *s, const struct ticket_event *ev)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_EVENT_INSERT];
+
+	sqlite3_bind_int64(st, 1, ev->te_ticket_id);
+	sqlite3_bind_int64(st, 2, ev->te_at);
+	sqlite3_bind_text(st, 3, ev->te_action == TICKET_EVENT_ISSUED ? "issued" :
+	    ticket_action_name((enum ticket_action)ev->te_action), -1, SQLITE_STATIC);
+	bind_text(st, 4, ev->te_terminal);
+	bind_text(st, 5, ev->te_staff);
+	bind_opt_int(st, 6, ev->te_window);
+	bind_text(st, 7, ev->te_from_lane >= 0 ? lane_name((enum lane)ev->te_from_lane) : NULL);
+	bind_text(st, 8, ev->te_to_lane >= 0 ? lane_name((enum lane)ev->te_to_lane) : NULL);
+	bind_text(st, 9, ev->te_reason);
+	return store_exec(s, ST_EVENT_INSERT);
+}
+
+int
+store_window_save(struct store *s, const struct window *w)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_WINDOW_SAVE];
+	char		 lanes[64] = "";
+	int		 i;
+
+	for (i = 0; i < w->w_nlanes; i++) {
+		if (i > 0)
+			strncat(lanes, ",", sizeof lanes - strlen(lanes) - 1);
+		strncat(lanes, lane_name(w->w_lanes[i]), sizeof lanes - strlen(lanes) - 1);
+	}
+	sqlite3_bind_int(st, 1, w->w_no);
+	sqlite3_bind_text(st, 2, w->w_terminal, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, w->w_staff, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, lanes, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 5, w->w_paused);
+	bind_opt_int(st, 6, w->w_current != NULL ? w->w_current->t_id : 0);
+	sqlite3_bind_int64(st, 7, w->w_opened_at);
+	return store_exec(s, ST_WINDOW_SAVE);
+}
+
+int
+store_window_delete(struct store *s, int no)
+{
+	sqlite3_bind_int(s->s_stmt[ST_WINDOW_DELETE], 1, no);
+	return store_exec(s, ST_WINDOW_DELETE);
+}
+
+int
+store_setting_set(struct store *s, const char *key, const char *value)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_SETTING_SET];
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+	return store_exec(s, ST_SETTING_SET);
+}
+
+int
+store_setting_get(struct store *s, const char *key, char **value)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_SETTING_GET];
+	int		 rc;
+
+	*value = NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && (*value = strdup((const char *)sqlite3_column_text(st, 0))) == NULL)
+		fatal("strdup");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, "setting");
+}
+
+/* ---- start-up ---- */
+
+static const char *
+column_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char	*v = sqlite3_column_text(st, col);
+
+	return v != NULL ? (const char *)v : "";
+}
+
+static int
+enum_column(sqlite3_stmt *st, int col, int (*from_name)(const char *), const char *what)
+{
+	int	v = from_name(column_text(st, col));
+
+	if (v < 0)
+		fatalx("database: tickets.%s holds unknown value \"%s\"", what, column_text(st, col));
+	return v;
+}
+
+static struct ticket *
+ticket_from_row(sqlite3_stmt *st)
+{
+	struct ticket	*t;
+	const char	*acc;
+
+	if ((t = calloc(1, sizeof *t)) == NULL)
+		fatal("calloc");
+	t->t_id = sqlite3_column_int64(st, 0);
+	snprintf(t->t_date, sizeof t->t_date, "%s", column_text(st, 1));
+	snprintf(t->t_number, sizeof t->t_number, "%s", column_text(st, 2));
+	t->t_lane = (enum lane)enum_column(st, 3, lane_from_name, "lane");
+	t->t_issue_lane = (enum lane)enum_column(st, 4, lane_from_name, "issue_lane");
+	t->t_status = (enum ticket_status)enum_column(st, 5, ticket_status_from_name, "status");
+	t->t_service = (enum service)enum_column(st, 6, service_from_name, "service");
+	t->t_amount_fen = sqlite3_column_int64(st, 7);
+	t->t_flags.tf_loose_cash = sqlite3_column_int(st, 8) != 0;
+	t->t_flags.tf_vip = sqlite3_column_int(st, 9) != 0;
+	t->t_flags.tf_needs_assistance = sqlite3_column_int(st, 10) != 0;
+	acc = column_text(st, 11);
+	t->t_flags.tf_accessibility = *acc == '\0' ? ACCESS_NONE :
+	    (enum accessibility)enum_column(st, 11, accessibility_from_name, "accessibility");
+	t->t_priority = sqlite3_column_int(st, 12) != 0;
+	t->t_eligible = sqlite3_column_int(st, 13) != 0;
+	t->t_rule = (enum route_rule)enum_column(st, 14, route_rule_from_name, "route_rule");
+	t->t_issued_at = sqlite3_column_int64(st, 15);
+	t->t_queued_at = sqlite3_column_int64(st, 16);
+	t->t_called_at = sqlite3_column_int64(st, 17);
+	t->t_started_at = sqlite3_column_int64(st, 18);
+	t->t_finished_at = sqlite3_column_int64(st, 19);
+	t->t_window = sqlite3_column_int(st, 20);
+	t->t_recalls = sqlite3_column_int(st, 21);
+	snprintf(t->t_staff, sizeof t->t_staff, "%s", column_text(st, 22));
+	return t;
+}
+
+static struct ticket *
+load_ticket_by_id(struct store *s, struct queue *q, int64_t id)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_TICKET_KEY];
+	struct ticket	*t = NULL;
+
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		t = queue_find(q, column_text(st, 0), column_text(st, 1));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return t;
+}
+
+static int
+load_windows(struct store *s, struct queue *q)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_LOAD_WINDOWS];
+	struct window	*w;
+	char		 lanes[64], *p, *tok, *save;
+	int		 no, rc, lane;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		no = sqlite3_column_int(st, 0);
+		if (no < 1 || no > BQ_MAX_WINDOW)
+			fatalx("database: window number %d out of range", no);
+		w = &q->q_windows[no];
+		w->w_open = true;
+		snprintf(w->w_terminal, sizeof w->w_terminal, "%s", column_text(st, 1));
+		snprintf(w->w_staff, sizeof w->w_staff, "%s", column_text(st, 2));
+		snprintf(lanes, sizeof lanes, "%s", column_text(st, 3));
+		w->w_nlanes = 0;
+		for (p = lanes; (tok = strtok_r(p, ",", &save)) != NULL; p = NULL) {
+			if ((lane = lane_from_name(tok)) < 0 || w->w_nlanes == LANE__COUNT)
+				fatalx("database: window %d has bad lanes \"%s\"", no, tok);
+			w->w_lanes[w->w_nlanes++] = (enum lane)lane;
+		}
+		w->w_paused = sqlite3_column_int(st, 4) != 0;
+		if (sqlite3_column_type(st, 5) != SQLITE_NULL &&
+		    (w->w_current = load_ticket_by_id(s, q, sqlite3_column_int64(st, 5))) == NULL)
+			fatalx("database: window %d holds a ticket that was not loaded", no);
+		w->w_opened_at = sqlite3_column_int64(st, 6);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_fail(s, "load windows");
+}
+
+static int
+load_recent_service(struct store *s, struct queue *q)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_RECENT_SERVICE];
+	int64_t		 recent[QUEUE_RECENT];
+	int		 lane, n, rc;
+
+	for (lane = 0; lane < LANE__COUNT; lane++) {
+		sqlite3_bind_text(st, 1, lane_name((enum lane)lane), -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, QUEUE_RECENT);
+		for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW && n < QUEUE_RECENT; n++)
+			recent[n] = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+			return store_fail(s, "load service times");
+		while (n-- > 0)		/* oldest first, as they happened */
+			queue_record_service(q, (enum lane)lane, recent[n]);
+	}
+	sqlite3_clear_bindings(st);
+	return 0;
+}
+
+int
+store_load(struct store *s, struct queue *q, const char *today)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_LOAD_TICKETS];
+	int		 rc;
+
+	sqlite3_bind_text(st, 1, today, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		queue_adopt(q, ticket_from_row(st));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "load tickets");
+	if (load_windows(s, q) == -1)
+		return -1;
+	return load_recent_service(s, q);
+}
