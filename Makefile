@@ -71,8 +71,14 @@ valgrind: tests
 	@BUILD=$(BUILD) BRANCHQD_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99" \
 	    sh tests/run.sh $(E2E_BIN)
 
+# The whole suite: plain, then under ASan+UBSan, then the daemon under valgrind.
+check:
+	$(MAKE) test
+	$(MAKE) SANITIZE=1 BUILD=build/asan test
+	$(MAKE) valgrind
+
 clean:
 	rm -rf build
 
-.PHONY: all tests test valgrind clean
+.PHONY: all tests test valgrind check clean
 .SECONDARY:

@@ -486,7 +486,6 @@ int	server_listen(struct event_base *, struct branch *, const char *listen,
 	    char *bound, size_t boundlen, char *err, size_t errlen);
 bool	server_has_subscribers(enum topic);
 void	server_broadcast(enum topic, const char *line);
-void	server_send(struct session *, const char *line);
 /* Stop accepting and reading; calls done() when every reply is written. */
 void	server_shutdown(void (*done)(void));
 void	server_free(void);

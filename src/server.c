@@ -38,6 +38,9 @@ static struct conn		*srv_conns;
 static unsigned			 srv_subscribers[TOPIC__COUNT];
 static void			(*srv_shutdown_done)(void);
 static struct event		*srv_shutdown_timer;
+/* Events raised while a request is handled go to its own connection after the reply. */
+static struct conn		*srv_handling;
+static struct evbuffer		*srv_held;
 
 static void	conn_read(struct bufferevent *, void *);
 
@@ -102,9 +105,12 @@ conn_line(struct conn *c, char *line, size_t len)
 		line[--len] = '\0';
 	if (len == 0)
 		return;		/* a blank line is not a request */
+	srv_handling = c;
 	reply = proto_handle(srv_branch, &c->c_session, line, len);
+	srv_handling = NULL;
 	conn_write(c, reply);
 	free(reply);
+	evbuffer_add_buffer(bufferevent_get_output(c->c_bev), srv_held);
 	if (c->c_session.s_topics != before) {
 		/* keep the per-topic subscriber counts right */
 		unsigned after = c->c_session.s_topics;
@@ -260,6 +266,8 @@ server_listen(struct event_base *base, struct branch *b, const char *listen,
 
 	srv_base = base;
 	srv_branch = b;
+	if (srv_held == NULL && (srv_held = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
 	memset(&ss, 0, sizeof ss);
 	if (evutil_parse_sockaddr_port(listen, (struct sockaddr *)&ss, &len) == -1 ||
 	    strchr(listen, ':') == NULL) {
@@ -293,30 +301,33 @@ void
 server_broadcast(enum topic t, const char *line)
 {
 	struct conn	*c, *next;
-	size_t		 len = strlen(line) + 1;
+	size_t		 len = strlen(line) + 1, queued;
 
 	for (c = srv_conns; c != NULL; c = next) {
 		next = c->c_next;
 		if (c->c_closing || !(c->c_session.s_topics & (1u << t)))
 			continue;
+		queued = evbuffer_get_length(bufferevent_get_output(c->c_bev));
+		if (c == srv_handling)
+			queued += evbuffer_get_length(srv_held);
 		/* PROTOCOL: a subscriber that does not read is cut off before 1 MiB. */
-		if (evbuffer_get_length(bufferevent_get_output(c->c_bev)) + len >
-		    BQ_MAX_SUBSCRIBER_OUT) {
+		if (queued + len > BQ_MAX_SUBSCRIBER_OUT) {
 			log_warnx("%s: subscriber is not reading its events; disconnecting",
 			    c->c_session.s_peer);
-			conn_free(c);
+			if (c == srv_handling) {
+				/* still in use by conn_line(): close once written */
+				c->c_closing = true;
+				bufferevent_disable(c->c_bev, EV_READ);
+			} else
+				conn_free(c);
 			continue;
 		}
-		conn_write(c, line);
+		if (c == srv_handling) {
+			evbuffer_add(srv_held, line, len - 1);
+			evbuffer_add(srv_held, "\n", 1);
+		} else
+			conn_write(c, line);
 	}
-}
-
-void
-server_send(struct session *s, const char *line)
-{
-	struct conn	*c = (struct conn *)(void *)((char *)s - offsetof(struct conn, c_session));
-
-	conn_write(c, line);
 }
 
 static void
@@ -369,4 +380,7 @@ server_free(void)
 	if (srv_shutdown_timer != NULL)
 		event_free(srv_shutdown_timer);
 	srv_shutdown_timer = NULL;
+	if (srv_held != NULL)
+		evbuffer_free(srv_held);
+	srv_held = NULL;
 }
