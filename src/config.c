@@ -1,12 +1,11 @@
 /*
- * The daemon's configuration: a JSON file in the form PROTOCOL.md gives,
- * validated whole at start-up.  Every mistake is reported as
- * "file: field: message", so that a typo in a bank's configuration stops
- * the daemon before it serves anyone.
+ * The daemon's configuration: a JSON file (PROTOCOL "Running the daemon")
+ * checked in full at start-up, or the built-in demo configuration.  A bank's
+ * typo must stop the daemon with one line naming the file and the field, so
+ * unknown keys, duplicate keys, fractions and out-of-range numbers are all
+ * errors.  The first error found is the one reported.
  */
-#include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +16,15 @@
 
 #include "branchq.h"
 
-#define CONFIG_MAX_BYTES	(1024 * 1024)
-#define MONEY_MAX_FEN		1000000000000LL
+#define CONFIG_MAX_FILE		(1024 * 1024)	/* a bigger file is a mistake */
+#define CONFIG_MAX_MONEY_FEN	1000000000000LL	/* 10^12 fen */
+#define CONFIG_MAX_BRANCH	64
+#define CONFIG_MAX_URL		2048
+#define CONFIG_SHOWN		48	/* user text quoted in an error, at most */
+
+#define DEFAULT_BRANCH		"BRANCH"
+#define DEFAULT_TIMEZONE	"Asia/Shanghai"
+#define DEMO_BRANCH		"DEMO-001"
 
 static const char *const role_names[ROLE__COUNT] = {
 	[ROLE_NONE] = "none",
@@ -33,6 +39,25 @@ static const char *const webhook_events[] = {
 	"complaint.logged", "followup.overdue", "survey.detractor", NULL
 };
 
+static const char *const top_keys[] = {
+	"branch", "timezone", "thresholds_fen", "authority_fen",
+	"follow_up_hours", "target_wait_s", "max_recalls", "default_service_s",
+	"duty_supervisor", "accessible_windows", "webhooks", "terminals", NULL
+};
+static const char *const threshold_keys[] = {
+	"cash", "transfer", "express_cash", NULL
+};
+static const char *const authority_keys[] = {
+	"teller", "lobby", "supervisor", NULL
+};
+static const char *const terminal_keys[] = {
+	"id", "role", "staff", "token_sha256", NULL
+};
+static const char *const webhook_keys[] = {
+	"url", "secret", "events", NULL
+};
+
+/* Public on purpose: printed at start-up so a new user can connect at once. */
 const struct demo_terminal demo_terminals[] = {
 	{ "K01", "kiosk", "", "kiosk-demo" },
 	{ "D01", "display", "", "display-demo" },
@@ -43,10 +68,20 @@ const struct demo_terminal demo_terminals[] = {
 	{ NULL, NULL, NULL, NULL }
 };
 
+/* Where errors go while one configuration is read. */
+struct config_parse {
+	const char	*cp_name;
+	char		*cp_err;
+	size_t		 cp_errlen;
+};
+
+static int	config_fail(struct config_parse *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
 const char *
-role_name(enum role r)
+role_name(enum role role)
 {
-	return r < ROLE__COUNT ? role_names[r] : "none";
+	return (unsigned)role < ROLE__COUNT ? role_names[role] : "none";
 }
 
 int
@@ -54,446 +89,529 @@ role_from_name(const char *name)
 {
 	int	r;
 
-	for (r = ROLE_KIOSK; name != NULL && r < ROLE__COUNT; r++)
+	if (name == NULL)
+		return -1;
+	for (r = ROLE_KIOSK; r < ROLE__COUNT; r++)
 		if (strcmp(role_names[r], name) == 0)
 			return r;
 	return -1;
 }
 
-void
-sha256(const void *data, size_t len, unsigned char out[32])
-{
-	unsigned int	outlen = 32;
-
-	if (EVP_Digest(data, len, out, &outlen, EVP_sha256(), NULL) != 1 || outlen != 32)
-		fatalx("EVP_Digest(sha256) failed");
-}
-
-bool
-token_matches(const struct terminal_conf *tc, const char *token)
-{
-	unsigned char	h[32];
-
-	sha256(token, strlen(token), h);
-	return CRYPTO_memcmp(h, tc->tc_token_sha256, sizeof h) == 0;
-}
-
-const struct terminal_conf *
-config_terminal(const struct config *cfg, const char *id)
-{
-	size_t	i;
-
-	for (i = 0; id != NULL && i < cfg->cf_nterminals; i++)
-		if (strcmp(cfg->cf_terminals[i].tc_id, id) == 0)
-			return &cfg->cf_terminals[i];
-	return NULL;
-}
-
-bool
-config_staff_exists(const struct config *cfg, const char *staff)
-{
-	size_t	i;
-
-	for (i = 0; staff != NULL && *staff != '\0' && i < cfg->cf_nterminals; i++)
-		if (strcmp(cfg->cf_terminals[i].tc_staff, staff) == 0)
-			return true;
-	return false;
-}
-
 static char *
 xstrdup(const char *s)
 {
-	char	*p = strdup(s);
+	char	*p;
 
-	if (p == NULL)
+	if ((p = strdup(s)) == NULL)
 		fatal("strdup");
 	return p;
 }
 
-static void
-config_defaults(struct config *cfg)
+static void *
+xcalloc(size_t n, size_t size)
 {
-	memset(cfg, 0, sizeof *cfg);
-	cfg->cf_branch = xstrdup("BRANCH");
-	cfg->cf_timezone = xstrdup("Asia/Shanghai");
-	/* DOMAIN §1 (S2): 20,000 CNY cash, 50,000 CNY transfers; S3: express 50,000. */
-	cfg->cf_cash_threshold_fen = 2000000;
-	cfg->cf_transfer_threshold_fen = 5000000;
-	cfg->cf_express_cash_fen = 5000000;
-	/* DOMAIN §3: teller 200, lobby manager 500, supervisor 2,000 CNY. */
-	cfg->cf_authority_fen[ROLE_TELLER] = 20000;
-	cfg->cf_authority_fen[ROLE_LOBBY] = 50000;
-	cfg->cf_authority_fen[ROLE_SUPERVISOR] = 200000;
-	cfg->cf_follow_up_hours = 24;
-	cfg->cf_target_wait_s = 900;
-	cfg->cf_max_recalls = 2;
-	cfg->cf_default_service_s = 300;
+	void	*p;
+
+	if ((p = calloc(n, size)) == NULL)
+		fatal("calloc");
+	return p;
 }
 
-void
-config_free(struct config *cfg)
-{
-	size_t	i, j;
-
-	free(cfg->cf_branch);
-	free(cfg->cf_timezone);
-	free(cfg->cf_duty_supervisor);
-	for (i = 0; i < cfg->cf_nwebhooks; i++) {
-		free(cfg->cf_webhooks[i].wh_url);
-		free(cfg->cf_webhooks[i].wh_secret);
-		for (j = 0; j < cfg->cf_webhooks[i].wh_nevents; j++)
-			free(cfg->cf_webhooks[i].wh_events[j]);
-		free(cfg->cf_webhooks[i].wh_events);
-	}
-	free(cfg->cf_webhooks);
-	free(cfg->cf_terminals);
-	memset(cfg, 0, sizeof *cfg);
-}
-
-/* ---- validation ---- */
-
-struct parse {
-	const char	*p_name;	/* file name, for messages */
-	char		*p_err;
-	size_t		 p_errlen;
-};
-
+/* Always -1: "<name>: " and the message, one line. */
 static int
-perr(struct parse *p, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-perr(struct parse *p, const char *field, const char *fmt, ...)
+config_fail(struct config_parse *cp, const char *fmt, ...)
 {
 	va_list	ap;
 	int	n;
 
-	n = snprintf(p->p_err, p->p_errlen, "%s: %s: ", p->p_name, field);
-	if (n < 0 || (size_t)n >= p->p_errlen)
+	if (cp->cp_err == NULL || cp->cp_errlen == 0)
+		return -1;
+	n = snprintf(cp->cp_err, cp->cp_errlen, "%s: ", cp->cp_name);
+	if (n < 0 || (size_t)n >= cp->cp_errlen)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(p->p_err + n, p->p_errlen - (size_t)n, fmt, ap);
+	vsnprintf(cp->cp_err + n, cp->cp_errlen - (size_t)n, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-/* Refuse any key of obj not in allowed (NULL-terminated). */
-static int
-known_keys(struct parse *p, const cJSON *obj, const char *path, const char *const *allowed)
+/* User text for an error message: short, one line, no quotes to confuse. */
+static const char *
+shown(const char *s, char out[CONFIG_SHOWN + 4])
 {
-	const cJSON	*item;
-	size_t		 i;
-	char		 field[160];
+	size_t		i;
+	unsigned char	c;
 
-	cJSON_ArrayForEach(item, obj) {
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(allowed[i], item->string) == 0)
-				break;
-		if (allowed[i] == NULL) {
-			snprintf(field, sizeof field, "%s%s%.64s", path, *path ? "." : "",
-			    item->string);
-			return perr(p, field, "unknown field");
-		}
+	for (i = 0; s[i] != '\0' && i < CONFIG_SHOWN; i++) {
+		c = (unsigned char)s[i];
+		out[i] = (c < 0x20 || c == 0x7f || c == '"' || c == '\\') ?
+		    '?' : (char)c;
+	}
+	if (s[i] != '\0') {
+		memcpy(out + i, "...", 3);
+		i += 3;
+	}
+	out[i] = '\0';
+	return out;
+}
+
+static bool
+in_list(const char *s, const char *const list[])
+{
+	size_t	i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (strcmp(s, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/* An object's keys: each known, none twice.  prefix is "" or "path.". */
+static int
+check_keys(struct config_parse *cp, const cJSON *obj, const char *prefix,
+    const char *const known[])
+{
+	const cJSON	*k, *prev;
+	char		 buf[CONFIG_SHOWN + 4];
+
+	for (k = obj->child; k != NULL; k = k->next) {
+		if (!in_list(k->string, known))
+			return config_fail(cp, "%s%s: unknown key", prefix,
+			    shown(k->string, buf));
+		/* cJSON keeps both; the second would be silently ignored. */
+		for (prev = obj->child; prev != k; prev = prev->next)
+			if (strcmp(prev->string, k->string) == 0)
+				return config_fail(cp, "%s%s: duplicate key",
+				    prefix, shown(k->string, buf));
 	}
 	return 0;
 }
 
+/*
+ * A whole JSON number in [min, max]: 1.5, 1e400 and "3" are refused.
+ * No floor(): the range check comes first, so the cast is defined.
+ */
 static int
-get_int(struct parse *p, const cJSON *obj, const char *key, const char *field,
+get_integer(struct config_parse *cp, const cJSON *item, const char *path,
     int64_t min, int64_t max, int64_t *out)
 {
-	const cJSON	*item = cJSON_GetObjectItemCaseSensitive(obj, key);
-	double		 d;
+	double	d;
+	int64_t	v;
 
-	if (item == NULL)
-		return 0;
-	d = cJSON_IsNumber(item) ? item->valuedouble : NAN;
-	if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max)
-		return perr(p, field, "must be an integer from %lld to %lld",
-		    (long long)min, (long long)max);
-	*out = (int64_t)d;
+	if (!cJSON_IsNumber(item))
+		goto bad;
+	d = item->valuedouble;
+	if (!(d >= (double)min && d <= (double)max))	/* NaN and inf too */
+		goto bad;
+	v = (int64_t)d;
+	if ((double)v != d)
+		goto bad;
+	*out = v;
 	return 0;
+bad:
+	return config_fail(cp, "%s: must be an integer from %lld to %lld",
+	    path, (long long)min, (long long)max);
 }
 
 static int
-get_int32(struct parse *p, const cJSON *obj, const char *key, int min, int max, int *out)
+get_int(struct config_parse *cp, const cJSON *parent, const char *key,
+    int min, int max, int *out)
 {
-	int64_t	v = *out;
+	const cJSON	*item;
+	int64_t		 v = 0;
 
-	if (get_int(p, obj, key, key, min, max, &v) == -1)
+	if ((item = cJSON_GetObjectItemCaseSensitive(parent, key)) == NULL)
+		return 0;
+	if (get_integer(cp, item, key, min, max, &v) == -1)
 		return -1;
 	*out = (int)v;
 	return 0;
 }
 
-static int
-get_string(struct parse *p, const cJSON *obj, const char *key, const char *field,
-    size_t maxlen, char **out)
-{
-	const cJSON	*item = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (item == NULL)
-		return 0;
-	if (!cJSON_IsString(item) || *item->valuestring == '\0' ||
-	    strlen(item->valuestring) > maxlen)
-		return perr(p, field, "must be a string of 1 to %zu characters", maxlen);
-	free(*out);
-	*out = xstrdup(item->valuestring);
-	return 0;
-}
-
+/* Terminal and staff ids: 1 to 32 of [A-Za-z0-9_-], whatever the locale. */
 static bool
 valid_id(const char *s)
 {
-	size_t	i, n = strlen(s);
+	size_t	i;
 
-	if (n < 1 || n > BQ_ID_LEN)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= BQ_ID_LEN)
+			return false;
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return false;
+	}
+	return i > 0;
+}
+
+static bool
+no_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return false;
 	return true;
 }
 
 static int
-hex_decode(const char *hex, unsigned char out[32])
+hex_value(char c)
 {
-	size_t	i;
-	int	hi, lo;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 
-	if (strlen(hex) != 64)
+static int
+hex_decode_sha256(const char *s, unsigned char out[32])
+{
+	int	i, hi, lo;
+
+	if (strlen(s) != 64)
 		return -1;
 	for (i = 0; i < 32; i++) {
-		if (!isxdigit((unsigned char)hex[2 * i]) || !isxdigit((unsigned char)hex[2 * i + 1]))
+		if ((hi = hex_value(s[2 * i])) == -1 ||
+		    (lo = hex_value(s[2 * i + 1])) == -1)
 			return -1;
-		hi = isdigit((unsigned char)hex[2 * i]) ? hex[2 * i] - '0' :
-		    tolower((unsigned char)hex[2 * i]) - 'a' + 10;
-		lo = isdigit((unsigned char)hex[2 * i + 1]) ? hex[2 * i + 1] - '0' :
-		    tolower((unsigned char)hex[2 * i + 1]) - 'a' + 10;
 		out[i] = (unsigned char)(hi << 4 | lo);
 	}
 	return 0;
 }
 
-static int
-parse_money(struct parse *p, const cJSON *root, struct config *cfg)
+static void
+config_defaults(struct config *cf)
 {
-	static const char *const th_keys[] = { "cash", "transfer", "express_cash", NULL };
-	static const char *const au_keys[] = { "teller", "lobby", "supervisor", NULL };
-	const cJSON	*th = cJSON_GetObjectItemCaseSensitive(root, "thresholds_fen");
-	const cJSON	*au = cJSON_GetObjectItemCaseSensitive(root, "authority_fen");
+	memset(cf, 0, sizeof *cf);
+	cf->cf_branch = xstrdup(DEFAULT_BRANCH);
+	cf->cf_timezone = xstrdup(DEFAULT_TIMEZONE);
+	/* DOMAIN §1: 20,000 CNY cash, 50,000 CNY transfers, express 50,000. */
+	cf->cf_cash_threshold_fen = 2000000;
+	cf->cf_transfer_threshold_fen = 5000000;
+	cf->cf_express_cash_fen = 5000000;
+	/* DOMAIN §3: teller 200, lobby manager 500, supervisor 2,000 CNY. */
+	cf->cf_authority_fen[ROLE_TELLER] = 20000;
+	cf->cf_authority_fen[ROLE_LOBBY] = 50000;
+	cf->cf_authority_fen[ROLE_SUPERVISOR] = 200000;
+	cf->cf_follow_up_hours = 24;
+	cf->cf_target_wait_s = 900;
+	cf->cf_max_recalls = 2;
+	cf->cf_default_service_s = 300;
+}
 
-	if (th != NULL) {
-		if (!cJSON_IsObject(th))
-			return perr(p, "thresholds_fen", "must be an object");
-		if (known_keys(p, th, "thresholds_fen", th_keys) == -1 ||
-		    get_int(p, th, "cash", "thresholds_fen.cash", 0, MONEY_MAX_FEN,
-		    &cfg->cf_cash_threshold_fen) == -1 ||
-		    get_int(p, th, "transfer", "thresholds_fen.transfer", 0, MONEY_MAX_FEN,
-		    &cfg->cf_transfer_threshold_fen) == -1 ||
-		    get_int(p, th, "express_cash", "thresholds_fen.express_cash", 0,
-		    MONEY_MAX_FEN, &cfg->cf_express_cash_fen) == -1)
-			return -1;
+static int
+parse_branch(struct config_parse *cp, struct config *cf, const cJSON *root)
+{
+	const cJSON	*item;
+	const char	*s;
+
+	if ((item = cJSON_GetObjectItemCaseSensitive(root, "branch")) == NULL)
+		return 0;
+	s = cJSON_GetStringValue(item);
+	if (s == NULL || *s == '\0' || strlen(s) > CONFIG_MAX_BRANCH || !no_control(s))
+		return config_fail(cp, "branch: must be a string of 1 to %d bytes "
+		    "without control characters", CONFIG_MAX_BRANCH);
+	free(cf->cf_branch);
+	cf->cf_branch = xstrdup(s);
+	return 0;
+}
+
+/* The zone must exist; checking it also makes it the process's zone. */
+static int
+parse_timezone(struct config_parse *cp, struct config *cf, const cJSON *root)
+{
+	const cJSON	*item;
+	const char	*s;
+	char		 buf[CONFIG_SHOWN + 4];
+
+	if ((item = cJSON_GetObjectItemCaseSensitive(root, "timezone")) != NULL) {
+		if ((s = cJSON_GetStringValue(item)) == NULL)
+			return config_fail(cp, "timezone: must be a string");
+		free(cf->cf_timezone);
+		cf->cf_timezone = xstrdup(s);
 	}
-	if (au != NULL) {
-		if (!cJSON_IsObject(au))
-			return perr(p, "authority_fen", "must be an object");
-		if (known_keys(p, au, "authority_fen", au_keys) == -1 ||
-		    get_int(p, au, "teller", "authority_fen.teller", 0, MONEY_MAX_FEN,
-		    &cfg->cf_authority_fen[ROLE_TELLER]) == -1 ||
-		    get_int(p, au, "lobby", "authority_fen.lobby", 0, MONEY_MAX_FEN,
-		    &cfg->cf_authority_fen[ROLE_LOBBY]) == -1 ||
-		    get_int(p, au, "supervisor", "authority_fen.supervisor", 0, MONEY_MAX_FEN,
-		    &cfg->cf_authority_fen[ROLE_SUPERVISOR]) == -1)
-			return -1;
-	}
+	if (time_set_zone(cf->cf_timezone) == -1)
+		return config_fail(cp, "timezone: unknown time zone \"%s\"",
+		    shown(cf->cf_timezone, buf));
 	return 0;
 }
 
 static int
-parse_terminal(struct parse *p, const cJSON *item, size_t idx, struct config *cfg)
+parse_money_object(struct config_parse *cp, const cJSON *root, const char *name,
+    const char *const keys[], int64_t *const dst[])
 {
-	static const char *const keys[] = { "id", "role", "staff", "token_sha256", NULL };
-	struct terminal_conf	*tc = &cfg->cf_terminals[idx];
-	const cJSON		*id, *role, *staff, *hash;
-	char			 path[48], field[80];
-	int			 r;
+	const cJSON	*obj, *item;
+	char		 prefix[64], path[64];
+	size_t		 i;
 
-	snprintf(path, sizeof path, "terminals[%zu]", idx);
-	if (!cJSON_IsObject(item))
-		return perr(p, path, "must be an object");
-	if (known_keys(p, item, path, keys) == -1)
+	if ((obj = cJSON_GetObjectItemCaseSensitive(root, name)) == NULL)
+		return 0;
+	if (!cJSON_IsObject(obj))
+		return config_fail(cp, "%s: must be an object", name);
+	snprintf(prefix, sizeof prefix, "%s.", name);
+	if (check_keys(cp, obj, prefix, keys) == -1)
 		return -1;
-	id = cJSON_GetObjectItemCaseSensitive(item, "id");
-	role = cJSON_GetObjectItemCaseSensitive(item, "role");
-	staff = cJSON_GetObjectItemCaseSensitive(item, "staff");
-	hash = cJSON_GetObjectItemCaseSensitive(item, "token_sha256");
-
-	snprintf(field, sizeof field, "%s.id", path);
-	if (!cJSON_IsString(id) || !valid_id(id->valuestring))
-		return perr(p, field, "must be 1 to %d characters of A-Z, a-z, 0-9, _ and -",
-		    BQ_ID_LEN);
-	if (config_terminal(cfg, id->valuestring) != NULL)
-		return perr(p, field, "terminal \"%s\" is listed twice", id->valuestring);
-	snprintf(field, sizeof field, "%s.role", path);
-	if (!cJSON_IsString(role) || (r = role_from_name(role->valuestring)) < 0)
-		return perr(p, field, "must be one of kiosk, display, teller, lobby, supervisor");
-	snprintf(field, sizeof field, "%s.staff", path);
-	if (r == ROLE_TELLER || r == ROLE_LOBBY || r == ROLE_SUPERVISOR) {
-		if (!cJSON_IsString(staff) || !valid_id(staff->valuestring))
-			return perr(p, field, "a %s terminal needs a staff id of 1 to %d "
-			    "characters of A-Z, a-z, 0-9, _ and -", role_names[r], BQ_ID_LEN);
-		snprintf(tc->tc_staff, sizeof tc->tc_staff, "%s", staff->valuestring);
-	} else if (staff != NULL && !(cJSON_IsString(staff) && *staff->valuestring == '\0'))
-		return perr(p, field, "a %s terminal has no staff", role_names[r]);
-	snprintf(field, sizeof field, "%s.token_sha256", path);
-	if (!cJSON_IsString(hash) || hex_decode(hash->valuestring, tc->tc_token_sha256) == -1)
-		return perr(p, field, "must be the 64 hex digits of the token's SHA-256");
-	snprintf(tc->tc_id, sizeof tc->tc_id, "%s", id->valuestring);
-	tc->tc_role = (enum role)r;
-	cfg->cf_nterminals = idx + 1;
-	return 0;
-}
-
-static int
-parse_terminals(struct parse *p, const cJSON *root, struct config *cfg)
-{
-	const cJSON	*arr = cJSON_GetObjectItemCaseSensitive(root, "terminals"), *item;
-	size_t		 n, i = 0;
-
-	if (arr == NULL)
-		return perr(p, "terminals", "is required");
-	if (!cJSON_IsArray(arr) || (n = (size_t)cJSON_GetArraySize(arr)) == 0)
-		return perr(p, "terminals", "must be a non-empty array");
-	if ((cfg->cf_terminals = calloc(n, sizeof *cfg->cf_terminals)) == NULL)
-		fatal("calloc");
-	cJSON_ArrayForEach(item, arr) {
-		if (parse_terminal(p, item, i++, cfg) == -1)
+	for (i = 0; keys[i] != NULL; i++) {
+		if ((item = cJSON_GetObjectItemCaseSensitive(obj, keys[i])) == NULL)
+			continue;
+		snprintf(path, sizeof path, "%s.%s", name, keys[i]);
+		if (get_integer(cp, item, path, 0, CONFIG_MAX_MONEY_FEN, dst[i]) == -1)
 			return -1;
 	}
 	return 0;
 }
 
 static int
-parse_webhook(struct parse *p, const cJSON *item, size_t idx, struct webhook_conf *wh)
+parse_accessible_windows(struct config_parse *cp, struct config *cf,
+    const cJSON *root)
 {
-	static const char *const keys[] = { "url", "secret", "events", NULL };
-	const cJSON	*events, *ev;
-	char		 path[48], field[80];
-	size_t		 i, j;
+	const cJSON	*arr, *item;
+	char		 path[64];
+	int64_t		 no = 0;
+	int		 i = 0;
 
-	snprintf(path, sizeof path, "webhooks[%zu]", idx);
-	if (!cJSON_IsObject(item))
-		return perr(p, path, "must be an object");
-	if (known_keys(p, item, path, keys) == -1)
-		return -1;
-	snprintf(field, sizeof field, "%s.url", path);
-	if (cJSON_GetObjectItemCaseSensitive(item, "url") == NULL)
-		return perr(p, field, "is required");
-	if (get_string(p, item, "url", field, 2048, &wh->wh_url) == -1)
-		return -1;
-	if (strncmp(wh->wh_url, "http://", 7) != 0 && strncmp(wh->wh_url, "https://", 8) != 0)
-		return perr(p, field, "must start with http:// or https://");
-	snprintf(field, sizeof field, "%s.secret", path);
-	if (cJSON_GetObjectItemCaseSensitive(item, "secret") == NULL)
-		return perr(p, field, "is required");
-	if (get_string(p, item, "secret", field, 1024, &wh->wh_secret) == -1)
-		return -1;
-	snprintf(field, sizeof field, "%s.events", path);
-	events = cJSON_GetObjectItemCaseSensitive(item, "events");
-	if (!cJSON_IsArray(events) || cJSON_GetArraySize(events) == 0)
-		return perr(p, field, "must be a non-empty array of event names");
-	if ((wh->wh_events = calloc((size_t)cJSON_GetArraySize(events),
-	    sizeof *wh->wh_events)) == NULL)
-		fatal("calloc");
-	cJSON_ArrayForEach(ev, events) {
-		for (i = 0; webhook_events[i] != NULL; i++)
-			if (cJSON_IsString(ev) && strcmp(ev->valuestring, webhook_events[i]) == 0)
-				break;
-		if (webhook_events[i] == NULL)
-			return perr(p, field, "must list only complaint.logged, followup.overdue, "
-			    "survey.detractor");
-		for (j = 0; j < wh->wh_nevents; j++)
-			if (strcmp(wh->wh_events[j], ev->valuestring) == 0)
-				return perr(p, field, "lists \"%s\" twice", ev->valuestring);
-		wh->wh_events[wh->wh_nevents++] = xstrdup(ev->valuestring);
-	}
-	return 0;
-}
-
-static int
-parse_webhooks(struct parse *p, const cJSON *root, struct config *cfg)
-{
-	const cJSON	*arr = cJSON_GetObjectItemCaseSensitive(root, "webhooks"), *item;
-	size_t		 n, i;
-
-	if (arr == NULL)
+	if ((arr = cJSON_GetObjectItemCaseSensitive(root, "accessible_windows")) == NULL)
 		return 0;
 	if (!cJSON_IsArray(arr))
-		return perr(p, "webhooks", "must be an array");
-	if ((n = (size_t)cJSON_GetArraySize(arr)) == 0)
-		return 0;
-	if ((cfg->cf_webhooks = calloc(n, sizeof *cfg->cf_webhooks)) == NULL)
-		fatal("calloc");
+		return config_fail(cp, "accessible_windows: must be an array of "
+		    "window numbers");
 	cJSON_ArrayForEach(item, arr) {
-		/* Count first: a half-parsed entry must still be freed. */
-		i = cfg->cf_nwebhooks++;
-		if (parse_webhook(p, item, i, &cfg->cf_webhooks[i]) == -1)
+		snprintf(path, sizeof path, "accessible_windows[%d]", i);
+		if (get_integer(cp, item, path, 1, BQ_MAX_WINDOW, &no) == -1)
 			return -1;
+		/* [3, 3] is most likely a typo for [3, 4]. */
+		if (cf->cf_accessible_window[no])
+			return config_fail(cp, "%s: duplicate window %lld", path,
+			    (long long)no);
+		cf->cf_accessible_window[no] = true;
+		i++;
 	}
 	return 0;
 }
 
 static int
-parse_accessible_windows(struct parse *p, const cJSON *root, struct config *cfg)
+parse_terminal(struct config_parse *cp, struct config *cf, const cJSON *obj,
+    size_t idx)
 {
-	const cJSON	*arr = cJSON_GetObjectItemCaseSensitive(root, "accessible_windows"), *w;
-	double		 d;
+	struct terminal_conf	*tc = &cf->cf_terminals[idx];
+	const cJSON		*item;
+	const char		*s;
+	char			 prefix[64];
+	size_t			 j;
+	int			 role;
 
-	if (arr == NULL)
-		return 0;
-	if (!cJSON_IsArray(arr))
-		return perr(p, "accessible_windows", "must be an array of window numbers 1 to %d",
-		    BQ_MAX_WINDOW);
-	cJSON_ArrayForEach(w, arr) {
-		d = cJSON_IsNumber(w) ? w->valuedouble : NAN;
-		if (!isfinite(d) || d != floor(d) || d < 1 || d > BQ_MAX_WINDOW)
-			return perr(p, "accessible_windows",
-			    "must be an array of window numbers 1 to %d", BQ_MAX_WINDOW);
-		cfg->cf_accessible_window[(int)d] = true;
+	snprintf(prefix, sizeof prefix, "terminals[%zu].", idx);
+	if (!cJSON_IsObject(obj))
+		return config_fail(cp, "terminals[%zu]: must be an object", idx);
+	if (check_keys(cp, obj, prefix, terminal_keys) == -1)
+		return -1;
+
+	item = cJSON_GetObjectItemCaseSensitive(obj, "id");
+	if ((s = cJSON_GetStringValue(item)) == NULL || !valid_id(s))
+		return config_fail(cp, "%sid: must be 1 to %d characters of "
+		    "A-Z a-z 0-9 _ -", prefix, BQ_ID_LEN);
+	for (j = 0; j < idx; j++)
+		if (strcmp(cf->cf_terminals[j].tc_id, s) == 0)
+			return config_fail(cp, "%sid: duplicate id \"%s\"",
+			    prefix, s);
+	snprintf(tc->tc_id, sizeof tc->tc_id, "%s", s);
+
+	item = cJSON_GetObjectItemCaseSensitive(obj, "role");
+	if ((s = cJSON_GetStringValue(item)) == NULL ||
+	    (role = role_from_name(s)) == -1)
+		return config_fail(cp, "%srole: must be one of kiosk, display, "
+		    "teller, lobby, supervisor", prefix);
+	tc->tc_role = (enum role)role;
+
+	item = cJSON_GetObjectItemCaseSensitive(obj, "staff");
+	if (tc->tc_role == ROLE_KIOSK || tc->tc_role == ROLE_DISPLAY) {
+		/* A kiosk or display is nobody's: staff there is a mistake. */
+		if (item != NULL && ((s = cJSON_GetStringValue(item)) == NULL ||
+		    *s != '\0'))
+			return config_fail(cp, "%sstaff: must be absent or empty "
+			    "for a %s", prefix, role_name(tc->tc_role));
+	} else {
+		if (item == NULL)
+			return config_fail(cp, "%sstaff: required for a %s",
+			    prefix, role_name(tc->tc_role));
+		if ((s = cJSON_GetStringValue(item)) == NULL || !valid_id(s))
+			return config_fail(cp, "%sstaff: must be 1 to %d "
+			    "characters of A-Z a-z 0-9 _ -", prefix, BQ_ID_LEN);
+		snprintf(tc->tc_staff, sizeof tc->tc_staff, "%s", s);
+	}
+
+	item = cJSON_GetObjectItemCaseSensitive(obj, "token_sha256");
+	if (item == NULL)
+		return config_fail(cp, "%stoken_sha256: required", prefix);
+	if ((s = cJSON_GetStringValue(item)) == NULL ||
+	    hex_decode_sha256(s, tc->tc_token_sha256) == -1)
+		return config_fail(cp, "%stoken_sha256: must be 64 hex digits "
+		    "(the SHA-256 of the token)", prefix);
+	return 0;
+}
+
+static int
+parse_terminals(struct config_parse *cp, struct config *cf, const cJSON *root)
+{
+	const cJSON	*arr, *item;
+	int		 n;
+
+	if ((arr = cJSON_GetObjectItemCaseSensitive(root, "terminals")) == NULL)
+		return config_fail(cp, "terminals: required: a non-empty array "
+		    "of terminals");
+	if (!cJSON_IsArray(arr) || (n = cJSON_GetArraySize(arr)) == 0)
+		return config_fail(cp, "terminals: must be a non-empty array");
+	cf->cf_terminals = xcalloc((size_t)n, sizeof *cf->cf_terminals);
+	cJSON_ArrayForEach(item, arr) {
+		if (parse_terminal(cp, cf, item, cf->cf_nterminals) == -1)
+			return -1;
+		cf->cf_nterminals++;
 	}
 	return 0;
 }
 
 static int
-parse_duty_supervisor(struct parse *p, const cJSON *root, struct config *cfg)
+parse_duty_supervisor(struct config_parse *cp, struct config *cf,
+    const cJSON *root)
 {
 	const struct terminal_conf	*tc;
+	const cJSON			*item;
+	const char			*s = NULL;
+	char				 buf[CONFIG_SHOWN + 4];
 	size_t				 i;
 
-	if (get_string(p, root, "duty_supervisor", "duty_supervisor", BQ_ID_LEN,
-	    &cfg->cf_duty_supervisor) == -1)
-		return -1;
-	for (i = 0; i < cfg->cf_nterminals; i++) {
-		tc = &cfg->cf_terminals[i];
+	item = cJSON_GetObjectItemCaseSensitive(root, "duty_supervisor");
+	if (item != NULL && (s = cJSON_GetStringValue(item)) == NULL)
+		return config_fail(cp, "duty_supervisor: must be a string");
+	for (i = 0; i < cf->cf_nterminals; i++) {
+		tc = &cf->cf_terminals[i];
 		if (tc->tc_role != ROLE_SUPERVISOR)
 			continue;
-		if (cfg->cf_duty_supervisor == NULL) {
-			/* Default: the first supervisor (DOMAIN §4 needs an owner). */
-			cfg->cf_duty_supervisor = xstrdup(tc->tc_staff);
+		/* Absent: the first supervisor is on duty. */
+		if (s == NULL || strcmp(tc->tc_staff, s) == 0) {
+			cf->cf_duty_supervisor = xstrdup(tc->tc_staff);
 			return 0;
 		}
-		if (strcmp(cfg->cf_duty_supervisor, tc->tc_staff) == 0)
-			return 0;
 	}
-	if (cfg->cf_duty_supervisor != NULL)
-		return perr(p, "duty_supervisor", "\"%s\" is not the staff id of a supervisor "
-		    "terminal", cfg->cf_duty_supervisor);
+	if (s != NULL)
+		return config_fail(cp, "duty_supervisor: \"%s\" is not the staff "
+		    "id of a supervisor terminal", shown(s, buf));
 	return 0;
 }
 
 static int
-error_line(const char *text, const char *at)
+parse_webhook(struct config_parse *cp, struct webhook_conf *wh,
+    const cJSON *obj, int idx)
+{
+	const cJSON	*item, *ev;
+	const char	*s;
+	char		 prefix[64], buf[CONFIG_SHOWN + 4];
+	size_t		 j, len;
+	int		 n, k = 0;
+
+	snprintf(prefix, sizeof prefix, "webhooks[%d].", idx);
+	if (!cJSON_IsObject(obj))
+		return config_fail(cp, "webhooks[%d]: must be an object", idx);
+	if (check_keys(cp, obj, prefix, webhook_keys) == -1)
+		return -1;
+
+	item = cJSON_GetObjectItemCaseSensitive(obj, "url");
+	s = cJSON_GetStringValue(item);
+	if (s == NULL || (len = strlen(s)) > CONFIG_MAX_URL ||
+	    !((strncmp(s, "http://", 7) == 0 && len > 7) ||
+	    (strncmp(s, "https://", 8) == 0 && len > 8)) ||
+	    !no_control(s) || strchr(s, ' ') != NULL)
+		return config_fail(cp, "%surl: must be an http:// or https:// URL "
+		    "of at most %d characters", prefix, CONFIG_MAX_URL);
+	wh->wh_url = xstrdup(s);
+
+	item = cJSON_GetObjectItemCaseSensitive(obj, "secret");
+	if ((s = cJSON_GetStringValue(item)) == NULL || *s == '\0')
+		return config_fail(cp, "%ssecret: must be a non-empty string",
+		    prefix);
+	wh->wh_secret = xstrdup(s);
+
+	item = cJSON_GetObjectItemCaseSensitive(obj, "events");
+	if (!cJSON_IsArray(item) || (n = cJSON_GetArraySize(item)) == 0)
+		return config_fail(cp, "%sevents: must be a non-empty array of "
+		    "event names", prefix);
+	wh->wh_events = xcalloc((size_t)n, sizeof *wh->wh_events);
+	cJSON_ArrayForEach(ev, item) {
+		if ((s = cJSON_GetStringValue(ev)) == NULL ||
+		    !in_list(s, webhook_events))
+			return config_fail(cp, "%sevents[%d]: must be one of "
+			    "complaint.logged, followup.overdue, survey.detractor",
+			    prefix, k);
+		for (j = 0; j < wh->wh_nevents; j++)
+			if (strcmp(wh->wh_events[j], s) == 0)
+				return config_fail(cp, "%sevents[%d]: duplicate "
+				    "event \"%s\"", prefix, k, shown(s, buf));
+		wh->wh_events[wh->wh_nevents++] = xstrdup(s);
+		k++;
+	}
+	return 0;
+}
+
+static int
+parse_webhooks(struct config_parse *cp, struct config *cf, const cJSON *root)
+{
+	const cJSON	*arr, *item;
+	int		 n, i = 0;
+
+	if ((arr = cJSON_GetObjectItemCaseSensitive(root, "webhooks")) == NULL)
+		return 0;
+	if (!cJSON_IsArray(arr))
+		return config_fail(cp, "webhooks: must be an array");
+	if ((n = cJSON_GetArraySize(arr)) == 0)
+		return 0;
+	/* Zeroed and counted up front: config_free copes with a half-built one. */
+	cf->cf_webhooks = xcalloc((size_t)n, sizeof *cf->cf_webhooks);
+	cf->cf_nwebhooks = (size_t)n;
+	cJSON_ArrayForEach(item, arr) {
+		if (parse_webhook(cp, &cf->cf_webhooks[i], item, i) == -1)
+			return -1;
+		i++;
+	}
+	return 0;
+}
+
+static int
+config_parse_root(struct config_parse *cp, struct config *cf, const cJSON *root)
+{
+	int64_t *const	thresholds[] = { &cf->cf_cash_threshold_fen,
+	    &cf->cf_transfer_threshold_fen, &cf->cf_express_cash_fen };
+	int64_t *const	authority[] = { &cf->cf_authority_fen[ROLE_TELLER],
+	    &cf->cf_authority_fen[ROLE_LOBBY],
+	    &cf->cf_authority_fen[ROLE_SUPERVISOR] };
+
+	if (!cJSON_IsObject(root))
+		return config_fail(cp, "must be a JSON object");
+	if (check_keys(cp, root, "", top_keys) == -1 ||
+	    parse_branch(cp, cf, root) == -1 ||
+	    parse_timezone(cp, cf, root) == -1 ||
+	    parse_money_object(cp, root, "thresholds_fen", threshold_keys,
+	    thresholds) == -1 ||
+	    parse_money_object(cp, root, "authority_fen", authority_keys,
+	    authority) == -1 ||
+	    get_int(cp, root, "follow_up_hours", 1, 720,
+	    &cf->cf_follow_up_hours) == -1 ||
+	    get_int(cp, root, "target_wait_s", 1, 86400,
+	    &cf->cf_target_wait_s) == -1 ||
+	    get_int(cp, root, "max_recalls", 0, 10, &cf->cf_max_recalls) == -1 ||
+	    get_int(cp, root, "default_service_s", 1, 86400,
+	    &cf->cf_default_service_s) == -1 ||
+	    parse_accessible_windows(cp, cf, root) == -1 ||
+	    parse_terminals(cp, cf, root) == -1 ||
+	    parse_duty_supervisor(cp, cf, root) == -1 ||
+	    parse_webhooks(cp, cf, root) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+line_of(const char *text, const char *at)
 {
 	int	line = 1;
 
@@ -503,124 +621,185 @@ error_line(const char *text, const char *at)
 	return line;
 }
 
-static int
-config_parse(struct parse *p, const cJSON *root, struct config *cfg)
+int
+config_load_text(struct config *cf, const char *name, const char *text,
+    char *err, size_t errlen)
 {
-	static const char *const keys[] = {
-		"branch", "timezone", "thresholds_fen", "authority_fen", "follow_up_hours",
-		"target_wait_s", "max_recalls", "duty_supervisor", "webhooks", "terminals",
-		"default_service_s", "accessible_windows", NULL
-	};
+	struct config_parse	 cp = { name, err, errlen };
+	cJSON			*root;
+	const char		*at;
+	int			 rc;
 
-	if (!cJSON_IsObject(root))
-		return perr(p, "(top level)", "must be a JSON object");
-	if (known_keys(p, root, "", keys) == -1 ||
-	    get_string(p, root, "branch", "branch", 64, &cfg->cf_branch) == -1 ||
-	    get_string(p, root, "timezone", "timezone", 64, &cfg->cf_timezone) == -1)
+	config_defaults(cf);
+	/* Require the end of the text after the object: no trailing garbage. */
+	if ((root = cJSON_ParseWithOpts(text, NULL, 1)) == NULL) {
+		if ((at = cJSON_GetErrorPtr()) == NULL)
+			at = text;
+		config_fail(&cp, "invalid JSON at line %d", line_of(text, at));
+		config_free(cf);
 		return -1;
-	if (time_set_zone(cfg->cf_timezone) == -1)
-		return perr(p, "timezone", "unknown time zone \"%s\"", cfg->cf_timezone);
-	if (parse_money(p, root, cfg) == -1 ||
-	    get_int32(p, root, "follow_up_hours", 1, 720, &cfg->cf_follow_up_hours) == -1 ||
-	    get_int32(p, root, "target_wait_s", 1, 86400, &cfg->cf_target_wait_s) == -1 ||
-	    get_int32(p, root, "max_recalls", 0, 10, &cfg->cf_max_recalls) == -1 ||
-	    get_int32(p, root, "default_service_s", 1, 86400,
-	    &cfg->cf_default_service_s) == -1 ||
-	    parse_accessible_windows(p, root, cfg) == -1 ||
-	    parse_terminals(p, root, cfg) == -1 ||
-	    parse_duty_supervisor(p, root, cfg) == -1 ||
-	    parse_webhooks(p, root, cfg) == -1)
+	}
+	rc = config_parse_root(&cp, cf, root);
+	cJSON_Delete(root);
+	if (rc == -1) {
+		config_free(cf);	/* leaves it zeroed: freeing again is safe */
 		return -1;
+	}
 	return 0;
 }
 
 int
-config_load_text(struct config *cfg, const char *name, const char *text, char *err,
-    size_t errlen)
+config_load_file(struct config *cf, const char *path, char *err, size_t errlen)
 {
-	struct parse	 p = { name, err, errlen };
-	cJSON		*root;
-	int		 rc;
+	struct config_parse	 cp = { path, err, errlen };
+	FILE			*f;
+	char			*buf, *nul;
+	size_t			 len;
+	int			 rc, saved;
 
-	config_defaults(cfg);
-	if ((root = cJSON_Parse(text)) == NULL) {
-		snprintf(err, errlen, "%s: invalid JSON at line %d", name,
-		    error_line(text, cJSON_GetErrorPtr()));
-		return -1;
+	memset(cf, 0, sizeof *cf);
+	if ((f = fopen(path, "rb")) == NULL)
+		return config_fail(&cp, "cannot read: %s", strerror(errno));
+	buf = xcalloc(1, CONFIG_MAX_FILE + 2);
+	len = fread(buf, 1, CONFIG_MAX_FILE + 1, f);
+	if (ferror(f)) {
+		saved = errno;
+		fclose(f);
+		free(buf);
+		return config_fail(&cp, "cannot read: %s", strerror(saved));
 	}
-	rc = config_parse(&p, root, cfg);
-	cJSON_Delete(root);
-	return rc;
-}
-
-int
-config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
-{
-	FILE	*f;
-	char	*text;
-	size_t	 n;
-	int	 rc;
-
-	config_defaults(cfg);
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		return -1;
-	}
-	if ((text = malloc(CONFIG_MAX_BYTES + 1)) == NULL)
-		fatal("malloc");
-	n = fread(text, 1, CONFIG_MAX_BYTES + 1, f);
-	rc = ferror(f);
 	fclose(f);
-	if (rc != 0 || n > CONFIG_MAX_BYTES) {
-		snprintf(err, errlen, "%s: %s", path, rc != 0 ? "cannot read" :
-		    "larger than 1 MiB");
-		free(text);
-		return -1;
+	if (len > CONFIG_MAX_FILE) {
+		free(buf);
+		return config_fail(&cp, "larger than 1 MiB");
 	}
-	text[n] = '\0';
-	config_free(cfg);
-	rc = config_load_text(cfg, path, text, err, errlen);
-	free(text);
+	/* cJSON would take a NUL for the end of the text and ignore the rest. */
+	if ((nul = memchr(buf, '\0', len)) != NULL) {
+		rc = config_fail(&cp, "invalid JSON at line %d (a NUL byte)",
+		    line_of(buf, nul));
+		free(buf);
+		return rc;
+	}
+	rc = config_load_text(cf, path, buf, err, errlen);
+	free(buf);
 	return rc;
 }
 
+/* The caller sets the process zone from cf_timezone, as for a file. */
 void
-config_demo(struct config *cfg)
+config_demo(struct config *cf)
 {
 	const struct demo_terminal	*dt;
 	struct terminal_conf		*tc;
-	size_t				 n = 0;
+	size_t				 n;
 
-	config_defaults(cfg);
-	free(cfg->cf_branch);
-	cfg->cf_branch = xstrdup("DEMO-001");
-	cfg->cf_demo = true;
-	for (dt = demo_terminals; dt->dt_id != NULL; dt++)
-		n++;
-	if ((cfg->cf_terminals = calloc(n, sizeof *cfg->cf_terminals)) == NULL)
-		fatal("calloc");
+	config_defaults(cf);
+	free(cf->cf_branch);
+	cf->cf_branch = xstrdup(DEMO_BRANCH);
+	cf->cf_demo = true;
+	for (n = 0; demo_terminals[n].dt_id != NULL; n++)
+		;
+	cf->cf_terminals = xcalloc(n, sizeof *cf->cf_terminals);
 	for (dt = demo_terminals; dt->dt_id != NULL; dt++) {
-		tc = &cfg->cf_terminals[cfg->cf_nterminals++];
+		tc = &cf->cf_terminals[cf->cf_nterminals++];
 		snprintf(tc->tc_id, sizeof tc->tc_id, "%s", dt->dt_id);
 		tc->tc_role = (enum role)role_from_name(dt->dt_role);
 		snprintf(tc->tc_staff, sizeof tc->tc_staff, "%s", dt->dt_staff);
 		sha256(dt->dt_token, strlen(dt->dt_token), tc->tc_token_sha256);
+		/* As for a file: the first supervisor is on duty. */
+		if (tc->tc_role == ROLE_SUPERVISOR && cf->cf_duty_supervisor == NULL)
+			cf->cf_duty_supervisor = xstrdup(tc->tc_staff);
 	}
-	cfg->cf_duty_supervisor = xstrdup("E9001");
 }
 
 void
-config_print_demo(const struct config *cfg, void (*out)(const char *))
+config_print_demo(const struct config *cf, void (*out)(const char *))
 {
 	const struct demo_terminal	*dt;
-	char				 line[160];
+	char				 line[256];
 
-	(void)cfg;
-	out("branchqd: no --config and no ./branchq.json: using the built-in demo configuration.");
-	out("branchqd: demo terminals (connect with: branchq --terminal ID --token TOKEN OP ...):");
+	snprintf(line, sizeof line, "branchqd: no --config and no ./branchq.json: "
+	    "using the built-in demo configuration (branch %s); its tokens are "
+	    "public, not for real use",
+	    cf != NULL && cf->cf_branch != NULL ? cf->cf_branch : DEMO_BRANCH);
+	out(line);
+	out("branchqd: demo terminals (connect with: branchq --terminal ID "
+	    "--token TOKEN OP ...):");
 	for (dt = demo_terminals; dt->dt_id != NULL; dt++) {
-		snprintf(line, sizeof line, "  terminal %-4s role %-10s staff %-6s token %s",
-		    dt->dt_id, dt->dt_role, *dt->dt_staff ? dt->dt_staff : "-", dt->dt_token);
+		snprintf(line, sizeof line, "  terminal %-4s role %-10s staff %-6s "
+		    "token %s", dt->dt_id, dt->dt_role,
+		    *dt->dt_staff != '\0' ? dt->dt_staff : "-", dt->dt_token);
 		out(line);
 	}
+}
+
+void
+config_free(struct config *cf)
+{
+	struct webhook_conf	*wh;
+	size_t			 i, j;
+
+	if (cf == NULL)
+		return;
+	free(cf->cf_branch);
+	free(cf->cf_timezone);
+	free(cf->cf_duty_supervisor);
+	for (i = 0; i < cf->cf_nwebhooks; i++) {
+		wh = &cf->cf_webhooks[i];
+		free(wh->wh_url);
+		free(wh->wh_secret);
+		for (j = 0; j < wh->wh_nevents; j++)
+			free(wh->wh_events[j]);
+		free(wh->wh_events);
+	}
+	free(cf->cf_webhooks);
+	free(cf->cf_terminals);
+	memset(cf, 0, sizeof *cf);
+}
+
+const struct terminal_conf *
+config_terminal(const struct config *cf, const char *id)
+{
+	size_t	i;
+
+	if (cf == NULL || id == NULL)
+		return NULL;
+	for (i = 0; i < cf->cf_nterminals; i++)
+		if (strcmp(cf->cf_terminals[i].tc_id, id) == 0)
+			return &cf->cf_terminals[i];
+	return NULL;
+}
+
+bool
+config_staff_exists(const struct config *cf, const char *staff)
+{
+	size_t	i;
+
+	if (cf == NULL || staff == NULL || *staff == '\0')
+		return false;
+	for (i = 0; i < cf->cf_nterminals; i++)
+		if (strcmp(cf->cf_terminals[i].tc_staff, staff) == 0)
+			return true;
+	return false;
+}
+
+void
+sha256(const void *data, size_t len, unsigned char out[32])
+{
+	unsigned int	n = 0;
+
+	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		fatalx("EVP_Digest(sha256) failed");
+}
+
+/* Constant time in the token's hash: no early exit on the first mismatch. */
+bool
+token_matches(const struct terminal_conf *tc, const char *token)
+{
+	unsigned char	h[32];
+
+	if (tc == NULL || token == NULL)
+		return false;
+	sha256(token, strlen(token), h);
+	return CRYPTO_memcmp(h, tc->tc_token_sha256, sizeof h) == 0;
 }
