@@ -462,6 +462,7 @@ cJSON	*json_time(int64_t at);		/* null for 0 */
 cJSON	*json_ticket(struct branch *, const struct ticket *);
 cJSON	*json_window(struct branch *, const struct window *);
 cJSON	*json_lanes(struct branch *);
+char	*json_print_free(cJSON *);	/* one line; frees the tree; caller frees the line */
 
 /* ---- op-*.c: the operations, one descriptor each ---- */
 extern const struct op_entry op_hello_entry, op_ping_entry, op_subscribe_entry,

@@ -25,17 +25,6 @@ monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static char *
-event_print(cJSON *o)
-{
-	char	*line = cJSON_PrintUnformatted(o);
-
-	if (line == NULL)
-		fatalx("cJSON_PrintUnformatted: out of memory");
-	cJSON_Delete(o);
-	return line;
-}
-
 char *
 events_queue_line(struct branch *b)
 {
@@ -44,7 +33,7 @@ events_queue_line(struct branch *b)
 	cJSON_AddStringToObject(o, "event", "queue.changed");
 	cJSON_AddItemToObject(o, "at", json_time(clock_now()));
 	cJSON_AddItemToObject(o, "lanes", json_lanes(b));
-	return event_print(o);
+	return json_print_free(o);
 }
 
 static void
@@ -93,7 +82,7 @@ events_ticket_called(const struct ticket *t, int window, int64_t at, bool recall
 	cJSON_AddStringToObject(o, "lane", lane_name(t->t_lane));
 	cJSON_AddBoolToObject(o, "recall", recall);
 	cJSON_AddItemToObject(o, "at", json_time(at));
-	line = event_print(o);
+	line = json_print_free(o);
 	server_broadcast(TOPIC_CALLS, line);
 	free(line);
 }

@@ -287,8 +287,8 @@ reply_new(const cJSON *id, bool ok)
 	return r;
 }
 
-static char *
-reply_print(cJSON *r)
+char *
+json_print_free(cJSON *r)
 {
 	char	*line = cJSON_PrintUnformatted(r);
 
@@ -305,7 +305,7 @@ error_reply(const cJSON *id, enum err_code code, const char *message)
 
 	cJSON_AddStringToObject(e, "code", err_code_name(code));
 	cJSON_AddStringToObject(e, "message", message);
-	return reply_print(r);
+	return json_print_free(r);
 }
 
 char *
@@ -365,7 +365,7 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len)
 			x.x_actor.a_staff = s->s_term->tc_staff;
 		}
 		if (op->op_exec(&x) == 0) {
-			reply = reply_print(x.x_reply);
+			reply = json_print_free(x.x_reply);
 			cJSON_Delete(req);
 			return reply;
 		}
