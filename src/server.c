@@ -256,6 +256,48 @@ server_accept_error(struct evconnlistener *l, void *arg)
 	log_warn("accept");
 }
 
+/* "HOST:PORT" or "[V6]:PORT", numeric, port 0 to 65535 (0: any free port). */
+static int
+parse_listen(const char *listen, struct sockaddr_storage *ss, int *len)
+{
+	struct sockaddr_in	*in = (struct sockaddr_in *)(void *)ss;
+	struct sockaddr_in6	*in6 = (struct sockaddr_in6 *)(void *)ss;
+	const char		*colon = strrchr(listen, ':');
+	char			 host[64], *end;
+	size_t			 hostlen;
+	long			 port;
+
+	if (colon == NULL || colon == listen || colon[1] == '\0')
+		return -1;
+	hostlen = (size_t)(colon - listen);
+	if (listen[0] == '[') {
+		if (hostlen < 3 || listen[hostlen - 1] != ']')
+			return -1;
+		listen++;
+		hostlen -= 2;
+	}
+	if (hostlen >= sizeof host)
+		return -1;
+	memcpy(host, listen, hostlen);
+	host[hostlen] = '\0';
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || errno != 0 || port < 0 || port > 65535)
+		return -1;
+	memset(ss, 0, sizeof *ss);
+	if (evutil_inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		*len = (int)sizeof *in;
+	} else if (evutil_inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*len = (int)sizeof *in6;
+	} else
+		return -1;
+	return 0;
+}
+
 int
 server_listen(struct event_base *base, struct branch *b, const char *listen,
     char *bound, size_t boundlen, char *err, size_t errlen)
@@ -268,9 +310,7 @@ server_listen(struct event_base *base, struct branch *b, const char *listen,
 	srv_branch = b;
 	if (srv_held == NULL && (srv_held = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new failed");
-	memset(&ss, 0, sizeof ss);
-	if (evutil_parse_sockaddr_port(listen, (struct sockaddr *)&ss, &len) == -1 ||
-	    strchr(listen, ':') == NULL) {
+	if (parse_listen(listen, &ss, &len) == -1) {
 		snprintf(err, errlen, "--listen %s: must be HOST:PORT with a numeric address, "
 		    "e.g. 127.0.0.1:7420", listen);
 		return -1;
