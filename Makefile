@@ -19,14 +19,14 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 # The pure modules, shared by the daemon and the unit tests.
-CORE	 = log clock route queue config
-DAEMON	 = $(CORE) store migrations branch ticket window \
-	   proto op-session op-ticket op-window op-queue events server
+CORE	 = log clock route queue config recovery
+DAEMON	 = $(CORE) store migrations branch ticket window complaint \
+	   proto op-session op-ticket op-window op-queue op-complaint events server
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
 DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
 
 UNIT	 = test_route test_queue test_clock test_config
-E2E	 = test_session test_tickets test_windows test_restart test_errors
+E2E	 = test_session test_tickets test_windows test_restart test_errors test_faults
 
 all: $(BUILD)/branchqd $(BUILD)/branchq
 

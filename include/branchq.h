@@ -45,6 +45,9 @@ _Noreturn void fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));
  * falls due on the way, in order, with the clock set to each deadline.
  */
 struct event_base;
+struct branch;
+struct actor;
+struct bq_error;
 struct deadline {
 	int64_t		  dl_at;	/* 0 when not armed */
 	void		(*dl_fire)(void *);
@@ -158,7 +161,8 @@ struct ticket {
 	enum route_rule		t_rule;
 	int64_t			t_issued_at;	/* original issue time: orders the lane */
 	int64_t			t_queued_at;	/* when it last joined a lane */
-	int64_t			t_called_at;	/* 0: never */
+	int64_t			t_called_at;	/* last call; 0: never */
+	int64_t			t_first_called_at;	/* ends the wait (DOMAIN §2) */
 	int64_t			t_started_at;
 	int64_t			t_finished_at;
 	int			t_window;	/* 0: none */
@@ -271,6 +275,107 @@ extern const struct demo_terminal demo_terminals[];
 void	sha256(const void *, size_t, unsigned char out[32]);
 bool	token_matches(const struct terminal_conf *, const char *token);	/* constant time */
 
+/* ---- recovery.c: service-recovery rules (pure; DOMAIN §3, §4) ---- */
+enum complaint_state { CS_OPEN, CS_RESOLVED, CS_CLOSED, CS__COUNT };
+/* What can happen to a complaint; the history's `kind` names these. */
+enum complaint_step {
+	STEP_APOLOGY, STEP_EXPLANATION, STEP_REMEDY, STEP_COMPENSATION,
+	STEP_CUSTOMER_UPDATE, STEP_NOTE,		/* complaint.action kinds */
+	STEP_LOGGED, STEP_REASSIGNED, STEP_RESOLVED, STEP_OVERDUE,
+	STEP_FOLLOWUP_SATISFIED, STEP_FOLLOWUP_UNSATISFIED, STEP_FOLLOWUP_UNREACHABLE,
+	STEP__COUNT
+};
+enum root_cause { CAUSE_VALUE, CAUSE_SYSTEM, CAUSE_PERSONNEL, CAUSE_CUSTOMER,
+	CAUSE_EXTERNAL, CAUSE__COUNT };
+enum nps_class { NPS_DETRACTOR, NPS_PASSIVE, NPS_PROMOTER };
+extern const char *const complaint_categories[];	/* NULL-terminated */
+extern const char *const complaint_channels[];		/* those a person logs */
+extern const char *const action_kinds[];		/* complaint.action kinds */
+extern const char *const root_causes[];
+extern const char *const followup_outcomes[];
+const char	*complaint_state_name(enum complaint_state);
+int		 complaint_state_from_name(const char *);
+const char	*complaint_step_kind(enum complaint_step);	/* "apology", "followup", ... */
+/* The complaint state machine: -1 when the step is not allowed. */
+int		 complaint_next_state(enum complaint_state, enum complaint_step);
+/* DOMAIN §3: a follow-up is due follow_up_hours after it is logged (or reopened). */
+int64_t		 followup_due_at(int64_t from_at, int follow_up_hours);
+bool		 followup_on_time(int64_t at, int64_t due_at);
+/* DOMAIN §3 (S5): the compensation granted on one complaint, this one
+ * included, stays within the actor's role limit. */
+bool		 authority_allows(int64_t limit_fen, int64_t paid_fen, int64_t amount_fen);
+enum nps_class	 nps_class(int score);
+/* NPS = % promoters - % detractors, -100 ... 100; 0 answers gives 0 and *none. */
+double		 nps_score(int64_t promoters, int64_t passives, int64_t detractors);
+/* DOMAIN §5: a report never shows a phone number or a name unmasked. */
+void		 mask_phone(const char *phone, char *out, size_t len);	/* 138****5678 */
+void		 mask_name(const char *name, char *out, size_t len);	/* 张* */
+
+/* ---- complaint.c: complaints, follow-ups, surveys (DOMAIN §3, §4) ---- */
+#define COMPLAINT_TEXT_MAX	2000
+struct complaint {
+	int64_t			c_id;
+	enum complaint_state	c_state;
+	int			c_category;	/* index in complaint_categories */
+	int			c_severity;	/* 1 minor, 2 serious, 3 critical */
+	char			c_channel[16];	/* complaint_channels, or "survey" */
+	char			c_description[COMPLAINT_TEXT_MAX + 1];
+	int64_t			c_ticket_id;	/* 0: none */
+	char			c_ticket_number[BQ_NUMBER_LEN];
+	char			c_customer_name[101];
+	char			c_customer_phone[33];
+	char			c_first_responder[BQ_ID_LEN + 1];
+	char			c_owner[BQ_ID_LEN + 1];
+	int64_t			c_logged_at;
+	char			c_date[BQ_DATE_LEN];
+	int64_t			c_follow_up_due;
+	bool			c_overdue;
+	char			c_resolution[COMPLAINT_TEXT_MAX + 1];
+	int			c_root_cause;	/* -1: not resolved */
+	int64_t			c_resolved_at;
+	int64_t			c_closed_at;
+	int64_t			c_compensation_fen;
+};
+struct complaint_action {
+	enum complaint_step	ca_step;
+	char			ca_actor[BQ_ID_LEN + 1];	/* "" for the daemon */
+	int64_t			ca_at;
+	char			ca_note[COMPLAINT_TEXT_MAX + 1];
+	int64_t			ca_amount_fen;
+	char			ca_to_staff[BQ_ID_LEN + 1];
+	int			ca_on_time;	/* follow-ups: 0/1; else -1 */
+};
+struct complaint_request {
+	int		cr_category;
+	int		cr_severity;
+	const char	*cr_channel;
+	const char	*cr_description;
+	const char	*cr_ticket;		/* NULL: none */
+	const char	*cr_customer_name;	/* NULL: none */
+	const char	*cr_customer_phone;
+};
+int	complaint_log(struct branch *, const struct actor *, const struct complaint_request *,
+	    struct complaint *out, struct bq_error *);
+/* Reads one complaint the actor may act on (owner or supervisor). */
+int	complaint_get(struct branch *, const struct actor *, int64_t id, struct complaint *out,
+	    struct bq_error *);
+/* Calls fn for each history line, oldest first. */
+int	complaint_history(struct branch *, int64_t id,
+	    void (*fn)(const struct complaint_action *, void *), void *arg);
+int	complaint_act(struct branch *, const struct actor *, int64_t id, enum complaint_step,
+	    const char *note, int64_t amount_fen, struct complaint *out, struct bq_error *);
+int	complaint_reassign(struct branch *, const struct actor *, int64_t id,
+	    const char *to_staff, const char *reason, struct complaint *out, struct bq_error *);
+int	complaint_resolve(struct branch *, const struct actor *, int64_t id,
+	    const char *resolution, enum root_cause, struct complaint *out, struct bq_error *);
+int	followup_record(struct branch *, const struct actor *, int64_t id, enum complaint_step,
+	    const char *note, struct complaint *out, struct bq_error *);
+int	survey_submit(struct branch *, const struct actor *, const char *ticket, int score,
+	    const char *reason, struct complaint *opened, bool *detractor, struct bq_error *);
+/* The follow-up deadline: armed for the next due complaint; fires by itself. */
+void	followup_watch(struct branch *);
+void	followup_overdue_fire(void *branch);
+
 /* ---- store.c: SQLite, the only file that writes SQL ---- */
 struct migration {
 	int		 m_version;
@@ -307,6 +412,21 @@ int	store_window_delete(struct store *, int no);
 int	store_setting_set(struct store *, const char *key, const char *value);
 /* Caller frees *value (NULL when unset). */
 int	store_setting_get(struct store *, const char *key, char **value);
+/* Complaints (complaint.c).  _get returns 0, 1 when there is no such id, or -1. */
+int	store_complaint_insert(struct store *, struct complaint *);	/* sets c_id */
+int	store_complaint_update(struct store *, const struct complaint *);
+int	store_complaint_get(struct store *, int64_t id, struct complaint *);
+int	store_complaint_action(struct store *, const struct complaint *,
+	    const struct complaint_action *);
+int	store_complaint_history(struct store *, int64_t id,
+	    void (*)(const struct complaint_action *, void *), void *);
+int	store_complaint_next_due(struct store *, int64_t *at);	/* 0 when none */
+/* Ids of complaints due at or before `at` and not yet overdue.  Caller frees *ids. */
+int	store_complaints_due(struct store *, int64_t at, int64_t **ids, size_t *n);
+int	store_survey_exists(struct store *, int64_t ticket_id, bool *exists);
+int	store_survey_insert(struct store *, int64_t ticket_id, int score, const char *reason,
+	    int64_t at, const char *date, int64_t complaint_id);
+int	store_outbox_add(struct store *, const char *event, const char *body, int64_t at);
 /* Start-up: every ticket of `today` and every unfinished older one, the
  * windows, and recent service times, into the queue. */
 int	store_load(struct store *, struct queue *, const char *today);
@@ -336,6 +456,11 @@ struct actor {
 struct branch_hooks {
 	void	(*bh_ticket_called)(const struct ticket *, int window, int64_t at, bool recall);
 	void	(*bh_queue_changed)(void);
+	/* complaint.logged, followup.overdue, followup.recorded (outcome set). */
+	void	(*bh_complaint)(const char *event, const struct complaint *, const char *outcome);
+	/* The JSON body of a webhook event, for the outbox.  Caller frees. */
+	char	*(*bh_webhook_body)(const char *event, const struct complaint *,
+		    const char *survey_ticket, int survey_score, const char *survey_reason);
 };
 struct branch {
 	const struct config	*b_cfg;
@@ -344,6 +469,7 @@ struct branch {
 	bool			 b_self_service_available;
 	char			 b_today[BQ_DATE_LEN];
 	struct deadline		 b_day_end;
+	struct deadline		 b_followup;	/* the next follow-up falling due */
 	struct branch_hooks	 b_hooks;
 };
 /*
@@ -462,6 +588,7 @@ cJSON	*json_time(int64_t at);		/* null for 0 */
 cJSON	*json_ticket(struct branch *, const struct ticket *);
 cJSON	*json_window(struct branch *, const struct window *);
 cJSON	*json_lanes(struct branch *);
+cJSON	*json_complaint(const struct complaint *, bool masked);
 char	*json_print_free(cJSON *);	/* one line; frees the tree; caller frees the line */
 
 /* ---- op-*.c: the operations, one descriptor each ---- */
@@ -474,6 +601,9 @@ extern const struct op_entry op_ticket_issue_entry, op_ticket_status_entry,
 extern const struct op_entry op_window_open_entry, op_window_close_entry,
 	op_window_pause_entry, op_window_resume_entry;
 extern const struct op_entry op_queue_snapshot_entry, op_selfservice_set_entry;
+extern const struct op_entry op_complaint_log_entry, op_complaint_get_entry,
+	op_complaint_action_entry, op_complaint_reassign_entry, op_complaint_resolve_entry,
+	op_followup_record_entry, op_survey_submit_entry;
 
 /* ---- events.c: pushed events, queue changes coalesced ---- */
 #define EVENTS_QUEUE_INTERVAL_MS	200	/* PROTOCOL: at most 5 per second */

@@ -114,8 +114,11 @@ branch_open(struct branch *b, const struct config *cfg, struct store *s,
 	}
 	branch_load_settings(b);
 	deadline_init(&b->b_day_end, "business day end", branch_day_end, b);
-	/* Days that ended while the daemon was down end now. */
+	deadline_init(&b->b_followup, "follow-up due", followup_overdue_fire, b);
+	/* Days that ended, and follow-ups that fell due, while the daemon was
+	 * down are caught up now. */
 	branch_day_end(b);
+	followup_watch(b);
 	return 0;
 }
 
@@ -123,6 +126,7 @@ void
 branch_close(struct branch *b)
 {
 	deadline_disarm(&b->b_day_end);
+	deadline_disarm(&b->b_followup);
 	queue_free(&b->b_queue);
 }
 

@@ -182,9 +182,10 @@ main(int argc, char **argv)
 	lock_fd = lock_database(db_path);
 	if ((store = store_open(db_path, err, sizeof err)) == NULL)
 		startup_error("--db %s: %s", db_path, err);
+	/* Before branch_open(): deadlines that passed while down fire in it. */
+	events_init(main_base, &branch);
 	if (branch_open(&branch, &cfg, store, events_hooks(), err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);
-	events_init(main_base, &branch);
 	if (server_listen(main_base, &branch, listen, bound, sizeof bound, err, sizeof err) == -1)
 		startup_error("%s", err);
 

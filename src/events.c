@@ -87,6 +87,54 @@ events_ticket_called(const struct ticket *t, int window, int64_t at, bool recall
 	free(line);
 }
 
+/* PROTOCOL: complaint.logged, followup.overdue, followup.recorded. */
+static void
+events_complaint(const char *event, const struct complaint *c, const char *outcome)
+{
+	cJSON	*o;
+	char	*line;
+
+	if (!server_has_subscribers(TOPIC_FOLLOWUPS))
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "event", event);
+	cJSON_AddNumberToObject(o, "id", (double)c->c_id);
+	cJSON_AddStringToObject(o, "owner", c->c_owner);
+	cJSON_AddItemToObject(o, "due", json_time(c->c_follow_up_due));
+	cJSON_AddNumberToObject(o, "severity", c->c_severity);
+	cJSON_AddStringToObject(o, "category", complaint_categories[c->c_category]);
+	cJSON_AddStringToObject(o, "state", complaint_state_name(c->c_state));
+	if (outcome != NULL)
+		cJSON_AddStringToObject(o, "outcome", outcome);
+	cJSON_AddItemToObject(o, "at", json_time(clock_now()));
+	line = json_print_free(o);
+	server_broadcast(TOPIC_FOLLOWUPS, line);
+	free(line);
+}
+
+/* A webhook's body: the event, the branch, the time and the object. */
+static char *
+events_webhook_body(const char *event, const struct complaint *c, const char *ticket,
+    int score, const char *reason)
+{
+	cJSON	*o = cJSON_CreateObject(), *s;
+
+	cJSON_AddStringToObject(o, "event", event);
+	cJSON_AddStringToObject(o, "branch", ev_branch->b_cfg->cf_branch);
+	cJSON_AddItemToObject(o, "at", json_time(clock_now()));
+	if (ticket != NULL) {
+		s = cJSON_AddObjectToObject(o, "survey");
+		cJSON_AddStringToObject(s, "ticket", ticket);
+		cJSON_AddNumberToObject(s, "score", score);
+		if (reason != NULL)
+			cJSON_AddStringToObject(s, "reason", reason);
+		else
+			cJSON_AddNullToObject(s, "reason");
+	}
+	cJSON_AddItemToObject(o, "complaint", json_complaint(c, false));
+	return json_print_free(o);
+}
+
 struct branch_hooks
 events_hooks(void)
 {
@@ -94,6 +142,8 @@ events_hooks(void)
 
 	h.bh_ticket_called = events_ticket_called;
 	h.bh_queue_changed = events_queue_changed;
+	h.bh_complaint = events_complaint;
+	h.bh_webhook_body = events_webhook_body;
 	return h;
 }
 

@@ -38,6 +38,13 @@ static const struct op_entry *const op_table[] = {
 	&op_window_resume_entry,
 	&op_queue_snapshot_entry,
 	&op_selfservice_set_entry,
+	&op_complaint_log_entry,
+	&op_complaint_get_entry,
+	&op_complaint_action_entry,
+	&op_complaint_reassign_entry,
+	&op_complaint_resolve_entry,
+	&op_followup_record_entry,
+	&op_survey_submit_entry,
 };
 
 static const struct op_entry *
@@ -470,5 +477,52 @@ json_lanes(struct branch *b)
 		cJSON_AddNumberToObject(l, "open_windows",
 		    queue_open_windows(&b->b_queue, (enum lane)lane));
 	}
+	return o;
+}
+
+static cJSON *
+json_str_or_null(const char *s)
+{
+	return s != NULL && *s != '\0' ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+/* DOMAIN §5: reports mask the customer; the owner's own view does not. */
+cJSON *
+json_complaint(const struct complaint *c, bool masked)
+{
+	cJSON	*o = cJSON_CreateObject(), *cust;
+	char	 buf[128];
+
+	cJSON_AddNumberToObject(o, "id", (double)c->c_id);
+	cJSON_AddStringToObject(o, "state", complaint_state_name(c->c_state));
+	cJSON_AddBoolToObject(o, "overdue", c->c_overdue);
+	cJSON_AddStringToObject(o, "owner", c->c_owner);
+	cJSON_AddStringToObject(o, "first_responder", c->c_first_responder);
+	cJSON_AddStringToObject(o, "category", complaint_categories[c->c_category]);
+	cJSON_AddNumberToObject(o, "severity", c->c_severity);
+	cJSON_AddStringToObject(o, "channel", c->c_channel);
+	cJSON_AddStringToObject(o, "description", c->c_description);
+	cJSON_AddItemToObject(o, "logged_at", json_time(c->c_logged_at));
+	cJSON_AddItemToObject(o, "follow_up_due", json_time(c->c_follow_up_due));
+	if (*c->c_ticket_number != '\0')
+		cJSON_AddStringToObject(o, "ticket", c->c_ticket_number);
+	if (*c->c_customer_name != '\0' || *c->c_customer_phone != '\0') {
+		cust = cJSON_AddObjectToObject(o, "customer");
+		if (masked) {
+			mask_name(c->c_customer_name, buf, sizeof buf);
+			cJSON_AddItemToObject(cust, "name", json_str_or_null(buf));
+			mask_phone(c->c_customer_phone, buf, sizeof buf);
+			cJSON_AddItemToObject(cust, "phone", json_str_or_null(buf));
+		} else {
+			cJSON_AddItemToObject(cust, "name", json_str_or_null(c->c_customer_name));
+			cJSON_AddItemToObject(cust, "phone", json_str_or_null(c->c_customer_phone));
+		}
+	}
+	cJSON_AddItemToObject(o, "resolution", json_str_or_null(c->c_resolution));
+	cJSON_AddItemToObject(o, "root_cause", json_str_or_null(c->c_root_cause >= 0 ?
+	    root_causes[c->c_root_cause] : NULL));
+	cJSON_AddItemToObject(o, "resolved_at", json_time(c->c_resolved_at));
+	cJSON_AddItemToObject(o, "closed_at", json_time(c->c_closed_at));
+	cJSON_AddNumberToObject(o, "compensation_fen", (double)c->c_compensation_fen);
 	return o;
 }

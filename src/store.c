@@ -23,6 +23,9 @@ enum stmt {
 	ST_WINDOW_SAVE, ST_WINDOW_DELETE,
 	ST_SETTING_SET, ST_SETTING_GET,
 	ST_LOAD_TICKETS, ST_LOAD_WINDOWS, ST_TICKET_KEY, ST_RECENT_SERVICE,
+	ST_COMPLAINT_INSERT, ST_COMPLAINT_UPDATE, ST_COMPLAINT_GET, ST_ACTION_INSERT,
+	ST_ACTION_LIST, ST_NEXT_DUE, ST_DUE_LIST, ST_SURVEY_EXISTS, ST_SURVEY_INSERT,
+	ST_OUTBOX_ADD,
 	ST__COUNT
 };
 
@@ -30,7 +33,13 @@ enum stmt {
 	"id, business_date, number, lane, issue_lane, status, service, amount_fen, " \
 	"loose_cash, vip, needs_assistance, accessibility, priority, eligible, " \
 	"route_rule, issued_at, queued_at, called_at, started_at, finished_at, " \
-	"window, recalls, staff"
+	"window, recalls, staff, first_called_at"
+
+#define COMPLAINT_COLUMNS \
+	"state, category, severity, channel, description, ticket_id, ticket_number, " \
+	"customer_name, customer_phone, first_responder, owner, logged_at, business_date, " \
+	"follow_up_due, overdue, resolution, root_cause, resolved_at, closed_at, " \
+	"compensation_fen"
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -49,7 +58,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_TICKET_UPDATE] =
 	    "UPDATE tickets SET lane = ?2, status = ?3, loose_cash = ?4, needs_assistance = ?5, "
 	    "priority = ?6, queued_at = ?7, called_at = ?8, started_at = ?9, finished_at = ?10, "
-	    "window = ?11, recalls = ?12, staff = ?13 WHERE id = ?1",
+	    "window = ?11, recalls = ?12, staff = ?13, first_called_at = ?14 WHERE id = ?1",
 	[ST_EVENT_INSERT] =
 	    "INSERT INTO ticket_events (ticket_id, at, kind, terminal, staff, window, "
 	    "from_lane, to_lane, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -70,6 +79,30 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_RECENT_SERVICE] =
 	    "SELECT finished_at - called_at FROM tickets WHERE status = 'done' AND lane = ?1 "
 	    "AND called_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?2",
+	[ST_COMPLAINT_INSERT] =
+	    "INSERT INTO complaints (" COMPLAINT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+	    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+	[ST_COMPLAINT_UPDATE] =
+	    "UPDATE complaints SET state = ?1, owner = ?11, follow_up_due = ?14, overdue = ?15, "
+	    "resolution = ?16, root_cause = ?17, resolved_at = ?18, closed_at = ?19, "
+	    "compensation_fen = ?20 WHERE id = ?21",
+	[ST_COMPLAINT_GET] = "SELECT " COMPLAINT_COLUMNS ", id FROM complaints WHERE id = ?1",
+	[ST_ACTION_INSERT] =
+	    "INSERT INTO complaint_actions (complaint_id, kind, actor, at, business_date, note, "
+	    "amount_fen, to_staff, outcome, on_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[ST_ACTION_LIST] =
+	    "SELECT kind, actor, at, note, amount_fen, to_staff, outcome, on_time "
+	    "FROM complaint_actions WHERE complaint_id = ?1 ORDER BY id",
+	[ST_NEXT_DUE] =
+	    "SELECT min(follow_up_due) FROM complaints WHERE state != 'closed' AND overdue = 0",
+	[ST_DUE_LIST] =
+	    "SELECT id FROM complaints WHERE state != 'closed' AND overdue = 0 "
+	    "AND follow_up_due <= ?1 ORDER BY follow_up_due, id",
+	[ST_SURVEY_EXISTS] = "SELECT 1 FROM surveys WHERE ticket_id = ?1",
+	[ST_SURVEY_INSERT] =
+	    "INSERT INTO surveys (ticket_id, score, reason, at, business_date, complaint_id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_OUTBOX_ADD] = "INSERT INTO outbox (event, body, created_at) VALUES (?1, ?2, ?3)",
 };
 
 struct store {
@@ -346,6 +379,7 @@ store_ticket_update(struct store *s, const struct ticket *t)
 	bind_opt_int(st, 11, t->t_window);
 	sqlite3_bind_int(st, 12, t->t_recalls);
 	bind_text(st, 13, t->t_staff);
+	bind_opt_int(st, 14, t->t_first_called_at);
 	return store_exec(s, ST_TICKET_UPDATE);
 }
 
@@ -475,6 +509,7 @@ ticket_from_row(sqlite3_stmt *st)
 	t->t_window = sqlite3_column_int(st, 20);
 	t->t_recalls = sqlite3_column_int(st, 21);
 	snprintf(t->t_staff, sizeof t->t_staff, "%s", column_text(st, 22));
+	t->t_first_called_at = sqlite3_column_int64(st, 23);
 	return t;
 }
 
@@ -563,4 +598,248 @@ store_load(struct store *s, struct queue *q, const char *today)
 	if (load_windows(s, q) == -1)
 		return -1;
 	return load_recent_service(s, q);
+}
+
+/* ---- complaints, surveys, outbox ---- */
+
+static void
+bind_complaint(sqlite3_stmt *st, const struct complaint *c)
+{
+	sqlite3_bind_text(st, 1, complaint_state_name(c->c_state), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, complaint_categories[c->c_category], -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, c->c_severity);
+	sqlite3_bind_text(st, 4, c->c_channel, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, c->c_description, -1, SQLITE_TRANSIENT);
+	bind_opt_int(st, 6, c->c_ticket_id);
+	bind_text(st, 7, c->c_ticket_number);
+	bind_text(st, 8, c->c_customer_name);
+	bind_text(st, 9, c->c_customer_phone);
+	sqlite3_bind_text(st, 10, c->c_first_responder, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 11, c->c_owner, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 12, c->c_logged_at);
+	sqlite3_bind_text(st, 13, c->c_date, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 14, c->c_follow_up_due);
+	sqlite3_bind_int(st, 15, c->c_overdue);
+	bind_text(st, 16, c->c_resolution);
+	bind_text(st, 17, c->c_root_cause >= 0 ? root_causes[c->c_root_cause] : NULL);
+	bind_opt_int(st, 18, c->c_resolved_at);
+	bind_opt_int(st, 19, c->c_closed_at);
+	sqlite3_bind_int64(st, 20, c->c_compensation_fen);
+}
+
+int
+store_complaint_insert(struct store *s, struct complaint *c)
+{
+	bind_complaint(s->s_stmt[ST_COMPLAINT_INSERT], c);
+	if (store_exec(s, ST_COMPLAINT_INSERT) == -1)
+		return -1;
+	c->c_id = sqlite3_last_insert_rowid(s->s_db);
+	return 0;
+}
+
+int
+store_complaint_update(struct store *s, const struct complaint *c)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_COMPLAINT_UPDATE];
+
+	bind_complaint(st, c);
+	sqlite3_bind_int64(st, 21, c->c_id);
+	return store_exec(s, ST_COMPLAINT_UPDATE);
+}
+
+static int
+name_index(const char *const *names, const char *v)
+{
+	int	i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], v) == 0)
+			return i;
+	return -1;
+}
+
+static void
+copy_column(char *dst, size_t len, sqlite3_stmt *st, int col)
+{
+	snprintf(dst, len, "%s", column_text(st, col));
+}
+
+int
+store_complaint_get(struct store *s, int64_t id, struct complaint *c)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_COMPLAINT_GET];
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(c, 0, sizeof *c);
+		if ((int)(c->c_state = (enum complaint_state)
+		    complaint_state_from_name(column_text(st, 0))) < 0 ||
+		    (c->c_category = name_index(complaint_categories, column_text(st, 1))) < 0)
+			fatalx("database: complaint %lld has a bad state or category", (long long)id);
+		c->c_severity = sqlite3_column_int(st, 2);
+		copy_column(c->c_channel, sizeof c->c_channel, st, 3);
+		copy_column(c->c_description, sizeof c->c_description, st, 4);
+		c->c_ticket_id = sqlite3_column_int64(st, 5);
+		copy_column(c->c_ticket_number, sizeof c->c_ticket_number, st, 6);
+		copy_column(c->c_customer_name, sizeof c->c_customer_name, st, 7);
+		copy_column(c->c_customer_phone, sizeof c->c_customer_phone, st, 8);
+		copy_column(c->c_first_responder, sizeof c->c_first_responder, st, 9);
+		copy_column(c->c_owner, sizeof c->c_owner, st, 10);
+		c->c_logged_at = sqlite3_column_int64(st, 11);
+		copy_column(c->c_date, sizeof c->c_date, st, 12);
+		c->c_follow_up_due = sqlite3_column_int64(st, 13);
+		c->c_overdue = sqlite3_column_int(st, 14) != 0;
+		copy_column(c->c_resolution, sizeof c->c_resolution, st, 15);
+		c->c_root_cause = sqlite3_column_type(st, 16) == SQLITE_NULL ? -1 :
+		    name_index(root_causes, column_text(st, 16));
+		c->c_resolved_at = sqlite3_column_int64(st, 17);
+		c->c_closed_at = sqlite3_column_int64(st, 18);
+		c->c_compensation_fen = sqlite3_column_int64(st, 19);
+		c->c_id = sqlite3_column_int64(st, 20);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : store_fail(s, "complaint");
+}
+
+int
+store_complaint_action(struct store *s, const struct complaint *c,
+    const struct complaint_action *a)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_ACTION_INSERT];
+	char		 date[BQ_DATE_LEN];
+	bool		 followup = a->ca_on_time >= 0;
+
+	business_date(a->ca_at, date);
+	sqlite3_bind_int64(st, 1, c->c_id);
+	sqlite3_bind_text(st, 2, complaint_step_kind(a->ca_step), -1, SQLITE_STATIC);
+	bind_text(st, 3, a->ca_actor);
+	sqlite3_bind_int64(st, 4, a->ca_at);
+	sqlite3_bind_text(st, 5, date, -1, SQLITE_TRANSIENT);
+	bind_text(st, 6, a->ca_note);
+	if (a->ca_step == STEP_COMPENSATION)
+		sqlite3_bind_int64(st, 7, a->ca_amount_fen);
+	bind_text(st, 8, a->ca_to_staff);
+	if (followup) {
+		sqlite3_bind_text(st, 9, followup_outcomes[a->ca_step - STEP_FOLLOWUP_SATISFIED],
+		    -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 10, a->ca_on_time);
+	}
+	return store_exec(s, ST_ACTION_INSERT);
+}
+
+static enum complaint_step
+step_from_row(sqlite3_stmt *st)
+{
+	const char	*kind = column_text(st, 0), *outcome = column_text(st, 6);
+	int		 i;
+
+	if (strcmp(kind, "followup") == 0 && (i = name_index(followup_outcomes, outcome)) >= 0)
+		return (enum complaint_step)(STEP_FOLLOWUP_SATISFIED + i);
+	for (i = 0; i < STEP__COUNT; i++)
+		if (strcmp(complaint_step_kind((enum complaint_step)i), kind) == 0)
+			return (enum complaint_step)i;
+	fatalx("database: complaint action kind \"%s\" unknown", kind);
+}
+
+int
+store_complaint_history(struct store *s, int64_t id,
+    void (*fn)(const struct complaint_action *, void *), void *arg)
+{
+	sqlite3_stmt		*st = s->s_stmt[ST_ACTION_LIST];
+	struct complaint_action	 a;
+	int			 rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&a, 0, sizeof a);
+		a.ca_step = step_from_row(st);
+		copy_column(a.ca_actor, sizeof a.ca_actor, st, 1);
+		a.ca_at = sqlite3_column_int64(st, 2);
+		copy_column(a.ca_note, sizeof a.ca_note, st, 3);
+		a.ca_amount_fen = sqlite3_column_int64(st, 4);
+		copy_column(a.ca_to_staff, sizeof a.ca_to_staff, st, 5);
+		a.ca_on_time = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(st, 7);
+		fn(&a, arg);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : store_fail(s, "complaint history");
+}
+
+int
+store_complaint_next_due(struct store *s, int64_t *at)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_NEXT_DUE];
+	int		 rc;
+
+	*at = 0;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*at = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : store_fail(s, "next follow-up due");
+}
+
+int
+store_complaints_due(struct store *s, int64_t at, int64_t **ids, size_t *n)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_DUE_LIST];
+	int		 rc;
+
+	*ids = NULL;
+	*n = 0;
+	sqlite3_bind_int64(st, 1, at);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((*ids = reallocarray(*ids, *n + 1, sizeof **ids)) == NULL)
+			fatal("reallocarray");
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : store_fail(s, "complaints due");
+}
+
+int
+store_survey_exists(struct store *s, int64_t ticket_id, bool *exists)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_SURVEY_EXISTS];
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, ticket_id);
+	rc = sqlite3_step(st);
+	*exists = rc == SQLITE_ROW;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, "survey");
+}
+
+int
+store_survey_insert(struct store *s, int64_t ticket_id, int score, const char *reason,
+    int64_t at, const char *date, int64_t complaint_id)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_SURVEY_INSERT];
+
+	sqlite3_bind_int64(st, 1, ticket_id);
+	sqlite3_bind_int(st, 2, score);
+	bind_text(st, 3, reason);
+	sqlite3_bind_int64(st, 4, at);
+	sqlite3_bind_text(st, 5, date, -1, SQLITE_TRANSIENT);
+	bind_opt_int(st, 6, complaint_id);
+	return store_exec(s, ST_SURVEY_INSERT);
+}
+
+int
+store_outbox_add(struct store *s, const char *event, const char *body, int64_t at)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_OUTBOX_ADD];
+
+	sqlite3_bind_text(st, 1, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, body, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, at);
+	return store_exec(s, ST_OUTBOX_ADD);
 }

@@ -237,6 +237,8 @@ ticket_call_next(struct branch *b, const struct actor *a, struct ticket **out,
 	*n = *t;
 	n->t_status = TS_CALLED;
 	n->t_called_at = clock_now();
+	if (n->t_first_called_at == 0)
+		n->t_first_called_at = n->t_called_at;
 	n->t_window = w->w_no;
 	n->t_recalls = 0;
 	snprintf(n->t_staff, sizeof n->t_staff, "%s", a->a_staff);

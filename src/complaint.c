@@ -1,0 +1,420 @@
+/*
+ * Complaints, follow-ups and surveys (DOMAIN §3, §4).  Complaints live in
+ * the database, not in memory: each operation reads the row, applies the
+ * rules of recovery.c, and writes the row, its history line and any webhook
+ * event in one transaction.  Subscribers hear of it after the commit.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "branchq.h"
+
+#define FOLLOWUP_RETRY_S	60	/* a failed overdue sweep is tried again */
+#define OVERDUE_BATCH		64	/* complaints marked overdue per transaction */
+
+static int
+unavailable(struct branch *b, struct bq_error *err)
+{
+	store_rollback(b->b_store);
+	return bq_fail(err, ERR_UNAVAILABLE,
+	    "the database cannot be written (%s); nothing was changed",
+	    store_errmsg(b->b_store));
+}
+
+static bool
+webhook_wants(const struct config *cfg, const char *event)
+{
+	size_t	i, j;
+
+	for (i = 0; i < cfg->cf_nwebhooks; i++)
+		for (j = 0; j < cfg->cf_webhooks[i].wh_nevents; j++)
+			if (strcmp(cfg->cf_webhooks[i].wh_events[j], event) == 0)
+				return true;
+	return false;
+}
+
+/* Queues a webhook event in the open transaction, if any receiver wants it. */
+static int
+outbox_add(struct branch *b, const char *event, const struct complaint *c,
+    const char *ticket, int score, const char *reason)
+{
+	char	*body;
+	int	 rc;
+
+	if (!webhook_wants(b->b_cfg, event) || b->b_hooks.bh_webhook_body == NULL)
+		return 0;
+	body = b->b_hooks.bh_webhook_body(event, c, ticket, score, reason);
+	rc = store_outbox_add(b->b_store, event, body, clock_now());
+	free(body);
+	return rc;
+}
+
+static void
+notify(struct branch *b, const char *event, const struct complaint *c, const char *outcome)
+{
+	if (b->b_hooks.bh_complaint != NULL)
+		b->b_hooks.bh_complaint(event, c, outcome);
+}
+
+static void
+action_init(struct complaint_action *ca, enum complaint_step step, const char *actor,
+    const char *note)
+{
+	memset(ca, 0, sizeof *ca);
+	ca->ca_step = step;
+	ca->ca_at = clock_now();
+	ca->ca_on_time = -1;
+	snprintf(ca->ca_actor, sizeof ca->ca_actor, "%s", actor != NULL ? actor : "");
+	snprintf(ca->ca_note, sizeof ca->ca_note, "%s", note != NULL ? note : "");
+}
+
+/* Writes a changed complaint and its history line, then commits. */
+static int
+complaint_commit(struct branch *b, const struct complaint *c,
+    const struct complaint_action *ca, const char *event, struct bq_error *err)
+{
+	if (store_begin(b->b_store) == -1 || store_complaint_update(b->b_store, c) == -1 ||
+	    store_complaint_action(b->b_store, c, ca) == -1 ||
+	    (event != NULL && outbox_add(b, event, c, NULL, -1, NULL) == -1) ||
+	    store_commit(b->b_store) == -1)
+		return unavailable(b, err);
+	return 0;
+}
+
+/* A new complaint, in the open transaction: the row and its first line. */
+static int
+complaint_insert(struct branch *b, struct complaint *c, const char *actor)
+{
+	struct complaint_action	ca;
+
+	if (store_complaint_insert(b->b_store, c) == -1)
+		return -1;
+	action_init(&ca, STEP_LOGGED, actor, NULL);
+	ca.ca_at = c->c_logged_at;
+	return store_complaint_action(b->b_store, c, &ca);
+}
+
+static void
+complaint_new(struct branch *b, struct complaint *c, const char *owner)
+{
+	memset(c, 0, sizeof *c);
+	c->c_state = CS_OPEN;
+	c->c_logged_at = clock_now();
+	business_date(c->c_logged_at, c->c_date);
+	/* DOMAIN §3 (S2): every complaint is followed up within 24 hours. */
+	c->c_follow_up_due = followup_due_at(c->c_logged_at, b->b_cfg->cf_follow_up_hours);
+	/* DOMAIN §3 (S1, S4): who first hears it owns it, recorded for ever. */
+	snprintf(c->c_first_responder, sizeof c->c_first_responder, "%s", owner);
+	snprintf(c->c_owner, sizeof c->c_owner, "%s", owner);
+	c->c_root_cause = -1;
+}
+
+int
+complaint_log(struct branch *b, const struct actor *a, const struct complaint_request *cr,
+    struct complaint *c, struct bq_error *err)
+{
+	struct ticket	*t = NULL;
+
+	if (cr->cr_ticket != NULL && (t = ticket_lookup(b, cr->cr_ticket)) == NULL)
+		return bq_fail(err, ERR_NOT_FOUND, "ticket: no ticket %s today", cr->cr_ticket);
+	complaint_new(b, c, a->a_staff);
+	c->c_category = cr->cr_category;
+	c->c_severity = cr->cr_severity;
+	snprintf(c->c_channel, sizeof c->c_channel, "%s", cr->cr_channel);
+	snprintf(c->c_description, sizeof c->c_description, "%s", cr->cr_description);
+	if (t != NULL) {
+		c->c_ticket_id = t->t_id;
+		snprintf(c->c_ticket_number, sizeof c->c_ticket_number, "%s", t->t_number);
+	}
+	if (cr->cr_customer_name != NULL)
+		snprintf(c->c_customer_name, sizeof c->c_customer_name, "%s", cr->cr_customer_name);
+	if (cr->cr_customer_phone != NULL)
+		snprintf(c->c_customer_phone, sizeof c->c_customer_phone, "%s",
+		    cr->cr_customer_phone);
+
+	if (store_begin(b->b_store) == -1 || complaint_insert(b, c, a->a_staff) == -1 ||
+	    outbox_add(b, "complaint.logged", c, NULL, -1, NULL) == -1 ||
+	    store_commit(b->b_store) == -1)
+		return unavailable(b, err);
+	log_info("complaint %" PRId64 " logged by %s (severity %d, %s)", c->c_id, a->a_staff,
+	    c->c_severity, complaint_categories[c->c_category]);
+	notify(b, "complaint.logged", c, NULL);
+	followup_watch(b);
+	return 0;
+}
+
+int
+complaint_get(struct branch *b, const struct actor *a, int64_t id, struct complaint *c,
+    struct bq_error *err)
+{
+	int	rc = store_complaint_get(b->b_store, id, c);
+
+	if (rc == -1)
+		return bq_fail(err, ERR_UNAVAILABLE, "the database cannot be read (%s)",
+		    store_errmsg(b->b_store));
+	if (rc == 1)
+		return bq_fail(err, ERR_NOT_FOUND, "id: no complaint %" PRId64, id);
+	/* PROTOCOL: staff act on the complaints they own; supervisors on any. */
+	if (a->a_role != ROLE_SUPERVISOR && strcmp(c->c_owner, a->a_staff) != 0)
+		return bq_fail(err, ERR_FORBIDDEN,
+		    "complaint %" PRId64 " is owned by %s; only its owner or a supervisor may act on it",
+		    id, c->c_owner);
+	return 0;
+}
+
+int
+complaint_history(struct branch *b, int64_t id,
+    void (*fn)(const struct complaint_action *, void *), void *arg)
+{
+	return store_complaint_history(b->b_store, id, fn, arg);
+}
+
+static int
+refuse_step(const struct complaint *c, enum complaint_step step, struct bq_error *err)
+{
+	if (complaint_next_state(c->c_state, step) >= 0)
+		return 0;
+	return bq_fail(err, ERR_CONFLICT, "complaint %" PRId64 " is %s; %s is not possible",
+	    c->c_id, complaint_state_name(c->c_state),
+	    step == STEP_RESOLVED ? "resolving it" : complaint_step_kind(step));
+}
+
+int
+complaint_act(struct branch *b, const struct actor *a, int64_t id, enum complaint_step step,
+    const char *note, int64_t amount_fen, struct complaint *c, struct bq_error *err)
+{
+	struct complaint_action	ca;
+	int64_t			limit = b->b_cfg->cf_authority_fen[a->a_role];
+
+	if (complaint_get(b, a, id, c, err) == -1 || refuse_step(c, step, err) == -1)
+		return -1;
+	if (step == STEP_COMPENSATION) {
+		/* DOMAIN §3 (S5): within the role's authority, or reassign upwards. */
+		if (!authority_allows(limit, c->c_compensation_fen, amount_fen))
+			return bq_fail(err, ERR_OVER_AUTHORITY,
+			    "amount_fen: %" PRId64 " fen would bring the compensation on complaint %"
+			    PRId64 " to %" PRId64 " fen, over the %s limit of %" PRId64 " fen; "
+			    "reassign it to someone with more authority", amount_fen, id,
+			    c->c_compensation_fen + amount_fen, role_name(a->a_role), limit);
+		c->c_compensation_fen += amount_fen;
+	}
+	action_init(&ca, step, a->a_staff, note);
+	ca.ca_amount_fen = step == STEP_COMPENSATION ? amount_fen : 0;
+	return complaint_commit(b, c, &ca, NULL, err);
+}
+
+int
+complaint_reassign(struct branch *b, const struct actor *a, int64_t id, const char *to_staff,
+    const char *reason, struct complaint *c, struct bq_error *err)
+{
+	struct complaint_action	ca;
+
+	if (complaint_get(b, a, id, c, err) == -1 || refuse_step(c, STEP_REASSIGNED, err) == -1)
+		return -1;
+	if (!config_staff_exists(b->b_cfg, to_staff))
+		return bq_fail(err, ERR_NOT_FOUND, "to_staff: no staff %s in the configuration",
+		    to_staff);
+	if (strcmp(c->c_owner, to_staff) == 0)
+		return bq_fail(err, ERR_CONFLICT, "complaint %" PRId64 " is already owned by %s",
+		    id, to_staff);
+	action_init(&ca, STEP_REASSIGNED, a->a_staff, reason);
+	snprintf(ca.ca_to_staff, sizeof ca.ca_to_staff, "%s", to_staff);
+	/* The owner changes; the first responder never does. */
+	snprintf(c->c_owner, sizeof c->c_owner, "%s", to_staff);
+	if (complaint_commit(b, c, &ca, NULL, err) == -1)
+		return -1;
+	log_info("complaint %" PRId64 " reassigned to %s by %s", id, to_staff, a->a_staff);
+	return 0;
+}
+
+int
+complaint_resolve(struct branch *b, const struct actor *a, int64_t id, const char *resolution,
+    enum root_cause cause, struct complaint *c, struct bq_error *err)
+{
+	struct complaint_action	ca;
+
+	if (complaint_get(b, a, id, c, err) == -1 || refuse_step(c, STEP_RESOLVED, err) == -1)
+		return -1;
+	c->c_state = CS_RESOLVED;
+	c->c_resolved_at = clock_now();
+	c->c_root_cause = (int)cause;
+	snprintf(c->c_resolution, sizeof c->c_resolution, "%s", resolution);
+	action_init(&ca, STEP_RESOLVED, a->a_staff, resolution);
+	return complaint_commit(b, c, &ca, NULL, err);
+}
+
+int
+followup_record(struct branch *b, const struct actor *a, int64_t id, enum complaint_step step,
+    const char *note, struct complaint *c, struct bq_error *err)
+{
+	struct complaint_action	ca;
+
+	if (complaint_get(b, a, id, c, err) == -1 || refuse_step(c, step, err) == -1)
+		return -1;
+	action_init(&ca, step, a->a_staff, note);
+	ca.ca_on_time = followup_on_time(ca.ca_at, c->c_follow_up_due);
+	c->c_state = (enum complaint_state)complaint_next_state(c->c_state, step);
+	switch (step) {
+	case STEP_FOLLOWUP_SATISFIED:		/* the loop is closed */
+		c->c_closed_at = ca.ca_at;
+		c->c_overdue = false;
+		break;
+	case STEP_FOLLOWUP_UNSATISFIED:		/* reopened, with a new 24 hours */
+		c->c_follow_up_due = followup_due_at(ca.ca_at, b->b_cfg->cf_follow_up_hours);
+		c->c_overdue = false;
+		break;
+	default:				/* unreachable: logged, the deadline stands */
+		break;
+	}
+	if (complaint_commit(b, c, &ca, NULL, err) == -1)
+		return -1;
+	notify(b, "followup.recorded",
+	    c, followup_outcomes[step - STEP_FOLLOWUP_SATISFIED]);
+	followup_watch(b);
+	return 0;
+}
+
+int
+survey_submit(struct branch *b, const struct actor *a, const char *number, int score,
+    const char *reason, struct complaint *c, bool *detractor, struct bq_error *err)
+{
+	struct ticket	*t = ticket_lookup(b, number);
+	const char	*duty = b->b_cfg->cf_duty_supervisor;
+	bool		 exists;
+	int64_t		 now = clock_now();
+
+	(void)a;
+	*detractor = nps_class(score) == NPS_DETRACTOR;
+	if (t == NULL)
+		return bq_fail(err, ERR_NOT_FOUND, "ticket: no ticket %s today", number);
+	if (t->t_status != TS_DONE)
+		return bq_fail(err, ERR_CONFLICT,
+		    "ticket %s is %s; a survey follows a completed service", number,
+		    ticket_status_name(t->t_status));
+	if (store_survey_exists(b->b_store, t->t_id, &exists) == -1)
+		return bq_fail(err, ERR_UNAVAILABLE, "the database cannot be read (%s)",
+		    store_errmsg(b->b_store));
+	if (exists)
+		return bq_fail(err, ERR_CONFLICT, "ticket %s already has a survey answer", number);
+	if (*detractor && duty == NULL)
+		return bq_fail(err, ERR_INTERNAL,
+		    "no duty supervisor is configured to own the follow-up");
+
+	if (store_begin(b->b_store) == -1)
+		return unavailable(b, err);
+	if (*detractor) {
+		/* DOMAIN §4: a detractor opens a follow-up owned by the duty supervisor. */
+		complaint_new(b, c, duty);
+		c->c_category = 8;	/* "other" */
+		c->c_severity = 1;
+		snprintf(c->c_channel, sizeof c->c_channel, "survey");
+		snprintf(c->c_ticket_number, sizeof c->c_ticket_number, "%s", t->t_number);
+		c->c_ticket_id = t->t_id;
+		if (reason != NULL && *reason != '\0')
+			snprintf(c->c_description, sizeof c->c_description, "%s", reason);
+		else
+			snprintf(c->c_description, sizeof c->c_description,
+			    "survey score %d, no reason given", score);
+		if (complaint_insert(b, c, NULL) == -1 ||
+		    outbox_add(b, "survey.detractor", c, t->t_number, score, reason) == -1 ||
+		    outbox_add(b, "complaint.logged", c, NULL, -1, NULL) == -1)
+			return unavailable(b, err);
+	}
+	if (store_survey_insert(b->b_store, t->t_id, score, reason, now, t->t_date,
+	    *detractor ? c->c_id : 0) == -1 || store_commit(b->b_store) == -1)
+		return unavailable(b, err);
+	if (*detractor) {
+		log_info("survey of %s: score %d opens complaint %" PRId64 " for %s", number,
+		    score, c->c_id, duty);
+		notify(b, "complaint.logged", c, NULL);
+		followup_watch(b);
+	}
+	return 0;
+}
+
+/* ---- the deadline that fires by itself ---- */
+
+void
+followup_watch(struct branch *b)
+{
+	int64_t	at;
+
+	if (store_complaint_next_due(b->b_store, &at) == -1) {
+		deadline_arm(&b->b_followup, clock_now() + FOLLOWUP_RETRY_S);
+		return;
+	}
+	if (at == 0)
+		deadline_disarm(&b->b_followup);
+	else if (at <= clock_now())
+		followup_overdue_fire(b);	/* passed while we were down, or just now */
+	else
+		deadline_arm(&b->b_followup, at);
+}
+
+/* Marks up to OVERDUE_BATCH due complaints overdue; 1 if there may be more. */
+static int
+overdue_batch(struct branch *b, int64_t now)
+{
+	struct complaint	*cs;
+	struct complaint_action	 ca;
+	int64_t			*ids;
+	size_t			 i, n;
+
+	if (store_complaints_due(b->b_store, now, &ids, &n) == -1)
+		return -1;
+	if (n > OVERDUE_BATCH)
+		n = OVERDUE_BATCH;
+	if (n == 0 || (cs = calloc(n, sizeof *cs)) == NULL) {
+		free(ids);
+		if (n == 0)
+			return 0;
+		fatal("calloc");
+	}
+	if (store_begin(b->b_store) == -1)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (store_complaint_get(b->b_store, ids[i], &cs[i]) != 0)
+			goto fail;
+		cs[i].c_overdue = true;
+		action_init(&ca, STEP_OVERDUE, NULL, NULL);
+		if (store_complaint_update(b->b_store, &cs[i]) == -1 ||
+		    store_complaint_action(b->b_store, &cs[i], &ca) == -1 ||
+		    outbox_add(b, "followup.overdue", &cs[i], NULL, -1, NULL) == -1)
+			goto fail;
+	}
+	if (store_commit(b->b_store) == -1)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		log_info("complaint %" PRId64 " is overdue for follow-up (owner %s)",
+		    cs[i].c_id, cs[i].c_owner);
+		notify(b, "followup.overdue", &cs[i], NULL);
+	}
+	free(cs);
+	free(ids);
+	return n == OVERDUE_BATCH;
+fail:
+	store_rollback(b->b_store);
+	free(cs);
+	free(ids);
+	return -1;
+}
+
+/* DOMAIN §3: the server notices the deadline by itself. */
+void
+followup_overdue_fire(void *arg)
+{
+	struct branch	*b = arg;
+	int		 rc;
+
+	while ((rc = overdue_batch(b, clock_now())) == 1)
+		;
+	if (rc == -1) {
+		log_warnx("follow-up deadlines: cannot mark complaints overdue: %s; retrying in %d s",
+		    store_errmsg(b->b_store), FOLLOWUP_RETRY_S);
+		deadline_arm(&b->b_followup, clock_now() + FOLLOWUP_RETRY_S);
+		return;
+	}
+	followup_watch(b);
+}
