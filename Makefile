@@ -6,7 +6,7 @@ BUILD	?= build
 CC	?= cc
 PKGS	 = libevent sqlite3 libcjson libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread
 
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-sign-conversion
@@ -20,8 +20,8 @@ endif
 
 # The pure modules, shared by the daemon and the unit tests.
 CORE	 = log clock route queue config recovery
-DAEMON	 = $(CORE) store migrations branch ticket window complaint \
-	   proto op-session op-ticket op-window op-queue op-complaint events server
+DAEMON	 = $(CORE) store migrations branch ticket window complaint report \
+	   proto op-session op-ticket op-window op-queue op-complaint op-report events server
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
 DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
 

@@ -376,7 +376,83 @@ int	survey_submit(struct branch *, const struct actor *, const char *ticket, int
 void	followup_watch(struct branch *);
 void	followup_overdue_fire(void *branch);
 
-/* ---- store.c: SQLite, the only file that writes SQL ---- */
+/* ---- report.c: supervisor reports, off the event loop (DOMAIN §5) ---- */
+/*
+ * Reports run on one worker thread with its own read-only connection: in
+ * WAL mode it reads a consistent snapshot while the loop keeps writing, so
+ * a year-long summary never stalls a teller.  A job's rj_done runs back on
+ * the loop thread, which owns everything else.
+ */
+enum report_kind { REPORT_FOLLOWUPS, REPORT_SUMMARY };
+enum followups_status { FOLLOWUPS_OPEN, FOLLOWUPS_OVERDUE, FOLLOWUPS_ALL };
+#define REPORT_DUE_SOON_S	(4 * 3600)
+#define REPORT_MAX_QUEUED	16
+struct duration_stats {
+	int64_t	ds_count;
+	int64_t	ds_mean, ds_p50, ds_p90, ds_max;	/* whole seconds */
+	int64_t	ds_within;	/* at or under the target (waits only) */
+};
+struct staff_stats {
+	char			ss_staff[BQ_ID_LEN + 1];
+	struct duration_stats	ss_service;
+};
+struct owner_count {
+	char	oc_staff[BQ_ID_LEN + 1];
+	int64_t	oc_open, oc_overdue;
+};
+struct followups_report {
+	int64_t			 fr_total;	/* matching, before the limit */
+	int64_t			 fr_open, fr_overdue, fr_due_soon, fr_on_time, fr_late;
+	struct owner_count	*fr_owners;
+	size_t			 fr_nowners;
+	struct complaint	*fr_items;
+	size_t			 fr_nitems;
+};
+struct summary_report {
+	int64_t			 sr_tickets, sr_by_lane[LANE__COUNT];
+	int64_t			 sr_by_service[SERVICE__COUNT], sr_by_status[TS__COUNT];
+	int64_t			 sr_eligible, sr_diverted, sr_rerouted[6], sr_rerouted_total;
+	struct duration_stats	 sr_wait[LANE__COUNT], sr_wait_all;
+	struct staff_stats	*sr_staff;
+	size_t			 sr_nstaff;
+	int64_t			 sr_no_show, sr_no_show_by_lane[LANE__COUNT];
+	int64_t			 sr_complaints, sr_by_category[9], sr_by_severity[4];
+	int64_t			 sr_by_cause[CAUSE__COUNT + 1];	/* last: unresolved */
+	int64_t			 sr_compensation_fen;
+	int64_t			 sr_followup_on_time, sr_followup_late, sr_open_overdue;
+	int64_t			 sr_promoters, sr_passives, sr_detractors;
+};
+struct report_job {
+	enum report_kind	 rj_kind;
+	int64_t			 rj_now;
+	/* followups */
+	enum followups_status	 rj_status;
+	int64_t			 rj_limit;
+	/* summary */
+	char			 rj_from[BQ_DATE_LEN], rj_to[BQ_DATE_LEN];
+	int64_t			 rj_target_wait_s;
+	/* results: rj_ok false with rj_err on a database failure */
+	bool			 rj_ok;
+	char			 rj_err[256];
+	struct followups_report	 rj_followups;
+	struct summary_report	 rj_summary;
+	/* back on the loop thread; must call report_job_free() */
+	void			(*rj_done)(struct report_job *);
+	void			*rj_arg;
+	struct report_job	*rj_next;
+};
+int	reports_start(struct event_base *, const char *db_path, char *err, size_t errlen);
+void	reports_stop(void);	/* waits for the job under way */
+/* -1 when too many reports are queued: the caller keeps the job. */
+int	report_submit(struct report_job *);
+void	report_job_free(struct report_job *);
+/* The computations themselves, on any read connection (unit-testable). */
+struct sqlite3;
+int	report_followups(struct sqlite3 *, struct report_job *);
+int	report_summary(struct sqlite3 *, struct report_job *);
+int64_t	percentile(const int64_t *sorted, size_t n, int p);	/* nearest rank */
+
+/* ---- store.c: SQLite: every write, and all SQL but the reports' ---- */
 struct migration {
 	int		 m_version;
 	const char	*m_name;
@@ -416,6 +492,10 @@ int	store_setting_get(struct store *, const char *key, char **value);
 int	store_complaint_insert(struct store *, struct complaint *);	/* sets c_id */
 int	store_complaint_update(struct store *, const struct complaint *);
 int	store_complaint_get(struct store *, int64_t id, struct complaint *);
+/* For other read connections (reports): the column list, and one row of it. */
+struct sqlite3_stmt;
+const char *store_complaint_columns(void);
+void	store_complaint_row(struct sqlite3_stmt *, struct complaint *);
 int	store_complaint_action(struct store *, const struct complaint *,
 	    const struct complaint_action *);
 int	store_complaint_history(struct store *, int64_t id,
@@ -532,6 +612,7 @@ struct session {
 	const struct terminal_conf *s_term;	/* NULL until a successful hello */
 	unsigned	 s_topics;		/* 1 << enum topic */
 	bool		 s_send_queue;		/* send a queue.changed after this reply */
+	uint64_t	 s_conn_id;		/* for replies that come later */
 	char		 s_peer[64];		/* "127.0.0.1:53422", for logs */
 };
 enum field_type {
@@ -560,6 +641,7 @@ struct op_ctx {
 	struct actor		 x_actor;
 	struct bq_error		 x_err;
 };
+#define OP_LATER	1	/* op_exec: the reply comes later */
 #define OP_ANYONE	0x1	/* before hello too */
 #define OP_TEST_CLOCK	0x2	/* only with --test-clock, else unknown_op */
 #define R_KIOSK		ROLE_BIT(ROLE_KIOSK)
@@ -572,11 +654,16 @@ struct op_entry {
 	unsigned		 op_roles;	/* ROLE_BIT mask */
 	unsigned		 op_flags;
 	const struct field_spec	*op_fields;	/* ends with fs_name NULL */
-	int			(*op_exec)(struct op_ctx *);	/* 0, or -1 with x_err */
+	/* 0; -1 with x_err; or OP_LATER: the handler took x_reply and the
+	 * connection waits for proto_deliver(). */
+	int			(*op_exec)(struct op_ctx *);
 };
 /* Caller frees the reply (no trailing newline). */
 char	*proto_handle(struct branch *, struct session *, const char *line, size_t len);
 char	*proto_error_line(enum err_code, const char *message);
+/* Completes an OP_LATER request: reply is the x_reply the handler took (or
+ * NULL with code and message for an error).  Frees reply. */
+void	proto_deliver(uint64_t conn_id, cJSON *reply, enum err_code, const char *message);
 /* Field access in handlers, after the table validated the request. */
 const char	*arg_str(const struct op_ctx *, const char *name);	/* NULL: absent */
 int64_t		 arg_int(const struct op_ctx *, const char *name, int64_t absent);
@@ -604,6 +691,7 @@ extern const struct op_entry op_queue_snapshot_entry, op_selfservice_set_entry;
 extern const struct op_entry op_complaint_log_entry, op_complaint_get_entry,
 	op_complaint_action_entry, op_complaint_reassign_entry, op_complaint_resolve_entry,
 	op_followup_record_entry, op_survey_submit_entry;
+extern const struct op_entry op_report_followups_entry, op_report_summary_entry;
 
 /* ---- events.c: pushed events, queue changes coalesced ---- */
 #define EVENTS_QUEUE_INTERVAL_MS	200	/* PROTOCOL: at most 5 per second */
@@ -617,6 +705,8 @@ int	server_listen(struct event_base *, struct branch *, const char *listen,
 	    char *bound, size_t boundlen, char *err, size_t errlen);
 bool	server_has_subscribers(enum topic);
 void	server_broadcast(enum topic, const char *line);
+/* The reply a waiting connection was waiting for; dropped if it is gone. */
+void	server_deliver(uint64_t conn_id, const char *line);
 /* Stop accepting and reading; calls done() when every reply is written. */
 void	server_shutdown(void (*done)(void));
 void	server_free(void);

@@ -77,3 +77,4 @@ CREATE TABLE outbox (
 	body		TEXT NOT NULL,		-- the JSON body, as it will be POSTed
 	created_at	INTEGER NOT NULL
 ) STRICT;
+CREATE INDEX ticket_events_rerouted ON ticket_events (ticket_id) WHERE kind = 'rerouted';

@@ -182,6 +182,8 @@ main(int argc, char **argv)
 	lock_fd = lock_database(db_path);
 	if ((store = store_open(db_path, err, sizeof err)) == NULL)
 		startup_error("--db %s: %s", db_path, err);
+	if (reports_start(main_base, db_path, err, sizeof err) == -1)
+		startup_error("--db %s: %s", db_path, err);
 	/* Before branch_open(): deadlines that passed while down fire in it. */
 	events_init(main_base, &branch);
 	if (branch_open(&branch, &cfg, store, events_hooks(), err, sizeof err) == -1)
@@ -199,6 +201,7 @@ main(int argc, char **argv)
 	    cfg.cf_demo ? ", demo configuration" : "", test_clock ? ", test clock" : "");
 	event_base_dispatch(main_base);
 
+	reports_stop();
 	events_free();
 	server_free();
 	branch_close(&branch);

@@ -45,6 +45,8 @@ static const struct op_entry *const op_table[] = {
 	&op_complaint_resolve_entry,
 	&op_followup_record_entry,
 	&op_survey_submit_entry,
+	&op_report_followups_entry,
+	&op_report_summary_entry,
 };
 
 static const struct op_entry *
@@ -321,6 +323,20 @@ proto_error_line(enum err_code code, const char *message)
 	return error_reply(NULL, code, message);
 }
 
+void
+proto_deliver(uint64_t conn_id, cJSON *reply, enum err_code code, const char *message)
+{
+	char	*line;
+
+	if (code != ERR_NONE) {
+		line = error_reply(cJSON_GetObjectItemCaseSensitive(reply, "id"), code, message);
+		cJSON_Delete(reply);
+	} else
+		line = json_print_free(reply);
+	server_deliver(conn_id, line);
+	free(line);
+}
+
 static bool
 role_allowed(const struct op_entry *op, enum role role)
 {
@@ -371,10 +387,14 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len)
 			x.x_actor.a_role = s->s_term->tc_role;
 			x.x_actor.a_staff = s->s_term->tc_staff;
 		}
-		if (op->op_exec(&x) == 0) {
+		switch (op->op_exec(&x)) {
+		case 0:
 			reply = json_print_free(x.x_reply);
 			cJSON_Delete(req);
 			return reply;
+		case OP_LATER:
+			cJSON_Delete(req);	/* the handler keeps x_reply */
+			return NULL;
 		}
 		cJSON_Delete(x.x_reply);
 	}

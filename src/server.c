@@ -25,9 +25,11 @@
 #define SHUTDOWN_GRACE_S	5
 
 struct conn {
+	uint64_t		 c_id;
 	struct bufferevent	*c_bev;
 	struct session		 c_session;
 	bool			 c_closing;	/* close once the output is written */
+	bool			 c_waiting;	/* for a reply that comes later (reports) */
 	struct conn		*c_prev, *c_next;
 };
 
@@ -41,6 +43,7 @@ static struct event		*srv_shutdown_timer;
 /* Events raised while a request is handled go to its own connection after the reply. */
 static struct conn		*srv_handling;
 static struct evbuffer		*srv_held;
+static uint64_t			 srv_next_id;
 
 static void	conn_read(struct bufferevent *, void *);
 
@@ -108,6 +111,11 @@ conn_line(struct conn *c, char *line, size_t len)
 	srv_handling = c;
 	reply = proto_handle(srv_branch, &c->c_session, line, len);
 	srv_handling = NULL;
+	if (reply == NULL) {
+		/* Later: read nothing more until it comes, so replies keep their order. */
+		c->c_waiting = true;
+		return;
+	}
 	conn_write(c, reply);
 	free(reply);
 	evbuffer_add_buffer(bufferevent_get_output(c->c_bev), srv_held);
@@ -137,7 +145,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	size_t			 eol_len, len;
 	char			*line, *reply;
 
-	while (!c->c_closing) {
+	while (!c->c_closing && !c->c_waiting) {
 		/* Back-pressure: a client that does not read its replies is not read. */
 		if (evbuffer_get_length(bufferevent_get_output(bev)) > BQ_MAX_SUBSCRIBER_OUT) {
 			bufferevent_disable(bev, EV_READ);
@@ -230,6 +238,7 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		fatal("calloc");
 	peer_name(sa, c->c_session.s_peer, sizeof c->c_session.s_peer);
+	c->c_id = c->c_session.s_conn_id = ++srv_next_id;
 	c->c_bev = bufferevent_socket_new(srv_base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->c_bev == NULL) {
 		log_warnx("%s: cannot set up the connection", c->c_session.s_peer);
@@ -368,6 +377,21 @@ server_broadcast(enum topic t, const char *line)
 		} else
 			conn_write(c, line);
 	}
+}
+
+void
+server_deliver(uint64_t conn_id, const char *line)
+{
+	struct conn	*c;
+
+	for (c = srv_conns; c != NULL && c->c_id != conn_id; c = c->c_next)
+		;
+	if (c == NULL || !c->c_waiting)
+		return;		/* gone while the report ran */
+	conn_write(c, line);
+	c->c_waiting = false;
+	if (!c->c_closing)
+		conn_read(c->c_bev, c);		/* requests that arrived meanwhile */
 }
 
 static void

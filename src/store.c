@@ -664,20 +664,21 @@ copy_column(char *dst, size_t len, sqlite3_stmt *st, int col)
 	snprintf(dst, len, "%s", column_text(st, col));
 }
 
-int
-store_complaint_get(struct store *s, int64_t id, struct complaint *c)
+const char *
+store_complaint_columns(void)
 {
-	sqlite3_stmt	*st = s->s_stmt[ST_COMPLAINT_GET];
-	int		 rc;
+	return COMPLAINT_COLUMNS ", id";
+}
 
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+void
+store_complaint_row(struct sqlite3_stmt *st, struct complaint *c)
+{
 		memset(c, 0, sizeof *c);
 		if ((int)(c->c_state = (enum complaint_state)
 		    complaint_state_from_name(column_text(st, 0))) < 0 ||
 		    (c->c_category = name_index(complaint_categories, column_text(st, 1))) < 0)
-			fatalx("database: complaint %lld has a bad state or category", (long long)id);
+			fatalx("database: complaint %lld has a bad state or category",
+			    (long long)sqlite3_column_int64(st, 20));
 		c->c_severity = sqlite3_column_int(st, 2);
 		copy_column(c->c_channel, sizeof c->c_channel, st, 3);
 		copy_column(c->c_description, sizeof c->c_description, st, 4);
@@ -698,7 +699,18 @@ store_complaint_get(struct store *s, int64_t id, struct complaint *c)
 		c->c_closed_at = sqlite3_column_int64(st, 18);
 		c->c_compensation_fen = sqlite3_column_int64(st, 19);
 		c->c_id = sqlite3_column_int64(st, 20);
-	}
+}
+
+int
+store_complaint_get(struct store *s, int64_t id, struct complaint *c)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_COMPLAINT_GET];
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		store_complaint_row(st, c);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc == SQLITE_ROW)

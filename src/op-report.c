@@ -1,0 +1,289 @@
+/*
+ * report.followups and report.summary on the wire.  The handler validates,
+ * hands a job to the report worker and returns OP_LATER; the reply is
+ * encoded when the job comes back, on the loop thread.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "branchq.h"
+
+static const char *const followups_statuses[] = { "open", "overdue", "all", NULL };
+static const char *const reroute_keys[] = {
+	"customer_declined", "machine_unavailable", "machine_failed", "loose_cash",
+	"needs_assistance", "other", NULL
+};
+
+struct pending {
+	uint64_t	 p_conn;
+	cJSON		*p_reply;
+};
+
+static int
+submit(struct op_ctx *x, struct report_job *job, void (*done)(struct report_job *))
+{
+	struct pending	*p;
+
+	if ((p = calloc(1, sizeof *p)) == NULL)
+		fatal("calloc");
+	p->p_conn = x->x_session->s_conn_id;
+	p->p_reply = x->x_reply;
+	job->rj_now = clock_now();
+	job->rj_done = done;
+	job->rj_arg = p;
+	if (report_submit(job) == -1) {
+		free(p);
+		report_job_free(job);
+		return bq_fail(&x->x_err, ERR_UNAVAILABLE,
+		    "%d reports are already under way; try again shortly", REPORT_MAX_QUEUED);
+	}
+	x->x_reply = NULL;	/* the job has it now */
+	return OP_LATER;
+}
+
+/* Ends a job: the reply (or the error) to its connection, and frees. */
+static void
+finish(struct report_job *job)
+{
+	struct pending	*p = job->rj_arg;
+
+	if (job->rj_ok)
+		proto_deliver(p->p_conn, p->p_reply, ERR_NONE, NULL);
+	else {
+		log_warnx("report failed: %s", job->rj_err);
+		proto_deliver(p->p_conn, p->p_reply, ERR_UNAVAILABLE, job->rj_err);
+	}
+	free(p);
+	report_job_free(job);
+}
+
+static cJSON *
+reply_of(struct report_job *job)
+{
+	return ((struct pending *)job->rj_arg)->p_reply;
+}
+
+static cJSON *
+number_or_null(bool present, double v)
+{
+	return present ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static double
+share(int64_t part, int64_t whole)
+{
+	/* Four decimals: enough for a rate, stable to compare. */
+	return (double)((part * 10000 + whole / 2) / whole) / 10000.0;
+}
+
+/* ---- report.followups ---- */
+
+static void
+followups_done(struct report_job *job)
+{
+	struct followups_report	*fr = &job->rj_followups;
+	cJSON			*r = reply_of(job), *sum, *owners, *o, *list, *c;
+	size_t			 i;
+
+	if (!job->rj_ok) {
+		finish(job);
+		return;
+	}
+	cJSON_AddStringToObject(r, "status", followups_statuses[job->rj_status]);
+	cJSON_AddItemToObject(r, "now", json_time(job->rj_now));
+	cJSON_AddNumberToObject(r, "total", (double)fr->fr_total);
+	sum = cJSON_AddObjectToObject(r, "summary");
+	cJSON_AddNumberToObject(sum, "open", (double)fr->fr_open);
+	cJSON_AddNumberToObject(sum, "overdue", (double)fr->fr_overdue);
+	cJSON_AddNumberToObject(sum, "due_soon", (double)fr->fr_due_soon);
+	cJSON_AddNumberToObject(sum, "on_time", (double)fr->fr_on_time);
+	cJSON_AddNumberToObject(sum, "late", (double)fr->fr_late);
+	cJSON_AddItemToObject(sum, "on_time_rate", number_or_null(fr->fr_on_time + fr->fr_late > 0,
+	    fr->fr_on_time + fr->fr_late > 0 ? share(fr->fr_on_time, fr->fr_on_time + fr->fr_late) :
+	    0));
+	owners = cJSON_AddObjectToObject(sum, "by_owner");
+	for (i = 0; i < fr->fr_nowners; i++) {
+		o = cJSON_AddObjectToObject(owners, fr->fr_owners[i].oc_staff);
+		cJSON_AddNumberToObject(o, "open", (double)fr->fr_owners[i].oc_open);
+		cJSON_AddNumberToObject(o, "overdue", (double)fr->fr_owners[i].oc_overdue);
+	}
+	list = cJSON_AddArrayToObject(r, "complaints");
+	for (i = 0; i < fr->fr_nitems; i++) {
+		const struct complaint *cp = &fr->fr_items[i];
+
+		/* DOMAIN §5: the customer is masked in every report. */
+		c = json_complaint(cp, true);
+		cJSON_DeleteItemFromObjectCaseSensitive(c, "description");
+		cJSON_DeleteItemFromObjectCaseSensitive(c, "resolution");
+		cJSON_AddNumberToObject(c, "overdue_s", cp->c_overdue &&
+		    job->rj_now > cp->c_follow_up_due ? (double)(job->rj_now - cp->c_follow_up_due) : 0);
+		cJSON_AddItemToArray(list, c);
+	}
+	finish(job);
+}
+
+static int
+op_report_followups(struct op_ctx *x)
+{
+	struct report_job	*job;
+	int			 status = arg_enum(x, "status", followups_statuses);
+
+	if ((job = calloc(1, sizeof *job)) == NULL)
+		fatal("calloc");
+	job->rj_kind = REPORT_FOLLOWUPS;
+	job->rj_status = status < 0 ? FOLLOWUPS_OPEN : (enum followups_status)status;
+	job->rj_limit = arg_int(x, "limit", 1000);
+	return submit(x, job, followups_done);
+}
+
+static const struct field_spec followups_fields[] = {
+	{ "status", FT_ENUM, false, 0, 0, followups_statuses, NULL },
+	{ "limit", FT_INT, false, 1, 10000, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL }
+};
+const struct op_entry op_report_followups_entry = {
+	.op_name = "report.followups", .op_roles = R_SUPERVISOR,
+	.op_fields = followups_fields, .op_exec = op_report_followups,
+};
+
+/* ---- report.summary ---- */
+
+static cJSON *
+counts(cJSON *parent, const char *name, const int64_t *v, const char *const *keys, size_t n)
+{
+	cJSON	*o = cJSON_AddObjectToObject(parent, name);
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		cJSON_AddNumberToObject(o, keys[i], (double)v[i]);
+	return o;
+}
+
+static void
+add_stats(cJSON *o, const struct duration_stats *ds, bool within)
+{
+	bool	any = ds->ds_count > 0;
+
+	cJSON_AddNumberToObject(o, "count", (double)ds->ds_count);
+	cJSON_AddItemToObject(o, "mean", number_or_null(any, (double)ds->ds_mean));
+	cJSON_AddItemToObject(o, "p50", number_or_null(any, (double)ds->ds_p50));
+	cJSON_AddItemToObject(o, "p90", number_or_null(any, (double)ds->ds_p90));
+	cJSON_AddItemToObject(o, "max", number_or_null(any, (double)ds->ds_max));
+	if (within)
+		cJSON_AddItemToObject(o, "within_target", number_or_null(any,
+		    any ? share(ds->ds_within, ds->ds_count) : 0));
+}
+
+static void
+summary_done(struct report_job *job)
+{
+	static const char *const severities[] = { "0", "1", "2", "3" };
+	static const char *const causes[] = {
+		"value", "system", "personnel", "customer", "external", "unresolved"
+	};
+	static const char *const status_names[] = {
+		"diverted", "waiting", "called", "serving", "done", "no_show", "cancelled", "expired"
+	};
+	struct summary_report	*sr = &job->rj_summary;
+	cJSON			*r = reply_of(job), *o, *l;
+	size_t			 i;
+
+	if (!job->rj_ok) {
+		finish(job);
+		return;
+	}
+	cJSON_AddStringToObject(r, "from", job->rj_from);
+	cJSON_AddStringToObject(r, "to", job->rj_to);
+
+	o = cJSON_AddObjectToObject(r, "tickets");
+	cJSON_AddNumberToObject(o, "total", (double)sr->sr_tickets);
+	counts(o, "by_lane", sr->sr_by_lane, (const char *const *)lane_names, LANE__COUNT);
+	counts(o, "by_service", sr->sr_by_service, (const char *const *)service_names,
+	    SERVICE__COUNT);
+	counts(o, "by_status", sr->sr_by_status, status_names, TS__COUNT);
+
+	o = cJSON_AddObjectToObject(r, "diversion");
+	cJSON_AddNumberToObject(o, "eligible", (double)sr->sr_eligible);
+	cJSON_AddNumberToObject(o, "diverted", (double)sr->sr_diverted);
+	counts(o, "rerouted", sr->sr_rerouted, reroute_keys, 6);
+	cJSON_AddNumberToObject(o, "rerouted_total", (double)sr->sr_rerouted_total);
+	/* PROTOCOL: rate = (diverted - rerouted) / eligible. */
+	cJSON_AddItemToObject(o, "rate", number_or_null(sr->sr_eligible > 0, sr->sr_eligible > 0 ?
+	    (double)(sr->sr_diverted - sr->sr_rerouted_total) / (double)sr->sr_eligible : 0));
+
+	o = cJSON_AddObjectToObject(r, "waiting");
+	cJSON_AddNumberToObject(o, "target_wait_s", (double)job->rj_target_wait_s);
+	cJSON_AddItemToObject(o, "within_target", number_or_null(sr->sr_wait_all.ds_count > 0,
+	    sr->sr_wait_all.ds_count > 0 ? share(sr->sr_wait_all.ds_within,
+	    sr->sr_wait_all.ds_count) : 0));
+	l = cJSON_AddObjectToObject(o, "by_lane");
+	for (i = 0; i < LANE__COUNT; i++)
+		add_stats(cJSON_AddObjectToObject(l, lane_names[i]), &sr->sr_wait[i], true);
+
+	o = cJSON_AddObjectToObject(cJSON_AddObjectToObject(r, "service"), "by_staff");
+	for (i = 0; i < sr->sr_nstaff; i++)
+		add_stats(cJSON_AddObjectToObject(o, sr->sr_staff[i].ss_staff),
+		    &sr->sr_staff[i].ss_service, false);
+
+	o = cJSON_AddObjectToObject(r, "no_show");
+	cJSON_AddNumberToObject(o, "total", (double)sr->sr_no_show);
+	counts(o, "by_lane", sr->sr_no_show_by_lane, (const char *const *)lane_names,
+	    LANE__COUNT);
+
+	o = cJSON_AddObjectToObject(r, "complaints");
+	cJSON_AddNumberToObject(o, "total", (double)sr->sr_complaints);
+	counts(o, "by_category", sr->sr_by_category, complaint_categories, 9);
+	counts(o, "by_severity", sr->sr_by_severity + 1, severities + 1, 3);
+	counts(o, "by_root_cause", sr->sr_by_cause, causes, CAUSE__COUNT + 1);
+	cJSON_AddNumberToObject(o, "compensation_fen", (double)sr->sr_compensation_fen);
+
+	o = cJSON_AddObjectToObject(r, "followups");
+	cJSON_AddNumberToObject(o, "on_time", (double)sr->sr_followup_on_time);
+	cJSON_AddNumberToObject(o, "late", (double)sr->sr_followup_late);
+	cJSON_AddNumberToObject(o, "open_overdue", (double)sr->sr_open_overdue);
+
+	o = cJSON_AddObjectToObject(r, "nps");
+	cJSON_AddNumberToObject(o, "responses",
+	    (double)(sr->sr_promoters + sr->sr_passives + sr->sr_detractors));
+	cJSON_AddNumberToObject(o, "promoters", (double)sr->sr_promoters);
+	cJSON_AddNumberToObject(o, "passives", (double)sr->sr_passives);
+	cJSON_AddNumberToObject(o, "detractors", (double)sr->sr_detractors);
+	cJSON_AddNumberToObject(o, "score",
+	    nps_score(sr->sr_promoters, sr->sr_passives, sr->sr_detractors));
+	finish(job);
+}
+
+static int
+op_report_summary(struct op_ctx *x)
+{
+	struct report_job	*job;
+	const char		*from = arg_str(x, "from"), *to = arg_str(x, "to");
+	int			 y, m, d;
+
+	if (date_parse(from, &y, &m, &d) == -1)
+		return bq_fail(&x->x_err, ERR_BAD_REQUEST, "from: must be a date YYYY-MM-DD");
+	if (date_parse(to, &y, &m, &d) == -1)
+		return bq_fail(&x->x_err, ERR_BAD_REQUEST, "to: must be a date YYYY-MM-DD");
+	if (strcmp(from, to) > 0)
+		return bq_fail(&x->x_err, ERR_BAD_REQUEST, "to: must not be before from");
+	if ((job = calloc(1, sizeof *job)) == NULL)
+		fatal("calloc");
+	job->rj_kind = REPORT_SUMMARY;
+	snprintf(job->rj_from, sizeof job->rj_from, "%s", from);
+	snprintf(job->rj_to, sizeof job->rj_to, "%s", to);
+	job->rj_target_wait_s = x->x_branch->b_cfg->cf_target_wait_s;
+	return submit(x, job, summary_done);
+}
+
+static const struct field_spec summary_fields[] = {
+	{ "from", FT_STRING, true, 10, 10, NULL, NULL },
+	{ "to", FT_STRING, true, 10, 10, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL }
+};
+const struct op_entry op_report_summary_entry = {
+	.op_name = "report.summary", .op_roles = R_SUPERVISOR,
+	.op_fields = summary_fields, .op_exec = op_report_summary,
+};
