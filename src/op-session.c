@@ -107,7 +107,7 @@ op_clock_advance(struct op_ctx *x)
 }
 
 static const struct field_spec clock_advance_fields[] = {
-	{ "seconds", FT_INT, true, 0, 10LL * 366 * 86400, NULL, NULL },
+	{ "seconds", FT_INT, true, 0, 10LL * 365 * 86400, NULL, NULL },	/* ten years */
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 const struct op_entry op_clock_advance_entry = {

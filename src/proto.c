@@ -350,11 +350,18 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len)
 	const cJSON		*id, *opname;
 	struct op_ctx		 x;
 	cJSON			*req;
+	const char		*end = NULL;
 	char			*reply;
 
-	req = cJSON_ParseWithLength(line, len);
+	req = cJSON_ParseWithLengthOpts(line, len, &end, false);
 	if (req == NULL)
 		return error_reply(NULL, ERR_BAD_JSON, "the line is not valid JSON");
+	while (end < line + len && (*end == ' ' || *end == '\t' || *end == '\r'))
+		end++;
+	if (end != line + len) {
+		cJSON_Delete(req);
+		return error_reply(NULL, ERR_BAD_JSON, "one JSON object per line: text follows it");
+	}
 	if (!cJSON_IsObject(req)) {
 		cJSON_Delete(req);
 		return error_reply(NULL, ERR_BAD_JSON, "a request must be a JSON object");
