@@ -1,0 +1,1174 @@
+/*
+ * End-to-end test harness: see harness.h.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "harness.h"
+
+#define LISTEN_MARK	"listening on 127.0.0.1:"
+#define SHOW_MAX	2000	/* characters of a request or reply shown in a failure */
+
+static const struct {
+	const char	*id, *role, *staff;
+} h_terminals[] = {
+	{ "K01", "kiosk", NULL },
+	{ "D01", "display", NULL },
+	{ "T01", "teller", "E1001" },
+	{ "T02", "teller", "E1002" },
+	{ "L01", "lobby", "E2001" },
+	{ "S01", "supervisor", "E9001" },
+};
+
+static struct daemon	*h_daemons;
+static struct conn	*h_conns;
+static char		*h_last_req;	/* the last request sent, for failure messages */
+static char		 h_last_conn[16];
+static bool		 h_inited;
+static bool		 h_port0_refused;	/* the daemon refused --listen 127.0.0.1:0 */
+
+bool
+harness_port0_refused(void)
+{
+	return h_port0_refused;
+}
+
+/* A free loopback port, for a daemon that cannot pick one itself. */
+static int
+free_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof sin;
+	int			fd, port = 0;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return 0;
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+/* ---- failures ---- */
+
+static _Noreturn void
+h_failv(const char *file, int line, const cJSON *shown, const char *fmt, va_list ap)
+{
+	char	 msg[1024];
+	char	*text = shown != NULL ? jprint(shown) : NULL;
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	print_error("%s:%d: %s\n", file, line, msg);
+	if (h_last_req != NULL)
+		print_error("    last request (%s): %.*s\n", h_last_conn[0] ? h_last_conn : "?",
+		    SHOW_MAX, h_last_req);
+	if (text != NULL)
+		print_error("    got: %.*s\n", SHOW_MAX, text);
+	free(text);
+	_fail(file, line);
+	abort();	/* _fail does not return inside a test */
+}
+
+static _Noreturn void
+h_fail(const char *file, int line, const cJSON *shown, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static _Noreturn void
+h_fail(const char *file, int line, const cJSON *shown, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	h_failv(file, line, shown, fmt, ap);
+}
+
+static void *
+xmalloc(size_t n)
+{
+	void	*p = malloc(n);
+
+	if (p == NULL) {
+		perror("malloc");
+		abort();
+	}
+	return p;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char	*p = xmalloc(strlen(s) + 1);
+
+	memcpy(p, s, strlen(s) + 1);
+	return p;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static void
+harness_atexit(void)
+{
+	struct daemon	*d;
+
+	/* A test binary that dies leaves no daemon behind. */
+	for (d = h_daemons; d != NULL; d = d->d_next)
+		if (d->d_pid > 0)
+			kill(d->d_pid, SIGKILL);
+}
+
+static void
+harness_init(void)
+{
+	if (h_inited)
+		return;
+	h_inited = true;
+	signal(SIGPIPE, SIG_IGN);
+	atexit(harness_atexit);
+}
+
+bool
+under_wrapper(void)
+{
+	const char	*w = getenv("BRANCHQD_WRAPPER");
+
+	return w != NULL && *w != '\0';
+}
+
+int
+reply_timeout_ms(void)
+{
+	return under_wrapper() ? 30000 : 5000;
+}
+
+static int
+start_timeout_ms(void)
+{
+	return under_wrapper() ? 60000 : 10000;
+}
+
+/* ---- the daemon ---- */
+
+static const char *
+daemon_binary(const char *file, int line)
+{
+	static char	path[PATH_MAX];
+	const char	*build = getenv("BUILD");
+	char		 rel[PATH_MAX];
+
+	if (path[0] != '\0')
+		return path;
+	snprintf(rel, sizeof rel, "%s/branchqd", build != NULL && *build ? build : "build");
+	if (realpath(rel, path) == NULL || access(path, X_OK) == -1) {
+		path[0] = '\0';
+		h_fail(file, line, NULL, "cannot find the daemon at %s (set BUILD): %s", rel,
+		    strerror(errno));
+	}
+	return path;
+}
+
+static void
+hex(const unsigned char *h, size_t n, char *out)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+static void
+token_hash(const char *token, char out[65])
+{
+	unsigned char	h[32];
+	unsigned int	len = sizeof h;
+
+	if (EVP_Digest(token, strlen(token), h, &len, EVP_sha256(), NULL) != 1 || len != 32)
+		abort();
+	hex(h, 32, out);
+}
+
+static void
+write_config(const char *file, int line, struct daemon *d)
+{
+	FILE	*f;
+	size_t	 i;
+	char	 token[32], hash[65];
+
+	if ((f = fopen(d->d_config, "w")) == NULL)
+		h_fail(file, line, NULL, "cannot write %s: %s", d->d_config, strerror(errno));
+	fprintf(f, "{\"branch\":\"E2E-001\",\"timezone\":\"Asia/Shanghai\",\n");
+	if (d->d_extra_config != NULL && *d->d_extra_config != '\0')
+		fprintf(f, "%s,\n", d->d_extra_config);
+	fprintf(f, "\"terminals\":[\n");
+	for (i = 0; i < sizeof h_terminals / sizeof h_terminals[0]; i++) {
+		snprintf(token, sizeof token, "tok-%s", h_terminals[i].id);
+		token_hash(token, hash);
+		fprintf(f, "  {\"id\":\"%s\",\"role\":\"%s\",", h_terminals[i].id,
+		    h_terminals[i].role);
+		if (h_terminals[i].staff != NULL)
+			fprintf(f, "\"staff\":\"%s\",", h_terminals[i].staff);
+		fprintf(f, "\"token_sha256\":\"%s\"}%s\n", hash,
+		    i + 1 < sizeof h_terminals / sizeof h_terminals[0] ? "," : "");
+	}
+	fprintf(f, "]}\n");
+	if (fclose(f) != 0)
+		h_fail(file, line, NULL, "cannot write %s", d->d_config);
+}
+
+static long
+file_size(const char *path)
+{
+	struct stat	st;
+
+	return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* The log from offset on, NUL-terminated.  Caller frees. */
+static char *
+read_log(struct daemon *d, long offset)
+{
+	FILE	*f = fopen(d->d_log, "r");
+	char	*buf;
+	long	 size;
+	size_t	 n;
+
+	if (f == NULL)
+		return xstrdup("");
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	if (offset > size)
+		offset = size;
+	fseek(f, offset, SEEK_SET);
+	buf = xmalloc((size_t)(size - offset) + 1);
+	n = fread(buf, 1, (size_t)(size - offset), f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+void
+daemon_print_log(struct daemon *d)
+{
+	char	*log = read_log(d, 0);
+	size_t	 len = strlen(log);
+
+	/* The end is what matters; valgrind can be talkative. */
+	print_error("---- daemon log %s%s ----\n%s%s---- end of log ----\n", d->d_log,
+	    len > 8000 ? " (last 8000 bytes)" : "", len > 8000 ? log + len - 8000 : log,
+	    len > 0 && log[len - 1] != '\n' ? "\n" : "");
+	free(log);
+}
+
+bool
+daemon_log_contains(struct daemon *d, const char *s)
+{
+	char	*log = read_log(d, 0);
+	bool	 found = strstr(log, s) != NULL;
+
+	free(log);
+	return found;
+}
+
+static void
+daemon_spawn(const char *file, int line, struct daemon *d)
+{
+	const char	*bin = daemon_binary(file, line);
+	const char	*wrapper = getenv("BRANCHQD_WRAPPER");
+	char		*wcopy = NULL, *tok, *save = NULL, *argv[64], *log, *mark, *end;
+	char		 listen[32] = "127.0.0.1:0";
+	int		 argc = 0, status, fd;
+	long		 offset = file_size(d->d_log), port;
+	int64_t		 deadline;
+	pid_t		 pid;
+
+	if (wrapper != NULL && *wrapper != '\0') {
+		wcopy = xstrdup(wrapper);
+		for (tok = strtok_r(wcopy, " ", &save); tok != NULL && argc < 40;
+		    tok = strtok_r(NULL, " ", &save))
+			argv[argc++] = tok;
+	}
+	argv[argc++] = (char *)bin;
+	argv[argc++] = (char *)"--db";
+	argv[argc++] = d->d_db;
+	argv[argc++] = (char *)"--listen";
+	if (h_port0_refused && !d->d_no_port_fallback)
+		snprintf(listen, sizeof listen, "127.0.0.1:%d", free_port());
+	argv[argc++] = listen;
+	if (!d->d_no_config) {
+		argv[argc++] = (char *)"--config";
+		argv[argc++] = d->d_config;
+	}
+	if (!d->d_no_test_clock) {
+		argv[argc++] = (char *)"--test-clock";
+		argv[argc++] = (char *)"--test-clock-start";
+		argv[argc++] = d->d_clock_start;
+	}
+	argv[argc] = NULL;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		h_fail(file, line, NULL, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = open(d->d_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd == -1)
+			_exit(126);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+		if ((fd = open("/dev/null", O_RDONLY)) != -1) {
+			dup2(fd, 0);
+			close(fd);
+		}
+		/* No stray ./branchq.json: the demo configuration is what it says. */
+		if (chdir(d->d_dir) == -1)
+			_exit(126);
+		execvp(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	free(wcopy);
+	d->d_pid = pid;
+
+	deadline = now_ms() + start_timeout_ms();
+	for (;;) {
+		log = read_log(d, offset);
+		if ((mark = strstr(log, LISTEN_MARK)) != NULL) {
+			port = strtol(mark + strlen(LISTEN_MARK), &end, 10);
+			free(log);
+			if (port <= 0 || port > 65535)
+				break;
+			d->d_port = (int)port;
+			return;
+		}
+		free(log);
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			d->d_pid = 0;
+			log = read_log(d, offset);
+			mark = strstr(log, "--listen 127.0.0.1:0");
+			free(log);
+			if (mark != NULL && !h_port0_refused && !d->d_no_port_fallback) {
+				h_port0_refused = true;
+				print_error("MISMATCH: branchqd refuses --listen 127.0.0.1:0 "
+				    "(decisions: \"Port 0 picks a free port\"); the harness now "
+				    "picks free ports itself\n");
+				daemon_spawn(file, line, d);
+				return;
+			}
+			daemon_print_log(d);
+			h_fail(file, line, NULL, "the daemon exited during start-up (status %d)",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		}
+		if (now_ms() > deadline)
+			break;
+		sleep_ms(10);
+	}
+	daemon_print_log(d);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	d->d_pid = 0;
+	h_fail(file, line, NULL, "the daemon did not say \"%s<port>\" within %d ms", LISTEN_MARK,
+	    start_timeout_ms());
+}
+
+struct daemon *
+h_daemon_start(const char *file, int line, const struct daemon_opts *opts)
+{
+	struct daemon	*d;
+
+	harness_init();
+	d = calloc(1, sizeof *d);
+	if (d == NULL)
+		abort();
+	snprintf(d->d_dir, sizeof d->d_dir, "/tmp/bq-e2e-XXXXXX");
+	if (mkdtemp(d->d_dir) == NULL) {
+		free(d);
+		h_fail(file, line, NULL, "mkdtemp: %s", strerror(errno));
+	}
+	snprintf(d->d_db, sizeof d->d_db, "%s/branchq.db", d->d_dir);
+	snprintf(d->d_config, sizeof d->d_config, "%s/e2e-config.json", d->d_dir);
+	snprintf(d->d_log, sizeof d->d_log, "%s/daemon.log", d->d_dir);
+	snprintf(d->d_clock_start, sizeof d->d_clock_start, "%s",
+	    opts != NULL && opts->clock_start != NULL ? opts->clock_start : H_CLOCK_START);
+	if (opts != NULL) {
+		d->d_no_config = opts->no_config;
+		d->d_no_test_clock = opts->no_test_clock;
+		d->d_no_port_fallback = opts->no_port_fallback;
+		if (opts->extra_config != NULL)
+			d->d_extra_config = xstrdup(opts->extra_config);
+	}
+	d->d_next = h_daemons;
+	h_daemons = d;
+	if (!d->d_no_config)
+		write_config(file, line, d);
+	daemon_spawn(file, line, d);
+	return d;
+}
+
+void
+h_daemon_restart(const char *file, int line, struct daemon *d, const char *start)
+{
+	if (d->d_pid > 0)
+		h_fail(file, line, NULL, "daemon_restart: the daemon is still running");
+	if (start != NULL)
+		snprintf(d->d_clock_start, sizeof d->d_clock_start, "%s", start);
+	daemon_spawn(file, line, d);
+}
+
+void
+h_daemon_stop(const char *file, int line, struct daemon *d)
+{
+	int64_t	deadline = now_ms() + (under_wrapper() ? 120000 : 10000);
+	int	status;
+	pid_t	pid = d->d_pid;
+
+	if (pid <= 0)
+		h_fail(file, line, NULL, "daemon_stop: the daemon is not running");
+	if (kill(pid, SIGTERM) == -1)
+		h_fail(file, line, NULL, "kill(SIGTERM): %s", strerror(errno));
+	for (;;) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		if (now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			d->d_pid = 0;
+			daemon_print_log(d);
+			h_fail(file, line, NULL, "the daemon did not exit within %d s of SIGTERM",
+			    under_wrapper() ? 120 : 10);
+		}
+		sleep_ms(5);
+	}
+	d->d_pid = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		daemon_print_log(d);
+		if (WIFEXITED(status))
+			h_fail(file, line, NULL, "after SIGTERM the daemon exited with status %d, "
+			    "not 0", WEXITSTATUS(status));
+		h_fail(file, line, NULL, "after SIGTERM the daemon died of signal %d",
+		    WTERMSIG(status));
+	}
+}
+
+void
+daemon_kill(struct daemon *d)
+{
+	int	status;
+
+	if (d == NULL || d->d_pid <= 0)
+		return;
+	kill(d->d_pid, SIGKILL);
+	waitpid(d->d_pid, &status, 0);
+	d->d_pid = 0;
+}
+
+static void
+remove_dir(const char *dir)
+{
+	DIR		*dp;
+	struct dirent	*de;
+	char		 path[PATH_MAX];
+
+	if ((dp = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(dp);
+	rmdir(dir);
+}
+
+void
+daemon_free(struct daemon *d)
+{
+	struct daemon	**p;
+	struct conn	 *c;
+
+	if (d == NULL)
+		return;
+	daemon_kill(d);
+	for (p = &h_daemons; *p != NULL; p = &(*p)->d_next)
+		if (*p == d) {
+			*p = d->d_next;
+			break;
+		}
+	for (c = h_conns; c != NULL; c = c->c_next)
+		if (c->c_daemon == d)
+			c->c_daemon = NULL;
+	if (getenv("KEEP_E2E_DIRS") == NULL)
+		remove_dir(d->d_dir);
+	else
+		fprintf(stderr, "kept %s\n", d->d_dir);
+	free(d->d_extra_config);
+	free(d);
+}
+
+char *
+db_ticket_status(struct daemon *d, const char *date, const char *number)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	char		*status = NULL;
+
+	if (sqlite3_open_v2(d->d_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT status FROM tickets WHERE business_date = ?1 "
+	    "AND number = ?2", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, number, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+			status = xstrdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return status;
+}
+
+int
+harness_teardown(void **state)
+{
+	(void)state;
+	while (h_conns != NULL)
+		conn_close(h_conns);
+	while (h_daemons != NULL)
+		daemon_free(h_daemons);
+	free(h_last_req);
+	h_last_req = NULL;
+	h_last_conn[0] = '\0';
+	return 0;
+}
+
+/* ---- connections ---- */
+
+struct conn *
+h_conn_open(const char *file, int line, struct daemon *d)
+{
+	struct sockaddr_in	 sin;
+	struct conn		*c;
+	int			 fd, one = 1;
+
+	harness_init();
+	if (d == NULL || d->d_pid <= 0)
+		h_fail(file, line, NULL, "conn_open: the daemon is not running");
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		h_fail(file, line, NULL, "socket: %s", strerror(errno));
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)d->d_port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == -1) {
+		close(fd);
+		h_fail(file, line, NULL, "connect 127.0.0.1:%d: %s", d->d_port, strerror(errno));
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		abort();
+	c->c_fd = fd;
+	c->c_daemon = d;
+	snprintf(c->c_name, sizeof c->c_name, "-");
+	c->c_next = h_conns;
+	h_conns = c;
+	return c;
+}
+
+void
+conn_close(struct conn *c)
+{
+	struct conn	**p;
+	size_t		  i;
+
+	if (c == NULL)
+		return;
+	for (p = &h_conns; *p != NULL; p = &(*p)->c_next)
+		if (*p == c) {
+			*p = c->c_next;
+			break;
+		}
+	if (c->c_fd >= 0)
+		close(c->c_fd);
+	for (i = 0; i < c->c_nevents; i++)
+		cJSON_Delete(c->c_events[i]);
+	free(c->c_events);
+	free(c->c_buf);
+	free(c);
+}
+
+static void
+conn_send(const char *file, int line, struct conn *c, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = send(c->c_fd, p, len, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			h_fail(file, line, NULL, "send to the daemon: %s", strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+void
+h_send_raw(const char *file, int line, struct conn *c, const void *buf, size_t len)
+{
+	conn_send(file, line, c, buf, len);
+}
+
+/* Reads what is there, waiting until the deadline: 1 data, 0 timeout, -1 closed. */
+static int
+conn_fill(struct conn *c, int64_t deadline)
+{
+	struct pollfd	pfd = { c->c_fd, POLLIN, 0 };
+	int64_t		left;
+	ssize_t		n;
+	int		rc;
+
+	if (c->c_eof)
+		return -1;
+	for (;;) {
+		left = deadline - now_ms();
+		if (left < 0)
+			left = 0;
+		rc = poll(&pfd, 1, (int)left);
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			return 0;
+		break;
+	}
+	if (c->c_cap - c->c_len < 65536) {
+		c->c_cap = c->c_cap * 2 + 65536;
+		if ((c->c_buf = realloc(c->c_buf, c->c_cap)) == NULL)
+			abort();
+	}
+	n = recv(c->c_fd, c->c_buf + c->c_len, c->c_cap - c->c_len, 0);
+	if (n <= 0) {
+		c->c_eof = true;
+		return -1;
+	}
+	c->c_len += (size_t)n;
+	return 1;
+}
+
+/* One line out of the buffer, without its newline, or NULL.  Caller frees. */
+static char *
+take_line(struct conn *c)
+{
+	char	*nl, *line;
+	size_t	 n;
+
+	if (c->c_len == 0 || (nl = memchr(c->c_buf, '\n', c->c_len)) == NULL)
+		return NULL;
+	n = (size_t)(nl - c->c_buf);
+	line = xmalloc(n + 1);
+	memcpy(line, c->c_buf, n);
+	line[n] = '\0';
+	memmove(c->c_buf, nl + 1, c->c_len - n - 1);
+	c->c_len -= n + 1;
+	return line;
+}
+
+static char *
+read_line(struct conn *c, int64_t deadline)
+{
+	char	*line;
+
+	for (;;) {
+		if ((line = take_line(c)) != NULL)
+			return line;
+		if (conn_fill(c, deadline) <= 0)
+			return NULL;
+	}
+}
+
+static bool
+is_event(const cJSON *o)
+{
+	return cJSON_IsObject(o) && cJSON_GetObjectItemCaseSensitive(o, "event") != NULL;
+}
+
+static void
+queue_event(struct conn *c, cJSON *ev)
+{
+	if (c->c_nevents == c->c_capevents) {
+		c->c_capevents = c->c_capevents * 2 + 16;
+		c->c_events = realloc(c->c_events, c->c_capevents * sizeof *c->c_events);
+		if (c->c_events == NULL)
+			abort();
+	}
+	c->c_events[c->c_nevents++] = ev;
+}
+
+/* A line that is not JSON is a protocol failure of the daemon. */
+static cJSON *
+parse_line(const char *file, int line, char *text)
+{
+	cJSON	*o = cJSON_Parse(text);
+
+	if (o == NULL) {
+		print_error("    line: %.*s\n", SHOW_MAX, text);
+		free(text);
+		h_fail(file, line, NULL, "the daemon sent a line that is not JSON");
+	}
+	free(text);
+	return o;
+}
+
+static cJSON *
+read_reply_at(const char *file, int line, struct conn *c, int timeout_ms)
+{
+	int64_t	 deadline = now_ms() + timeout_ms;
+	char	*text;
+	cJSON	*o;
+
+	for (;;) {
+		if ((text = read_line(c, deadline)) == NULL)
+			return NULL;
+		o = parse_line(file, line, text);
+		if (!is_event(o))
+			return o;
+		queue_event(c, o);
+	}
+}
+
+cJSON *
+read_reply(struct conn *c, int timeout_ms)
+{
+	return read_reply_at(__FILE__, __LINE__, c, timeout_ms);
+}
+
+cJSON *
+next_event(struct conn *c, int timeout_ms)
+{
+	int64_t	 deadline = now_ms() + timeout_ms;
+	char	*text;
+	cJSON	*o;
+
+	if (c->c_nevents > 0) {
+		o = c->c_events[0];
+		memmove(c->c_events, c->c_events + 1, (c->c_nevents - 1) * sizeof *c->c_events);
+		c->c_nevents--;
+		return o;
+	}
+	if ((text = read_line(c, deadline)) == NULL)
+		return NULL;
+	o = parse_line(__FILE__, __LINE__, text);
+	if (!is_event(o))
+		h_fail(__FILE__, __LINE__, o, "a reply line arrived while waiting for an event "
+		    "(a reply nobody asked for)");
+	return o;
+}
+
+cJSON *
+next_event_named(struct conn *c, const char *name, int timeout_ms)
+{
+	int64_t	 deadline = now_ms() + timeout_ms;
+	cJSON	*ev;
+	int64_t	 left;
+
+	for (;;) {
+		left = deadline - now_ms();
+		if ((ev = next_event(c, left > 0 ? (int)left : 0)) == NULL)
+			return NULL;
+		if (strcmp(jstr(ev, "event") != NULL ? jstr(ev, "event") : "", name) == 0)
+			return ev;
+		cJSON_Delete(ev);
+	}
+}
+
+void
+drain_events(struct conn *c, int quiet_ms)
+{
+	cJSON	*ev;
+
+	while ((ev = next_event(c, quiet_ms)) != NULL)
+		cJSON_Delete(ev);
+}
+
+bool
+peer_closed(struct conn *c, int timeout_ms)
+{
+	int64_t	deadline = now_ms() + timeout_ms;
+	int	rc;
+
+	for (;;) {
+		rc = conn_fill(c, deadline);
+		if (rc < 0)
+			return true;
+		if (rc == 0)
+			return false;
+		/* Data arrived: drop it, the question is whether the end follows. */
+		c->c_len = 0;
+	}
+}
+
+static void
+set_last_request(const struct conn *c, const char *req)
+{
+	free(h_last_req);
+	h_last_req = xstrdup(req);
+	snprintf(h_last_conn, sizeof h_last_conn, "%s", c->c_name);
+}
+
+static cJSON *
+rq_v(const char *file, int line, struct conn *c, const char *fmt, va_list ap)
+{
+	va_list	 ap2;
+	char	*req;
+	int	 n;
+	cJSON	*reply;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		abort();
+	req = xmalloc((size_t)n + 2);
+	vsnprintf(req, (size_t)n + 1, fmt, ap);
+	set_last_request(c, req);
+	req[n] = '\n';
+	req[n + 1] = '\0';
+	conn_send(file, line, c, req, (size_t)n + 1);
+	free(req);
+	reply = read_reply_at(file, line, c, reply_timeout_ms());
+	if (reply == NULL) {
+		if (c->c_daemon != NULL)
+			daemon_print_log(c->c_daemon);
+		h_fail(file, line, NULL, "no reply within %d ms%s", reply_timeout_ms(),
+		    c->c_eof ? " (the daemon closed the connection)" : "");
+	}
+	return reply;
+}
+
+cJSON *
+h_rq(const char *file, int line, struct conn *c, const char *fmt, ...)
+{
+	va_list	 ap;
+	cJSON	*r;
+
+	va_start(ap, fmt);
+	r = rq_v(file, line, c, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+cJSON *
+h_rq_ok(const char *file, int line, struct conn *c, const char *fmt, ...)
+{
+	va_list	 ap;
+	cJSON	*r;
+
+	va_start(ap, fmt);
+	r = rq_v(file, line, c, fmt, ap);
+	va_end(ap);
+	h_expect_ok(file, line, r);
+	return r;
+}
+
+void
+h_rq_err(const char *file, int line, struct conn *c, const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+	cJSON	*r;
+
+	va_start(ap, fmt);
+	r = rq_v(file, line, c, fmt, ap);
+	va_end(ap);
+	h_expect_error(file, line, r, code);
+	cJSON_Delete(r);
+}
+
+void
+h_rq_bad(const char *file, int line, struct conn *c, const char *field, const char *fmt, ...)
+{
+	va_list	 ap;
+	cJSON	*r;
+
+	va_start(ap, fmt);
+	r = rq_v(file, line, c, fmt, ap);
+	va_end(ap);
+	h_expect_bad_request(file, line, r, field);
+	cJSON_Delete(r);
+}
+
+void
+h_hello(const char *file, int line, struct conn *c, const char *terminal, const char *token)
+{
+	char	 tok[64];
+	cJSON	*r;
+
+	if (token == NULL) {
+		snprintf(tok, sizeof tok, "tok-%s", terminal);
+		token = tok;
+	}
+	r = h_rq(file, line, c, "{\"op\":\"hello\",\"terminal\":\"%s\",\"token\":\"%s\"}",
+	    terminal, token);
+	h_expect_ok(file, line, r);
+	cJSON_Delete(r);
+	snprintf(c->c_name, sizeof c->c_name, "%s", terminal);
+}
+
+struct conn *
+h_login(const char *file, int line, struct daemon *d, const char *terminal)
+{
+	struct conn	*c = h_conn_open(file, line, d);
+
+	h_hello(file, line, c, terminal, NULL);
+	return c;
+}
+
+/* ---- JSON ---- */
+
+const cJSON *
+jget(const cJSON *o, const char *path)
+{
+	char		 seg[128];
+	const char	*p = path, *dot;
+	size_t		 n, i;
+	bool		 digits;
+
+	while (o != NULL && *p != '\0') {
+		dot = strchr(p, '.');
+		n = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		if (n >= sizeof seg)
+			return NULL;
+		memcpy(seg, p, n);
+		seg[n] = '\0';
+		digits = n > 0;
+		for (i = 0; i < n; i++)
+			if (!isdigit((unsigned char)seg[i]))
+				digits = false;
+		if (cJSON_IsArray(o) && digits)
+			o = cJSON_GetArrayItem(o, atoi(seg));
+		else if (cJSON_IsObject(o))
+			o = cJSON_GetObjectItemCaseSensitive(o, seg);
+		else
+			return NULL;
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	return o;
+}
+
+const char *
+jstr(const cJSON *o, const char *path)
+{
+	const cJSON	*item = jget(o, path);
+
+	return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+long long
+jint(const cJSON *o, const char *path)
+{
+	const cJSON	*item = jget(o, path);
+
+	return cJSON_IsNumber(item) ? (long long)item->valuedouble : -999999;
+}
+
+char *
+jprint(const cJSON *o)
+{
+	char	*s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+
+	return s != NULL ? s : xstrdup("(nothing)");
+}
+
+void
+h_expect_ok(const char *file, int line, const cJSON *r)
+{
+	if (!cJSON_IsTrue(jget(r, "ok")))
+		h_fail(file, line, r, "expected \"ok\":true");
+}
+
+void
+h_expect_error(const char *file, int line, const cJSON *r, const char *code)
+{
+	const char	*got = jstr(r, "error.code"), *msg = jstr(r, "error.message");
+
+	if (!cJSON_IsFalse(jget(r, "ok")))
+		h_fail(file, line, r, "expected \"ok\":false with error %s", code);
+	if (got == NULL || strcmp(got, code) != 0)
+		h_fail(file, line, r, "expected error code %s, got %s", code,
+		    got != NULL ? got : "(none)");
+	if (msg == NULL || *msg == '\0')
+		h_fail(file, line, r, "the error has no message");
+}
+
+/* Whether msg names field as a whole word ("flags" is not "flags.vip"). */
+static bool
+names_field(const char *msg, const char *field)
+{
+	const char	*p;
+	size_t		 n = strlen(field);
+	char		 before, after;
+
+	for (p = strstr(msg, field); p != NULL; p = strstr(p + 1, field)) {
+		before = p > msg ? p[-1] : ' ';
+		after = p[n];
+		if (!isalnum((unsigned char)before) && before != '_' && before != '.' &&
+		    !isalnum((unsigned char)after) && after != '_' && after != '.')
+			return true;
+	}
+	return false;
+}
+
+void
+h_expect_bad_request(const char *file, int line, const cJSON *r, const char *field)
+{
+	const char	*msg;
+
+	h_expect_error(file, line, r, "bad_request");
+	msg = jstr(r, "error.message");
+	if (field != NULL && !names_field(msg, field))
+		h_fail(file, line, r, "the bad_request message does not name the field \"%s\"",
+		    field);
+}
+
+void
+h_expect_str(const char *file, int line, const cJSON *o, const char *path, const char *want)
+{
+	const char	*got = jstr(o, path);
+
+	if (got == NULL || strcmp(got, want) != 0)
+		h_fail(file, line, o, "expected %s = \"%s\"", path, want);
+}
+
+void
+h_expect_int(const char *file, int line, const cJSON *o, const char *path, long long want)
+{
+	const cJSON	*item = jget(o, path);
+
+	if (!cJSON_IsNumber(item) || item->valuedouble != (double)want)
+		h_fail(file, line, o, "expected %s = %lld", path, want);
+}
+
+void
+h_expect_bool(const char *file, int line, const cJSON *o, const char *path, bool want)
+{
+	const cJSON	*item = jget(o, path);
+
+	if (!cJSON_IsBool(item) || cJSON_IsTrue(item) != want)
+		h_fail(file, line, o, "expected %s = %s", path, want ? "true" : "false");
+}
+
+void
+h_expect_null(const char *file, int line, const cJSON *o, const char *path)
+{
+	if (!cJSON_IsNull(jget(o, path)))
+		h_fail(file, line, o, "expected %s = null", path);
+}
+
+void
+h_expect_present(const char *file, int line, const cJSON *o, const char *path)
+{
+	if (jget(o, path) == NULL)
+		h_fail(file, line, o, "expected %s to be present", path);
+}
+
+void
+h_expect_that(const char *file, int line, bool cond, const cJSON *o, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (cond)
+		return;
+	va_start(ap, fmt);
+	h_failv(file, line, o, fmt, ap);
+}
+
+cJSON *
+h_issue(const char *file, int line, struct conn *c, const char *service, long long amount_fen,
+    const char *flags)
+{
+	char	 amount[48] = "", fl[512] = "";
+	cJSON	*r, *t;
+
+	if (amount_fen > 0)
+		snprintf(amount, sizeof amount, ",\"amount_fen\":%lld", amount_fen);
+	if (flags != NULL)
+		snprintf(fl, sizeof fl, ",\"flags\":%s", flags);
+	r = h_rq(file, line, c, "{\"op\":\"ticket.issue\",\"service\":\"%s\"%s%s}", service,
+	    amount, fl);
+	h_expect_ok(file, line, r);
+	t = cJSON_DetachItemFromObjectCaseSensitive(r, "ticket");
+	if (!cJSON_IsObject(t))
+		h_fail(file, line, r, "ticket.issue: the reply has no ticket object");
+	if (jstr(t, "number") == NULL)
+		h_fail(file, line, t, "ticket.issue: the ticket has no number");
+	cJSON_Delete(r);
+	return t;
+}
+
+void
+h_advance(const char *file, int line, struct conn *c, long long seconds)
+{
+	cJSON	*r = h_rq(file, line, c, "{\"op\":\"clock.advance\",\"seconds\":%lld}", seconds);
+
+	h_expect_ok(file, line, r);
+	cJSON_Delete(r);
+}
+
+cJSON *
+h_ticket_status(const char *file, int line, struct conn *c, const char *number)
+{
+	cJSON	*r = h_rq(file, line, c, "{\"op\":\"ticket.status\",\"number\":\"%s\"}", number);
+	cJSON	*t;
+
+	h_expect_ok(file, line, r);
+	t = cJSON_DetachItemFromObjectCaseSensitive(r, "ticket");
+	if (!cJSON_IsObject(t))
+		h_fail(file, line, r, "ticket.status: the reply has no ticket object");
+	cJSON_Delete(r);
+	return t;
+}
