@@ -288,6 +288,8 @@ enum complaint_step {
 enum root_cause { CAUSE_VALUE, CAUSE_SYSTEM, CAUSE_PERSONNEL, CAUSE_CUSTOMER,
 	CAUSE_EXTERNAL, CAUSE__COUNT };
 enum nps_class { NPS_DETRACTOR, NPS_PASSIVE, NPS_PROMOTER };
+#define COMPLAINT_CATEGORIES	9
+#define CATEGORY_OTHER		8	/* complaint_categories[8]: surveys use it */
 extern const char *const complaint_categories[];	/* NULL-terminated */
 extern const char *const complaint_channels[];		/* those a person logs */
 extern const char *const action_kinds[];		/* complaint.action kinds */
@@ -416,7 +418,8 @@ struct summary_report {
 	struct staff_stats	*sr_staff;
 	size_t			 sr_nstaff;
 	int64_t			 sr_no_show, sr_no_show_by_lane[LANE__COUNT];
-	int64_t			 sr_complaints, sr_by_category[9], sr_by_severity[4];
+	int64_t			 sr_complaints, sr_by_category[COMPLAINT_CATEGORIES];
+	int64_t			 sr_by_severity[4];
 	int64_t			 sr_by_cause[CAUSE__COUNT + 1];	/* last: unresolved */
 	int64_t			 sr_compensation_fen;
 	int64_t			 sr_followup_on_time, sr_followup_late, sr_open_overdue;

@@ -307,7 +307,7 @@ survey_submit(struct branch *b, const struct actor *a, const char *number, int s
 	if (*detractor) {
 		/* DOMAIN §4: a detractor opens a follow-up owned by the duty supervisor. */
 		complaint_new(b, c, duty);
-		c->c_category = 8;	/* "other" */
+		c->c_category = CATEGORY_OTHER;
 		c->c_severity = 1;
 		snprintf(c->c_channel, sizeof c->c_channel, "survey");
 		snprintf(c->c_ticket_number, sizeof c->c_ticket_number, "%s", t->t_number);

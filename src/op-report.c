@@ -235,7 +235,7 @@ summary_done(struct report_job *job)
 
 	o = cJSON_AddObjectToObject(r, "complaints");
 	cJSON_AddNumberToObject(o, "total", (double)sr->sr_complaints);
-	counts(o, "by_category", sr->sr_by_category, complaint_categories, 9);
+	counts(o, "by_category", sr->sr_by_category, complaint_categories, COMPLAINT_CATEGORIES);
 	counts(o, "by_severity", sr->sr_by_severity + 1, severities + 1, 3);
 	counts(o, "by_root_cause", sr->sr_by_cause, causes, CAUSE__COUNT + 1);
 	cJSON_AddNumberToObject(o, "compensation_fen", (double)sr->sr_compensation_fen);

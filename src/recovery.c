@@ -8,9 +8,9 @@
 
 #include "branchq.h"
 
-const char *const complaint_categories[] = {
+const char *const complaint_categories[COMPLAINT_CATEGORIES + 1] = {
 	"wait_time", "staff_attitude", "transaction_error", "fees", "self_service_machine",
-	"system_outage", "product", "environment", "other", NULL
+	"system_outage", "product", "environment", [CATEGORY_OTHER] = "other", NULL
 };
 const char *const complaint_channels[] = {
 	"counter", "lobby", "phone", "letter", "online", NULL

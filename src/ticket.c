@@ -22,13 +22,14 @@ queue_changed(struct branch *b)
 		b->b_hooks.bh_queue_changed();
 }
 
+/* action: an enum ticket_action, or TICKET_EVENT_ISSUED */
 static void
 event_init(struct ticket_event *ev, const struct actor *a, const struct ticket *t,
-    enum ticket_action action, int64_t at)
+    int action, int64_t at)
 {
 	memset(ev, 0, sizeof *ev);
 	ev->te_ticket_id = t->t_id;
-	ev->te_action = (int)action;
+	ev->te_action = action;
 	ev->te_at = at;
 	ev->te_terminal = a->a_terminal;
 	ev->te_staff = a->a_staff;
@@ -95,8 +96,7 @@ ticket_issue(struct branch *b, const struct actor *a, const struct issue_request
 	snprintf(t->t_number, sizeof t->t_number, "%c%03d", lane_letter(t->t_lane), seq);
 	if (store_ticket_insert(b->b_store, t) == -1)
 		goto fail;
-	event_init(&ev, a, t, TA__COUNT, now);
-	ev.te_action = TICKET_EVENT_ISSUED;
+	event_init(&ev, a, t, TICKET_EVENT_ISSUED, now);
 	ev.te_to_lane = (int)t->t_lane;
 	ev.te_reason = route_rule_name(t->t_rule);
 	if (store_ticket_event(b->b_store, &ev) == -1 || store_commit(b->b_store) == -1)
