@@ -314,17 +314,18 @@ void		 mask_phone(const char *phone, char *out, size_t len);	/* 138****5678 */
 void		 mask_name(const char *name, char *out, size_t len);	/* 张* */
 
 /* ---- complaint.c: complaints, follow-ups, surveys (DOMAIN §3, §4) ---- */
-#define COMPLAINT_TEXT_MAX	2000
+#define COMPLAINT_TEXT_MAX	2000	/* characters (PROTOCOL) */
+#define COMPLAINT_TEXT_BYTES	(4 * COMPLAINT_TEXT_MAX)	/* UTF-8: at most 4 bytes each */
 struct complaint {
 	int64_t			c_id;
 	enum complaint_state	c_state;
 	int			c_category;	/* index in complaint_categories */
 	int			c_severity;	/* 1 minor, 2 serious, 3 critical */
 	char			c_channel[16];	/* complaint_channels, or "survey" */
-	char			c_description[COMPLAINT_TEXT_MAX + 1];
+	char			c_description[COMPLAINT_TEXT_BYTES + 1];
 	int64_t			c_ticket_id;	/* 0: none */
 	char			c_ticket_number[BQ_NUMBER_LEN];
-	char			c_customer_name[101];
+	char			c_customer_name[4 * 100 + 1];
 	char			c_customer_phone[33];
 	char			c_first_responder[BQ_ID_LEN + 1];
 	char			c_owner[BQ_ID_LEN + 1];
@@ -332,7 +333,7 @@ struct complaint {
 	char			c_date[BQ_DATE_LEN];
 	int64_t			c_follow_up_due;
 	bool			c_overdue;
-	char			c_resolution[COMPLAINT_TEXT_MAX + 1];
+	char			c_resolution[COMPLAINT_TEXT_BYTES + 1];
 	int			c_root_cause;	/* -1: not resolved */
 	int64_t			c_resolved_at;
 	int64_t			c_closed_at;
@@ -342,7 +343,7 @@ struct complaint_action {
 	enum complaint_step	ca_step;
 	char			ca_actor[BQ_ID_LEN + 1];	/* "" for the daemon */
 	int64_t			ca_at;
-	char			ca_note[COMPLAINT_TEXT_MAX + 1];
+	char			ca_note[COMPLAINT_TEXT_BYTES + 1];
 	int64_t			ca_amount_fen;
 	char			ca_to_staff[BQ_ID_LEN + 1];
 	int			ca_on_time;	/* follow-ups: 0/1; else -1 */

@@ -105,6 +105,17 @@ is_int_in(const cJSON *item, int64_t min, int64_t max)
 	return isfinite(d) && d == floor(d) && d >= (double)min && d <= (double)max;
 }
 
+/* PROTOCOL limits text in characters: count UTF-8 lead bytes. */
+static size_t
+utf8_chars(const char *s)
+{
+	size_t	n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
 static bool
 is_ticket_number(const char *s)
 {
@@ -156,12 +167,13 @@ check_field(const cJSON *item, const struct field_spec *fs, const char *name,
 	switch (fs->fs_type) {
 	case FT_STRING:
 		if (cJSON_IsString(item)) {
-			len = strlen(item->valuestring);
+			len = utf8_chars(item->valuestring);
 			if ((int64_t)len >= fs->fs_min && (int64_t)len <= fs->fs_max)
 				return 0;
 		}
-		return bq_fail(err, ERR_BAD_REQUEST, "%s: must be a string of %lld to %lld bytes",
-		    name, (long long)fs->fs_min, (long long)fs->fs_max);
+		return bq_fail(err, ERR_BAD_REQUEST,
+		    "%s: must be a string of %lld to %lld characters", name,
+		    (long long)fs->fs_min, (long long)fs->fs_max);
 	case FT_INT:
 		if (is_int_in(item, fs->fs_min, fs->fs_max))
 			return 0;

@@ -29,7 +29,7 @@
 #include "harness.h"
 
 #define LISTEN_MARK	"listening on 127.0.0.1:"
-#define SHOW_MAX	2000	/* characters of a request or reply shown in a failure */
+#define SHOW_MAX	900	/* bytes of a request or reply shown in a failure (cmocka prints at most 1024 a call) */
 
 static const struct {
 	const char	*id, *role, *staff;

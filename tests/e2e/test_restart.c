@@ -8,7 +8,7 @@
 
 #include "harness.h"
 
-#define MAX_ACKED	512
+#define MAX_ACKED	1024
 
 struct acked {
 	char	number[16];
@@ -163,7 +163,10 @@ test_kill9_keeps_acknowledged(void **state)
 	size_t			 n = 0, i, len = 0;
 	cJSON			*r, *tk;
 	char			*burst;
-	const size_t		 nburst = 200, nread = 80;
+	const size_t		 nburst = 600, nread = 50;
+	size_t			 drained = 0;
+	long			 maxseq[26];
+	int			 letter;
 
 	(void)state;
 	/* acknowledged one by one, with state changes */
@@ -199,6 +202,21 @@ test_kill9_keeps_acknowledged(void **state)
 		cJSON_Delete(r);
 	}
 	daemon_kill(d);
+	/* replies already on the wire were acknowledged too */
+	while ((r = read_reply(k, 300)) != NULL) {
+		expect_ok(r);
+		record(acked, &n, jget(r, "ticket"));
+		cJSON_Delete(r);
+		drained++;
+	}
+	print_message("kill -9: %zu of %zu pipelined issues acknowledged\n", nread + drained,
+	    nburst);
+	memset(maxseq, 0, sizeof maxseq);
+	for (i = 0; i < n; i++) {
+		letter = acked[i].number[0] - 'A';
+		if (letter >= 0 && letter < 26 && atol(acked[i].number + 1) > maxseq[letter])
+			maxseq[letter] = atol(acked[i].number + 1);
+	}
 	conn_close(k);
 	conn_close(l);
 	conn_close(t);
@@ -217,6 +235,10 @@ test_kill9_keeps_acknowledged(void **state)
 	/* new numbers never repeat an acknowledged one */
 	for (i = 0; i < 30; i++) {
 		r = rq_ok(k, "%s", burst_services[i % 3]);
+		letter = jstr(r, "ticket.number")[0] - 'A';
+		expect_that(letter >= 0 && letter < 26 &&
+		    atol(jstr(r, "ticket.number") + 1) > maxseq[letter], r,
+		    "the numbering must continue after the last acknowledged number");
 		record(acked, &n, jget(r, "ticket"));
 		cJSON_Delete(r);
 	}
