@@ -505,7 +505,7 @@ int	store_complaint_action(struct store *, const struct complaint *,
 int	store_complaint_history(struct store *, int64_t id,
 	    void (*)(const struct complaint_action *, void *), void *);
 int	store_complaint_next_due(struct store *, int64_t *at);	/* 0 when none */
-/* Ids of complaints due at or before `at` and not yet overdue.  Caller frees *ids. */
+/* Ids of complaints whose due passed before `at`, not yet overdue.  Caller frees *ids. */
 int	store_complaints_due(struct store *, int64_t at, int64_t **ids, size_t *n);
 int	store_survey_exists(struct store *, int64_t ticket_id, bool *exists);
 int	store_survey_insert(struct store *, int64_t ticket_id, int score, const char *reason,

@@ -345,12 +345,14 @@ followup_watch(struct branch *b)
 		deadline_arm(&b->b_followup, clock_now() + FOLLOWUP_RETRY_S);
 		return;
 	}
+	/* PROTOCOL: overdue once the deadline has passed: a follow-up in the
+	 * due second itself is on time (followup_on_time). */
 	if (at == 0)
 		deadline_disarm(&b->b_followup);
-	else if (at <= clock_now())
-		followup_overdue_fire(b);	/* passed while we were down, or just now */
+	else if (at < clock_now())
+		followup_overdue_fire(b);	/* passed while we were down */
 	else
-		deadline_arm(&b->b_followup, at);
+		deadline_arm(&b->b_followup, at + 1);
 }
 
 /* Marks up to OVERDUE_BATCH due complaints overdue; 1 if there may be more. */

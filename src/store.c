@@ -97,7 +97,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "SELECT min(follow_up_due) FROM complaints WHERE state != 'closed' AND overdue = 0",
 	[ST_DUE_LIST] =
 	    "SELECT id FROM complaints WHERE state != 'closed' AND overdue = 0 "
-	    "AND follow_up_due <= ?1 ORDER BY follow_up_due, id",
+	    "AND follow_up_due < ?1 ORDER BY follow_up_due, id",
 	[ST_SURVEY_EXISTS] = "SELECT 1 FROM surveys WHERE ticket_id = ?1",
 	[ST_SURVEY_INSERT] =
 	    "INSERT INTO surveys (ticket_id, score, reason, at, business_date, complaint_id) "

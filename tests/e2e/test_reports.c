@@ -1,0 +1,705 @@
+/*
+ * End-to-end: supervisor reports (PROTOCOL "Reports", DOMAIN §5, decisions
+ * "Issue 3 decisions" / "Reports"): report.followups with its summary,
+ * order, overdue times, masking and limit; report.summary over business
+ * dates with exact figures from a day built on the test clock; their
+ * errors and roles; replies in order behind a report.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+
+#define DAY		(24 * 3600)
+#define DAY1		"2026-11-23"
+#define DAY2		"2026-11-24"
+
+/* ---- small helpers ---- */
+
+static long long	elapsed;	/* seconds the test clock has moved since H_CLOCK_START */
+
+static void
+adv(struct conn *s, long long seconds)
+{
+	advance(s, seconds);
+	elapsed += seconds;
+}
+
+static long long
+tparse(const char *s)
+{
+	struct tm	tm;
+	int		y, mo, d, h, mi, se;
+
+	if (s == NULL || sscanf(s, "%d-%d-%dT%d:%d:%dZ", &y, &mo, &d, &h, &mi, &se) != 6)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	return (long long)timegm(&tm);
+}
+
+/* H_CLOCK_START plus seconds, as RFC 3339 (four rotating buffers). */
+static const char *
+at_plus(long long seconds)
+{
+	static char	buf[4][32];
+	static int	i;
+	time_t		t = (time_t)(tparse(H_CLOCK_START) + seconds);
+	struct tm	tm;
+
+	i = (i + 1) % 4;
+	gmtime_r(&t, &tm);
+	strftime(buf[i], sizeof buf[i], "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf[i];
+}
+
+#define expect_num(o, path, want)	expect_num_at(__FILE__, __LINE__, (o), (path), (want))
+
+/* A number within 0.0001 of want (shares may be rounded to four decimals). */
+static void
+expect_num_at(const char *file, int line, const cJSON *o, const char *path, double want)
+{
+	const cJSON	*item = jget(o, path);
+
+	h_expect_that(file, line, cJSON_IsNumber(item) && fabs(item->valuedouble - want) < 1e-4,
+	    o, "expected %s = %g", path, want);
+}
+
+/* Every member of the object at path is 0. */
+static void
+expect_all_zero(const cJSON *o, const char *path)
+{
+	const cJSON	*obj = jget(o, path), *m;
+
+	expect_that(cJSON_IsObject(obj), o, "%s should be an object", path);
+	cJSON_ArrayForEach(m, obj)
+		expect_that(cJSON_IsNumber(m) && m->valuedouble == 0, o, "%s.%s should be 0",
+		    path, m->string);
+}
+
+/* The object at path has exactly n members. */
+static void
+expect_members(const cJSON *o, const char *path, int n)
+{
+	const cJSON	*obj = jget(o, path);
+
+	expect_that(cJSON_IsObject(obj) && cJSON_GetArraySize(obj) == n, o,
+	    "%s should have %d members", path, n);
+}
+
+static void
+open_window(struct conn *c, int no, const char *lanes)
+{
+	cJSON_Delete(rq_ok(c, "{\"op\":\"window.open\",\"window\":%d,\"lanes\":%s}", no, lanes));
+}
+
+static void
+expect_issue(struct conn *k, const char *service, long long amount, const char *flags,
+    const char *number, const char *lane)
+{
+	cJSON	*t = issue(k, service, amount, flags);
+
+	expect_str(t, "number", number);
+	expect_str(t, "lane", lane);
+	cJSON_Delete(t);
+}
+
+static long long
+log_complaint(struct conn *c, const char *category, int severity, const char *more)
+{
+	cJSON		*r = rq_ok(c, "{\"op\":\"complaint.log\",\"category\":\"%s\","
+	    "\"severity\":%d,\"description\":\"secret words\",\"channel\":\"counter\"%s}",
+	    category, severity, more);
+	long long	 id = jint(r, "complaint.id");
+
+	cJSON_Delete(r);
+	return id;
+}
+
+static void
+op_ok(struct conn *c, const char *op, long long id, const char *more)
+{
+	cJSON_Delete(rq_ok(c, "{\"op\":\"%s\",\"id\":%lld%s}", op, id, more));
+}
+
+static cJSON *
+summary(struct conn *s, const char *from, const char *to)
+{
+	cJSON	*r = rq_ok(s, "{\"op\":\"report.summary\",\"from\":\"%s\",\"to\":\"%s\"}",
+	    from, to);
+
+	expect_str(r, "from", from);
+	expect_str(r, "to", to);
+	return r;
+}
+
+static void
+expect_lane_stats(const cJSON *r, const char *lane, long long count, long long mean,
+    long long p50, long long p90, long long max, double within)
+{
+	char	p[96];
+
+	snprintf(p, sizeof p, "waiting.by_lane.%s.count", lane);
+	expect_int(r, p, count);
+	snprintf(p, sizeof p, "waiting.by_lane.%s.mean", lane);
+	expect_int(r, p, mean);
+	snprintf(p, sizeof p, "waiting.by_lane.%s.p50", lane);
+	expect_int(r, p, p50);
+	snprintf(p, sizeof p, "waiting.by_lane.%s.p90", lane);
+	expect_int(r, p, p90);
+	snprintf(p, sizeof p, "waiting.by_lane.%s.max", lane);
+	expect_int(r, p, max);
+	snprintf(p, sizeof p, "waiting.by_lane.%s.within_target", lane);
+	expect_num(r, p, within);
+}
+
+static void
+expect_lane_empty(const cJSON *r, const char *lane)
+{
+	static const char *const fig[] = { "mean", "p50", "p90", "max", "within_target" };
+	char	p[96];
+	size_t	i;
+
+	snprintf(p, sizeof p, "waiting.by_lane.%s.count", lane);
+	expect_int(r, p, 0);
+	for (i = 0; i < sizeof fig / sizeof fig[0]; i++) {
+		snprintf(p, sizeof p, "waiting.by_lane.%s.%s", lane, fig[i]);
+		expect_null(r, p);
+	}
+}
+
+static void
+expect_staff_stats(const cJSON *r, const char *staff, long long count, long long mean,
+    long long p50, long long p90, long long max)
+{
+	char	p[96];
+
+	snprintf(p, sizeof p, "service.by_staff.%s.count", staff);
+	expect_int(r, p, count);
+	snprintf(p, sizeof p, "service.by_staff.%s.mean", staff);
+	expect_int(r, p, mean);
+	snprintf(p, sizeof p, "service.by_staff.%s.p50", staff);
+	expect_int(r, p, p50);
+	snprintf(p, sizeof p, "service.by_staff.%s.p90", staff);
+	expect_int(r, p, p90);
+	snprintf(p, sizeof p, "service.by_staff.%s.max", staff);
+	expect_int(r, p, max);
+}
+
+/* ---- report.followups ---- */
+
+static void
+test_followups_report(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*t1 = login(d, "T01"), *t2 = login(d, "T02"), *l = login(d, "L01");
+	struct conn	*s = login(d, "S01"), *k = login(d, "K01");
+	long long	 c1, c2, c3, c4, c5;
+	cJSON		*r;
+	const cJSON	*c;
+	char		*text;
+
+	(void)state;
+	elapsed = 0;
+	c1 = log_complaint(t1, "wait_time", 2,
+	    ",\"customer\":{\"name\":\"张三丰\",\"phone\":\"13812345678\"}");
+	adv(s, 3600);
+	c2 = log_complaint(l, "staff_attitude", 1,
+	    ",\"customer\":{\"name\":\"Li Wei\",\"phone\":\"13912345678\"}");
+	adv(s, 3600);
+	c3 = log_complaint(t2, "fees", 3, "");
+	c4 = log_complaint(t1, "other", 1, "");
+	op_ok(t1, "followup.record", c4, ",\"outcome\":\"satisfied\",\"note\":\"ok\"");
+	adv(s, 22 * 3600 + 100);		/* start + 24 h + 100 s: c1 is overdue */
+	c5 = log_complaint(s, "product", 2, "");
+	op_ok(t1, "followup.record", c1, ",\"outcome\":\"unreachable\",\"note\":\"no answer\"");
+
+	/* default: open (not closed), ordered by due */
+	r = rq_ok(s, "{\"op\":\"report.followups\"}");
+	expect_str(r, "status", "open");
+	expect_str(r, "now", at_plus(elapsed));
+	expect_int(r, "total", 4);
+	expect_int(r, "summary.open", 4);
+	expect_int(r, "summary.overdue", 1);
+	expect_int(r, "summary.due_soon", 2);	/* c2 and c3, due within 4 h */
+	expect_int(r, "summary.on_time", 1);
+	expect_int(r, "summary.late", 1);
+	expect_num(r, "summary.on_time_rate", 0.5);
+	expect_members(r, "summary.by_owner", 4);
+	expect_int(r, "summary.by_owner.E1001.open", 1);
+	expect_int(r, "summary.by_owner.E1001.overdue", 1);
+	expect_int(r, "summary.by_owner.E2001.open", 1);
+	expect_int(r, "summary.by_owner.E2001.overdue", 0);
+	expect_int(r, "summary.by_owner.E1002.open", 1);
+	expect_int(r, "summary.by_owner.E9001.open", 1);
+	expect_that(cJSON_GetArraySize(jget(r, "complaints")) == 4, r, "four complaints");
+	expect_int(r, "complaints.0.id", c1);
+	expect_int(r, "complaints.1.id", c2);
+	expect_int(r, "complaints.2.id", c3);
+	expect_int(r, "complaints.3.id", c5);
+
+	c = jget(r, "complaints.0");
+	expect_str(c, "owner", "E1001");
+	expect_str(c, "first_responder", "E1001");
+	expect_int(c, "severity", 2);
+	expect_str(c, "category", "wait_time");
+	expect_str(c, "state", "open");
+	expect_bool(c, "overdue", true);
+	expect_str(c, "follow_up_due", at_plus(DAY));
+	expect_int(c, "overdue_s", 100);
+	/* DOMAIN §5: never unmasked in a report */
+	expect_str(c, "customer.name", "张*");
+	expect_str(c, "customer.phone", "138****5678");
+	expect_that(jget(c, "description") == NULL, c, "a report carries no description");
+	c = jget(r, "complaints.1");
+	expect_bool(c, "overdue", false);
+	expect_int(c, "overdue_s", 0);
+	expect_str(c, "follow_up_due", at_plus(3600 + DAY));
+	expect_str(c, "owner", "E2001");
+	expect_str(c, "customer.name", "L*");
+	expect_str(c, "customer.phone", "139****5678");
+	c = jget(r, "complaints.2");
+	expect_int(c, "severity", 3);
+	expect_str(c, "owner", "E1002");
+	expect_int(c, "overdue_s", 0);
+	expect_that(jget(c, "customer") == NULL || cJSON_IsNull(jget(c, "customer")), c,
+	    "no customer was given");
+	expect_str(r, "complaints.3.follow_up_due", at_plus(elapsed + DAY));
+	text = jprint(r);
+	expect_that(strstr(text, "13812345678") == NULL && strstr(text, "13912345678") == NULL &&
+	    strstr(text, "张三丰") == NULL && strstr(text, "Li Wei") == NULL &&
+	    strstr(text, "secret words") == NULL, r, "the report shows what it must not");
+	free(text);
+	cJSON_Delete(r);
+
+	/* overdue only */
+	r = rq_ok(s, "{\"op\":\"report.followups\",\"status\":\"overdue\"}");
+	expect_str(r, "status", "overdue");
+	expect_int(r, "total", 1);
+	expect_that(cJSON_GetArraySize(jget(r, "complaints")) == 1, r, "one overdue complaint");
+	expect_int(r, "complaints.0.id", c1);
+	expect_int(r, "complaints.0.overdue_s", 100);
+	expect_int(r, "summary.open", 4);	/* the summary does not depend on status */
+	cJSON_Delete(r);
+
+	/* all, with the closed one (same due as c3: by id) */
+	adv(s, 50);
+	r = rq_ok(s, "{\"op\":\"report.followups\",\"status\":\"all\"}");
+	expect_int(r, "total", 5);
+	expect_that(cJSON_GetArraySize(jget(r, "complaints")) == 5, r, "five complaints");
+	expect_int(r, "complaints.0.id", c1);
+	expect_int(r, "complaints.0.overdue_s", 150);
+	expect_int(r, "complaints.1.id", c2);
+	expect_int(r, "complaints.2.id", c3);
+	expect_int(r, "complaints.3.id", c4);
+	expect_str(r, "complaints.3.state", "closed");
+	expect_bool(r, "complaints.3.overdue", false);
+	expect_int(r, "complaints.4.id", c5);
+	cJSON_Delete(r);
+
+	/* limit: total counts before it */
+	r = rq_ok(s, "{\"op\":\"report.followups\",\"status\":\"all\",\"limit\":2}");
+	expect_int(r, "total", 5);
+	expect_that(cJSON_GetArraySize(jget(r, "complaints")) == 2, r, "limit 2");
+	expect_int(r, "complaints.0.id", c1);
+	expect_int(r, "complaints.1.id", c2);
+	cJSON_Delete(r);
+
+	/* errors and roles */
+	rq_bad(s, "status", "{\"op\":\"report.followups\",\"status\":\"late\"}");
+	rq_bad(s, "limit", "{\"op\":\"report.followups\",\"limit\":0}");
+	rq_bad(s, "limit", "{\"op\":\"report.followups\",\"limit\":10001}");
+	rq_bad(s, "limit", "{\"op\":\"report.followups\",\"limit\":1.5}");
+	rq_err(t1, "forbidden", "{\"op\":\"report.followups\"}");
+	rq_err(l, "forbidden", "{\"op\":\"report.followups\"}");
+	rq_err(k, "forbidden", "{\"op\":\"report.followups\"}");
+	daemon_stop(d);
+}
+
+static void
+test_followups_report_empty(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*s = login(d, "S01");
+	cJSON		*r;
+
+	(void)state;
+	r = rq_ok(s, "{\"op\":\"report.followups\",\"status\":\"all\"}");
+	expect_int(r, "total", 0);
+	expect_that(cJSON_IsArray(jget(r, "complaints")) &&
+	    cJSON_GetArraySize(jget(r, "complaints")) == 0, r, "no complaints");
+	expect_int(r, "summary.open", 0);
+	expect_int(r, "summary.overdue", 0);
+	expect_int(r, "summary.due_soon", 0);
+	expect_null(r, "summary.on_time_rate");
+	expect_members(r, "summary.by_owner", 0);
+	cJSON_Delete(r);
+	daemon_stop(d);
+}
+
+/* ---- report.summary ---- */
+
+/*
+ * Day 1 (2026-11-23), from 09:00 on the test clock, target wait 300 s,
+ * follow-ups due 1 h after logging:
+ *   S001-S004 diverted (eligible), A001 VIP cash within the threshold
+ *   (eligible, counter), A002 cash over it; S001 rerouted (customer
+ *   declined), S002 (machine failed); S001, S002, A001, A002 cancelled.
+ *   A003-A012 loans waiting 60, 120, ..., 600 s; A003-A007 served by E1001
+ *   in 100..500 s, A008-A012 by E1002 in 30..150 s.
+ *   E001 cash over the threshold, express lane, waits 30 s, recalled twice,
+ *   no-show.
+ *   Surveys 10, 9, 9, 7, 3 (the 3 opens complaint C4).
+ *   C1 wait_time/2, 5000 fen, resolved system, satisfied on time.
+ *   C2 staff_attitude/3, 30000 fen, resolved personnel, satisfied late.
+ *   C3 fees/1: unsatisfied, late.  C4 other/1: unreachable, late, overdue.
+ */
+static void
+build_day1(struct daemon *d)
+{
+	struct conn	*k = login(d, "K01"), *l = login(d, "L01"), *s = login(d, "S01");
+	struct conn	*t1 = login(d, "T01"), *t2 = login(d, "T02");
+	long long	 c1, c2, c3, c4 = 0, i;
+	char		 num[8];
+	cJSON		*r;
+	static const int scores[] = { 10, 9, 9, 7, 3 };
+
+	expect_issue(k, "cash_withdrawal", 100000, NULL, "S001", "self_service");
+	expect_issue(k, "transfer", 100000, NULL, "S002", "self_service");
+	expect_issue(k, "cash_deposit", 100000, NULL, "S003", "self_service");
+	expect_issue(k, "cash_withdrawal", 100000, NULL, "S004", "self_service");
+	expect_issue(k, "cash_withdrawal", 100000, "{\"vip\":true}", "A001", "counter");
+	expect_issue(k, "cash_withdrawal", 3000000, NULL, "A002", "counter");
+	cJSON_Delete(rq_ok(l, "{\"op\":\"ticket.reroute\",\"number\":\"S001\","
+	    "\"to_lane\":\"counter\",\"reason\":\"customer_declined\"}"));
+	cJSON_Delete(rq_ok(l, "{\"op\":\"ticket.reroute\",\"number\":\"S002\","
+	    "\"to_lane\":\"counter\",\"reason\":\"machine_failed\"}"));
+	cJSON_Delete(rq_ok(l, "{\"op\":\"ticket.cancel\",\"number\":\"S001\"}"));
+	cJSON_Delete(rq_ok(l, "{\"op\":\"ticket.cancel\",\"number\":\"S002\"}"));
+	cJSON_Delete(rq_ok(l, "{\"op\":\"ticket.cancel\",\"number\":\"A001\"}"));
+	cJSON_Delete(rq_ok(l, "{\"op\":\"ticket.cancel\",\"number\":\"A002\"}"));
+
+	/* ten loans, one at a time: each waits 60 s more than the one before */
+	open_window(t1, 1, "[\"counter\"]");
+	for (i = 0; i < 10; i++) {
+		struct conn *t = i < 5 ? t1 : t2;
+
+		if (i == 5) {
+			open_window(t1, 1, "[\"express\"]");
+			open_window(t2, 2, "[\"counter\"]");
+		}
+		snprintf(num, sizeof num, "A%03lld", i + 3);
+		expect_issue(k, "loan", 0, NULL, num, "counter");
+		adv(s, 60 * (i + 1));
+		r = rq_ok(t, "{\"op\":\"ticket.call_next\"}");
+		expect_str(r, "ticket.number", num);
+		cJSON_Delete(r);
+		cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.start\",\"number\":\"%s\"}", num));
+		adv(s, i < 5 ? 100 * (i + 1) : 30 * (i - 4));
+		cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.complete\",\"number\":\"%s\"}", num));
+	}
+
+	/* the express lane: a no-show after the configured recalls */
+	expect_issue(k, "cash_withdrawal", 3000000, NULL, "E001", "express");
+	adv(s, 30);
+	r = rq_ok(t1, "{\"op\":\"ticket.call_next\"}");
+	expect_str(r, "ticket.number", "E001");
+	cJSON_Delete(r);
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"ticket.recall\",\"number\":\"E001\"}"));
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"ticket.recall\",\"number\":\"E001\"}"));
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"ticket.no_show\",\"number\":\"E001\"}"));
+
+	/* complaints and surveys */
+	c1 = log_complaint(t1, "wait_time", 2, ",\"ticket\":\"A003\"");
+	op_ok(t1, "complaint.action", c1, ",\"kind\":\"compensation\",\"note\":\"x\","
+	    "\"amount_fen\":5000");
+	op_ok(t1, "complaint.action", c1, ",\"kind\":\"apology\",\"note\":\"x\"");
+	op_ok(t1, "complaint.resolve", c1, ",\"resolution\":\"x\",\"root_cause\":\"system\"");
+	op_ok(t1, "followup.record", c1, ",\"outcome\":\"satisfied\",\"note\":\"x\"");
+	c2 = log_complaint(l, "staff_attitude", 3, "");
+	op_ok(l, "complaint.action", c2, ",\"kind\":\"compensation\",\"note\":\"x\","
+	    "\"amount_fen\":30000");
+	op_ok(l, "complaint.resolve", c2, ",\"resolution\":\"x\",\"root_cause\":\"personnel\"");
+	c3 = log_complaint(t2, "fees", 1, "");
+	for (i = 0; i < 5; i++) {
+		r = rq_ok(k, "{\"op\":\"survey.submit\",\"ticket\":\"A%03lld\",\"score\":%d,"
+		    "\"reason\":\"too slow\"}", i + 3, scores[i]);
+		if (scores[i] <= 6)
+			c4 = jint(r, "complaint.id");
+		cJSON_Delete(r);
+	}
+	adv(s, 3601);				/* C2, C3, C4 overdue */
+	op_ok(l, "followup.record", c2, ",\"outcome\":\"satisfied\",\"note\":\"x\"");
+	op_ok(t2, "followup.record", c3, ",\"outcome\":\"unsatisfied\",\"note\":\"x\"");
+	op_ok(s, "followup.record", c4, ",\"outcome\":\"unreachable\",\"note\":\"x\"");
+	conn_close(k);
+	conn_close(l);
+	conn_close(s);
+	conn_close(t1);
+	conn_close(t2);
+}
+
+static void
+expect_day1_tickets(const cJSON *r)
+{
+	expect_int(r, "tickets.total", 17);
+	expect_members(r, "tickets.by_lane", 4);
+	expect_int(r, "tickets.by_lane.self_service", 2);
+	expect_int(r, "tickets.by_lane.express", 1);
+	expect_int(r, "tickets.by_lane.counter", 14);
+	expect_int(r, "tickets.by_lane.vip", 0);
+	expect_members(r, "tickets.by_service", 9);
+	expect_int(r, "tickets.by_service.cash_withdrawal", 5);
+	expect_int(r, "tickets.by_service.cash_deposit", 1);
+	expect_int(r, "tickets.by_service.transfer", 1);
+	expect_int(r, "tickets.by_service.loan", 10);
+	expect_int(r, "tickets.by_service.account_opening", 0);
+	expect_int(r, "tickets.by_service.card_services", 0);
+	expect_int(r, "tickets.by_service.wealth_management", 0);
+	expect_int(r, "tickets.by_service.foreign_exchange", 0);
+	expect_int(r, "tickets.by_service.other", 0);
+	expect_int(r, "tickets.by_status.done", 10);
+	expect_int(r, "tickets.by_status.no_show", 1);
+	expect_int(r, "tickets.by_status.cancelled", 4);
+	expect_int(r, "tickets.by_status.waiting", 0);
+	expect_int(r, "tickets.by_status.called", 0);
+	expect_int(r, "tickets.by_status.serving", 0);
+}
+
+static void
+test_summary_day(void **state)
+{
+	struct daemon_opts	 o = { .extra_config = "\"target_wait_s\":300,\"follow_up_hours\":1" };
+	struct daemon		*d = daemon_start(&o);
+	struct conn		*s, *t, *k;
+	cJSON			*r;
+
+	(void)state;
+	elapsed = 0;
+	build_day1(d);
+	s = login(d, "S01");
+	r = summary(s, DAY1, DAY1);
+	expect_day1_tickets(r);
+	expect_int(r, "tickets.by_status.diverted", 2);
+	expect_int(r, "tickets.by_status.expired", 0);
+
+	/* DOMAIN §1: the diversion rate, honestly */
+	expect_int(r, "diversion.eligible", 5);
+	expect_int(r, "diversion.diverted", 4);
+	expect_int(r, "diversion.rerouted.customer_declined", 1);
+	expect_int(r, "diversion.rerouted.machine_failed", 1);
+	expect_int(r, "diversion.rerouted.machine_unavailable", 0);
+	expect_int(r, "diversion.rerouted.loose_cash", 0);
+	expect_int(r, "diversion.rerouted.needs_assistance", 0);
+	expect_int(r, "diversion.rerouted.other", 0);
+	expect_int(r, "diversion.rerouted_total", 2);
+	expect_num(r, "diversion.rate", 0.4);
+
+	/* waits: nearest-rank percentiles over 60, 120, ..., 600 */
+	expect_int(r, "waiting.target_wait_s", 300);
+	expect_num(r, "waiting.within_target", 6.0 / 11.0);
+	expect_lane_stats(r, "counter", 10, 330, 300, 540, 600, 0.5);
+	expect_lane_stats(r, "express", 1, 30, 30, 30, 30, 1.0);
+	expect_lane_empty(r, "self_service");
+	expect_lane_empty(r, "vip");
+
+	/* service time per staff member: start -> complete of done tickets */
+	expect_members(r, "service.by_staff", 2);
+	expect_staff_stats(r, "E1001", 5, 300, 300, 500, 500);
+	expect_staff_stats(r, "E1002", 5, 90, 90, 150, 150);
+
+	expect_int(r, "no_show.total", 1);
+	expect_int(r, "no_show.by_lane.express", 1);
+	expect_int(r, "no_show.by_lane.counter", 0);
+
+	expect_int(r, "complaints.total", 4);
+	expect_members(r, "complaints.by_category", 9);
+	expect_int(r, "complaints.by_category.wait_time", 1);
+	expect_int(r, "complaints.by_category.staff_attitude", 1);
+	expect_int(r, "complaints.by_category.fees", 1);
+	expect_int(r, "complaints.by_category.other", 1);
+	expect_int(r, "complaints.by_category.transaction_error", 0);
+	expect_int(r, "complaints.by_severity.1", 2);
+	expect_int(r, "complaints.by_severity.2", 1);
+	expect_int(r, "complaints.by_severity.3", 1);
+	expect_int(r, "complaints.by_root_cause.system", 1);
+	expect_int(r, "complaints.by_root_cause.personnel", 1);
+	expect_int(r, "complaints.by_root_cause.value", 0);
+	expect_int(r, "complaints.by_root_cause.customer", 0);
+	expect_int(r, "complaints.by_root_cause.external", 0);
+	expect_int(r, "complaints.by_root_cause.unresolved", 2);
+	expect_int(r, "complaints.compensation_fen", 35000);
+
+	expect_int(r, "followups.on_time", 1);
+	expect_int(r, "followups.late", 3);
+	expect_int(r, "followups.open_overdue", 1);
+
+	expect_int(r, "nps.responses", 5);
+	expect_int(r, "nps.promoters", 3);
+	expect_int(r, "nps.passives", 1);
+	expect_int(r, "nps.detractors", 1);
+	expect_num(r, "nps.score", 40.0);
+	cJSON_Delete(r);
+
+	/* a range that includes the day */
+	r = summary(s, "2026-11-01", "2026-11-30");
+	expect_int(r, "tickets.total", 17);
+	expect_int(r, "complaints.total", 4);
+	expect_int(r, "nps.responses", 5);
+	cJSON_Delete(r);
+
+	/* a range that excludes it: zeros, and nulls where there is nothing to divide */
+	r = summary(s, "2026-11-22", "2026-11-22");
+	expect_int(r, "tickets.total", 0);
+	expect_all_zero(r, "tickets.by_lane");
+	expect_all_zero(r, "tickets.by_service");
+	expect_all_zero(r, "tickets.by_status");
+	expect_int(r, "diversion.eligible", 0);
+	expect_int(r, "diversion.diverted", 0);
+	expect_all_zero(r, "diversion.rerouted");
+	expect_int(r, "diversion.rerouted_total", 0);
+	expect_null(r, "diversion.rate");
+	expect_null(r, "waiting.within_target");
+	expect_lane_empty(r, "counter");
+	expect_lane_empty(r, "express");
+	expect_members(r, "service.by_staff", 0);
+	expect_int(r, "no_show.total", 0);
+	expect_int(r, "complaints.total", 0);
+	expect_all_zero(r, "complaints.by_category");
+	expect_all_zero(r, "complaints.by_severity");
+	expect_all_zero(r, "complaints.by_root_cause");
+	expect_int(r, "complaints.compensation_fen", 0);
+	expect_int(r, "followups.on_time", 0);
+	expect_int(r, "followups.late", 0);
+	expect_int(r, "followups.open_overdue", 0);
+	expect_int(r, "nps.responses", 0);
+	expect_int(r, "nps.promoters", 0);
+	expect_num(r, "nps.score", 0);
+	cJSON_Delete(r);
+
+	/* the next business day: counted only where the range includes it */
+	adv(s, H_TO_DAY_END - elapsed + 3600);	/* 01:00 on day 2 */
+	k = login(d, "K01");
+	expect_issue(k, "loan", 0, NULL, "A001", "counter");
+	expect_issue(k, "loan", 0, NULL, "A002", "counter");
+	expect_issue(k, "account_opening", 0, NULL, "A003", "counter");
+	r = summary(s, DAY2, DAY2);
+	expect_int(r, "tickets.total", 3);
+	expect_int(r, "tickets.by_service.loan", 2);
+	expect_int(r, "tickets.by_service.account_opening", 1);
+	expect_int(r, "tickets.by_status.waiting", 3);
+	expect_int(r, "tickets.by_lane.counter", 3);
+	expect_int(r, "diversion.eligible", 0);
+	expect_null(r, "diversion.rate");
+	expect_int(r, "waiting.by_lane.counter.count", 0);
+	expect_int(r, "complaints.total", 0);
+	expect_int(r, "followups.late", 0);
+	expect_int(r, "nps.responses", 0);
+	cJSON_Delete(r);
+	r = summary(s, DAY1, DAY2);
+	expect_int(r, "tickets.total", 20);
+	expect_int(r, "tickets.by_service.loan", 12);
+	expect_int(r, "tickets.by_service.account_opening", 1);
+	expect_int(r, "tickets.by_lane.counter", 17);
+	expect_int(r, "waiting.by_lane.counter.count", 10);
+	expect_int(r, "complaints.total", 4);
+	cJSON_Delete(r);
+	/* day 1 again: closed at midnight (diverted -> expired); C3's new deadline passed */
+	r = summary(s, DAY1, DAY1);
+	expect_day1_tickets(r);
+	expect_int(r, "tickets.by_status.diverted", 0);
+	expect_int(r, "tickets.by_status.expired", 2);
+	expect_int(r, "diversion.diverted", 4);
+	expect_int(r, "followups.open_overdue", 2);
+	cJSON_Delete(r);
+
+	/* errors and roles */
+	rq_bad(s, NULL, "{\"op\":\"report.summary\",\"from\":\"" DAY2 "\",\"to\":\"" DAY1 "\"}");
+	rq_bad(s, "from", "{\"op\":\"report.summary\",\"from\":\"2026-13-01\",\"to\":\"" DAY1 "\"}");
+	rq_bad(s, "from", "{\"op\":\"report.summary\",\"from\":\"yesterday!\",\"to\":\"" DAY1 "\"}");
+	rq_bad(s, "from", "{\"op\":\"report.summary\",\"to\":\"" DAY1 "\"}");
+	rq_bad(s, "from", "{\"op\":\"report.summary\",\"from\":20261123,\"to\":\"" DAY1 "\"}");
+	rq_bad(s, "to", "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\"2026-11-31\"}");
+	rq_bad(s, "to", "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\"20261123\"}");
+	rq_bad(s, "to", "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\"}");
+	rq_bad(s, "to", "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\"2026-11-23T00\"}");
+	t = login(d, "T01");
+	rq_err(t, "forbidden", "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\"}");
+	rq_err(k, "forbidden", "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\"}");
+	conn_close(t);
+	t = login(d, "L01");
+	rq_err(t, "forbidden", "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\"}");
+	conn_close(t);
+	t = login(d, "D01");
+	rq_err(t, "forbidden", "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\"}");
+	daemon_stop(d);
+}
+
+/* Replies come in request order, a report's too. */
+static void
+test_replies_in_order_after_report(void **state)
+{
+	static const char burst[] =
+	    "{\"op\":\"report.summary\",\"id\":\"r1\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\"}\n"
+	    "{\"op\":\"ping\",\"id\":\"p1\"}\n"
+	    "{\"op\":\"report.summary\",\"id\":\"bad\",\"from\":\"" DAY2 "\",\"to\":\"" DAY1 "\"}\n"
+	    "{\"op\":\"report.followups\",\"id\":\"f1\",\"status\":\"all\"}\n"
+	    "{\"op\":\"queue.snapshot\",\"id\":\"q1\"}\n"
+	    "{\"op\":\"report.summary\",\"id\":\"r2\",\"from\":\"2026-01-01\",\"to\":\"2026-12-31\"}\n"
+	    "{\"op\":\"clock.advance\",\"id\":\"c1\",\"seconds\":0}\n"
+	    "{\"op\":\"ping\",\"id\":\"p2\"}\n";
+	static const char *const ids[] = { "r1", "p1", "bad", "f1", "q1", "r2", "c1", "p2" };
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*s = login(d, "S01"), *k = login(d, "K01"), *t = login(d, "T01");
+	cJSON		*r;
+	size_t		 i;
+	int		 round;
+
+	(void)state;
+	elapsed = 0;
+	for (i = 0; i < 3; i++)
+		cJSON_Delete(issue(k, "loan", 0, NULL));
+	(void)log_complaint(t, "fees", 1, "");
+	for (round = 0; round < 3; round++) {
+		send_raw(s, burst, sizeof burst - 1);
+		for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+			r = read_reply(s, reply_timeout_ms());
+			expect_that(r != NULL, NULL, "no reply %zu (%s) of the pipelined burst", i,
+			    ids[i]);
+			expect_str(r, "id", ids[i]);
+			if (strcmp(ids[i], "bad") == 0)
+				expect_bad_request(r, NULL);
+			else
+				expect_ok(r);
+			if (strcmp(ids[i], "r1") == 0 || strcmp(ids[i], "r2") == 0)
+				expect_int(r, "tickets.total", 3);
+			if (strcmp(ids[i], "f1") == 0)
+				expect_int(r, "total", 1);
+			if (strcmp(ids[i], "q1") == 0)
+				expect_int(r, "lanes.counter.waiting", 3);
+			cJSON_Delete(r);
+		}
+	}
+	daemon_stop(d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_followups_report, harness_teardown),
+		cmocka_unit_test_teardown(test_followups_report_empty, harness_teardown),
+		cmocka_unit_test_teardown(test_summary_day, harness_teardown),
+		cmocka_unit_test_teardown(test_replies_in_order_after_report, harness_teardown),
+	};
+
+	return cmocka_run_group_tests_name("e2e_reports", tests, NULL, NULL);
+}
