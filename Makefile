@@ -26,7 +26,8 @@ CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
 DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
 
 UNIT	 = test_route test_queue test_clock test_config
-E2E	 = test_session test_tickets test_windows test_restart test_errors test_faults
+E2E	 = test_session test_tickets test_windows test_restart test_errors test_faults \
+	   test_complaints test_reports
 
 all: $(BUILD)/branchqd $(BUILD)/branchq
 

@@ -59,9 +59,8 @@ test_bad_json(void **state)
 
 /*
  * One object per line: a line holding more than one JSON value is not a
- * request.  MISMATCH while it fails: the daemon parses the first value and
- * ignores the rest of the line (cJSON_ParseWithLength without
- * require_null_terminated).
+ * request.  (An earlier daemon parsed the first value and ignored the rest
+ * of the line; this test keeps it fixed.)
  */
 static void
 test_trailing_garbage_is_bad_json(void **state)
@@ -340,8 +339,8 @@ test_bad_request_names_field(void **state)
 }
 
 /*
- * decisions: clock.advance {seconds: integer 0..315360000}.  MISMATCH while
- * it fails: the daemon's bound is 10 * 366 * 86400 = 316224000.
+ * decisions: clock.advance {seconds: integer 0..315360000}.  (An earlier
+ * daemon's bound was 10 * 366 * 86400 = 316224000.)
  */
 static void
 test_clock_advance_range(void **state)

@@ -473,8 +473,8 @@ test_clock_advance(void **state)
 
 /*
  * decisions ("Daemon"): "Port 0 picks a free port", and the daemon logs the
- * real port.  MISMATCH while it fails: the daemon answers
- * "--listen 127.0.0.1:0: must be HOST:PORT ..." and exits 2.
+ * real port.  (An earlier daemon refused port 0 with "--listen 127.0.0.1:0:
+ * must be HOST:PORT ..." and exit 2; this test keeps it fixed.)
  */
 static void
 test_listen_port_zero(void **state)
