@@ -4,7 +4,7 @@
 
 BUILD	?= build
 CC	?= cc
-PKGS	 = libevent sqlite3 libcjson libcrypto
+PKGS	 = libevent sqlite3 libcjson libcrypto libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread
 
@@ -21,13 +21,14 @@ endif
 # The pure modules, shared by the daemon and the unit tests.
 CORE	 = log clock route queue config recovery
 DAEMON	 = $(CORE) store migrations branch ticket window complaint report \
-	   proto op-session op-ticket op-window op-queue op-complaint op-report events server
+	   proto op-session op-ticket op-window op-queue op-complaint op-report op-webhook \
+	   webhook events server
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
 DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
 
 UNIT	 = test_route test_queue test_clock test_config
 E2E	 = test_session test_tickets test_windows test_restart test_errors test_faults \
-	   test_complaints test_reports
+	   test_complaints test_reports test_webhooks
 
 all: $(BUILD)/branchqd $(BUILD)/branchq
 

@@ -256,6 +256,10 @@ struct config {
 	bool			 cf_accessible_window[BQ_MAX_WINDOW + 1];
 	struct webhook_conf	*cf_webhooks;
 	size_t			 cf_nwebhooks;
+	int			 cf_webhook_connect_timeout_ms;
+	int			 cf_webhook_timeout_ms;	/* one attempt, all told */
+	int			 cf_webhook_retry_hours;	/* then a delivery fails */
+	int			 cf_webhook_max_pending;	/* per receiver */
 	struct terminal_conf	*cf_terminals;
 	size_t			 cf_nterminals;
 	bool			 cf_demo;
@@ -510,7 +514,45 @@ int	store_complaints_due(struct store *, int64_t at, int64_t **ids, size_t *n);
 int	store_survey_exists(struct store *, int64_t ticket_id, bool *exists);
 int	store_survey_insert(struct store *, int64_t ticket_id, int score, const char *reason,
 	    int64_t at, const char *date, int64_t complaint_id);
-int	store_outbox_add(struct store *, const char *event, const char *body, int64_t at);
+int	store_outbox_add(struct store *, const char *event, const char *body, int64_t at,
+	    int64_t *id);
+/* Webhook deliveries (webhook.c). */
+enum delivery_state { DS_PENDING, DS_DELIVERED, DS_FAILED, DS__COUNT };
+#define DELIVERY_KEY_LEN	36	/* a UUID */
+#define DELIVERY_ERROR_LEN	255
+struct delivery {
+	int64_t			dv_id;
+	int64_t			dv_outbox_id;
+	char			dv_event[32];
+	char			dv_receiver[2049];	/* the URL */
+	char			dv_key[DELIVERY_KEY_LEN + 1];
+	enum delivery_state	dv_state;
+	int			dv_attempts;
+	int64_t			dv_next_at;
+	int64_t			dv_retry_from;
+	int64_t			dv_last_attempt_at;	/* 0: none */
+	int			dv_last_status;		/* 0: no HTTP status */
+	char			dv_last_error[DELIVERY_ERROR_LEN + 1];
+	int64_t			dv_delivered_at;
+	int64_t			dv_created_at;
+	char			*dv_body;	/* store_delivery_head only; owner frees */
+};
+int	store_delivery_add(struct store *, const struct delivery *);
+int	store_delivery_pending_count(struct store *, const char *receiver, int64_t *n);
+/* The receiver's oldest pending delivery with its body: 0, 1 when none, or -1. */
+int	store_delivery_head(struct store *, const char *receiver, struct delivery *);
+/* Writes dv's state and attempt counters, and one delivery_attempts row. */
+int	store_delivery_attempt(struct store *, const struct delivery *, int status,
+	    const char *error, int64_t duration_ms);
+int	store_delivery_update(struct store *, const struct delivery *);
+int	store_delivery_get(struct store *, int64_t id, struct delivery *);	/* 0, 1, -1 */
+/* Newest first; states is a mask of 1 << enum delivery_state. */
+int	store_deliveries_list(struct store *, unsigned states, int64_t limit,
+	    void (*)(const struct delivery *, void *), void *);
+int	store_delivery_counts(struct store *, int64_t counts[DS__COUNT]);
+/* Receivers with pending deliveries.  Caller frees each and the array. */
+int	store_delivery_receivers(struct store *, char ***urls, size_t *n);
+int	store_delivery_abandon(struct store *, const char *receiver, const char *error);
 /* Start-up: every ticket of `today` and every unfinished older one, the
  * windows, and recent service times, into the queue. */
 int	store_load(struct store *, struct queue *, const char *today);
@@ -608,6 +650,26 @@ int	window_close(struct branch *, const struct actor *, struct window **out,
 int	window_pause(struct branch *, const struct actor *, bool paused,
 	    struct window **out, struct bq_error *);
 
+/* ---- webhook.c: webhook delivery, libcurl multi on the event loop ---- */
+/*
+ * The outbox holds the events; deliveries hold one row per event and
+ * receiver, both written in the transaction of the change that caused
+ * them.  Each receiver has at most one transfer under way, for its oldest
+ * pending delivery, so deliveries reach it in the order of the events.
+ */
+extern const char *const delivery_state_names[];	/* NULL-terminated */
+/* Whether any receiver wants the event. */
+bool	webhook_wanted(const struct config *, const char *event);
+/* In the caller's open transaction: a delivery for each receiver that wants
+ * the outbox row's event.  Starts sending once the transaction is over. */
+int	webhook_enqueue(struct store *, const struct config *, const char *event,
+	    int64_t outbox_id);
+int	webhook_start(struct event_base *, struct branch *, char *err, size_t errlen);
+void	webhook_stop(void);	/* abandons transfers under way: they stay pending */
+/* A failed delivery pending again, from now.  -1 with err. */
+int	webhook_retry(struct branch *, int64_t id, struct delivery *out, struct bq_error *);
+void	webhook_hmac_hex(const char *secret, const char *body, size_t len, char out[65]);
+
 /* ---- proto.c: one request line in, one reply line out ---- */
 typedef struct cJSON cJSON;
 enum topic { TOPIC_CALLS, TOPIC_QUEUE, TOPIC_FOLLOWUPS, TOPIC__COUNT };
@@ -696,6 +758,7 @@ extern const struct op_entry op_complaint_log_entry, op_complaint_get_entry,
 	op_complaint_action_entry, op_complaint_reassign_entry, op_complaint_resolve_entry,
 	op_followup_record_entry, op_survey_submit_entry;
 extern const struct op_entry op_report_followups_entry, op_report_summary_entry;
+extern const struct op_entry op_webhook_deliveries_entry, op_webhook_retry_entry;
 
 /* ---- events.c: pushed events, queue changes coalesced ---- */
 #define EVENTS_QUEUE_INTERVAL_MS	200	/* PROTOCOL: at most 5 per second */

@@ -188,6 +188,8 @@ main(int argc, char **argv)
 	events_init(main_base, &branch);
 	if (branch_open(&branch, &cfg, store, events_hooks(), err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);
+	if (webhook_start(main_base, &branch, err, sizeof err) == -1)
+		startup_error("--db %s: %s", db_path, err);
 	if (server_listen(main_base, &branch, listen, bound, sizeof bound, err, sizeof err) == -1)
 		startup_error("%s", err);
 
@@ -202,6 +204,7 @@ main(int argc, char **argv)
 	event_base_dispatch(main_base);
 
 	reports_stop();
+	webhook_stop();
 	events_free();
 	server_free();
 	branch_close(&branch);

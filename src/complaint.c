@@ -23,32 +23,27 @@ unavailable(struct branch *b, struct bq_error *err)
 	    store_errmsg(b->b_store));
 }
 
-static bool
-webhook_wants(const struct config *cfg, const char *event)
-{
-	size_t	i, j;
-
-	for (i = 0; i < cfg->cf_nwebhooks; i++)
-		for (j = 0; j < cfg->cf_webhooks[i].wh_nevents; j++)
-			if (strcmp(cfg->cf_webhooks[i].wh_events[j], event) == 0)
-				return true;
-	return false;
-}
-
-/* Queues a webhook event in the open transaction, if any receiver wants it. */
+/*
+ * Queues a webhook event in the open transaction, if any receiver wants it:
+ * the outbox row and one delivery per receiver commit or roll back with the
+ * change that caused them.
+ */
 static int
 outbox_add(struct branch *b, const char *event, const struct complaint *c,
     const char *ticket, int score, const char *reason)
 {
 	char	*body;
+	int64_t	 id;
 	int	 rc;
 
-	if (!webhook_wants(b->b_cfg, event) || b->b_hooks.bh_webhook_body == NULL)
+	if (!webhook_wanted(b->b_cfg, event) || b->b_hooks.bh_webhook_body == NULL)
 		return 0;
 	body = b->b_hooks.bh_webhook_body(event, c, ticket, score, reason);
-	rc = store_outbox_add(b->b_store, event, body, clock_now());
+	rc = store_outbox_add(b->b_store, event, body, clock_now(), &id);
 	free(body);
-	return rc;
+	if (rc == -1)
+		return -1;
+	return webhook_enqueue(b->b_store, b->b_cfg, event, id);
 }
 
 static void

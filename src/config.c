@@ -42,7 +42,9 @@ static const char *const webhook_events[] = {
 static const char *const top_keys[] = {
 	"branch", "timezone", "thresholds_fen", "authority_fen",
 	"follow_up_hours", "target_wait_s", "max_recalls", "default_service_s",
-	"duty_supervisor", "accessible_windows", "webhooks", "terminals", NULL
+	"duty_supervisor", "accessible_windows", "webhooks", "terminals",
+	"webhook_connect_timeout_ms", "webhook_timeout_ms", "webhook_retry_hours",
+	"webhook_max_pending", NULL
 };
 static const char *const threshold_keys[] = {
 	"cash", "transfer", "express_cash", NULL
@@ -299,6 +301,10 @@ config_defaults(struct config *cf)
 	cf->cf_target_wait_s = 900;
 	cf->cf_max_recalls = 2;
 	cf->cf_default_service_s = 300;
+	cf->cf_webhook_connect_timeout_ms = 5000;
+	cf->cf_webhook_timeout_ms = 10000;
+	cf->cf_webhook_retry_hours = 24;	/* issue 4: "for at least 24 hours" */
+	cf->cf_webhook_max_pending = 10000;
 }
 
 static int
@@ -558,7 +564,7 @@ static int
 parse_webhooks(struct config_parse *cp, struct config *cf, const cJSON *root)
 {
 	const cJSON	*arr, *item;
-	int		 n, i = 0;
+	int		 n, i = 0, j;
 
 	if ((arr = cJSON_GetObjectItemCaseSensitive(root, "webhooks")) == NULL)
 		return 0;
@@ -572,6 +578,12 @@ parse_webhooks(struct config_parse *cp, struct config *cf, const cJSON *root)
 	cJSON_ArrayForEach(item, arr) {
 		if (parse_webhook(cp, &cf->cf_webhooks[i], item, i) == -1)
 			return -1;
+		/* Deliveries name their receiver by URL. */
+		for (j = 0; j < i; j++)
+			if (strcmp(cf->cf_webhooks[j].wh_url, cf->cf_webhooks[i].wh_url) == 0)
+				return config_fail(cp, "webhooks[%d].url: the same URL as "
+				    "webhooks[%d]; list every event of a receiver in one entry",
+				    i, j);
 		i++;
 	}
 	return 0;
@@ -602,6 +614,14 @@ config_parse_root(struct config_parse *cp, struct config *cf, const cJSON *root)
 	    get_int(cp, root, "max_recalls", 0, 10, &cf->cf_max_recalls) == -1 ||
 	    get_int(cp, root, "default_service_s", 1, 86400,
 	    &cf->cf_default_service_s) == -1 ||
+	    get_int(cp, root, "webhook_connect_timeout_ms", 100, 60000,
+	    &cf->cf_webhook_connect_timeout_ms) == -1 ||
+	    get_int(cp, root, "webhook_timeout_ms", 100, 300000,
+	    &cf->cf_webhook_timeout_ms) == -1 ||
+	    get_int(cp, root, "webhook_retry_hours", 1, 720,
+	    &cf->cf_webhook_retry_hours) == -1 ||
+	    get_int(cp, root, "webhook_max_pending", 1, 1000000,
+	    &cf->cf_webhook_max_pending) == -1 ||
 	    parse_accessible_windows(cp, cf, root) == -1 ||
 	    parse_terminals(cp, cf, root) == -1 ||
 	    parse_duty_supervisor(cp, cf, root) == -1 ||

@@ -26,6 +26,9 @@ enum stmt {
 	ST_COMPLAINT_INSERT, ST_COMPLAINT_UPDATE, ST_COMPLAINT_GET, ST_ACTION_INSERT,
 	ST_ACTION_LIST, ST_NEXT_DUE, ST_DUE_LIST, ST_SURVEY_EXISTS, ST_SURVEY_INSERT,
 	ST_OUTBOX_ADD,
+	ST_DELIVERY_ADD, ST_DELIVERY_PENDING_COUNT, ST_DELIVERY_HEAD, ST_DELIVERY_UPDATE,
+	ST_ATTEMPT_INSERT, ST_DELIVERY_GET, ST_DELIVERY_LIST, ST_DELIVERY_COUNTS,
+	ST_DELIVERY_RECEIVERS, ST_DELIVERY_ABANDON,
 	ST__COUNT
 };
 
@@ -34,6 +37,11 @@ enum stmt {
 	"loose_cash, vip, needs_assistance, accessibility, priority, eligible, " \
 	"route_rule, issued_at, queued_at, called_at, started_at, finished_at, " \
 	"window, recalls, staff, first_called_at"
+
+#define DELIVERY_COLUMNS \
+	"d.id, d.outbox_id, o.event, d.receiver, d.delivery_key, d.state, d.attempts, " \
+	"d.next_at, d.retry_from, d.last_attempt_at, d.last_status, d.last_error, " \
+	"d.delivered_at, d.created_at"
 
 #define COMPLAINT_COLUMNS \
 	"state, category, severity, channel, description, ticket_id, ticket_number, " \
@@ -103,6 +111,35 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "INSERT INTO surveys (ticket_id, score, reason, at, business_date, complaint_id) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_OUTBOX_ADD] = "INSERT INTO outbox (event, body, created_at) VALUES (?1, ?2, ?3)",
+	[ST_DELIVERY_ADD] =
+	    "INSERT INTO deliveries (outbox_id, receiver, delivery_key, state, next_at, "
+	    "retry_from, last_error, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_DELIVERY_PENDING_COUNT] =
+	    "SELECT count(*) FROM deliveries WHERE receiver = ?1 AND state = 'pending'",
+	[ST_DELIVERY_HEAD] =
+	    "SELECT " DELIVERY_COLUMNS ", o.body FROM deliveries d JOIN outbox o "
+	    "ON o.id = d.outbox_id WHERE d.receiver = ?1 AND d.state = 'pending' "
+	    "ORDER BY d.id LIMIT 1",
+	[ST_DELIVERY_UPDATE] =
+	    "UPDATE deliveries SET state = ?2, attempts = ?3, next_at = ?4, retry_from = ?5, "
+	    "last_attempt_at = ?6, last_status = ?7, last_error = ?8, delivered_at = ?9 "
+	    "WHERE id = ?1",
+	[ST_ATTEMPT_INSERT] =
+	    "INSERT INTO delivery_attempts (delivery_id, at, status, error, duration_ms) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_DELIVERY_GET] =
+	    "SELECT " DELIVERY_COLUMNS " FROM deliveries d JOIN outbox o "
+	    "ON o.id = d.outbox_id WHERE d.id = ?1",
+	[ST_DELIVERY_LIST] =
+	    "SELECT " DELIVERY_COLUMNS " FROM deliveries d JOIN outbox o "
+	    "ON o.id = d.outbox_id WHERE (?1 & (CASE d.state WHEN 'pending' THEN 1 "
+	    "WHEN 'delivered' THEN 2 ELSE 4 END)) != 0 ORDER BY d.id DESC LIMIT ?2",
+	[ST_DELIVERY_COUNTS] = "SELECT state, count(*) FROM deliveries GROUP BY state",
+	[ST_DELIVERY_RECEIVERS] =
+	    "SELECT DISTINCT receiver FROM deliveries WHERE state = 'pending'",
+	[ST_DELIVERY_ABANDON] =
+	    "UPDATE deliveries SET state = 'failed', last_error = ?2 "
+	    "WHERE receiver = ?1 AND state = 'pending'",
 };
 
 struct store {
@@ -846,12 +883,209 @@ store_survey_insert(struct store *s, int64_t ticket_id, int score, const char *r
 }
 
 int
-store_outbox_add(struct store *s, const char *event, const char *body, int64_t at)
+store_outbox_add(struct store *s, const char *event, const char *body, int64_t at,
+    int64_t *id)
 {
 	sqlite3_stmt	*st = s->s_stmt[ST_OUTBOX_ADD];
 
 	sqlite3_bind_text(st, 1, event, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, body, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, at);
-	return store_exec(s, ST_OUTBOX_ADD);
+	if (store_exec(s, ST_OUTBOX_ADD) == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(s->s_db);
+	return 0;
+}
+
+/* ---- webhook deliveries ---- */
+
+const char *const delivery_state_names[] = { "pending", "delivered", "failed", NULL };
+
+int
+store_delivery_add(struct store *s, const struct delivery *dv)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_DELIVERY_ADD];
+
+	sqlite3_bind_int64(st, 1, dv->dv_outbox_id);
+	sqlite3_bind_text(st, 2, dv->dv_receiver, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, dv->dv_key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, delivery_state_names[dv->dv_state], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, dv->dv_next_at);
+	sqlite3_bind_int64(st, 6, dv->dv_retry_from);
+	bind_text(st, 7, dv->dv_last_error);
+	sqlite3_bind_int64(st, 8, dv->dv_created_at);
+	return store_exec(s, ST_DELIVERY_ADD);
+}
+
+int
+store_delivery_pending_count(struct store *s, const char *receiver, int64_t *n)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_DELIVERY_PENDING_COUNT];
+	int		 rc;
+
+	sqlite3_bind_text(st, 1, receiver, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? 0 : store_fail(s, "pending deliveries");
+}
+
+static void
+delivery_from_row(sqlite3_stmt *st, struct delivery *dv)
+{
+	int	state;
+
+	memset(dv, 0, sizeof *dv);
+	dv->dv_id = sqlite3_column_int64(st, 0);
+	dv->dv_outbox_id = sqlite3_column_int64(st, 1);
+	copy_column(dv->dv_event, sizeof dv->dv_event, st, 2);
+	copy_column(dv->dv_receiver, sizeof dv->dv_receiver, st, 3);
+	copy_column(dv->dv_key, sizeof dv->dv_key, st, 4);
+	state = name_index(delivery_state_names, column_text(st, 5));
+	dv->dv_state = state < 0 ? DS_FAILED : (enum delivery_state)state;
+	dv->dv_attempts = sqlite3_column_int(st, 6);
+	dv->dv_next_at = sqlite3_column_int64(st, 7);
+	dv->dv_retry_from = sqlite3_column_int64(st, 8);
+	dv->dv_last_attempt_at = sqlite3_column_int64(st, 9);
+	dv->dv_last_status = sqlite3_column_int(st, 10);
+	copy_column(dv->dv_last_error, sizeof dv->dv_last_error, st, 11);
+	dv->dv_delivered_at = sqlite3_column_int64(st, 12);
+	dv->dv_created_at = sqlite3_column_int64(st, 13);
+}
+
+int
+store_delivery_head(struct store *s, const char *receiver, struct delivery *dv)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_DELIVERY_HEAD];
+	const char	*body;
+	int		 rc;
+
+	sqlite3_bind_text(st, 1, receiver, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		delivery_from_row(st, dv);
+		body = column_text(st, 14);
+		if ((dv->dv_body = strdup(body != NULL ? body : "")) == NULL)
+			fatal("strdup");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : store_fail(s, "next delivery");
+}
+
+int
+store_delivery_update(struct store *s, const struct delivery *dv)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_DELIVERY_UPDATE];
+
+	sqlite3_bind_int64(st, 1, dv->dv_id);
+	sqlite3_bind_text(st, 2, delivery_state_names[dv->dv_state], -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, dv->dv_attempts);
+	sqlite3_bind_int64(st, 4, dv->dv_next_at);
+	sqlite3_bind_int64(st, 5, dv->dv_retry_from);
+	bind_opt_int(st, 6, dv->dv_last_attempt_at);
+	bind_opt_int(st, 7, dv->dv_last_status);
+	bind_text(st, 8, dv->dv_last_error);
+	bind_opt_int(st, 9, dv->dv_delivered_at);
+	return store_exec(s, ST_DELIVERY_UPDATE);
+}
+
+int
+store_delivery_attempt(struct store *s, const struct delivery *dv, int status,
+    const char *error, int64_t duration_ms)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_ATTEMPT_INSERT];
+
+	if (store_delivery_update(s, dv) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, dv->dv_id);
+	sqlite3_bind_int64(st, 2, dv->dv_last_attempt_at);
+	bind_opt_int(st, 3, status);
+	bind_text(st, 4, error);
+	sqlite3_bind_int64(st, 5, duration_ms);
+	return store_exec(s, ST_ATTEMPT_INSERT);
+}
+
+int
+store_delivery_get(struct store *s, int64_t id, struct delivery *dv)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_DELIVERY_GET];
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		delivery_from_row(st, dv);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : store_fail(s, "delivery");
+}
+
+int
+store_deliveries_list(struct store *s, unsigned states, int64_t limit,
+    void (*fn)(const struct delivery *, void *), void *arg)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_DELIVERY_LIST];
+	struct delivery	*dv;
+	int		 rc;
+
+	if ((dv = malloc(sizeof *dv)) == NULL)
+		fatal("malloc");
+	sqlite3_bind_int(st, 1, (int)states);
+	sqlite3_bind_int64(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		delivery_from_row(st, dv);
+		fn(dv, arg);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	free(dv);
+	return rc == SQLITE_DONE ? 0 : store_fail(s, "deliveries");
+}
+
+int
+store_delivery_counts(struct store *s, int64_t counts[DS__COUNT])
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_DELIVERY_COUNTS];
+	int		 rc, state;
+
+	memset(counts, 0, DS__COUNT * sizeof counts[0]);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((state = name_index(delivery_state_names, column_text(st, 0))) >= 0)
+			counts[state] = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_fail(s, "delivery counts");
+}
+
+int
+store_delivery_receivers(struct store *s, char ***urls, size_t *n)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_DELIVERY_RECEIVERS];
+	const char	*url;
+	int		 rc;
+
+	*urls = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		url = column_text(st, 0);
+		if ((*urls = reallocarray(*urls, *n + 1, sizeof **urls)) == NULL ||
+		    ((*urls)[*n] = strdup(url != NULL ? url : "")) == NULL)
+			fatal("receivers");
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_fail(s, "delivery receivers");
+}
+
+int
+store_delivery_abandon(struct store *s, const char *receiver, const char *error)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_DELIVERY_ABANDON];
+
+	sqlite3_bind_text(st, 1, receiver, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, error, -1, SQLITE_TRANSIENT);
+	return store_exec(s, ST_DELIVERY_ABANDON);
 }

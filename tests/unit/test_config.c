@@ -234,6 +234,8 @@ test_every_field_read(void **state)
 	    "\"follow_up_hours\":720,\"target_wait_s\":86400,\"max_recalls\":0,"
 	    "\"default_service_s\":1,\"accessible_windows\":[1,5,99],"
 	    "\"duty_supervisor\":\"E9002\","
+	    "\"webhook_connect_timeout_ms\":100,\"webhook_timeout_ms\":300000,"
+	    "\"webhook_retry_hours\":720,\"webhook_max_pending\":1,"
 	    "\"webhooks\":[{" WH_OK "},{\"url\":\"https://h.example/x\","
 	    "\"secret\":\"t\",\"events\":[\"survey.detractor\",\"followup.overdue\"]}],"
 	    "\"terminals\":[" TERM_S ",{\"id\":\"S02\",\"role\":\"supervisor\","
@@ -262,6 +264,10 @@ test_every_field_read(void **state)
 	assert_false(cf.cf_accessible_window[2]);
 	assert_false(cf.cf_accessible_window[0]);
 	assert_string_equal(cf.cf_duty_supervisor, "E9002");
+	assert_int_equal(cf.cf_webhook_connect_timeout_ms, 100);
+	assert_int_equal(cf.cf_webhook_timeout_ms, 300000);
+	assert_int_equal(cf.cf_webhook_retry_hours, 720);
+	assert_int_equal(cf.cf_webhook_max_pending, 1);
 	assert_int_equal(cf.cf_nwebhooks, 2);
 	assert_string_equal(cf.cf_webhooks[1].wh_url, "https://h.example/x");
 	assert_int_equal(cf.cf_webhooks[1].wh_nevents, 2);
@@ -297,6 +303,10 @@ test_defaults(void **state)
 	assert_int_equal(cf.cf_target_wait_s, 900);
 	assert_int_equal(cf.cf_max_recalls, 2);
 	assert_int_equal(cf.cf_default_service_s, 300);
+	assert_int_equal(cf.cf_webhook_connect_timeout_ms, 5000);
+	assert_int_equal(cf.cf_webhook_timeout_ms, 10000);
+	assert_int_equal(cf.cf_webhook_retry_hours, 24);
+	assert_int_equal(cf.cf_webhook_max_pending, 10000);
 	assert_null(cf.cf_duty_supervisor);	/* no supervisor terminal */
 	for (i = 0; i <= BQ_MAX_WINDOW; i++)
 		assert_false(cf.cf_accessible_window[i]);
@@ -551,6 +561,18 @@ test_errors_webhooks(void **state)
 		{ W("{\"url\":\"http://h/\",\"secret\":\"s\",\"events\":"
 		    "[\"complaint.logged\",\"followup.overdue\",\"complaint.logged\"]}"),
 		  "webhooks[0].events[2]: duplicate event \"complaint.logged\"" },
+		/* Deliveries name their receiver by URL. */
+		{ W("{" WH_OK "},{\"url\":\"https://h.example/x\",\"secret\":\"t\","
+		    "\"events\":[\"survey.detractor\"]},{" WH_OK "}"),
+		  "webhooks[2].url: the same URL as webhooks[0]" },
+		{ "{\"webhook_connect_timeout_ms\":99," TERMS "}",
+		  "webhook_connect_timeout_ms: must be an integer from 100 to 60000" },
+		{ "{\"webhook_timeout_ms\":300001," TERMS "}",
+		  "webhook_timeout_ms: must be an integer from 100 to 300000" },
+		{ "{\"webhook_retry_hours\":0," TERMS "}",
+		  "webhook_retry_hours: must be an integer from 1 to 720" },
+		{ "{\"webhook_max_pending\":0.5," TERMS "}",
+		  "webhook_max_pending: must be an integer from 1 to 1000000" },
 	};
 
 	(void)state;
