@@ -40,6 +40,7 @@ struct receiver {
 	struct delivery		*r_head;	/* oldest pending, or NULL */
 	CURL			*r_easy;	/* the transfer under way, or NULL */
 	struct curl_slist	*r_headers;
+	bool			 r_reload;	/* an older delivery is pending again */
 	char			 r_errbuf[CURL_ERROR_SIZE];
 };
 
@@ -414,8 +415,11 @@ attempt_done(struct receiver *r, CURLcode result, long status, int64_t duration_
 		log_info("webhook %s: %s delivery %s attempt %d failed: %s; next in %llds",
 		    dv->dv_receiver, dv->dv_event, dv->dv_key, dv->dv_attempts, error,
 		    (long long)(dv->dv_next_at - now));
+		if (r->r_reload)
+			drop_head(r);	/* the retried one goes first */
 		break;
 	}
+	r->r_reload = false;
 }
 
 static void
@@ -542,6 +546,8 @@ webhook_retry(struct branch *b, int64_t id, struct delivery *out, struct bq_erro
 	/* It may be older than the head waiting for its backoff: order by id again. */
 	if (r->r_easy == NULL)
 		drop_head(r);
+	else
+		r->r_reload = true;
 	kick();
 	return 0;
 }
