@@ -79,8 +79,20 @@ check:
 	$(MAKE) SANITIZE=1 BUILD=build/asan test
 	$(MAKE) valgrind
 
+# ---- benchmarks (not tests: nothing timed runs in `make test`) ----
+$(BUILD)/bench/loadgen: bench/loadgen.c | $(BUILD)/bench
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+$(BUILD)/bench/bareloop: bench/bareloop.c | $(BUILD)/bench
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+$(BUILD)/bench:
+	mkdir -p $@
+
+# The load benchmark (issue 6): bare loop, branchqd, Redis; see docs/PERFORMANCE.md.
+bench-load: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
+	BUILD=$(BUILD) sh bench/load.sh
+
 clean:
 	rm -rf build
 
-.PHONY: all tests test valgrind check clean
+.PHONY: all tests test valgrind check clean bench-load
 .SECONDARY:

@@ -1,0 +1,147 @@
+#!/bin/sh
+# The load benchmark: starts each server on a fresh database and measures it
+# with bench/loadgen, in one run so the figures compare:
+#   1. the bare loop (bench/bareloop: line framing, fixed reply, no work)
+#   2. branchqd, durable ticket.issue
+#   3. branchqd, a branch mix (kiosks, tellers, displays)
+#   4. Redis RPUSH with appendonly yes, appendfsync always (if redis-server is installed)
+# at 64 and 1,024 connections; then 10,000 idle authenticated connections
+# (resident memory of the daemon).
+#
+#   sh bench/load.sh                 full run (about 2 minutes)
+#   DURATION=1 WARMUP=0.5 CONNS=64 IDLE=200 sh bench/load.sh    a smoke run (CI)
+#
+# Output: a table on stdout, and the raw loadgen lines in $OUT (default
+# build/bench/load.txt).
+set -eu
+
+BUILD=${BUILD:-build}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+CONNS=${CONNS:-"64 1024"}
+IDLE=${IDLE:-10000}
+OUT=${OUT:-$BUILD/bench/load.txt}
+PORT=${PORT:-17420}
+
+make -s BUILD="$BUILD" all "$BUILD/bench/loadgen" "$BUILD/bench/bareloop" >/dev/null
+mkdir -p "$BUILD/bench"
+: >"$OUT"
+work=$(mktemp -d /tmp/branchq-bench.XXXXXX)
+server=""
+cleanup() {
+	[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# Every terminal's token is "bench": K01, D01, S01, and tellers T01..T99.
+hash=$(printf %s bench | sha256sum | cut -d' ' -f1)
+{
+	printf '{"branch":"BENCH","terminals":[\n'
+	printf '{"id":"K01","role":"kiosk","token_sha256":"%s"},\n' "$hash"
+	printf '{"id":"D01","role":"display","token_sha256":"%s"},\n' "$hash"
+	i=1
+	while [ $i -le 99 ]; do
+		printf '{"id":"T%02d","role":"teller","staff":"E1%03d","token_sha256":"%s"},\n' \
+		    $i $i "$hash"
+		i=$((i + 1))
+	done
+	printf '{"id":"S01","role":"supervisor","staff":"E9001","token_sha256":"%s"}]}\n' "$hash"
+} >"$work/bench.json"
+
+# Raise the open-file limit for 10,000 connections, as far as allowed.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+start_daemon() {
+	rm -f "$work"/db*
+	"$BUILD/branchqd" --config "$work/bench.json" --db "$work/db" \
+	    --listen "127.0.0.1:$PORT" 2>"$work/daemon.log" &
+	server=$!
+	wait_for_log "listening on"
+}
+
+wait_for_log() {
+	n=0
+	while ! grep -q "$1" "$work/daemon.log" 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -gt 200 ] && { echo "bench: the daemon did not start" >&2; cat "$work/daemon.log" >&2; exit 1; }
+		sleep 0.05
+	done
+}
+
+stop_server() {
+	kill "$server" 2>/dev/null || true
+	wait "$server" 2>/dev/null || true
+	server=""
+}
+
+run() {	# label conns loadgen-args...
+	label=$1 conns=$2
+	shift 2
+	"$BUILD/bench/loadgen" --connect "127.0.0.1:$PORT" --conns "$conns" \
+	    --duration "$DURATION" --warmup "$WARMUP" "$@" | sed "s/^/run=$label /" | tee -a "$OUT" >/dev/null
+}
+
+for c in $CONNS; do
+	"$BUILD/bench/bareloop" --listen "127.0.0.1:$PORT" 2>/dev/null &
+	server=$!
+	sleep 0.3
+	run bare "$c" --mode line --line '{"op":"ticket.issue","service":"loan"}'
+	stop_server
+
+	start_daemon
+	run issue "$c" --mode issue
+	stop_server
+
+	start_daemon
+	run mix "$c" --mode mix
+	stop_server
+
+	if command -v redis-server >/dev/null 2>&1; then
+		redis-server --port "$PORT" --bind 127.0.0.1 --dir "$work" --appendonly yes \
+		    --appendfsync always --save '' --daemonize no >/dev/null 2>&1 &
+		server=$!
+		n=0
+		until redis-cli -p "$PORT" ping >/dev/null 2>&1; do
+			n=$((n + 1)); [ $n -gt 100 ] && break; sleep 0.05
+		done
+		run redis "$c" --mode redis
+		stop_server
+	fi
+done
+
+# Idle connections: hello as a kiosk and hold; the daemon's resident memory.
+start_daemon
+rss0=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
+"$BUILD/bench/loadgen" --connect "127.0.0.1:$PORT" --conns "$IDLE" --mode idle \
+    --duration 3 >"$work/idle.txt" &
+idle=$!
+n=0
+until grep -q "mode=idle" "$work/idle.txt" 2>/dev/null; do
+	n=$((n + 1))
+	[ $n -gt 1200 ] && break
+	sleep 0.05
+done
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
+wait "$idle" || true
+echo "run=idle $(cat "$work/idle.txt") rss_before_kb=$rss0 rss_kb=$rss" | tee -a "$OUT" >/dev/null
+stop_server
+
+# The table.
+awk '
+function get(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) return kv[2] } return "" }
+/^run=idle/ { idle = sprintf("idle: %s connections ready (%s failed); daemon resident %.1f MB (%.1f MB before)",
+    get("ready"), get("failed"), get("rss_kb") / 1024, get("rss_before_kb") / 1024); next }
+{ run = get("run"); kind = get("kind"); c = get("conns")
+  key = run "/" kind "/" c
+  rate[key] = get("per_s"); p50[key] = get("p50_ms"); p99[key] = get("p99_ms"); mx[key] = get("max_ms")
+  err[key] = get("errors") + get("failed_conns")
+  if (!(key in seen)) { seen[key] = 1; order[n++] = key }
+  if (run == "bare") bare[c] = get("per_s") }
+END {
+  printf "%-22s %6s %10s %9s %9s %9s %7s %8s\n", "run/kind", "conns", "per_s", "p50_ms", "p99_ms", "max_ms", "errors", "x bare"
+  for (i = 0; i < n; i++) { k = order[i]; split(k, p, "/")
+    ratio = (p[3] in bare && bare[p[3]] > 0) ? sprintf("%.2f", rate[k] / bare[p[3]]) : "-"
+    printf "%-22s %6s %10s %9s %9s %9s %7s %8s\n", p[1] "/" p[2], p[3], rate[k], p50[k], p99[k], mx[k], err[k], ratio }
+  if (idle != "") print idle
+}' "$OUT"
