@@ -1,0 +1,675 @@
+/*
+ * End-to-end: the command-line client (docs/CLIENT.md) against the real
+ * daemon.  Each check runs build/branchq (BUILD) as a separate process on
+ * the harness's daemon and looks at its stdout, stderr and exit status:
+ * plain operations, readable and --json; `report followups` and `report
+ * summary` as table, json and csv (RFC 4180); compensation shown in yuan
+ * from fen, exactly; the daemon's errors (a teller is forbidden reports)
+ * with status 1; usage mistakes with status 2, before anything is sent.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define DAY1		"2026-11-23"	/* the business date of H_CLOCK_START */
+#define MAX_ARGS	32
+
+/* What one run of the client did. */
+struct run {
+	int	 r_status;	/* exit status; 128 + signal if killed */
+	char	*r_out;
+	char	*r_err;
+};
+
+static const char *
+client_binary(void)
+{
+	static char	path[512];
+	const char	*build = getenv("BUILD");
+
+	snprintf(path, sizeof path, "%s/branchq", build != NULL && *build ? build : "build");
+	return path;
+}
+
+static void
+run_free(struct run *r)
+{
+	free(r->r_out);
+	free(r->r_err);
+	memset(r, 0, sizeof *r);
+}
+
+static void
+buf_append(char **buf, size_t *len, const char *data, size_t n)
+{
+	*buf = realloc(*buf, *len + n + 1);
+	assert_non_null(*buf);
+	memcpy(*buf + *len, data, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Runs branchq --connect 127.0.0.1:PORT [--terminal T --token tok-T] ARGS...
+ * (NULL-terminated), with input on its stdin (NULL: none), and collects
+ * what it prints.  A client still running after the reply timeout (twice
+ * over) is killed and fails the test.
+ */
+static void
+run_client(struct run *r, struct daemon *d, const char *terminal, const char *input, ...)
+{
+	char		*argv[MAX_ARGS], port[64], token[64];
+	int		 out[2], err[2], in[2], argc = 0, status, rc;
+	size_t		 outlen = 0, errlen = 0;
+	struct pollfd	 pfd[2];
+	int64_t		 deadline = mono_ms() + 2 * reply_timeout_ms() + 5000;
+	const char	*a;
+	char		 buf[4096];
+	ssize_t		 n;
+	va_list		 ap;
+	pid_t		 pid;
+
+	memset(r, 0, sizeof *r);
+	snprintf(port, sizeof port, "127.0.0.1:%d", d->d_port);
+	argv[argc++] = (char *)"branchq";
+	argv[argc++] = (char *)"--connect";
+	argv[argc++] = port;
+	argv[argc++] = (char *)"--timeout";
+	argv[argc++] = (char *)(under_wrapper() ? "30" : "5");
+	if (terminal != NULL) {
+		snprintf(token, sizeof token, "tok-%s", terminal);
+		argv[argc++] = (char *)"--terminal";
+		argv[argc++] = (char *)terminal;
+		argv[argc++] = (char *)"--token";
+		argv[argc++] = token;
+	}
+	va_start(ap, input);
+	while ((a = va_arg(ap, const char *)) != NULL && argc < MAX_ARGS - 1)
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	argv[argc] = NULL;
+
+	assert_int_equal(pipe(out), 0);
+	assert_int_equal(pipe(err), 0);
+	assert_int_equal(pipe(in), 0);
+	if ((pid = fork()) == -1)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		dup2(err[1], STDERR_FILENO);
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		close(err[0]);
+		close(err[1]);
+		execv(client_binary(), argv);
+		fprintf(stderr, "cannot run %s: %s\n", client_binary(), strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	/* Small enough for the pipe: no need to interleave with reading. */
+	if (input != NULL)
+		assert_int_equal(write(in[1], input, strlen(input)), (ssize_t)strlen(input));
+	close(in[1]);
+
+	r->r_out = calloc(1, 1);
+	r->r_err = calloc(1, 1);
+	pfd[0].fd = out[0];
+	pfd[1].fd = err[0];
+	pfd[0].events = pfd[1].events = POLLIN;
+	while (pfd[0].fd != -1 || pfd[1].fd != -1) {
+		int64_t left = deadline - mono_ms();
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			fail_msg("branchq %s ... did not finish in time; stdout:\n%s\nstderr:\n%s",
+			    argc > 9 ? argv[9] : "", r->r_out, r->r_err);
+		}
+		rc = poll(pfd, 2, (int)left);
+		if (rc == -1 && errno == EINTR)
+			continue;
+		assert_true(rc >= 0);
+		for (int i = 0; i < 2; i++) {
+			if (pfd[i].fd == -1 || pfd[i].revents == 0)
+				continue;
+			if ((n = read(pfd[i].fd, buf, sizeof buf)) <= 0) {
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+			} else if (i == 0)
+				buf_append(&r->r_out, &outlen, buf, (size_t)n);
+			else
+				buf_append(&r->r_err, &errlen, buf, (size_t)n);
+		}
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		assert_int_equal(errno, EINTR);
+	r->r_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+#define expect_status(r, want)	expect_status_at(__FILE__, __LINE__, (r), (want))
+#define expect_out(r, text)	expect_in_at(__FILE__, __LINE__, (r), (r)->r_out, "stdout", (text))
+#define expect_err(r, text)	expect_in_at(__FILE__, __LINE__, (r), (r)->r_err, "stderr", (text))
+#define expect_not_out(r, text)	expect_not_in_at(__FILE__, __LINE__, (r), (text))
+
+static void
+expect_status_at(const char *file, int line, const struct run *r, int want)
+{
+	h_expect_that(file, line, r->r_status == want, NULL,
+	    "branchq exited %d, expected %d; stdout:\n%s\nstderr:\n%s", r->r_status, want,
+	    r->r_out, r->r_err);
+}
+
+static void
+expect_in_at(const char *file, int line, const struct run *r, const char *where,
+    const char *name, const char *text)
+{
+	h_expect_that(file, line, strstr(where, text) != NULL, NULL,
+	    "branchq's %s should contain \"%s\"; stdout:\n%s\nstderr:\n%s", name, text,
+	    r->r_out, r->r_err);
+}
+
+static void
+expect_not_in_at(const char *file, int line, const struct run *r, const char *text)
+{
+	h_expect_that(file, line, strstr(r->r_out, text) == NULL &&
+	    strstr(r->r_err, text) == NULL, NULL,
+	    "branchq should not print \"%s\"; stdout:\n%s\nstderr:\n%s", text, r->r_out,
+	    r->r_err);
+}
+
+/*
+ * The line of stdout that contains needle (which may start with "\n" to
+ * match at a line start), without its end of line.  Caller frees.
+ */
+static char *
+line_with(const struct run *r, const char *needle)
+{
+	const char	*hit = strstr(r->r_out, needle), *start, *end;
+	char		*s;
+
+	expect_that(hit != NULL, NULL, "no line of stdout contains \"%s\":\n%s", needle,
+	    r->r_out);
+	if (hit != NULL && *hit == '\n')
+		hit++;
+	for (start = hit; start > r->r_out && start[-1] != '\n'; start--)
+		;
+	end = start + strcspn(start, "\r\n");
+	s = strndup(start, (size_t)(end - start));
+	assert_non_null(s);
+	return s;
+}
+
+/* The nth (from 0) word of a table row, split on spaces.  Caller frees. */
+static char *
+word_of(const char *row, int nth)
+{
+	const char	*p = row;
+	size_t		 len;
+
+	for (;;) {
+		p += strspn(p, " ");
+		len = strcspn(p, " ");
+		if (nth-- == 0 || len == 0)
+			break;
+		p += len;
+	}
+	return strndup(p, len);
+}
+
+/* The number of lines of stdout; checks each ends in CRLF when crlf. */
+static int
+count_lines(const struct run *r, bool crlf)
+{
+	const char	*p;
+	int		 n = 0;
+
+	for (p = r->r_out; *p != '\0'; p++) {
+		if (*p != '\n')
+			continue;
+		n++;
+		expect_that(!crlf || (p > r->r_out && p[-1] == '\r'), NULL,
+		    "line %d should end in CRLF:\n%s", n, r->r_out);
+	}
+	expect_that(*r->r_out == '\0' || p[-1] == '\n', NULL,
+	    "stdout should end with a line end:\n%s", r->r_out);
+	return n;
+}
+
+static long long
+log_complaint(struct conn *c, const char *category, const char *customer)
+{
+	cJSON		*r = rq_ok(c, "{\"op\":\"complaint.log\",\"category\":\"%s\",\"severity\":2,"
+	    "\"description\":\"waited too long\",\"channel\":\"counter\""
+	    ",\"customer\":%s}", category, customer);
+	long long	 id = jint(r, "complaint.id");
+
+	cJSON_Delete(r);
+	return id;
+}
+
+static void
+compensate(struct conn *c, long long id, long long amount_fen)
+{
+	cJSON_Delete(rq_ok(c, "{\"op\":\"complaint.action\",\"complaint\":%lld,"
+	    "\"kind\":\"compensation\",\"note\":\"sorry\",\"amount_fen\":%lld}", id, amount_fen));
+}
+
+/* ---- plain operations ---- */
+
+static void
+test_plain_ops(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*k = login(d, "K01");
+	struct run	 r;
+	cJSON		*j, *t;
+
+	(void)state;
+	run_client(&r, d, NULL, NULL, "ping", NULL);
+	expect_status(&r, 0);
+	expect_out(&r, "now: " H_CLOCK_START "\n");
+	run_free(&r);
+
+	/* Readable: the one-line summary, then the fields, money in yuan. */
+	run_client(&r, d, "K01", NULL, "ticket.issue", "service=cash_withdrawal",
+	    "amount_fen=2500000", NULL);
+	expect_status(&r, 0);
+	expect_that(strncmp(r.r_out, "A001  counter  waiting  position 1", 34) == 0, NULL,
+	    "the first line should be the ticket's summary:\n%s", r.r_out);
+	expect_out(&r, "amount_fen: 2500000 (CNY 25000.00)\n");
+	expect_that(*r.r_err == '\0', NULL, "nothing on stderr:\n%s", r.r_err);
+	run_free(&r);
+	t = ticket_status(k, "A001");	/* it was really issued */
+	expect_str(t, "status", "waiting");
+	cJSON_Delete(t);
+
+	/* --json: the reply line as it came. */
+	run_client(&r, d, "K01", NULL, "--json", "ticket.issue", "service=cash_withdrawal",
+	    "amount_fen=150000", NULL);
+	expect_status(&r, 0);
+	expect_that(count_lines(&r, false) == 1, NULL, "one line:\n%s", r.r_out);
+	j = cJSON_Parse(r.r_out);
+	expect_that(j != NULL, NULL, "--json should print JSON:\n%s", r.r_out);
+	expect_bool(j, "ok", true);
+	expect_str(j, "ticket.number", "S001");
+	expect_str(j, "ticket.status", "diverted");
+	cJSON_Delete(j);
+	run_free(&r);
+
+	/* An error reply: on stderr, status 1. */
+	run_client(&r, d, "K01", NULL, "ticket.status", "number=A009", NULL);
+	expect_status(&r, 1);
+	expect_err(&r, "error: not_found: ");
+	expect_that(*r.r_out == '\0', NULL, "nothing on stdout:\n%s", r.r_out);
+	run_free(&r);
+}
+
+/* ---- report followups ---- */
+
+/*
+ * Three open complaints, all E9001's: #1 (张三丰) logged at the start and
+ * then 27 h overdue; #2 ("Quoted, masked to "*) and #3 (,comma, masked to
+ * ,*) logged after, due tomorrow.
+ */
+static struct conn *
+three_complaints(struct daemon *d)
+{
+	struct conn	*s = login(d, "S01");
+
+	expect_that(log_complaint(s, "wait_time",
+	    "{\"name\":\"张三丰\",\"phone\":\"13812345678\"}") == 1, NULL, "complaint 1");
+	advance(s, 51 * 3600);	/* due after 24 h: overdue by 27 h */
+	expect_that(log_complaint(s, "fees",
+	    "{\"name\":\"\\\"Quoted\",\"phone\":\"13912345678\"}") == 2, NULL, "complaint 2");
+	expect_that(log_complaint(s, "product",
+	    "{\"name\":\",comma\",\"phone\":\"13700001111\"}") == 3, NULL, "complaint 3");
+	return s;
+}
+
+static void
+test_followups_table(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct run	 r;
+	char		*row, *w;
+
+	(void)state;
+	three_complaints(d);
+	run_client(&r, d, "S01", NULL, "report", "followups", NULL);
+	expect_status(&r, 0);
+	expect_out(&r, "follow-ups (open) at 2026-11-25T04:00:00Z: 3 complaints\n");
+	expect_out(&r, "open 3  overdue 1  due within 4h 0  on-time rate - (0 on time, 0 late)\n");
+	expect_out(&r, "by owner: E9001 3 open, 1 overdue\n");
+	expect_out(&r, "ID  OWNER  FIRST RESP  SEV  CATEGORY");
+	/* One row per complaint, in the daemon's order: #1 (due first) on top. */
+	row = line_with(&r, "138****5678");
+	expect_that(strncmp(row, " 1  E9001  E9001", 16) == 0 &&
+	    strstr(row, "wait_time") != NULL && strstr(row, "open") != NULL &&
+	    strstr(row, "2026-11-24T01:00:00Z") != NULL && strstr(row, "1d 3h") != NULL &&
+	    strstr(row, "张* 138****5678") != NULL, NULL, "row of #1: \"%s\"", row);
+	free(row);
+	row = line_with(&r, "139****5678");
+	w = word_of(row, 7);
+	expect_that(strncmp(row, " 2  E9001", 9) == 0 && strstr(row, "fees") != NULL &&
+	    strcmp(w, "-") == 0, NULL, "row of #2 (not overdue): \"%s\"", row);
+	free(w);
+	free(row);
+	expect_that(strstr(r.r_out, "138****5678") < strstr(r.r_out, "139****5678") &&
+	    strstr(r.r_out, "139****5678") < strstr(r.r_out, "137****1111"), NULL,
+	    "rows in order of due, then id:\n%s", r.r_out);
+	expect_not_out(&r, "13812345678");	/* DOMAIN §5: masked */
+	expect_not_out(&r, "三丰");
+	run_free(&r);
+
+	/* --limit cuts the rows, not the counts. */
+	run_client(&r, d, "S01", NULL, "report", "followups", "--limit", "1", NULL);
+	expect_status(&r, 0);
+	expect_out(&r, ": 3 complaints, 1 shown\n");
+	expect_out(&r, "138****5678");
+	expect_not_out(&r, "139****5678");
+	run_free(&r);
+
+	run_client(&r, d, "S01", NULL, "report", "followups", "--status=overdue", NULL);
+	expect_status(&r, 0);
+	expect_out(&r, "follow-ups (overdue) at ");
+	expect_out(&r, ": 1 complaint\n");
+	expect_not_out(&r, "139****5678");
+	run_free(&r);
+}
+
+static void
+test_followups_json_and_csv(void **state)
+{
+	static const char header[] = "id,owner,first_responder,severity,category,state,"
+	    "overdue,follow_up_due,overdue_s,logged_at,channel,ticket,customer_name,"
+	    "customer_phone,root_cause,compensation_fen\r\n";
+	struct daemon	*d = daemon_start(NULL);
+	struct run	 r, same;
+	cJSON		*j;
+	char		*row;
+
+	(void)state;
+	three_complaints(d);
+
+	/* json: the raw reply line, exactly what --json prints. */
+	run_client(&r, d, "S01", NULL, "report", "followups", "--format", "json", NULL);
+	expect_status(&r, 0);
+	expect_that(count_lines(&r, false) == 1, NULL, "one line:\n%s", r.r_out);
+	j = cJSON_Parse(r.r_out);
+	expect_that(j != NULL, NULL, "json should be JSON:\n%s", r.r_out);
+	expect_int(j, "total", 3);
+	expect_int(j, "complaints.0.id", 1);
+	expect_str(j, "complaints.0.customer.phone", "138****5678");
+	expect_int(j, "complaints.0.overdue_s", 27 * 3600);
+	cJSON_Delete(j);
+	run_client(&same, d, "S01", NULL, "--json", "report", "followups", NULL);
+	expect_status(&same, 0);
+	expect_that(strcmp(r.r_out, same.r_out) == 0, NULL,
+	    "--format json and --json should print the same:\n%s\n%s", r.r_out, same.r_out);
+	run_free(&same);
+	run_free(&r);
+
+	/* csv: a header, one row per complaint, quoted where RFC 4180 says. */
+	run_client(&r, d, "S01", NULL, "report", "followups", "--format", "csv", NULL);
+	expect_status(&r, 0);
+	expect_that(count_lines(&r, true) == 4, NULL, "a header and 3 rows:\n%s", r.r_out);
+	expect_that(strncmp(r.r_out, header, strlen(header)) == 0, NULL, "header:\n%s", r.r_out);
+	row = line_with(&r, "\n1,");
+	expect_that(strcmp(row, "1,E9001,E9001,2,wait_time,open,true,2026-11-24T01:00:00Z,97200,"
+	    "2026-11-23T01:00:00Z,counter,,张*,138****5678,,0") == 0, NULL, "row 1: \"%s\"",
+	    row);
+	free(row);
+	/* "Quoted -> "* -> """*"; ,comma -> ,* -> ",*". */
+	row = line_with(&r, "\n2,");
+	expect_that(strstr(row, ",fees,open,false,") != NULL &&
+	    strstr(row, ",\"\"\"*\",139****5678,") != NULL, NULL, "row 2: \"%s\"", row);
+	free(row);
+	row = line_with(&r, "\n3,");
+	expect_that(strstr(row, ",\",*\",137****1111,") != NULL, NULL, "row 3: \"%s\"", row);
+	free(row);
+	expect_not_out(&r, "13812345678");
+	run_free(&r);
+
+	run_client(&r, d, "S01", NULL, "report", "followups", "--status", "overdue",
+	    "--format=csv", NULL);
+	expect_status(&r, 0);
+	expect_that(count_lines(&r, true) == 2, NULL, "a header and 1 row:\n%s", r.r_out);
+	run_free(&r);
+}
+
+/* ---- report summary ---- */
+
+static void
+test_summary(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*k = login(d, "K01"), *s = login(d, "S01");
+	struct run	 r;
+	cJSON		*j, *t;
+	long long	 id;
+
+	(void)state;
+	t = issue(k, "cash_withdrawal", 2500000, NULL);	/* A001, counter */
+	cJSON_Delete(t);
+	t = issue(k, "cash_withdrawal", 150000, NULL);	/* S001, diverted */
+	cJSON_Delete(t);
+	t = issue(k, "account_opening", 0, NULL);	/* A002, counter */
+	cJSON_Delete(t);
+	id = log_complaint(s, "wait_time", "{\"name\":\"张三丰\",\"phone\":\"13812345678\"}");
+	compensate(s, id, 12345);
+
+	run_client(&r, d, "S01", NULL, "report", "summary", "--from", DAY1, "--to", DAY1, NULL);
+	expect_status(&r, 0);
+	expect_out(&r, "summary " DAY1 " to " DAY1 "\n");
+	expect_out(&r, "\nTickets: 3\n");
+	expect_out(&r, "  by lane        self_service: 1  express: 0  counter: 2  vip: 0\n");
+	expect_out(&r, "  by service     cash_withdrawal: 2  account_opening: 1\n");
+	expect_out(&r, "\nComplaints: 1\n");
+	expect_out(&r, "  by category    wait_time: 1\n");
+	expect_out(&r, "  compensation   CNY 123.45 (12345 fen)\n");
+	expect_out(&r, "LANE          COUNT");
+	expect_out(&r, "\nFollow-ups: on time 0, late 0; open and overdue 0 ");
+	expect_out(&r, "\nNPS: 0 (responses 0: promoters 0, passives 0, detractors 0)\n");
+	run_free(&r);
+
+	/* csv: section,key,metric,value; yuan beside fen. */
+	run_client(&r, d, "S01", NULL, "report", "summary", "--from", DAY1, "--format", "csv",
+	    NULL);
+	expect_status(&r, 0);
+	expect_that(count_lines(&r, true) > 50, NULL, "a row per figure:\n%s", r.r_out);
+	expect_that(strncmp(r.r_out, "section,key,metric,value\r\n", 26) == 0, NULL,
+	    "header:\n%s", r.r_out);
+	expect_out(&r, "\nreport,,from," DAY1 "\r\nreport,,to," DAY1 "\r\n");	/* --to = --from */
+	expect_out(&r, "\ntickets,,total,3\r\n");
+	expect_out(&r, "\ntickets,counter,by_lane,2\r\n");
+	expect_out(&r, "\ntickets,self_service,by_lane,1\r\n");
+	expect_out(&r, "\ntickets,account_opening,by_service,1\r\n");
+	expect_out(&r, "\nwaiting,counter,count,0\r\n");
+	expect_out(&r, "\nwaiting,counter,p90,\r\n");	/* null: empty */
+	expect_out(&r, "\ncomplaints,2,by_severity,1\r\n");
+	expect_out(&r, "\ncomplaints,,compensation_fen,12345\r\n"
+	    "complaints,,compensation_yuan,123.45\r\n");
+	run_free(&r);
+
+	/* The cents keep their zero: 12345 + 60 = 12405 -> 124.05. */
+	compensate(s, id, 60);
+	run_client(&r, d, "S01", NULL, "report", "summary", "--from", DAY1, NULL);
+	expect_status(&r, 0);
+	expect_out(&r, "  compensation   CNY 124.05 (12405 fen)\n");
+	run_free(&r);
+
+	/* json is the reply. */
+	run_client(&r, d, "S01", NULL, "report", "summary", "--from", DAY1, "--format", "json",
+	    NULL);
+	expect_status(&r, 0);
+	j = cJSON_Parse(r.r_out);
+	expect_that(j != NULL, NULL, "json should be JSON:\n%s", r.r_out);
+	expect_int(j, "tickets.total", 3);
+	expect_int(j, "complaints.compensation_fen", 12405);
+	expect_str(j, "to", DAY1);
+	cJSON_Delete(j);
+	run_free(&r);
+
+	/* Another range: nothing in it. */
+	run_client(&r, d, "S01", NULL, "report", "summary", "--from=2026-11-01",
+	    "--to=2026-11-02", NULL);
+	expect_status(&r, 0);
+	expect_out(&r, "\nTickets: 0\n");
+	expect_out(&r, "  compensation   CNY 0.00 (0 fen)\n");
+	run_free(&r);
+
+	/* The daemon checks the dates: its error, status 1. */
+	run_client(&r, d, "S01", NULL, "report", "summary", "--from", "2026-11-40", NULL);
+	expect_status(&r, 1);
+	expect_err(&r, "error: bad_request: from: ");
+	run_free(&r);
+}
+
+/* The shell takes the same report command. */
+static void
+test_report_in_shell(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*s = login(d, "S01");
+	struct run	 r;
+	long long	 id;
+
+	(void)state;
+	id = log_complaint(s, "fees", "{\"name\":\"Li Wei\",\"phone\":\"13912345678\"}");
+	compensate(s, id, 5);
+	run_client(&r, d, "S01", "report summary --from " DAY1 " --format csv\n"
+	    "report followups\n", "shell", NULL);
+	expect_status(&r, 0);
+	expect_out(&r, "complaints,,compensation_yuan,0.05\r\n");
+	expect_out(&r, "follow-ups (open) at " H_CLOCK_START ": 1 complaint\n");
+	expect_out(&r, "L* 139****5678\n");
+	run_free(&r);
+}
+
+/* ---- errors ---- */
+
+static void
+test_report_forbidden(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct run	 r;
+	cJSON		*j;
+
+	(void)state;
+	run_client(&r, d, "T01", NULL, "report", "followups", NULL);
+	expect_status(&r, 1);
+	expect_err(&r, "error: forbidden: ");
+	expect_that(*r.r_out == '\0', NULL, "nothing on stdout:\n%s", r.r_out);
+	run_free(&r);
+
+	run_client(&r, d, "T01", NULL, "report", "summary", "--from", DAY1, "--format", "csv",
+	    NULL);
+	expect_status(&r, 1);
+	expect_err(&r, "error: forbidden: ");
+	expect_that(*r.r_out == '\0', NULL, "no CSV header for an error:\n%s", r.r_out);
+	run_free(&r);
+
+	/* json: the error line itself, still status 1. */
+	run_client(&r, d, "T01", NULL, "report", "followups", "--format", "json", NULL);
+	expect_status(&r, 1);
+	j = cJSON_Parse(r.r_out);
+	expect_bool(j, "ok", false);
+	expect_str(j, "error.code", "forbidden");
+	cJSON_Delete(j);
+	run_free(&r);
+
+	/* Without hello: unauthenticated. */
+	run_client(&r, d, NULL, NULL, "report", "followups", NULL);
+	expect_status(&r, 1);
+	expect_err(&r, "error: unauthenticated: ");
+	run_free(&r);
+}
+
+static void
+test_report_usage(void **state)
+{
+	static const char *const bad[][8] = {
+		{ "report", "followups", "--format", "xml", NULL },
+		{ "report", "followups", "--format", NULL },
+		{ "report", "summary", "--format=yaml", "--from", DAY1, NULL },
+		{ "report", "summary", NULL },			/* --from is required */
+		{ "report", "summary", "--to", DAY1, NULL },
+		{ "report", NULL },
+		{ "report", "everything", NULL },
+		{ "report", "followups", "--limit", "ten", NULL },
+		{ "report", "followups", "--from", DAY1, NULL },	/* not an option here */
+		{ "report", "summary", "--from", DAY1, "extra", NULL },
+		{ "--json", "report", "followups", "--format", "csv", NULL },
+	};
+	struct daemon	*d = daemon_start(NULL);
+	struct run	 r;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		run_client(&r, d, "S01", NULL, bad[i][0], bad[i][1], bad[i][2], bad[i][3],
+		    bad[i][4], bad[i][5], bad[i][6], NULL);
+		expect_status(&r, 2);
+		expect_err(&r, "branchq --help");
+		expect_that(*r.r_out == '\0', NULL, "case %zu: nothing on stdout:\n%s", i,
+		    r.r_out);
+		run_free(&r);
+	}
+	run_client(&r, d, "S01", NULL, "report", "followups", "--format", "xml", NULL);
+	expect_err(&r, "--format: expected table, json or csv, got \"xml\"");
+	run_free(&r);
+
+	/* Usage is checked before connecting: no daemon is needed to be told. */
+	daemon_stop(d);
+	run_client(&r, d, "S01", NULL, "report", "summary", NULL);
+	expect_status(&r, 2);
+	expect_err(&r, "--from");
+	expect_not_out(&r, "cannot connect");
+	run_free(&r);
+	run_client(&r, d, "S01", NULL, "report", "followups", NULL);
+	expect_status(&r, 2);
+	expect_err(&r, "cannot connect");
+	run_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_plain_ops, harness_teardown),
+		cmocka_unit_test_teardown(test_followups_table, harness_teardown),
+		cmocka_unit_test_teardown(test_followups_json_and_csv, harness_teardown),
+		cmocka_unit_test_teardown(test_summary, harness_teardown),
+		cmocka_unit_test_teardown(test_report_in_shell, harness_teardown),
+		cmocka_unit_test_teardown(test_report_forbidden, harness_teardown),
+		cmocka_unit_test_teardown(test_report_usage, harness_teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("e2e_client", tests, NULL, NULL);
+}
