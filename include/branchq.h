@@ -35,6 +35,8 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Client text as one key=value value: plain, or quoted and escaped (log.c). */
+const char *log_str(const char *);
 _Noreturn void fatal(const char *, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));
 
@@ -260,6 +262,16 @@ struct config {
 	int			 cf_webhook_timeout_ms;	/* one attempt, all told */
 	int			 cf_webhook_retry_hours;	/* then a delivery fails */
 	int			 cf_webhook_max_pending;	/* per receiver */
+	/* Limits on what clients may hold (docs/SECURITY.md). */
+	int			 cf_max_connections;
+	int			 cf_hello_timeout_s;	/* 0: no deadline */
+	int			 cf_idle_timeout_s;	/* 0: no idle limit */
+	int			 cf_write_timeout_s;	/* output stalled this long: close */
+	int			 cf_subscriber_buffer_bytes;
+	int			 cf_auth_max_failures;	/* failed hellos per address ... */
+	int			 cf_auth_window_s;	/* ... within this, then a lockout */
+	int			 cf_auth_lockout_s;	/* the first; each next one doubles */
+	int			 cf_auth_lockout_max_s;
 	struct terminal_conf	*cf_terminals;
 	size_t			 cf_nterminals;
 	bool			 cf_demo;
@@ -595,6 +607,7 @@ struct branch {
 	bool			 b_self_service_available;
 	char			 b_today[BQ_DATE_LEN];
 	struct deadline		 b_day_end;
+	bool			 b_day_end_failed;	/* the database refused it: retrying */
 	struct deadline		 b_followup;	/* the next follow-up falling due */
 	struct branch_hooks	 b_hooks;
 };
@@ -670,6 +683,27 @@ void	webhook_stop(void);	/* abandons transfers under way: they stay pending */
 int	webhook_retry(struct branch *, int64_t id, struct delivery *out, struct bq_error *);
 void	webhook_hmac_hex(const char *secret, const char *body, size_t len, char out[65]);
 
+/* ---- faultvfs.c: database faults on demand (tests, --test-clock only) ---- */
+/*
+ * A VFS shim over the default VFS that makes writes to the database and its
+ * WAL fail as a failing disk does.  Registered as the default VFS before the
+ * database opens; test.fault switches the fault.
+ */
+enum db_fault {
+	DBF_NONE,
+	DBF_DISK_FULL,		/* xWrite: SQLITE_FULL */
+	DBF_IO_ERROR,		/* xWrite: SQLITE_IOERR_WRITE */
+	DBF_FSYNC_ERROR,	/* xSync: SQLITE_IOERR_FSYNC */
+	DBF_READONLY,		/* xWrite, xTruncate: SQLITE_READONLY */
+	DBF__COUNT
+};
+extern const char *const db_fault_names[];	/* NULL-terminated */
+int		faultvfs_register(char *err, size_t errlen);
+/* Switches the fault; returns how many calls failed since the last switch,
+ * or -1 when the VFS is not registered. */
+long		faultvfs_set(enum db_fault);
+enum db_fault	faultvfs_get(void);
+
 /* ---- proto.c: one request line in, one reply line out ---- */
 typedef struct cJSON cJSON;
 enum topic { TOPIC_CALLS, TOPIC_QUEUE, TOPIC_FOLLOWUPS, TOPIC__COUNT };
@@ -680,6 +714,9 @@ struct session {
 	bool		 s_send_queue;		/* send a queue.changed after this reply */
 	uint64_t	 s_conn_id;		/* for replies that come later */
 	char		 s_peer[64];		/* "127.0.0.1:53422", for logs */
+	/* The peer's address (IPv6: its /64), for the failed-hello throttle. */
+	unsigned char	 s_addr[16];
+	size_t		 s_addr_len;		/* 0: unknown */
 };
 enum field_type {
 	FT_STRING,	/* fs_min..fs_max characters */
@@ -759,6 +796,7 @@ extern const struct op_entry op_complaint_log_entry, op_complaint_get_entry,
 	op_followup_record_entry, op_survey_submit_entry;
 extern const struct op_entry op_report_followups_entry, op_report_summary_entry;
 extern const struct op_entry op_webhook_deliveries_entry, op_webhook_retry_entry;
+extern const struct op_entry op_test_fault_entry;	/* op-test.c */
 
 /* ---- events.c: pushed events, queue changes coalesced ---- */
 #define EVENTS_QUEUE_INTERVAL_MS	200	/* PROTOCOL: at most 5 per second */
@@ -768,6 +806,9 @@ struct branch_hooks events_hooks(void);
 char	*events_queue_line(struct branch *);	/* caller frees */
 
 /* ---- server.c: TCP, line framing, connections ---- */
+/* Descriptors kept aside from connections: database, reports, libevent,
+ * stdio; webhooks need one more each (cf_nwebhooks). */
+#define BQ_FD_RESERVE	64
 int	server_listen(struct event_base *, struct branch *, const char *listen,
 	    char *bound, size_t boundlen, char *err, size_t errlen);
 bool	server_has_subscribers(enum topic);

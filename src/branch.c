@@ -8,7 +8,7 @@
 
 #include "branchq.h"
 
-#define DAY_END_RETRY_S	60	/* a failed day-end commit is tried again */
+#define DAY_END_RETRY_S	10	/* a failed day-end commit is tried again */
 
 static const char *const err_code_names[ERR__COUNT] = {
 	[ERR_NONE] = "none",
@@ -191,9 +191,10 @@ branch_day_end(void *arg)
 			stale[i]->t_status = TS_EXPIRED;
 			stale[i]->t_finished_at = now;
 		}
-		log_info("business day ended: %zu ticket(s) expired", n);
+		log_info("event=day_end expired=%zu", n);
 	}
 	free(stale);
+	b->b_day_end_failed = false;
 	queue_forget_before(&b->b_queue, today);
 	memcpy(b->b_today, today, sizeof b->b_today);
 	deadline_arm(&b->b_day_end, business_day_end(now));
@@ -201,10 +202,12 @@ branch_day_end(void *arg)
 		b->b_hooks.bh_queue_changed();
 	return;
 retry:
-	log_warnx("business day end: cannot expire %zu ticket(s): %s; retrying in %d s",
-	    n, store_errmsg(b->b_store), DAY_END_RETRY_S);
+	log_warnx("event=fault component=day_end tickets=%zu error=%s retry_s=%d",
+	    n, log_str(store_errmsg(b->b_store)), DAY_END_RETRY_S);
 	store_rollback(b->b_store);
 	free(stale);
+	/* Memory still holds them as they were: retried soon, and before any call. */
+	b->b_day_end_failed = true;
 	memcpy(b->b_today, today, sizeof b->b_today);
 	deadline_arm(&b->b_day_end, now + DAY_END_RETRY_S);
 }

@@ -5,6 +5,7 @@
  * file, field or port at fault: never a half-started daemon.
  */
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -96,7 +97,7 @@ lock_database(const char *path)
 		startup_error("--db %s: directory %s is not writable", path, dir);
 	free(copy);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1)
-		startup_error("--db %s: cannot open: %s", path, strerror(errno));
+		startup_error("--db %s: cannot open it for writing: %s", path, strerror(errno));
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
 		startup_error("--db %s: in use by another branchqd", path);
 	return fd;
@@ -106,6 +107,38 @@ static void
 shutdown_done(void)
 {
 	event_base_loopbreak(main_base);
+}
+
+/*
+ * Issue 6: ten thousand terminals each hold a socket, and a soft limit of
+ * 1024 open files is common.  Raise the soft limit toward the hard one, as
+ * far as max_connections needs; server.c caps connections at what we got.
+ */
+static void
+raise_nofile(const struct config *cfg)
+{
+	struct rlimit	rl;
+	rlim_t		want, was;
+
+	want = (rlim_t)cfg->cf_max_connections + BQ_FD_RESERVE + (rlim_t)cfg->cf_nwebhooks;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("event=nofile: getrlimit");
+		return;
+	}
+	was = rl.rlim_cur;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ?
+		    rl.rlim_max : want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+			log_warn("event=nofile soft=%llu hard=%llu wanted=%llu: setrlimit",
+			    (unsigned long long)was, (unsigned long long)rl.rlim_max,
+			    (unsigned long long)rl.rlim_cur);
+			return;
+		}
+	}
+	log_info("event=nofile soft=%llu hard=%llu was=%llu wanted=%llu",
+	    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+	    (unsigned long long)was, (unsigned long long)want);
 }
 
 static void
@@ -118,7 +151,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	if (stopping)
 		return;
 	stopping = true;
-	log_info("%s: stopping: finishing the replies under way",
+	log_info("event=stop signal=%s: finishing the replies under way",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	server_shutdown(shutdown_done);
 }
@@ -172,6 +205,12 @@ main(int argc, char **argv)
 	load_config(&cfg, config_path);
 	if (time_set_zone(cfg.cf_timezone) == -1)
 		startup_error("timezone: unknown time zone \"%s\"", cfg.cf_timezone);
+	/* What was loaded, never a token or a webhook secret. */
+	log_info("event=config file=%s branch=%s timezone=%s terminals=%zu webhooks=%zu",
+	    cfg.cf_demo ? "demo" : log_str(config_path != NULL ? config_path : DEFAULT_CONFIG),
+	    log_str(cfg.cf_branch), log_str(cfg.cf_timezone), cfg.cf_nterminals,
+	    cfg.cf_nwebhooks);
+	raise_nofile(&cfg);
 
 	if ((main_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
@@ -179,6 +218,9 @@ main(int argc, char **argv)
 		test_start = (int64_t)time(NULL);	/* the test clock starts at now */
 	clock_init(main_base, test_clock, test_start);
 
+	/* Tests make the database fail on demand (test.fault): never in production. */
+	if (test_clock && faultvfs_register(err, sizeof err) == -1)
+		startup_error("%s", err);
 	lock_fd = lock_database(db_path);
 	if ((store = store_open(db_path, err, sizeof err)) == NULL)
 		startup_error("--db %s: %s", db_path, err);
@@ -199,8 +241,9 @@ main(int argc, char **argv)
 	    evsignal_add(ev_int, NULL) == -1)
 		fatalx("cannot handle signals");
 
-	log_info("branch %s: listening on %s, database %s%s%s", cfg.cf_branch, bound, db_path,
-	    cfg.cf_demo ? ", demo configuration" : "", test_clock ? ", test clock" : "");
+	log_info("event=start branch=%s listen=%s db=%s config=%s clock=%s "
+	    "msg=\"listening on %s\"", log_str(cfg.cf_branch), bound, log_str(db_path),
+	    cfg.cf_demo ? "demo" : "file", test_clock ? "test" : "real", bound);
 	event_base_dispatch(main_base);
 
 	reports_stop();
@@ -216,6 +259,6 @@ main(int argc, char **argv)
 	libevent_global_shutdown();
 	config_free(&cfg);
 	close(lock_fd);
-	log_info("stopped");
+	log_info("event=stopped");
 	return 0;
 }

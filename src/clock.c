@@ -183,7 +183,11 @@ time_format(int64_t at, char out[BQ_TIME_LEN])
 	struct tm	tm;
 
 	gmtime_r(&t, &tm);
-	strftime(out, BQ_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* RFC 3339 years have four digits.  Past 9999 (only the test clock
+	 * gets there) strftime() fails and leaves out unterminated: show the
+	 * last second a time can name instead. */
+	if (strftime(out, BQ_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, BQ_TIME_LEN, "9999-12-31T23:59:59Z");
 }
 
 static int
@@ -260,7 +264,9 @@ business_date(int64_t at, char out[BQ_DATE_LEN])
 	struct tm	tm;
 
 	localtime_r(&t, &tm);
-	strftime(out, BQ_DATE_LEN, "%Y-%m-%d", &tm);
+	/* Past 9999, as in time_format(). */
+	if (strftime(out, BQ_DATE_LEN, "%Y-%m-%d", &tm) == 0)
+		snprintf(out, BQ_DATE_LEN, "9999-12-31");
 }
 
 int64_t

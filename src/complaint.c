@@ -11,7 +11,7 @@
 
 #include "branchq.h"
 
-#define FOLLOWUP_RETRY_S	60	/* a failed overdue sweep is tried again */
+#define FOLLOWUP_RETRY_S	10	/* a failed overdue sweep is tried again */
 #define OVERDUE_BATCH		64	/* complaints marked overdue per transaction */
 
 static int
@@ -384,8 +384,8 @@ overdue_batch(struct branch *b, int64_t now)
 	if (store_commit(b->b_store) == -1)
 		goto fail;
 	for (i = 0; i < n; i++) {
-		log_info("complaint %" PRId64 " is overdue for follow-up (owner %s)",
-		    cs[i].c_id, cs[i].c_owner);
+		log_info("event=overdue complaint=%" PRId64 " owner=%s", cs[i].c_id,
+		    cs[i].c_owner);
 		notify(b, "followup.overdue", &cs[i], NULL);
 	}
 	free(cs);
@@ -408,8 +408,8 @@ followup_overdue_fire(void *arg)
 	while ((rc = overdue_batch(b, clock_now())) == 1)
 		;
 	if (rc == -1) {
-		log_warnx("follow-up deadlines: cannot mark complaints overdue: %s; retrying in %d s",
-		    store_errmsg(b->b_store), FOLLOWUP_RETRY_S);
+		log_warnx("event=fault component=overdue error=%s retry_s=%d",
+		    log_str(store_errmsg(b->b_store)), FOLLOWUP_RETRY_S);
 		deadline_arm(&b->b_followup, clock_now() + FOLLOWUP_RETRY_S);
 		return;
 	}

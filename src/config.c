@@ -44,7 +44,10 @@ static const char *const top_keys[] = {
 	"follow_up_hours", "target_wait_s", "max_recalls", "default_service_s",
 	"duty_supervisor", "accessible_windows", "webhooks", "terminals",
 	"webhook_connect_timeout_ms", "webhook_timeout_ms", "webhook_retry_hours",
-	"webhook_max_pending", NULL
+	"webhook_max_pending",
+	"max_connections", "hello_timeout_s", "idle_timeout_s", "write_timeout_s",
+	"subscriber_buffer_bytes", "auth_max_failures", "auth_window_s",
+	"auth_lockout_s", "auth_lockout_max_s", NULL
 };
 static const char *const threshold_keys[] = {
 	"cash", "transfer", "express_cash", NULL
@@ -305,6 +308,16 @@ config_defaults(struct config *cf)
 	cf->cf_webhook_timeout_ms = 10000;
 	cf->cf_webhook_retry_hours = 24;	/* issue 4: "for at least 24 hours" */
 	cf->cf_webhook_max_pending = 10000;
+	/* Connection limits (docs/SECURITY.md).  Issue 6: 10,000 idle terminals. */
+	cf->cf_max_connections = 16384;
+	cf->cf_hello_timeout_s = 10;
+	cf->cf_idle_timeout_s = 0;		/* off: displays may sit idle */
+	cf->cf_write_timeout_s = 60;
+	cf->cf_subscriber_buffer_bytes = BQ_MAX_SUBSCRIBER_OUT;
+	cf->cf_auth_max_failures = 10;
+	cf->cf_auth_window_s = 60;
+	cf->cf_auth_lockout_s = 60;
+	cf->cf_auth_lockout_max_s = 3600;
 }
 
 static int
@@ -589,6 +602,36 @@ parse_webhooks(struct config_parse *cp, struct config *cf, const cJSON *root)
 	return 0;
 }
 
+/* Connection and authentication limits (docs/SECURITY.md). */
+static int
+parse_limits(struct config_parse *cp, struct config *cf, const cJSON *root)
+{
+	if (get_int(cp, root, "max_connections", 1, 1000000,
+	    &cf->cf_max_connections) == -1 ||
+	    get_int(cp, root, "hello_timeout_s", 0, 3600,
+	    &cf->cf_hello_timeout_s) == -1 ||
+	    get_int(cp, root, "idle_timeout_s", 0, 604800,
+	    &cf->cf_idle_timeout_s) == -1 ||
+	    get_int(cp, root, "write_timeout_s", 1, 3600,
+	    &cf->cf_write_timeout_s) == -1 ||
+	    get_int(cp, root, "subscriber_buffer_bytes", 4096, BQ_MAX_SUBSCRIBER_OUT,
+	    &cf->cf_subscriber_buffer_bytes) == -1 ||
+	    get_int(cp, root, "auth_max_failures", 1, 1000,
+	    &cf->cf_auth_max_failures) == -1 ||
+	    get_int(cp, root, "auth_window_s", 1, 86400,
+	    &cf->cf_auth_window_s) == -1 ||
+	    get_int(cp, root, "auth_lockout_s", 1, 86400,
+	    &cf->cf_auth_lockout_s) == -1 ||
+	    get_int(cp, root, "auth_lockout_max_s", 1, 604800,
+	    &cf->cf_auth_lockout_max_s) == -1)
+		return -1;
+	/* The lockout doubles up to the maximum: a smaller maximum is a typo. */
+	if (cf->cf_auth_lockout_max_s < cf->cf_auth_lockout_s)
+		return config_fail(cp, "auth_lockout_max_s: must be at least "
+		    "auth_lockout_s (%d)", cf->cf_auth_lockout_s);
+	return 0;
+}
+
 static int
 config_parse_root(struct config_parse *cp, struct config *cf, const cJSON *root)
 {
@@ -622,6 +665,7 @@ config_parse_root(struct config_parse *cp, struct config *cf, const cJSON *root)
 	    &cf->cf_webhook_retry_hours) == -1 ||
 	    get_int(cp, root, "webhook_max_pending", 1, 1000000,
 	    &cf->cf_webhook_max_pending) == -1 ||
+	    parse_limits(cp, cf, root) == -1 ||
 	    parse_accessible_windows(cp, cf, root) == -1 ||
 	    parse_terminals(cp, cf, root) == -1 ||
 	    parse_duty_supervisor(cp, cf, root) == -1 ||

@@ -22,14 +22,13 @@ op_hello(struct op_ctx *x)
 		(void)token_matches(&cfg->cf_terminals[0], arg_str(x, "token"));
 		ok = false;
 	}
-	if (!ok) {
-		log_warnx("auth failure from %s for terminal \"%.32s\"", x->x_session->s_peer,
-		    terminal);
+	/* proto.c logs the failure (event=auth_failure) and counts it. */
+	if (!ok)
 		return bq_fail(&x->x_err, ERR_UNAUTHENTICATED, "terminal or token not recognised");
-	}
 	x->x_session->s_term = tc;
-	log_info("hello from %s: terminal %s (%s%s%s)", x->x_session->s_peer, tc->tc_id,
-	    role_name(tc->tc_role), *tc->tc_staff ? " " : "", tc->tc_staff);
+	log_info("event=hello peer=%s terminal=%s role=%s staff=%s",
+	    log_str(x->x_session->s_peer), tc->tc_id, role_name(tc->tc_role),
+	    *tc->tc_staff != '\0' ? tc->tc_staff : "-");
 	cJSON_AddStringToObject(x->x_reply, "role", role_name(tc->tc_role));
 	if (*tc->tc_staff != '\0')
 		cJSON_AddStringToObject(x->x_reply, "staff", tc->tc_staff);

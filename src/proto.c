@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cJSON.h>
+#include <openssl/rand.h>
 
 #include "branchq.h"
 
@@ -22,6 +24,7 @@ static const struct op_entry *const op_table[] = {
 	&op_ping_entry,
 	&op_subscribe_entry,
 	&op_clock_advance_entry,
+	&op_test_fault_entry,
 	&op_ticket_issue_entry,
 	&op_ticket_status_entry,
 	&op_ticket_reroute_entry,
@@ -66,6 +69,316 @@ op_find(const char *name)
 	return NULL;
 }
 
+/* ---- what cJSON lets through: checked on the raw line ---- */
+
+#define JSON_MAX_DEPTH	32	/* requests need 3; cJSON's own limit is 1000 */
+#define JSON_INT_MAX	9007199254740991LL	/* 2^53 - 1: a double holds each integer */
+
+/*
+ * The length of the UTF-8 sequence at s (n bytes there), or 0 when it is
+ * not well formed (RFC 3629): overlong forms, surrogates and code points
+ * past U+10FFFF are not.
+ */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char	lo = 0x80, hi = 0xbf;
+	size_t		len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;		/* overlong */
+		else if (s[0] == 0xed)
+			hi = 0x9f;		/* UTF-16 surrogates */
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;		/* overlong */
+		else if (s[0] == 0xf4)
+			hi = 0x8f;		/* past U+10FFFF */
+	} else
+		return 0;
+	if (len > n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/*
+ * cJSON takes any bytes inside a string, lets a raw control character
+ * through, and a NUL byte or \u0000 silently ends the string it is in (so
+ * "tok-K01\u0000junk" would be read as "tok-K01").  So, on the raw line and
+ * before any recursion: well-formed UTF-8, no NUL byte, no unescaped
+ * control character in a string, nesting at most JSON_MAX_DEPTH.
+ * *nul_string is the index, in the order of the text and counting keys, of
+ * the first string holding \u0000, or -1: once parsed, its field is named.
+ */
+static int
+json_prescan(const char *line, size_t len, long *nul_string, struct bq_error *err)
+{
+	const unsigned char	*s = (const unsigned char *)line;
+	size_t			 i, n;
+	long			 strings = 0;
+	int			 depth = 0;
+	bool			 in_string = false;
+
+	*nul_string = -1;
+	for (i = 0; i < len; i += n) {
+		n = 1;
+		if (s[i] == '\0')
+			return bq_fail(err, ERR_BAD_JSON, "a NUL byte at byte %zu", i + 1);
+		if (s[i] >= 0x80) {
+			if ((n = utf8_seq(s + i, len - i)) == 0)
+				return bq_fail(err, ERR_BAD_JSON,
+				    "the line is not valid UTF-8 (byte %zu)", i + 1);
+			continue;
+		}
+		if (!in_string) {
+			if (s[i] == '"') {
+				in_string = true;
+				strings++;
+			} else if (s[i] == '{' || s[i] == '[') {
+				if (++depth > JSON_MAX_DEPTH)
+					return bq_fail(err, ERR_BAD_JSON,
+					    "nested deeper than %d levels", JSON_MAX_DEPTH);
+			} else if ((s[i] == '}' || s[i] == ']') && depth > 0)
+				depth--;
+			continue;
+		}
+		if (s[i] == '"')
+			in_string = false;
+		else if (s[i] < 0x20)
+			return bq_fail(err, ERR_BAD_JSON, "a control character in a string "
+			    "must be escaped (byte %zu)", i + 1);
+		else if (s[i] == '\\' && i + 1 < len && s[i + 1] >= 0x20 && s[i + 1] < 0x80) {
+			n = 2;
+			if (s[i + 1] == 'u' && len - i >= 6 && memcmp(s + i + 2, "0000", 4) == 0) {
+				if (*nul_string == -1)
+					*nul_string = strings - 1;
+				n = 6;
+			}
+		}
+	}
+	return 0;
+}
+
+struct string_find {
+	long	sf_target;		/* index of the string wanted */
+	long	sf_seen;
+	char	sf_path[128];		/* its field: "customer.name", "topics" */
+};
+
+/* Finds the string json_prescan() counted, keys included, in text order. */
+static bool
+string_find(const cJSON *item, const char *path, struct string_find *sf)
+{
+	const cJSON	*child;
+	char		 sub[sizeof sf->sf_path];
+
+	cJSON_ArrayForEach(child, item) {
+		snprintf(sub, sizeof sub, "%s", path);
+		if (cJSON_IsObject(item)) {
+			snprintf(sub, sizeof sub, "%s%s%.64s", path, *path != '\0' ? "." : "",
+			    child->string);
+			if (sf->sf_seen++ == sf->sf_target)
+				goto found;
+		}
+		if (cJSON_IsString(child)) {
+			if (sf->sf_seen++ == sf->sf_target)
+				goto found;
+		} else if ((cJSON_IsObject(child) || cJSON_IsArray(child)) &&
+		    string_find(child, sub, sf))
+			return true;
+	}
+	return false;
+found:
+	memcpy(sf->sf_path, sub, sizeof sf->sf_path);
+	return true;
+}
+
+/* Whether the top-level member of a field path is name: "id" for "id". */
+static bool
+path_is(const char *path, const char *name)
+{
+	size_t	n = strlen(name);
+
+	return strncmp(path, name, n) == 0 && (path[n] == '\0' || path[n] == '.');
+}
+
+/* cJSON keeps every copy of a repeated name and finds the first: refuse, not guess. */
+static bool
+given_twice(const cJSON *obj, const char *name)
+{
+	const cJSON	*item;
+	int		 n = 0;
+
+	cJSON_ArrayForEach(item, obj)
+		if (item->string != NULL && strcmp(item->string, name) == 0 && ++n > 1)
+			return true;
+	return false;
+}
+
+/* ---- failed hellos: a bounded table of addresses ---- */
+
+/*
+ * After cf_auth_max_failures failed hellos from one address (an IPv6
+ * address counts by its /64) within cf_auth_window_s, every hello from it
+ * is refused for cf_auth_lockout_s, doubling with each further lockout up
+ * to cf_auth_lockout_max_s; a quiet cf_auth_lockout_max_s starts over.  A
+ * successful hello does not clear the count: one known kiosk token must
+ * not buy a supervisor-token guesser more tries.  The table has a fixed
+ * size whatever addresses come: THROTTLE_WAYS entries in each set, chosen
+ * by a keyed hash, the least useful entry making room.  Real time, not the
+ * daemon clock.
+ */
+#define THROTTLE_SETS	1024
+#define THROTTLE_WAYS	4
+
+struct throttle {
+	unsigned char	th_addr[16];
+	size_t		th_len;		/* 0: a free entry */
+	int		th_level;	/* lockouts so far */
+	int		th_failures;	/* within the window */
+	int64_t		th_window_ms;	/* its first failure */
+	int64_t		th_last_ms;	/* the last failure */
+	int64_t		th_until_ms;	/* locked until then */
+};
+
+static struct throttle	throttle_table[THROTTLE_SETS][THROTTLE_WAYS];
+static uint64_t		throttle_key;
+static bool		throttle_keyed;
+
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct throttle *
+throttle_find(const struct session *s, bool create, int64_t now)
+{
+	struct throttle	*set, *victim = NULL, *t;
+	uint64_t	 h;
+	size_t		 i;
+
+	if (s->s_addr_len == 0 || s->s_addr_len > sizeof t->th_addr)
+		return NULL;
+	if (!throttle_keyed) {
+		/* Keyed, so that nobody can pick addresses that share a set. */
+		if (RAND_bytes((unsigned char *)&throttle_key, sizeof throttle_key) != 1)
+			fatalx("RAND_bytes failed");
+		throttle_keyed = true;
+	}
+	h = 14695981039346656037ULL ^ throttle_key;	/* FNV-1a */
+	for (i = 0; i < s->s_addr_len; i++)
+		h = (h ^ s->s_addr[i]) * 1099511628211ULL;
+	h ^= h >> 29;
+	set = throttle_table[h % THROTTLE_SETS];
+	for (i = 0; i < THROTTLE_WAYS; i++) {
+		t = &set[i];
+		if (t->th_len == s->s_addr_len && memcmp(t->th_addr, s->s_addr, t->th_len) == 0)
+			return t;
+	}
+	if (!create)
+		return NULL;
+	/* Room: a free entry, else the one idle longest, else the lockout ending first. */
+	for (i = 0; i < THROTTLE_WAYS; i++) {
+		t = &set[i];
+		if (t->th_len == 0) {
+			victim = t;
+			break;
+		}
+		if (victim == NULL)
+			victim = t;
+		else if ((t->th_until_ms <= now) != (victim->th_until_ms <= now)) {
+			if (t->th_until_ms <= now)
+				victim = t;
+		} else if (t->th_until_ms <= now ? t->th_last_ms < victim->th_last_ms :
+		    t->th_until_ms < victim->th_until_ms)
+			victim = t;
+	}
+	memset(victim, 0, sizeof *victim);
+	memcpy(victim->th_addr, s->s_addr, s->s_addr_len);
+	victim->th_len = s->s_addr_len;
+	return victim;
+}
+
+/* Seconds the peer's address stays locked out, or 0. */
+static int64_t
+throttle_locked(const struct session *s)
+{
+	int64_t		 now = monotonic_ms();
+	struct throttle	*t = throttle_find(s, false, now);
+
+	if (t == NULL || t->th_until_ms <= now)
+		return 0;
+	return (t->th_until_ms - now + 999) / 1000;
+}
+
+/* Counts a failed hello; the lockout it starts, in seconds, or 0. */
+static int64_t
+throttle_fail(const struct config *cfg, const struct session *s, int *failures)
+{
+	int64_t		 now = monotonic_ms(), lockout_s;
+	struct throttle	*t = throttle_find(s, true, now);
+	int		 i;
+
+	*failures = 0;
+	if (t == NULL)
+		return 0;
+	if (t->th_last_ms != 0 && now - t->th_last_ms > (int64_t)cfg->cf_auth_lockout_max_s * 1000)
+		t->th_level = 0;	/* quiet long enough: start over */
+	if (t->th_failures == 0 || now - t->th_window_ms >= (int64_t)cfg->cf_auth_window_s * 1000) {
+		t->th_window_ms = now;
+		t->th_failures = 0;
+	}
+	t->th_last_ms = now;
+	*failures = ++t->th_failures;
+	if (t->th_failures < cfg->cf_auth_max_failures)
+		return 0;
+	lockout_s = cfg->cf_auth_lockout_s;
+	for (i = 0; i < t->th_level && lockout_s < cfg->cf_auth_lockout_max_s; i++)
+		lockout_s *= 2;
+	if (lockout_s > cfg->cf_auth_lockout_max_s)
+		lockout_s = cfg->cf_auth_lockout_max_s;
+	t->th_level++;
+	t->th_failures = 0;
+	t->th_until_ms = now + lockout_s * 1000;
+	return lockout_s;
+}
+
+/* After a refused hello: count it and say so, without the token. */
+static void
+hello_failed(const struct config *cfg, const struct session *s, const cJSON *req)
+{
+	const cJSON	*term = cJSON_GetObjectItemCaseSensitive(req, "terminal");
+	const char	*id = NULL;
+	int64_t		 lockout_s;
+	int		 failures;
+
+	/* Only a configured id is shown: a token typed into the wrong field is not. */
+	if (cJSON_IsString(term) && config_terminal(cfg, term->valuestring) != NULL)
+		id = term->valuestring;
+	lockout_s = throttle_fail(cfg, s, &failures);
+	log_warnx("event=auth_failure peer=%s terminal=%s reason=%s failures=%d",
+	    log_str(s->s_peer), id != NULL ? id : "unknown",
+	    id != NULL ? "bad_token" : "unknown_terminal", failures);
+	if (lockout_s > 0)
+		log_warnx("event=auth_lockout peer=%s lockout_s=%lld failures=%d window_s=%d",
+		    log_str(s->s_peer), (long long)lockout_s, cfg->cf_auth_max_failures,
+		    cfg->cf_auth_window_s);
+}
+
 /* ---- field validation ---- */
 
 static int	check_fields(const cJSON *, const struct field_spec *, const char *prefix,
@@ -95,7 +408,20 @@ value_index(const char *const *values, const char *v)
 	return -1;
 }
 
-/* A JSON number that is a whole number in [min, max]. */
+/* The bounds an integer field really has: within what a double holds exactly. */
+static void
+int_bounds(const struct field_spec *fs, int64_t *min, int64_t *max)
+{
+	*min = fs->fs_min < -JSON_INT_MAX ? -JSON_INT_MAX : fs->fs_min;
+	*max = fs->fs_max > JSON_INT_MAX ? JSON_INT_MAX : fs->fs_max;
+}
+
+/*
+ * A JSON number that is a whole number in [min, max] (1.0 is one).  NaN,
+ * infinities (1e400) and -0 are not: no field is a signed zero.  Past 2^53
+ * a double no longer holds the number that was sent (2^63 + 1 reads as
+ * 2^63, which no int64_t holds), so int_bounds() stops there.
+ */
 static bool
 is_int_in(const cJSON *item, int64_t min, int64_t max)
 {
@@ -104,7 +430,8 @@ is_int_in(const cJSON *item, int64_t min, int64_t max)
 	if (!cJSON_IsNumber(item))
 		return false;
 	d = item->valuedouble;
-	return isfinite(d) && d == floor(d) && d >= (double)min && d <= (double)max;
+	return d >= (double)min && d <= (double)max && d == floor(d) &&
+	    !(d == 0 && signbit(d));
 }
 
 /* PROTOCOL limits text in characters: count UTF-8 lead bytes. */
@@ -165,6 +492,7 @@ check_field(const cJSON *item, const struct field_spec *fs, const char *name,
 {
 	char	values[256];
 	size_t	len;
+	int64_t	min, max;
 
 	switch (fs->fs_type) {
 	case FT_STRING:
@@ -177,10 +505,11 @@ check_field(const cJSON *item, const struct field_spec *fs, const char *name,
 		    "%s: must be a string of %lld to %lld characters", name,
 		    (long long)fs->fs_min, (long long)fs->fs_max);
 	case FT_INT:
-		if (is_int_in(item, fs->fs_min, fs->fs_max))
+		int_bounds(fs, &min, &max);
+		if (is_int_in(item, min, max))
 			return 0;
 		return bq_fail(err, ERR_BAD_REQUEST, "%s: must be an integer from %lld to %lld",
-		    name, (long long)fs->fs_min, (long long)fs->fs_max);
+		    name, (long long)min, (long long)max);
 	case FT_BOOL:
 		if (cJSON_IsBool(item))
 			return 0;
@@ -241,6 +570,8 @@ check_fields(const cJSON *obj, const struct field_spec *fields, const char *pref
 			snprintf(name, sizeof name, "%s.%s", prefix, fs->fs_name);
 		else
 			snprintf(name, sizeof name, "%s", fs->fs_name);
+		if (given_twice(obj, fs->fs_name))
+			return bq_fail(err, ERR_BAD_REQUEST, "%s: given more than once", name);
 		item = cJSON_GetObjectItemCaseSensitive(obj, fs->fs_name);
 		if (item == NULL || cJSON_IsNull(item)) {
 			if (fs->fs_required)
@@ -276,7 +607,10 @@ arg_int(const struct op_ctx *x, const char *name, int64_t absent)
 {
 	const cJSON	*item = arg_item(x, name);
 
-	return cJSON_IsNumber(item) ? (int64_t)item->valuedouble : absent;
+	/* Validated fields are in range; anything else must not make the cast undefined. */
+	if (!cJSON_IsNumber(item) || !(fabs(item->valuedouble) <= (double)JSON_INT_MAX))
+		return absent;
+	return (int64_t)item->valuedouble;
 }
 
 bool
@@ -297,6 +631,29 @@ arg_enum(const struct op_ctx *x, const char *name, const char *const *values)
 
 /* ---- replies ---- */
 
+/*
+ * The request's id, to echo.  A number goes out in the shortest form that
+ * reads back as the same double: cJSON prints 15 digits when they come
+ * "close enough", which turns the id 9007199254740991 into
+ * 9.00719925474099e+15, and the client could not match its reply.
+ */
+static cJSON *
+id_copy(const cJSON *id)
+{
+	char	buf[40];
+	int	prec;
+
+	if (!cJSON_IsNumber(id))
+		return cJSON_Duplicate(id, true);
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(buf, sizeof buf, "%.*g", prec, id->valuedouble);
+		if (strtod(buf, NULL) == id->valuedouble)
+			return cJSON_CreateRaw(buf);
+	}
+	snprintf(buf, sizeof buf, "%.17g", id->valuedouble);
+	return cJSON_CreateRaw(buf);
+}
+
 static cJSON *
 reply_new(const cJSON *id, bool ok)
 {
@@ -305,7 +662,7 @@ reply_new(const cJSON *id, bool ok)
 	if (r == NULL)
 		fatalx("cJSON_CreateObject: out of memory");
 	if (id != NULL)
-		cJSON_AddItemToObject(r, "id", cJSON_Duplicate(id, true));
+		cJSON_AddItemToObject(r, "id", id_copy(id));
 	cJSON_AddBoolToObject(r, "ok", ok);
 	return r;
 }
@@ -360,13 +717,18 @@ role_allowed(const struct op_entry *op, enum role role)
 char *
 proto_handle(struct branch *b, struct session *s, const char *line, size_t len)
 {
-	const struct op_entry	*op;
+	const struct op_entry	*op = NULL;
 	const cJSON		*id, *opname;
 	struct op_ctx		 x;
+	struct string_find	 nul = { -1, 0, "" };
 	cJSON			*req;
 	const char		*end = NULL;
 	char			*reply;
+	int64_t			 locked_s;
 
+	memset(&x, 0, sizeof x);
+	if (json_prescan(line, len, &nul.sf_target, &x.x_err) == -1)
+		return error_reply(NULL, x.x_err.e_code, x.x_err.e_msg);
 	req = cJSON_ParseWithLengthOpts(line, len, &end, false);
 	if (req == NULL)
 		return error_reply(NULL, ERR_BAD_JSON, "the line is not valid JSON");
@@ -380,16 +742,23 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len)
 		cJSON_Delete(req);
 		return error_reply(NULL, ERR_BAD_JSON, "a request must be a JSON object");
 	}
+	/* \u0000 somewhere: which field (the count matches what cJSON parsed). */
+	if (nul.sf_target >= 0 && !string_find(req, "", &nul))
+		snprintf(nul.sf_path, sizeof nul.sf_path, "(a string)");
 	id = cJSON_GetObjectItemCaseSensitive(req, "id");
-	if (id != NULL && (cJSON_IsObject(id) || cJSON_IsArray(id))) {
+	if ((id != NULL && (cJSON_IsObject(id) || cJSON_IsArray(id) ||
+	    (cJSON_IsNumber(id) && !isfinite(id->valuedouble)))) || given_twice(req, "id") ||
+	    (nul.sf_target >= 0 && path_is(nul.sf_path, "id"))) {
 		cJSON_Delete(req);
-		return error_reply(NULL, ERR_BAD_REQUEST, "id: must be a string, number, boolean or null");
+		return error_reply(NULL, ERR_BAD_REQUEST, "id: must be a string, finite number, "
+		    "boolean or null, given once, without U+0000");
 	}
 
-	memset(&x, 0, sizeof x);
 	opname = cJSON_GetObjectItemCaseSensitive(req, "op");
-	if (!cJSON_IsString(opname))
-		bq_fail(&x.x_err, ERR_BAD_REQUEST, "op: is required and must be a string");
+	if (!cJSON_IsString(opname) || given_twice(req, "op") ||
+	    (nul.sf_target >= 0 && path_is(nul.sf_path, "op")))
+		bq_fail(&x.x_err, ERR_BAD_REQUEST, "op: is required and must be a string, "
+		    "given once");
 	else if ((op = op_find(opname->valuestring)) == NULL)
 		bq_fail(&x.x_err, ERR_UNKNOWN_OP, "op: unknown operation \"%.64s\"",
 		    opname->valuestring);
@@ -398,7 +767,17 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len)
 	else if (s->s_term != NULL && !role_allowed(op, s->s_term->tc_role))
 		bq_fail(&x.x_err, ERR_FORBIDDEN, "a %s terminal may not use %s",
 		    role_name(s->s_term->tc_role), op->op_name);
-	else if (check_fields(req, op->op_fields, NULL, &x.x_err) == 0) {
+	else if (nul.sf_target >= 0)
+		bq_fail(&x.x_err, ERR_BAD_REQUEST, "%s: must not contain U+0000 (NUL)",
+		    nul.sf_path);
+	else if (check_fields(req, op->op_fields, NULL, &x.x_err) == -1)
+		;	/* x_err says why */
+	else if (op == &op_hello_entry && (locked_s = throttle_locked(s)) > 0) {
+		log_debug("event=auth_refused peer=%s locked_s=%lld", log_str(s->s_peer),
+		    (long long)locked_s);
+		bq_fail(&x.x_err, ERR_UNAUTHENTICATED, "too many failed attempts; "
+		    "try again in %lld s", (long long)locked_s);
+	} else {
 		x.x_branch = b;
 		x.x_session = s;
 		x.x_req = req;
@@ -418,6 +797,8 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len)
 			return NULL;
 		}
 		cJSON_Delete(x.x_reply);
+		if (op == &op_hello_entry && x.x_err.e_code == ERR_UNAUTHENTICATED)
+			hello_failed(b->b_cfg, s, req);
 	}
 	reply = error_reply(id, x.x_err.e_code, x.x_err.e_msg);
 	cJSON_Delete(req);

@@ -2,15 +2,25 @@
  * TCP: the listener, one bufferevent per connection, and line framing.
  * A line is handed to proto_handle() and its reply written before the next
  * line is read, so replies come in request order on every connection.
+ *
+ * What a client may hold is bounded (docs/SECURITY.md): connections
+ * (cf_max_connections, refused politely beyond it), input (one line),
+ * output (REPLY_BACKLOG before we stop reading, cf_subscriber_buffer_bytes
+ * of events), time before a successful hello (cf_hello_timeout_s), time
+ * without a request (cf_idle_timeout_s, off by default) and time with
+ * output that does not move (cf_write_timeout_s).
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -20,14 +30,29 @@
 
 #include "branchq.h"
 
-/* Input is read up to this much before a line without its end is too long. */
-#define READ_HIGH_WATER		(BQ_MAX_LINE * 2)
+/* Input is read up to a longest line and its LF: more is line_too_long. */
+#define READ_HIGH_WATER		(BQ_MAX_LINE + 1)
+/* A client that does not read its replies is not read past this much output. */
+#define REPLY_BACKLOG		(64 * 1024)
 #define SHUTDOWN_GRACE_S	5
+#define ACCEPT_PAUSE_MS		250	/* after EMFILE and the like */
+#define REFUSED_LOG_S		10	/* at most one line per this while refusing */
+/*
+ * The kernel's send buffer per connection, fixed: left to autotuning it
+ * grows to megabytes on a fast link, which a client that stops reading
+ * then holds on top of ours.  64 KiB still fills a LAN.
+ */
+#define SOCKET_SNDBUF		(64 * 1024)
+/* TCP keepalive: a peer that vanished is found in about 2 minutes. */
+#define KEEPALIVE_IDLE_S	60
+#define KEEPALIVE_INTERVAL_S	10
+#define KEEPALIVE_COUNT		6
 
 struct conn {
 	uint64_t		 c_id;
 	struct bufferevent	*c_bev;
 	struct session		 c_session;
+	struct event		*c_hello_timer;	/* until a successful hello */
 	bool			 c_closing;	/* close once the output is written */
 	bool			 c_waiting;	/* for a reply that comes later (reports) */
 	struct conn		*c_prev, *c_next;
@@ -35,8 +60,16 @@ struct conn {
 
 static struct event_base	*srv_base;
 static struct branch		*srv_branch;
+static const struct config	*srv_cfg;
 static struct evconnlistener	*srv_listener;
+static struct event		*srv_accept_timer;	/* resumes accepting */
 static struct conn		*srv_conns;
+static int			 srv_nconns;
+static int			 srv_max_conns;		/* the config's, or what fds allow */
+static uint64_t			 srv_refused;		/* since the last line about it */
+static int64_t			 srv_refused_logged_ms;
+/* libevent common timeouts: thousands of equal timers cost O(1) each. */
+static const struct timeval	*srv_hello_tv, *srv_idle_tv, *srv_write_tv;
 static unsigned			 srv_subscribers[TOPIC__COUNT];
 static void			(*srv_shutdown_done)(void);
 static struct event		*srv_shutdown_timer;
@@ -46,6 +79,15 @@ static struct evbuffer		*srv_held;
 static uint64_t			 srv_next_id;
 
 static void	conn_read(struct bufferevent *, void *);
+
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 count_topics(const struct session *s, int delta)
@@ -70,6 +112,9 @@ conn_free(struct conn *c)
 		c->c_next->c_prev = c->c_prev;
 	if (c->c_bev != NULL)
 		bufferevent_free(c->c_bev);
+	if (c->c_hello_timer != NULL)
+		event_free(c->c_hello_timer);
+	srv_nconns--;
 	free(c);
 	if (srv_shutdown_done != NULL && srv_conns == NULL) {
 		void (*done)(void) = srv_shutdown_done;
@@ -111,6 +156,10 @@ conn_line(struct conn *c, char *line, size_t len)
 	srv_handling = c;
 	reply = proto_handle(srv_branch, &c->c_session, line, len);
 	srv_handling = NULL;
+	if (c->c_hello_timer != NULL && c->c_session.s_term != NULL) {
+		event_free(c->c_hello_timer);	/* said hello in time */
+		c->c_hello_timer = NULL;
+	}
 	if (reply == NULL) {
 		/* Later: read nothing more until it comes, so replies keep their order. */
 		c->c_waiting = true;
@@ -147,7 +196,7 @@ conn_read(struct bufferevent *bev, void *arg)
 
 	while (!c->c_closing && !c->c_waiting) {
 		/* Back-pressure: a client that does not read its replies is not read. */
-		if (evbuffer_get_length(bufferevent_get_output(bev)) > BQ_MAX_SUBSCRIBER_OUT) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) > REPLY_BACKLOG) {
 			bufferevent_disable(bev, EV_READ);
 			return;
 		}
@@ -159,7 +208,8 @@ conn_read(struct bufferevent *bev, void *arg)
 			    "a request line may be at most 65536 bytes; closing the connection");
 			conn_write(c, reply);
 			free(reply);
-			log_warnx("%s: line too long, closing", c->c_session.s_peer);
+			log_warnx("event=disconnect reason=line_too_long peer=%s",
+			    log_str(c->c_session.s_peer));
 			evbuffer_drain(in, evbuffer_get_length(in));
 			conn_close_after_write(c);
 			return;
@@ -192,14 +242,58 @@ conn_written(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* An error line nobody asked for, then close: the client learns why. */
+static void
+conn_close_saying(struct conn *c, enum err_code code, const char *message)
+{
+	char	*line = proto_error_line(code, message);
+
+	conn_write(c, line);
+	free(line);
+	conn_close_after_write(c);
+}
+
+static void
+conn_hello_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	char		 msg[128];
+
+	(void)fd;
+	(void)what;
+	event_free(c->c_hello_timer);
+	c->c_hello_timer = NULL;
+	if (c->c_closing || c->c_session.s_term != NULL)
+		return;
+	log_info("event=disconnect reason=hello_timeout peer=%s timeout_s=%d",
+	    log_str(c->c_session.s_peer), srv_cfg->cf_hello_timeout_s);
+	snprintf(msg, sizeof msg, "no successful hello within %d s; closing the connection",
+	    srv_cfg->cf_hello_timeout_s);
+	conn_close_saying(c, ERR_UNAUTHENTICATED, msg);
+}
+
 static void
 conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn	*c = arg;
+	char		 msg[128];
 
-	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		log_debug("%s: connection closed", c->c_session.s_peer);
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING)) {
+		/* Output that does not move: the peer is gone or not reading. */
+		log_warnx("event=disconnect reason=write_stalled peer=%s pending=%zu timeout_s=%d",
+		    log_str(c->c_session.s_peer),
+		    evbuffer_get_length(bufferevent_get_output(bev)), srv_cfg->cf_write_timeout_s);
+		conn_free(c);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		log_info("event=disconnect reason=idle peer=%s terminal=%s timeout_s=%d",
+		    log_str(c->c_session.s_peer), c->c_session.s_term != NULL ?
+		    c->c_session.s_term->tc_id : "-", srv_cfg->cf_idle_timeout_s);
+		snprintf(msg, sizeof msg, "no request for %d s; closing the connection "
+		    "(ping keeps it open)", srv_cfg->cf_idle_timeout_s);
+		conn_close_saying(c, ERR_UNAVAILABLE, msg);
+	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		log_debug("event=disconnect reason=%s peer=%s", (what & BEV_EVENT_EOF) ?
+		    "eof" : "error", log_str(c->c_session.s_peer));
 		conn_free(c);
 	}
 }
@@ -226,6 +320,76 @@ peer_name(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 }
 
+/* The address the failed-hello throttle counts: IPv4, or an IPv6 /64. */
+static void
+peer_key(const struct sockaddr *sa, struct session *s)
+{
+	const struct sockaddr_in	*in;
+	const struct sockaddr_in6	*in6;
+
+	s->s_addr_len = 0;
+	if (sa->sa_family == AF_INET) {
+		in = (const struct sockaddr_in *)(const void *)sa;
+		memcpy(s->s_addr, &in->sin_addr, 4);
+		s->s_addr_len = 4;
+	} else if (sa->sa_family == AF_INET6) {
+		in6 = (const struct sockaddr_in6 *)(const void *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			memcpy(s->s_addr, in6->sin6_addr.s6_addr + 12, 4);
+			s->s_addr_len = 4;
+		} else {
+			/* One host usually holds a whole /64. */
+			memcpy(s->s_addr, in6->sin6_addr.s6_addr, 8);
+			s->s_addr_len = 8;
+		}
+	}
+}
+
+/* Past the cap: one line saying so, then close, without a struct conn. */
+static void
+server_refuse(evutil_socket_t fd, const struct sockaddr *sa)
+{
+	char	 msg[96], *line, peer[64];
+	size_t	 len;
+	int64_t	 now = monotonic_ms();
+
+	snprintf(msg, sizeof msg, "too many connections (limit %d)", srv_max_conns);
+	line = proto_error_line(ERR_UNAVAILABLE, msg);
+	len = strlen(line);
+	line[len] = '\n';	/* over the NUL: sent by length */
+	/* A new socket's buffer is empty: this fits, or the peer is gone. */
+	(void)send(fd, line, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(line);
+	evutil_closesocket(fd);
+	srv_refused++;
+	if (srv_refused_logged_ms == 0 || now - srv_refused_logged_ms >= REFUSED_LOG_S * 1000) {
+		peer_name(sa, peer, sizeof peer);
+		log_warnx("event=conn_refused reason=max_connections limit=%d refused=%llu "
+		    "peer=%s", srv_max_conns, (unsigned long long)srv_refused, log_str(peer));
+		srv_refused = 0;
+		srv_refused_logged_ms = now;
+	}
+}
+
+static void
+conn_sockopts(evutil_socket_t fd)
+{
+	int	on = 1, sndbuf = SOCKET_SNDBUF;
+	int	idle = KEEPALIVE_IDLE_S, interval = KEEPALIVE_INTERVAL_S, count = KEEPALIVE_COUNT;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+#ifdef TCP_KEEPIDLE
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+#else
+	(void)idle;
+	(void)interval;
+	(void)count;
+#endif
+}
+
 static void
 server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
     void *arg)
@@ -235,34 +399,118 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	(void)l;
 	(void)salen;
 	(void)arg;
-	if ((c = calloc(1, sizeof *c)) == NULL)
-		fatal("calloc");
-	peer_name(sa, c->c_session.s_peer, sizeof c->c_session.s_peer);
-	c->c_id = c->c_session.s_conn_id = ++srv_next_id;
-	c->c_bev = bufferevent_socket_new(srv_base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->c_bev == NULL) {
-		log_warnx("%s: cannot set up the connection", c->c_session.s_peer);
-		evutil_closesocket(fd);
-		free(c);
+	if (srv_nconns >= srv_max_conns) {
+		server_refuse(fd, sa);
 		return;
 	}
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		fatal("calloc");
+	srv_nconns++;	/* conn_free() counts it down, whatever stage it reached */
+	peer_name(sa, c->c_session.s_peer, sizeof c->c_session.s_peer);
+	peer_key(sa, &c->c_session);
+	c->c_id = c->c_session.s_conn_id = ++srv_next_id;
 	c->c_next = srv_conns;
 	if (srv_conns != NULL)
 		srv_conns->c_prev = c;
 	srv_conns = c;
+	c->c_bev = bufferevent_socket_new(srv_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->c_bev == NULL) {
+		log_warnx("event=conn_error peer=%s: cannot set up the connection",
+		    log_str(c->c_session.s_peer));
+		evutil_closesocket(fd);
+		conn_free(c);
+		return;
+	}
+	if (srv_hello_tv != NULL) {
+		if ((c->c_hello_timer = evtimer_new(srv_base, conn_hello_timeout, c)) == NULL)
+			fatalx("evtimer_new failed");
+		evtimer_add(c->c_hello_timer, srv_hello_tv);
+	}
+	conn_sockopts(fd);
 	bufferevent_setcb(c->c_bev, conn_read, conn_written, conn_event, c);
 	bufferevent_setwatermark(c->c_bev, EV_READ, 0, READ_HIGH_WATER);
+	bufferevent_set_timeouts(c->c_bev, srv_idle_tv, srv_write_tv);
 	bufferevent_enable(c->c_bev, EV_READ | EV_WRITE);
-	log_debug("%s: connected", c->c_session.s_peer);
+	log_debug("event=connect peer=%s connections=%d", log_str(c->c_session.s_peer),
+	    srv_nconns);
+}
+
+static void
+server_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (srv_listener != NULL)
+		evconnlistener_enable(srv_listener);
 }
 
 static void
 server_accept_error(struct evconnlistener *l, void *arg)
 {
-	(void)l;
+	struct timeval	tv = { 0, ACCEPT_PAUSE_MS * 1000 };
+	int		err = EVUTIL_SOCKET_ERROR();
+
 	(void)arg;
-	/* EMFILE and friends: log and keep serving those already connected. */
-	log_warn("accept");
+	/*
+	 * EMFILE and friends: the pending connection stays in the backlog and
+	 * the socket stays readable, so retrying at once would spin.  Pause,
+	 * keep serving those already connected, and try again.
+	 */
+	log_warnx("event=accept_error error=%s connections=%d: pausing accept for %d ms",
+	    log_str(evutil_socket_error_to_string(err)), srv_nconns, ACCEPT_PAUSE_MS);
+	evconnlistener_disable(l);
+	if (srv_accept_timer != NULL)
+		evtimer_add(srv_accept_timer, &tv);
+}
+
+/*
+ * cf_max_connections, or fewer when the open-files limit (which start-up
+ * raised as far as it could) leaves less room: beyond it a client gets a
+ * polite refusal rather than an accept() that fails.
+ */
+static void
+server_limits(void)
+{
+	struct rlimit	rl;
+	struct timeval	tv;
+	rlim_t		room;
+	int		reserve = BQ_FD_RESERVE + (int)srv_cfg->cf_nwebhooks;
+
+	srv_max_conns = srv_cfg->cf_max_connections;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		room = rl.rlim_cur > (rlim_t)reserve * 2 ? rl.rlim_cur - (rlim_t)reserve :
+		    rl.rlim_cur / 2;
+		if (room < (rlim_t)srv_max_conns) {
+			srv_max_conns = (int)room;
+			log_warnx("event=limits max_connections=%d configured=%d nofile=%llu: "
+			    "the open-files limit allows no more", srv_max_conns,
+			    srv_cfg->cf_max_connections, (unsigned long long)rl.rlim_cur);
+		}
+	}
+	srv_hello_tv = srv_idle_tv = NULL;
+	tv.tv_usec = 0;
+	if (srv_cfg->cf_hello_timeout_s > 0) {
+		tv.tv_sec = srv_cfg->cf_hello_timeout_s;
+		srv_hello_tv = event_base_init_common_timeout(srv_base, &tv);
+	}
+	if (srv_cfg->cf_idle_timeout_s > 0) {
+		tv.tv_sec = srv_cfg->cf_idle_timeout_s;
+		srv_idle_tv = event_base_init_common_timeout(srv_base, &tv);
+	}
+	tv.tv_sec = srv_cfg->cf_write_timeout_s;
+	srv_write_tv = event_base_init_common_timeout(srv_base, &tv);
+	if (srv_write_tv == NULL || (srv_cfg->cf_hello_timeout_s > 0 && srv_hello_tv == NULL) ||
+	    (srv_cfg->cf_idle_timeout_s > 0 && srv_idle_tv == NULL))
+		fatalx("event_base_init_common_timeout failed");
+	log_info("event=limits max_connections=%d hello_timeout_s=%d idle_timeout_s=%d "
+	    "write_timeout_s=%d line_max=%d reply_backlog=%d subscriber_buffer_bytes=%d "
+	    "auth_max_failures=%d auth_window_s=%d auth_lockout_s=%d auth_lockout_max_s=%d",
+	    srv_max_conns, srv_cfg->cf_hello_timeout_s, srv_cfg->cf_idle_timeout_s,
+	    srv_cfg->cf_write_timeout_s, BQ_MAX_LINE, REPLY_BACKLOG,
+	    srv_cfg->cf_subscriber_buffer_bytes, srv_cfg->cf_auth_max_failures,
+	    srv_cfg->cf_auth_window_s, srv_cfg->cf_auth_lockout_s,
+	    srv_cfg->cf_auth_lockout_max_s);
 }
 
 /* "HOST:PORT" or "[V6]:PORT", numeric, port 0 to 65535 (0: any free port). */
@@ -317,8 +565,13 @@ server_listen(struct event_base *base, struct branch *b, const char *listen,
 
 	srv_base = base;
 	srv_branch = b;
+	srv_cfg = b->b_cfg;
 	if (srv_held == NULL && (srv_held = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new failed");
+	if (srv_accept_timer == NULL &&
+	    (srv_accept_timer = evtimer_new(base, server_accept_resume, NULL)) == NULL)
+		fatalx("evtimer_new failed");
+	server_limits();
 	if (parse_listen(listen, &ss, &len) == -1) {
 		snprintf(err, errlen, "--listen %s: must be HOST:PORT with a numeric address, "
 		    "e.g. 127.0.0.1:7420", listen);
@@ -360,9 +613,11 @@ server_broadcast(enum topic t, const char *line)
 		if (c == srv_handling)
 			queued += evbuffer_get_length(srv_held);
 		/* PROTOCOL: a subscriber that does not read is cut off before 1 MiB. */
-		if (queued + len > BQ_MAX_SUBSCRIBER_OUT) {
-			log_warnx("%s: subscriber is not reading its events; disconnecting",
-			    c->c_session.s_peer);
+		if (queued + len > (size_t)srv_cfg->cf_subscriber_buffer_bytes) {
+			log_warnx("event=disconnect reason=slow_subscriber peer=%s terminal=%s "
+			    "pending=%zu limit=%d", log_str(c->c_session.s_peer),
+			    c->c_session.s_term != NULL ? c->c_session.s_term->tc_id : "-",
+			    queued, srv_cfg->cf_subscriber_buffer_bytes);
 			if (c == srv_handling) {
 				/* still in use by conn_line(): close once written */
 				c->c_closing = true;
@@ -400,8 +655,8 @@ server_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	log_warnx("shutdown: %s still unwritten after %d s; closing anyway",
-	    srv_conns != NULL ? "replies" : "nothing", SHUTDOWN_GRACE_S);
+	log_warnx("event=shutdown_timeout connections=%d: replies still unwritten after "
+	    "%d s; closing anyway", srv_nconns, SHUTDOWN_GRACE_S);
 	while (srv_conns != NULL)
 		conn_free(srv_conns);
 }
@@ -416,6 +671,8 @@ server_shutdown(void (*done)(void))
 		evconnlistener_free(srv_listener);
 		srv_listener = NULL;
 	}
+	if (srv_accept_timer != NULL)
+		evtimer_del(srv_accept_timer);
 	srv_shutdown_done = done;
 	if (srv_conns == NULL) {
 		srv_shutdown_done = NULL;
@@ -444,6 +701,9 @@ server_free(void)
 	if (srv_shutdown_timer != NULL)
 		event_free(srv_shutdown_timer);
 	srv_shutdown_timer = NULL;
+	if (srv_accept_timer != NULL)
+		event_free(srv_accept_timer);
+	srv_accept_timer = NULL;
 	if (srv_held != NULL)
 		evbuffer_free(srv_held);
 	srv_held = NULL;

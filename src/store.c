@@ -146,12 +146,16 @@ struct store {
 	sqlite3		*s_db;
 	sqlite3_stmt	*s_stmt[ST__COUNT];
 	bool		 s_in_tx;
+	char		 s_errmsg[256];	/* the last failure, for store_errmsg() */
+	bool		 s_opened;	/* store_open() completed */
 };
 
 static int
 store_fail(struct store *s, const char *what)
 {
-	log_warnx("database: %s: %s", what, sqlite3_errmsg(s->s_db));
+	/* Kept: the ROLLBACK that follows a failure resets sqlite3_errmsg(). */
+	snprintf(s->s_errmsg, sizeof s->s_errmsg, "%s", sqlite3_errmsg(s->s_db));
+	log_warnx("database: %s: %s", what, s->s_errmsg);
 	return -1;
 }
 
@@ -258,10 +262,26 @@ store_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->s_db, 1);
+	/* SQLite opens a file it may not write read-only, without a word: say
+	 * so now, in one line, not at the first ticket. */
+	if (sqlite3_db_readonly(s->s_db, "main") == 1) {
+		snprintf(err, errlen, "the database file is read-only");
+		goto fail;
+	}
 	if (sqlite3_prepare_v2(s->s_db, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			mode = (const char *)sqlite3_column_text(st, 0);
 		i = mode != NULL && strcmp(mode, "wal") == 0;
+		/* An in-memory database (":memory:", or a "file:NAME?mode=memory&
+		 * cache=shared" URI that the reports' connection can share), as
+		 * the fuzz target uses, cannot have a WAL: SQLite keeps it in
+		 * journal mode "memory", which is accepted for it alone.  A
+		 * database file always has a name, so it still needs WAL. */
+		if (!i && mode != NULL && strcmp(mode, "memory") == 0) {
+			const char *file = sqlite3_db_filename(s->s_db, "main");
+
+			i = file == NULL || *file == '\0';
+		}
 		sqlite3_finalize(st);
 		if (!i) {
 			snprintf(err, errlen, "cannot use WAL mode: %s", sqlite3_errmsg(s->s_db));
@@ -278,6 +298,17 @@ store_open(const char *path, char *err, size_t errlen)
 	}
 	if (store_migrate(s, err, errlen) == -1)
 		goto fail;
+	/* The WAL and its index (-wal, -shm) may be read-only where the
+	 * database is not: SQLite then opens them read-only and refuses every
+	 * write.  Find out now, not at the first ticket.  (A lock held by
+	 * someone else passes: that clears by itself.) */
+	i = sqlite3_exec(s->s_db, "BEGIN IMMEDIATE; ROLLBACK", NULL, NULL, NULL);
+	if ((i & 0xff) == SQLITE_READONLY || (i & 0xff) == SQLITE_CANTOPEN ||
+	    (i & 0xff) == SQLITE_PERM || (i & 0xff) == SQLITE_IOERR) {
+		snprintf(err, errlen, "cannot write: %s (are its -wal and -shm files "
+		    "writable?)", sqlite3_errmsg(s->s_db));
+		goto fail;
+	}
 	for (i = 0; i < ST__COUNT; i++) {
 		if (sqlite3_prepare_v3(s->s_db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 		    &s->s_stmt[i], NULL) != SQLITE_OK) {
@@ -286,6 +317,7 @@ store_open(const char *path, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	s->s_opened = true;
 	return s;
 fail:
 	store_close(s);
@@ -303,7 +335,10 @@ store_close(struct store *s)
 		sqlite3_finalize(s->s_stmt[i]);
 	if (s->s_db != NULL) {
 		/* Leave a tidy database: the WAL folded into the main file. */
-		sqlite3_wal_checkpoint_v2(s->s_db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		if (sqlite3_wal_checkpoint_v2(s->s_db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+		    NULL) != SQLITE_OK && s->s_opened)
+			log_warnx("database: checkpoint: %s; the WAL stays and is read at the "
+			    "next start", sqlite3_errmsg(s->s_db));
 		if (sqlite3_close(s->s_db) != SQLITE_OK)
 			log_warnx("database: close: %s", sqlite3_errmsg(s->s_db));
 	}
@@ -313,7 +348,7 @@ store_close(struct store *s)
 const char *
 store_errmsg(struct store *s)
 {
-	return sqlite3_errmsg(s->s_db);
+	return s->s_errmsg[0] != '\0' ? s->s_errmsg : sqlite3_errmsg(s->s_db);
 }
 
 int
@@ -321,6 +356,10 @@ store_begin(struct store *s)
 {
 	if (s->s_in_tx)
 		fatalx("store_begin: a transaction is already open");
+	/* A ROLLBACK that failed leaves SQLite's transaction open: end it now,
+	 * or no change could ever be written again. */
+	if (!sqlite3_get_autocommit(s->s_db))
+		store_exec(s, ST_ROLLBACK);
 	if (store_exec(s, ST_BEGIN) == -1)
 		return -1;
 	s->s_in_tx = true;

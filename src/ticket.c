@@ -227,6 +227,15 @@ ticket_call_next(struct branch *b, const struct actor *a, struct ticket **out,
 		return bq_fail(err, ERR_CONFLICT,
 		    "window %d still has ticket %s %s; complete, transfer or mark it no-show first",
 		    w->w_no, w->w_current->t_number, ticket_status_name(w->w_current->t_status));
+	/* A day end the database refused is done first: yesterday's waiting
+	 * tickets are expired, never called today. */
+	if (b->b_day_end_failed) {
+		branch_day_end(b);
+		if (b->b_day_end_failed)
+			return bq_fail(err, ERR_UNAVAILABLE,
+			    "the database cannot be written (%s); nothing was changed",
+			    store_errmsg(b->b_store));
+	}
 	if ((t = queue_pick_next(&b->b_queue, w)) == NULL) {
 		*out = NULL;
 		return 0;
@@ -307,6 +316,14 @@ check_act(struct branch *b, const struct ticket *t, enum ticket_action action,
 	case TA_TRANSFER:
 		if (!queue_lane(to))
 			return bq_fail(err, ERR_BAD_REQUEST, "to_lane: must be express, counter or vip");
+		/* A ticket still at a window when its business day ended must
+		 * not wait again: nothing waits across a day end (it would
+		 * expire at the next start-up, and today's ticket may have
+		 * the same number). */
+		if (strcmp(t->t_date, b->b_today) != 0)
+			return bq_fail(err, ERR_CONFLICT, "ticket %s is from %s, a business "
+			    "day that has ended; complete it or mark it no-show", t->t_number,
+			    t->t_date);
 		break;
 	default:
 		break;

@@ -334,6 +334,24 @@ db_count(struct daemon *d, const char *sql)
 	return n;
 }
 
+/*
+ * Waits until n attempts are recorded: the receiver has seen a request a
+ * moment before the daemon has its answer, and a clock.advance in between
+ * would schedule the retry from the advanced time.
+ */
+static void
+wait_recorded(struct daemon *d, long long n)
+{
+	int	i;
+
+	for (i = 0; i < reply_timeout_ms() / 20; i++) {
+		if (db_count(d, "SELECT count(*) FROM delivery_attempts") >= n)
+			return;
+		usleep(20 * 1000);
+	}
+	expect_that(false, NULL, "%lld attempts were not recorded in time", n);
+}
+
 static void
 expected_signature(const char *body, char out[80])
 {
@@ -455,10 +473,12 @@ test_retries_keep_the_delivery_id(void **state)
 	expect_that(receiver_count(rv) == 1, NULL, "retried 7 s after a failure");
 	advance(s, 3);
 	expect_that(receiver_wait(rv, 2), NULL, "no retry 10 s after the failure");
+	wait_recorded(d, 2);
 
-	/* Further failures, then a 502 and a success. */
+	/* A further failure, then a success. */
 	advance(s, 3600);
 	expect_that(receiver_wait(rv, 3), NULL, "no third attempt");
+	wait_recorded(d, 3);
 	receiver_set_status(rv, 204);
 	advance(s, 3600);
 	expect_that(receiver_wait(rv, 4), NULL, "no fourth attempt");
@@ -501,8 +521,10 @@ test_order_per_receiver(void **state)
 	for (i = 0; i < 3; i++)
 		ids[i] = log_complaint(s, "in order");
 	expect_that(receiver_wait(rv, 1), NULL, "no first attempt");
+	wait_recorded(d, 1);
 	advance(s, 60);
 	expect_that(receiver_wait(rv, 2), NULL, "no retry");
+	wait_recorded(d, 2);
 	receiver_set_status(rv, 200);
 	advance(s, 3600);
 	expect_that(receiver_wait(rv, 5), NULL, "not every event arrived");
@@ -534,11 +556,13 @@ test_gives_up_then_supervisor_retries(void **state)
 	(void)state;
 	log_complaint(s, "never answered");
 	expect_that(receiver_wait(rv, 1), NULL, "no first attempt");
+	wait_recorded(d, 1);
 	/* Retries go on for the two hours, the last one at the end of them. */
 	for (i = 0; i < 40; i++) {
 		n = receiver_count(rv);
 		advance(s, 600);
 		usleep(100 * 1000);
+		wait_recorded(d, receiver_count(rv));
 		r = deliveries(s, "failed");
 		if (jint(r, "counts.failed") == 1) {
 			cJSON_Delete(r);

@@ -236,6 +236,10 @@ test_every_field_read(void **state)
 	    "\"duty_supervisor\":\"E9002\","
 	    "\"webhook_connect_timeout_ms\":100,\"webhook_timeout_ms\":300000,"
 	    "\"webhook_retry_hours\":720,\"webhook_max_pending\":1,"
+	    "\"max_connections\":7,\"hello_timeout_s\":0,\"idle_timeout_s\":604800,"
+	    "\"write_timeout_s\":3600,\"subscriber_buffer_bytes\":4096,"
+	    "\"auth_max_failures\":1000,\"auth_window_s\":86400,"
+	    "\"auth_lockout_s\":2,\"auth_lockout_max_s\":2,"
 	    "\"webhooks\":[{" WH_OK "},{\"url\":\"https://h.example/x\","
 	    "\"secret\":\"t\",\"events\":[\"survey.detractor\",\"followup.overdue\"]}],"
 	    "\"terminals\":[" TERM_S ",{\"id\":\"S02\",\"role\":\"supervisor\","
@@ -268,6 +272,15 @@ test_every_field_read(void **state)
 	assert_int_equal(cf.cf_webhook_timeout_ms, 300000);
 	assert_int_equal(cf.cf_webhook_retry_hours, 720);
 	assert_int_equal(cf.cf_webhook_max_pending, 1);
+	assert_int_equal(cf.cf_max_connections, 7);
+	assert_int_equal(cf.cf_hello_timeout_s, 0);
+	assert_int_equal(cf.cf_idle_timeout_s, 604800);
+	assert_int_equal(cf.cf_write_timeout_s, 3600);
+	assert_int_equal(cf.cf_subscriber_buffer_bytes, 4096);
+	assert_int_equal(cf.cf_auth_max_failures, 1000);
+	assert_int_equal(cf.cf_auth_window_s, 86400);
+	assert_int_equal(cf.cf_auth_lockout_s, 2);
+	assert_int_equal(cf.cf_auth_lockout_max_s, 2);
 	assert_int_equal(cf.cf_nwebhooks, 2);
 	assert_string_equal(cf.cf_webhooks[1].wh_url, "https://h.example/x");
 	assert_int_equal(cf.cf_webhooks[1].wh_nevents, 2);
@@ -307,6 +320,16 @@ test_defaults(void **state)
 	assert_int_equal(cf.cf_webhook_timeout_ms, 10000);
 	assert_int_equal(cf.cf_webhook_retry_hours, 24);
 	assert_int_equal(cf.cf_webhook_max_pending, 10000);
+	/* docs/SECURITY.md; issue 6 needs 10,000 idle terminals */
+	assert_int_equal(cf.cf_max_connections, 16384);
+	assert_int_equal(cf.cf_hello_timeout_s, 10);
+	assert_int_equal(cf.cf_idle_timeout_s, 0);
+	assert_int_equal(cf.cf_write_timeout_s, 60);
+	assert_int_equal(cf.cf_subscriber_buffer_bytes, 1048576);
+	assert_int_equal(cf.cf_auth_max_failures, 10);
+	assert_int_equal(cf.cf_auth_window_s, 60);
+	assert_int_equal(cf.cf_auth_lockout_s, 60);
+	assert_int_equal(cf.cf_auth_lockout_max_s, 3600);
 	assert_null(cf.cf_duty_supervisor);	/* no supervisor terminal */
 	for (i = 0; i <= BQ_MAX_WINDOW; i++)
 		assert_false(cf.cf_accessible_window[i]);
@@ -375,6 +398,49 @@ test_errors_scalars(void **state)
 		  "default_service_s: must be an integer from 1 to 86400" },
 		{ "{\"max_recalls\":1,\"max_recalls\":2," TERMS "}",
 		  "max_recalls: duplicate key" },
+		/* limits (docs/SECURITY.md) */
+		{ "{\"max_connections\":0," TERMS "}",
+		  "max_connections: must be an integer from 1 to 1000000" },
+		{ "{\"max_connections\":1000001," TERMS "}",
+		  "max_connections: must be an integer from 1 to 1000000" },
+		{ "{\"max_connections\":1.5," TERMS "}", "max_connections: must be" },
+		{ "{\"hello_timeout_s\":-1," TERMS "}",
+		  "hello_timeout_s: must be an integer from 0 to 3600" },
+		{ "{\"hello_timeout_s\":3601," TERMS "}",
+		  "hello_timeout_s: must be an integer from 0 to 3600" },
+		{ "{\"idle_timeout_s\":-1," TERMS "}",
+		  "idle_timeout_s: must be an integer from 0 to 604800" },
+		{ "{\"idle_timeout_s\":604801," TERMS "}",
+		  "idle_timeout_s: must be an integer from 0 to 604800" },
+		{ "{\"write_timeout_s\":0," TERMS "}",
+		  "write_timeout_s: must be an integer from 1 to 3600" },
+		{ "{\"write_timeout_s\":3601," TERMS "}",
+		  "write_timeout_s: must be an integer from 1 to 3600" },
+		{ "{\"subscriber_buffer_bytes\":4095," TERMS "}",
+		  "subscriber_buffer_bytes: must be an integer from 4096 to 1048576" },
+		{ "{\"subscriber_buffer_bytes\":1048577," TERMS "}",
+		  "subscriber_buffer_bytes: must be an integer from 4096 to 1048576" },
+		{ "{\"auth_max_failures\":0," TERMS "}",
+		  "auth_max_failures: must be an integer from 1 to 1000" },
+		{ "{\"auth_max_failures\":1001," TERMS "}",
+		  "auth_max_failures: must be an integer from 1 to 1000" },
+		{ "{\"auth_window_s\":0," TERMS "}",
+		  "auth_window_s: must be an integer from 1 to 86400" },
+		{ "{\"auth_window_s\":86401," TERMS "}",
+		  "auth_window_s: must be an integer from 1 to 86400" },
+		{ "{\"auth_lockout_s\":0," TERMS "}",
+		  "auth_lockout_s: must be an integer from 1 to 86400" },
+		{ "{\"auth_lockout_s\":86401," TERMS "}",
+		  "auth_lockout_s: must be an integer from 1 to 86400" },
+		{ "{\"auth_lockout_max_s\":0," TERMS "}",
+		  "auth_lockout_max_s: must be an integer from 1 to 604800" },
+		{ "{\"auth_lockout_max_s\":604801," TERMS "}",
+		  "auth_lockout_max_s: must be an integer from 1 to 604800" },
+		{ "{\"auth_lockout_max_s\":59," TERMS "}",
+		  "auth_lockout_max_s: must be at least auth_lockout_s (60)" },
+		{ "{\"auth_lockout_s\":100,\"auth_lockout_max_s\":99," TERMS "}",
+		  "auth_lockout_max_s: must be at least auth_lockout_s (100)" },
+		{ "{\"max_connections\":\"10\"," TERMS "}", "max_connections: must be" },
 	};
 
 	(void)state;
