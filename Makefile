@@ -17,18 +17,25 @@ ifeq ($(SANITIZE),1)
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS	+= -fsanitize=address,undefined
 endif
+# `make fuzz` builds with clang: libFuzzer's coverage, ASan and UBSan.
+ifeq ($(SANITIZE),fuzz)
+CFLAGS	+= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=all
+LDFLAGS	+= -fsanitize=address,undefined
+endif
 
 # The pure modules, shared by the daemon and the unit tests.
 CORE	 = log clock route queue config recovery
 DAEMON	 = $(CORE) store migrations branch ticket window complaint report \
 	   proto op-session op-ticket op-window op-queue op-complaint op-report op-webhook \
-	   webhook events server
+	   webhook events server faultvfs op-test
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
 DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
 
-UNIT	 = test_route test_queue test_clock test_config
+UNIT	 = test_route test_queue test_clock test_config test_recovery
 E2E	 = test_session test_tickets test_windows test_restart test_errors test_faults \
-	   test_complaints test_reports test_webhooks
+	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
+	   test_limits
 
 all: $(BUILD)/branchqd $(BUILD)/branchq
 
@@ -63,11 +70,21 @@ $(BUILD)/tests/e2e_%: tests/e2e/%.c tests/e2e/harness.c tests/e2e/harness.h | $(
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%)
 E2E_BIN	 = $(E2E:%=$(BUILD)/tests/e2e_%)
 
-tests: all $(UNIT_BIN) $(E2E_BIN)
+# The fuzz target (tests/fuzz/README.md) links the daemon without server.c.
+FUZZ_O	 = $(filter-out $(BUILD)/obj/server.o,$(DAEMON_O))
+FUZZ_REPLAY = $(BUILD)/tests/fuzz_replay
+
+# Every input the fuzzer ever crashed on, and the seeds, replayed by an
+# ordinary build: part of `make test`.
+$(FUZZ_REPLAY): tests/fuzz/replay.c tests/fuzz/fuzz_proto.c $(FUZZ_O) | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_proto.c \
+	    $(FUZZ_O) $(TEST_LIBS)
+
+tests: all $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
 
 # BRANCHQD_WRAPPER (e.g. "valgrind --error-exitcode=99") wraps the daemon in e2e tests.
 test: tests
-	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(E2E_BIN)
+	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
 
 valgrind: tests
 	@BUILD=$(BUILD) BRANCHQD_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99" \
@@ -78,6 +95,30 @@ check:
 	$(MAKE) test
 	$(MAKE) SANITIZE=1 BUILD=build/asan test
 	$(MAKE) valgrind
+	$(MAKE) fuzz-run FUZZ_SECONDS=60
+
+# ---- fuzzing (issue 5): libFuzzer, so clang; see tests/fuzz/README.md ----
+FUZZ_BUILD	 = build/fuzz
+FUZZ_SECONDS	?= 60
+
+fuzz:
+	$(MAKE) CC=clang BUILD=$(FUZZ_BUILD) SANITIZE=fuzz $(FUZZ_BUILD)/fuzz_proto
+
+$(BUILD)/fuzz_proto: tests/fuzz/fuzz_proto.c $(FUZZ_O)
+	$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ tests/fuzz/fuzz_proto.c \
+	    $(FUZZ_O) $(PKG_LIBS) -lm
+
+# Fails on the first crash, leak or sanitizer report; the input that did it
+# is left in build/fuzz/artifacts/ (minimise it, then tests/fuzz/regressions/).
+fuzz-run: fuzz
+	mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/artifacts
+	cp tests/fuzz/corpus/* $(FUZZ_BUILD)/corpus/
+	$(FUZZ_BUILD)/fuzz_proto -max_total_time=$(FUZZ_SECONDS) -max_len=70000 -timeout=5 \
+	    -dict=tests/fuzz/proto.dict -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \
+	    -print_final_stats=1 $(FUZZ_BUILD)/corpus tests/fuzz/regressions
+
+fuzz-regress: $(FUZZ_REPLAY)
+	@BUILD=$(BUILD) sh tests/run.sh $(FUZZ_REPLAY)
 
 # ---- benchmarks (not tests: nothing timed runs in `make test`) ----
 $(BUILD)/bench/loadgen: bench/loadgen.c | $(BUILD)/bench
@@ -94,5 +135,5 @@ bench-load: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
 clean:
 	rm -rf build
 
-.PHONY: all tests test valgrind check clean bench-load
+.PHONY: all tests test valgrind check clean bench-load fuzz fuzz-run fuzz-regress
 .SECONDARY:
