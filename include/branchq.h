@@ -487,6 +487,18 @@ const char	*store_errmsg(struct store *);
 int	store_begin(struct store *);
 int	store_commit(struct store *);
 void	store_rollback(struct store *);
+/*
+ * Group commit (issue 6): once enabled, the first store_begin() of a loop
+ * iteration opens one transaction (and calls opened(), which arranges for
+ * store_group_commit() at the end of the iteration); each change is a
+ * savepoint in it, so a refused change rolls back alone.  A change is
+ * durable only when store_group_commit() returns 0; -1 means every change
+ * of the group is gone.
+ */
+void	store_group_enable(struct store *, void (*opened)(void *), void *);
+bool	store_group_open(const struct store *);
+int	store_group_commit(struct store *);
+uint64_t store_changes(const struct store *);	/* changes made so far */
 int	store_next_number(struct store *, const char *date, enum lane, int *seq);
 int	store_ticket_insert(struct store *, struct ticket *);	/* sets t_id */
 int	store_ticket_update(struct store *, const struct ticket *);
@@ -628,6 +640,11 @@ int	branch_apply(struct branch *, struct change *, struct bq_error *);
 int	branch_open(struct branch *, const struct config *, struct store *,
 	    struct branch_hooks, char *err, size_t errlen);
 void	branch_close(struct branch *);
+/* Memory rebuilt from the database: after a group commit failed. */
+void	branch_reload(struct branch *);
+/* Commits the loop iteration's changes; on failure rebuilds memory and
+ * says why.  0 or -1. */
+int	branch_group_commit(struct branch *, char *why, size_t whylen);
 /* Business-day bookkeeping: called by the day-end deadline and at start-up. */
 void	branch_day_end(void *branch);
 
@@ -712,6 +729,7 @@ struct session {
 	const struct terminal_conf *s_term;	/* NULL until a successful hello */
 	unsigned	 s_topics;		/* 1 << enum topic */
 	bool		 s_send_queue;		/* send a queue.changed after this reply */
+	bool		 s_background;		/* the last op's changes were not its own */
 	uint64_t	 s_conn_id;		/* for replies that come later */
 	char		 s_peer[64];		/* "127.0.0.1:53422", for logs */
 	/* The peer's address (IPv6: its /64), for the failed-hello throttle. */
@@ -764,6 +782,8 @@ struct op_entry {
 /* Caller frees the reply (no trailing newline). */
 char	*proto_handle(struct branch *, struct session *, const char *line, size_t len);
 char	*proto_error_line(enum err_code, const char *message);
+/* The reply to a request whose change a failed group commit took back. */
+char	*proto_refused_line(const char *line, size_t len, const char *why);
 /* Completes an OP_LATER request: reply is the x_reply the handler took (or
  * NULL with code and message for an error).  Frees reply. */
 void	proto_deliver(uint64_t conn_id, cJSON *reply, enum err_code, const char *message);
@@ -815,6 +835,8 @@ bool	server_has_subscribers(enum topic);
 void	server_broadcast(enum topic, const char *line);
 /* The reply a waiting connection was waiting for; dropped if it is gone. */
 void	server_deliver(uint64_t conn_id, const char *line);
+/* Commits the iteration's changes now and sends what waited for them. */
+void	server_commit_now(void);
 /* Stop accepting and reading; calls done() when every reply is written. */
 void	server_shutdown(void (*done)(void));
 void	server_free(void);

@@ -122,6 +122,48 @@ branch_open(struct branch *b, const struct config *cfg, struct store *s,
 	return 0;
 }
 
+/*
+ * After a group commit failed, memory is ahead of the database: rebuild it
+ * from the database as at start-up.  Every change of the group was refused.
+ */
+void
+branch_reload(struct branch *b)
+{
+	int	i;
+
+	queue_free(&b->b_queue);
+	queue_init(&b->b_queue, b->b_cfg->cf_default_service_s);
+	for (i = 1; i <= BQ_MAX_WINDOW; i++)
+		b->b_queue.q_windows[i].w_accessible = b->b_cfg->cf_accessible_window[i];
+	business_date(clock_now(), b->b_today);
+	if (store_load(b->b_store, &b->b_queue, b->b_today) == -1)
+		fatalx("database: cannot reload the state after a failed commit: %s",
+		    store_errmsg(b->b_store));
+	branch_load_settings(b);
+	/*
+	 * The day end and the overdue sweep may have been in the lost group:
+	 * redone shortly (a call redoes the day end first), not now, so that a
+	 * database that keeps failing does not keep the loop busy.
+	 */
+	b->b_day_end_failed = true;
+	deadline_arm(&b->b_day_end, clock_now() + DAY_END_RETRY_S);
+	deadline_arm(&b->b_followup, clock_now() + DAY_END_RETRY_S);
+	if (b->b_hooks.bh_queue_changed != NULL)
+		b->b_hooks.bh_queue_changed();
+}
+
+int
+branch_group_commit(struct branch *b, char *why, size_t whylen)
+{
+	if (store_group_commit(b->b_store) == 0)
+		return 0;
+	snprintf(why, whylen, "%s", store_errmsg(b->b_store));
+	log_warnx("event=fault component=group_commit error=%s action=reload",
+	    log_str(store_errmsg(b->b_store)));
+	branch_reload(b);
+	return -1;
+}
+
 void
 branch_close(struct branch *b)
 {

@@ -694,6 +694,21 @@ proto_error_line(enum err_code code, const char *message)
 	return error_reply(NULL, code, message);
 }
 
+char *
+proto_refused_line(const char *line, size_t len, const char *why)
+{
+	cJSON	*req;
+	char	*out, msg[400];
+
+	snprintf(msg, sizeof msg, "the database cannot be written (%s); nothing was changed",
+	    why);
+	req = cJSON_ParseWithLength(line, len);
+	out = error_reply(cJSON_IsObject(req) ? cJSON_GetObjectItemCaseSensitive(req, "id") :
+	    NULL, ERR_UNAVAILABLE, msg);
+	cJSON_Delete(req);
+	return out;
+}
+
 void
 proto_deliver(uint64_t conn_id, cJSON *reply, enum err_code code, const char *message)
 {
@@ -787,6 +802,9 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len)
 			x.x_actor.a_role = s->s_term->tc_role;
 			x.x_actor.a_staff = s->s_term->tc_staff;
 		}
+		/* The test clock's changes are the deadlines' work, not the request's:
+		 * its reply stands even if that work has to be redone. */
+		s->s_background = (op->op_flags & OP_TEST_CLOCK) != 0;
 		switch (op->op_exec(&x)) {
 		case 0:
 			reply = json_print_free(x.x_reply);

@@ -55,7 +55,24 @@ struct conn {
 	struct event		*c_hello_timer;	/* until a successful hello */
 	bool			 c_closing;	/* close once the output is written */
 	bool			 c_waiting;	/* for a reply that comes later (reports) */
+	/* Output held until the loop iteration's changes are committed. */
+	struct held		*c_held;
+	size_t			 c_nheld, c_capheld, c_held_bytes;
+	struct conn		*c_held_next;	/* srv_held_conns */
+	bool			 c_held_listed;
 	struct conn		*c_prev, *c_next;
+};
+
+/*
+ * Group commit (issue 6): while the iteration's transaction is open, every
+ * line a connection would be sent waits here, in order, and goes out only
+ * after COMMIT.  If the commit fails, a reply to a request that made a
+ * change becomes `unavailable` and held events are dropped.
+ */
+struct held {
+	char	*h_line;	/* without the newline */
+	char	*h_request;	/* a request that made a change: refused if the commit fails */
+	bool	 h_event;	/* dropped if the commit fails */
 };
 
 static struct event_base	*srv_base;
@@ -77,6 +94,8 @@ static struct event		*srv_shutdown_timer;
 static struct conn		*srv_handling;
 static struct evbuffer		*srv_held;
 static uint64_t			 srv_next_id;
+static struct conn		*srv_held_conns;
+static struct event		*srv_group_ev;	/* commits the iteration's changes */
 
 static void	conn_read(struct bufferevent *, void *);
 
@@ -103,7 +122,20 @@ count_topics(const struct session *s, int delta)
 static void
 conn_free(struct conn *c)
 {
+	struct conn	**pp;
+	size_t		  i;
+
 	count_topics(&c->c_session, -1);
+	if (c->c_held_listed) {
+		for (pp = &srv_held_conns; *pp != c; pp = &(*pp)->c_held_next)
+			;
+		*pp = c->c_held_next;
+	}
+	for (i = 0; i < c->c_nheld; i++) {
+		free(c->c_held[i].h_line);
+		free(c->c_held[i].h_request);
+	}
+	free(c->c_held);
 	if (c->c_prev != NULL)
 		c->c_prev->c_next = c->c_next;
 	else if (srv_conns == c)
@@ -133,13 +165,150 @@ conn_write(struct conn *c, const char *line)
 	evbuffer_add(out, "\n", 1);
 }
 
+static bool
+group_open(void)
+{
+	return srv_branch != NULL && store_group_open(srv_branch->b_store);
+}
+
+/* Takes line (and request). */
+static void
+conn_hold(struct conn *c, char *line, char *request, bool event)
+{
+	if (c->c_nheld == c->c_capheld) {
+		c->c_capheld = c->c_capheld ? 2 * c->c_capheld : 4;
+		if ((c->c_held = reallocarray(c->c_held, c->c_capheld, sizeof *c->c_held)) == NULL)
+			fatal("reallocarray");
+	}
+	c->c_held[c->c_nheld].h_line = line;
+	c->c_held[c->c_nheld].h_request = request;
+	c->c_held[c->c_nheld].h_event = event;
+	c->c_nheld++;
+	c->c_held_bytes += strlen(line) + 1;
+	if (!c->c_held_listed) {
+		c->c_held_listed = true;
+		c->c_held_next = srv_held_conns;
+		srv_held_conns = c;
+	}
+}
+
+/* A line for c: now, or after the commit when changes are pending. */
+static void
+conn_emit(struct conn *c, const char *line, bool event)
+{
+	char	*copy;
+
+	if (!group_open() && c->c_nheld == 0) {
+		conn_write(c, line);
+		return;
+	}
+	if ((copy = strdup(line)) == NULL)
+		fatal("strdup");
+	conn_hold(c, copy, NULL, event);
+}
+
+/* Moves srv_held (events raised by c's own request) to c, after its reply. */
+static void
+conn_emit_own_events(struct conn *c)
+{
+	size_t	 len = evbuffer_get_length(srv_held);
+	char	*text, *line, *nl;
+
+	if (len == 0)
+		return;
+	if (!group_open() && c->c_nheld == 0) {
+		evbuffer_add_buffer(bufferevent_get_output(c->c_bev), srv_held);
+		return;
+	}
+	if ((text = malloc(len + 1)) == NULL)
+		fatal("malloc");
+	evbuffer_remove(srv_held, text, len);
+	text[len] = '\0';
+	for (line = text; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		*nl = '\0';
+		conn_emit(c, line, true);
+	}
+	free(text);
+}
+
+/* After the commit: every held line out (or its refusal), in order. */
+static void
+server_flush_held(bool committed, const char *why)
+{
+	struct conn	*c, *next;
+	struct held	*h;
+	char		*refused;
+	size_t		 i;
+
+	for (c = srv_held_conns; c != NULL; c = next) {
+		next = c->c_held_next;
+		for (i = 0; i < c->c_nheld; i++) {
+			h = &c->c_held[i];
+			if (committed)
+				conn_write(c, h->h_line);
+			else if (h->h_request != NULL) {
+				refused = proto_refused_line(h->h_request,
+				    strlen(h->h_request), why);
+				conn_write(c, refused);
+				free(refused);
+			} else if (!h->h_event)
+				conn_write(c, h->h_line);
+			free(h->h_line);
+			free(h->h_request);
+		}
+		c->c_nheld = 0;
+		c->c_held_bytes = 0;
+		c->c_held_listed = false;
+		c->c_held_next = NULL;
+	}
+	srv_held_conns = NULL;
+	for (c = srv_conns; c != NULL; c = next) {
+		next = c->c_next;
+		if (c->c_closing && evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0)
+			conn_free(c);
+	}
+}
+
+/* The end of the loop iteration that made changes: COMMIT, then reply. */
+static void
+server_group_commit(evutil_socket_t fd, short what, void *arg)
+{
+	char	why[256];
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	server_flush_held(branch_group_commit(srv_branch, why, sizeof why) == 0, why);
+}
+
+/*
+ * The first change of an iteration opened the transaction.  An active
+ * event runs after the events already active in this iteration, and
+ * before the loop polls again: every request read in this iteration is in
+ * the group.
+ */
+static void
+server_group_opened(void *arg)
+{
+	(void)arg;
+	if (srv_group_ev != NULL)
+		event_active(srv_group_ev, EV_TIMEOUT, 0);
+}
+
+void
+server_commit_now(void)
+{
+	if (srv_group_ev != NULL && group_open())
+		server_group_commit(-1, 0, NULL);
+}
+
 /* Write what is left, then close: used after line_too_long and at shutdown. */
 static void
 conn_close_after_write(struct conn *c)
 {
 	c->c_closing = true;
 	bufferevent_disable(c->c_bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0)
+	if (c->c_nheld == 0 && evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0)
 		conn_free(c);
 }
 
@@ -147,12 +316,15 @@ static void
 conn_line(struct conn *c, char *line, size_t len)
 {
 	unsigned	 before = c->c_session.s_topics;
-	char		*reply;
+	uint64_t	 changes;
+	char		*reply, *request = NULL;
 
 	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
 		line[--len] = '\0';
 	if (len == 0)
 		return;		/* a blank line is not a request */
+	changes = store_changes(srv_branch->b_store);
+	c->c_session.s_background = false;
 	srv_handling = c;
 	reply = proto_handle(srv_branch, &c->c_session, line, len);
 	srv_handling = NULL;
@@ -165,9 +337,19 @@ conn_line(struct conn *c, char *line, size_t len)
 		c->c_waiting = true;
 		return;
 	}
-	conn_write(c, reply);
-	free(reply);
-	evbuffer_add_buffer(bufferevent_get_output(c->c_bev), srv_held);
+	if (group_open() || c->c_nheld > 0) {
+		if (store_changes(srv_branch->b_store) != changes && group_open() &&
+		    !c->c_session.s_background) {
+			if ((request = strdup(line)) == NULL)
+				fatal("strdup");
+		}
+		conn_hold(c, reply, request, false);
+	}
+	else {
+		conn_write(c, reply);
+		free(reply);
+	}
+	conn_emit_own_events(c);
 	if (c->c_session.s_topics != before) {
 		/* keep the per-topic subscriber counts right */
 		unsigned after = c->c_session.s_topics;
@@ -180,7 +362,7 @@ conn_line(struct conn *c, char *line, size_t len)
 	if (c->c_session.s_send_queue) {
 		c->c_session.s_send_queue = false;
 		reply = events_queue_line(srv_branch);
-		conn_write(c, reply);
+		conn_emit(c, reply, true);
 		free(reply);
 	}
 }
@@ -206,7 +388,7 @@ conn_read(struct bufferevent *bev, void *arg)
 		if (eol.pos < 0 || (size_t)eol.pos > BQ_MAX_LINE) {
 			reply = proto_error_line(ERR_LINE_TOO_LONG,
 			    "a request line may be at most 65536 bytes; closing the connection");
-			conn_write(c, reply);
+			conn_emit(c, reply, false);
 			free(reply);
 			log_warnx("event=disconnect reason=line_too_long peer=%s",
 			    log_str(c->c_session.s_peer));
@@ -232,7 +414,8 @@ conn_written(struct bufferevent *bev, void *arg)
 	struct conn	*c = arg;
 
 	if (c->c_closing) {
-		conn_free(c);
+		if (c->c_nheld == 0)
+			conn_free(c);
 		return;
 	}
 	/* Output drained: read again, and catch up on what was left waiting. */
@@ -248,7 +431,7 @@ conn_close_saying(struct conn *c, enum err_code code, const char *message)
 {
 	char	*line = proto_error_line(code, message);
 
-	conn_write(c, line);
+	conn_emit(c, line, false);
 	free(line);
 	conn_close_after_write(c);
 }
@@ -571,6 +754,11 @@ server_listen(struct event_base *base, struct branch *b, const char *listen,
 	if (srv_accept_timer == NULL &&
 	    (srv_accept_timer = evtimer_new(base, server_accept_resume, NULL)) == NULL)
 		fatalx("evtimer_new failed");
+	if (srv_group_ev == NULL &&
+	    (srv_group_ev = event_new(base, -1, 0, server_group_commit, NULL)) == NULL)
+		fatalx("event_new failed");
+	/* From now on the changes of one loop iteration are committed together. */
+	store_group_enable(b->b_store, server_group_opened, NULL);
 	server_limits();
 	if (parse_listen(listen, &ss, &len) == -1) {
 		snprintf(err, errlen, "--listen %s: must be HOST:PORT with a numeric address, "
@@ -578,7 +766,7 @@ server_listen(struct event_base *base, struct branch *b, const char *listen,
 		return -1;
 	}
 	srv_listener = evconnlistener_new_bind(base, server_accept, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 128,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, -1,
 	    (struct sockaddr *)&ss, len);
 	if (srv_listener == NULL) {
 		snprintf(err, errlen, "--listen %s: cannot listen: %s", listen, strerror(errno));
@@ -609,7 +797,7 @@ server_broadcast(enum topic t, const char *line)
 		next = c->c_next;
 		if (c->c_closing || !(c->c_session.s_topics & (1u << t)))
 			continue;
-		queued = evbuffer_get_length(bufferevent_get_output(c->c_bev));
+		queued = evbuffer_get_length(bufferevent_get_output(c->c_bev)) + c->c_held_bytes;
 		if (c == srv_handling)
 			queued += evbuffer_get_length(srv_held);
 		/* PROTOCOL: a subscriber that does not read is cut off before 1 MiB. */
@@ -630,7 +818,7 @@ server_broadcast(enum topic t, const char *line)
 			evbuffer_add(srv_held, line, len - 1);
 			evbuffer_add(srv_held, "\n", 1);
 		} else
-			conn_write(c, line);
+			conn_emit(c, line, true);
 	}
 }
 
@@ -643,7 +831,7 @@ server_deliver(uint64_t conn_id, const char *line)
 		;
 	if (c == NULL || !c->c_waiting)
 		return;		/* gone while the report ran */
-	conn_write(c, line);
+	conn_emit(c, line, false);
 	c->c_waiting = false;
 	if (!c->c_closing)
 		conn_read(c->c_bev, c);		/* requests that arrived meanwhile */
@@ -673,6 +861,7 @@ server_shutdown(void (*done)(void))
 	}
 	if (srv_accept_timer != NULL)
 		evtimer_del(srv_accept_timer);
+	server_commit_now();	/* the replies under way go out with their commit */
 	srv_shutdown_done = done;
 	if (srv_conns == NULL) {
 		srv_shutdown_done = NULL;
@@ -692,6 +881,7 @@ server_shutdown(void (*done)(void))
 void
 server_free(void)
 {
+	server_commit_now();
 	srv_shutdown_done = NULL;
 	while (srv_conns != NULL)
 		conn_free(srv_conns);
@@ -707,4 +897,7 @@ server_free(void)
 	if (srv_held != NULL)
 		evbuffer_free(srv_held);
 	srv_held = NULL;
+	if (srv_group_ev != NULL)
+		event_free(srv_group_ev);
+	srv_group_ev = NULL;	/* later changes commit when the store closes */
 }

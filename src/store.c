@@ -17,7 +17,7 @@
 #include "branchq.h"
 
 enum stmt {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
 	ST_SEQ_NEXT, ST_SEQ_GET,
 	ST_TICKET_INSERT, ST_TICKET_UPDATE, ST_EVENT_INSERT,
 	ST_WINDOW_SAVE, ST_WINDOW_DELETE,
@@ -51,6 +51,9 @@ enum stmt {
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_SAVEPOINT] = "SAVEPOINT request",
+	[ST_RELEASE] = "RELEASE request",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO request",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_SEQ_NEXT] =
@@ -146,6 +149,13 @@ struct store {
 	sqlite3		*s_db;
 	sqlite3_stmt	*s_stmt[ST__COUNT];
 	bool		 s_in_tx;
+	/* Group commit: one transaction per loop iteration, a savepoint per change. */
+	bool		 s_grouping;
+	bool		 s_in_group;	/* BEGIN done, COMMIT not yet */
+	bool		 s_group_lost;	/* SQLite rolled the whole group back */
+	void		(*s_group_opened)(void *);
+	void		*s_group_arg;
+	uint64_t	 s_changes;	/* savepoints released: changes made */
 	char		 s_errmsg[256];	/* the last failure, for store_errmsg() */
 	bool		 s_opened;	/* store_open() completed */
 };
@@ -331,6 +341,9 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
+	if (s->s_in_group && store_group_commit(s) == -1)
+		log_warnx("database: the last changes could not be committed at close: %s",
+		    store_errmsg(s));
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->s_stmt[i]);
 	if (s->s_db != NULL) {
@@ -356,6 +369,25 @@ store_begin(struct store *s)
 {
 	if (s->s_in_tx)
 		fatalx("store_begin: a transaction is already open");
+	if (s->s_grouping) {
+		if (s->s_group_lost) {
+			snprintf(s->s_errmsg, sizeof s->s_errmsg, "%s",
+			    "the changes of this moment were rolled back");
+			return -1;
+		}
+		if (!s->s_in_group) {
+			if (!sqlite3_get_autocommit(s->s_db))
+				store_exec(s, ST_ROLLBACK);
+			if (store_exec(s, ST_BEGIN) == -1)
+				return -1;
+			s->s_in_group = true;
+			s->s_group_opened(s->s_group_arg);
+		}
+		if (store_exec(s, ST_SAVEPOINT) == -1)
+			return -1;
+		s->s_in_tx = true;
+		return 0;
+	}
 	/* A ROLLBACK that failed leaves SQLite's transaction open: end it now,
 	 * or no change could ever be written again. */
 	if (!sqlite3_get_autocommit(s->s_db))
@@ -366,14 +398,26 @@ store_begin(struct store *s)
 	return 0;
 }
 
+/*
+ * In a group, "commit" releases the change's savepoint: it is part of the
+ * group's transaction, durable once store_group_commit() returns 0.
+ */
 int
 store_commit(struct store *s)
 {
 	if (!s->s_in_tx)
 		fatalx("store_commit: no transaction");
+	if (s->s_in_group) {
+		if (store_exec(s, ST_RELEASE) == -1)
+			return -1;
+		s->s_in_tx = false;
+		s->s_changes++;
+		return 0;
+	}
 	if (store_exec(s, ST_COMMIT) == -1)
 		return -1;	/* still open: the caller rolls back */
 	s->s_in_tx = false;
+	s->s_changes++;
 	return 0;
 }
 
@@ -382,10 +426,61 @@ store_rollback(struct store *s)
 {
 	if (!s->s_in_tx)
 		return;
+	s->s_in_tx = false;
+	if (s->s_in_group) {
+		/* Only this change: its neighbours in the group stay. */
+		if (!sqlite3_get_autocommit(s->s_db)) {
+			if (store_exec(s, ST_ROLLBACK_TO) == 0 && store_exec(s, ST_RELEASE) == 0)
+				return;
+			store_exec(s, ST_ROLLBACK);
+		}
+		/* SQLite ended the whole transaction (a full disk, an I/O error):
+		 * the group's earlier changes are gone too. */
+		s->s_in_group = false;
+		s->s_group_lost = true;
+		return;
+	}
 	/* A failed COMMIT may already have ended the transaction. */
 	if (!sqlite3_get_autocommit(s->s_db))
 		store_exec(s, ST_ROLLBACK);
-	s->s_in_tx = false;
+}
+
+void
+store_group_enable(struct store *s, void (*opened)(void *), void *arg)
+{
+	s->s_grouping = true;
+	s->s_group_opened = opened;
+	s->s_group_arg = arg;
+}
+
+bool
+store_group_open(const struct store *s)
+{
+	return s->s_in_group || s->s_group_lost;
+}
+
+uint64_t
+store_changes(const struct store *s)
+{
+	return s->s_changes;
+}
+
+int
+store_group_commit(struct store *s)
+{
+	bool	lost = s->s_group_lost;
+
+	if (s->s_in_tx)
+		fatalx("store_group_commit: a change is still open");
+	s->s_group_lost = false;
+	if (!s->s_in_group)
+		return lost ? -1 : 0;
+	s->s_in_group = false;
+	if (store_exec(s, ST_COMMIT) == 0)
+		return 0;
+	if (!sqlite3_get_autocommit(s->s_db))
+		store_exec(s, ST_ROLLBACK);
+	return -1;
 }
 
 int
