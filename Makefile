@@ -35,7 +35,7 @@ DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
 UNIT	 = test_route test_queue test_clock test_config test_recovery
 E2E	 = test_session test_tickets test_windows test_restart test_errors test_faults \
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
-	   test_limits
+	   test_limits test_group
 
 all: $(BUILD)/branchqd $(BUILD)/branchq
 
