@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <sqlite3.h>
 
 #include "branchq.h"
 
@@ -197,6 +198,9 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(2);
+	/* Before SQLite starts: no global allocation statistics, so no mutex
+	 * around every malloc (a profile of ticket.issue showed it). */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (test_start != 0 && !test_clock)
 		startup_error("--test-clock-start needs --test-clock");
 	signal(SIGPIPE, SIG_IGN);
