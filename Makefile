@@ -96,6 +96,7 @@ check:
 	$(MAKE) SANITIZE=1 BUILD=build/asan test
 	$(MAKE) valgrind
 	$(MAKE) fuzz-run FUZZ_SECONDS=60
+	$(MAKE) bench-smoke
 
 # ---- fuzzing (issue 5): libFuzzer, so clang; see tests/fuzz/README.md ----
 FUZZ_BUILD	 = build/fuzz
@@ -132,8 +133,12 @@ $(BUILD)/bench:
 bench-load: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
 	BUILD=$(BUILD) sh bench/load.sh
 
+# The same, for a second at small scale: CI runs it so the benchmark cannot rot.
+bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
+	BUILD=$(BUILD) DURATION=1 WARMUP=0.2 CONNS=16 IDLE=100 PORT=17499 sh bench/load.sh
+
 clean:
 	rm -rf build
 
-.PHONY: all tests test valgrind check clean bench-load fuzz fuzz-run fuzz-regress
+.PHONY: all tests test valgrind check clean bench-load bench-smoke fuzz fuzz-run fuzz-regress
 .SECONDARY:

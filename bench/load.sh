@@ -145,3 +145,9 @@ END {
     printf "%-22s %6s %10s %9s %9s %9s %7s %8s\n", p[1] "/" p[2], p[3], rate[k], p50[k], p99[k], mx[k], err[k], ratio }
   if (idle != "") print idle
 }' "$OUT"
+
+# A run with errors or failed connections is a failed benchmark.
+if grep -Eq 'errors=[1-9]|failed_conns=[1-9]|failed=[1-9]' "$OUT"; then
+	echo "bench: some requests failed; see $OUT" >&2
+	exit 1
+fi
