@@ -25,14 +25,14 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 # The pure modules, shared by the daemon and the unit tests.
-CORE	 = log clock route queue config recovery
+CORE	 = log clock route queue config recovery stats
 DAEMON	 = $(CORE) store migrations branch ticket window complaint report \
 	   proto op-session op-ticket op-window op-queue op-complaint op-report op-webhook \
 	   webhook events server faultvfs op-test
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
 DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
 
-UNIT	 = test_route test_queue test_clock test_config test_recovery
+UNIT	 = test_route test_queue test_clock test_config test_recovery test_stats
 E2E	 = test_session test_tickets test_windows test_restart test_errors test_faults \
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
 	   test_limits test_group
@@ -128,6 +128,22 @@ $(BUILD)/bench/bareloop: bench/bareloop.c | $(BUILD)/bench
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
 $(BUILD)/bench:
 	mkdir -p $@
+# The report benchmark (issue 3): a year of a busy branch, generated with the
+# daemon's own router, queue and recovery rules (the CORE objects).
+$(BUILD)/bench/gen-year: bench/gen-year.c $(CORE_O) include/branchq.h | $(BUILD)/bench
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_O) $(PKG_LIBS) -lm
+$(BUILD)/bench/report-bench: bench/report-bench.c | $(BUILD)/bench
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+bench: all $(BUILD)/bench/gen-year $(BUILD)/bench/report-bench
+
+# Reports on a year: 1,000,000 tickets, 20,000 complaints (minutes; see docs/PERFORMANCE.md).
+bench-reports: bench
+	BUILD=$(BUILD) sh bench/report-bench.sh
+
+# The same on 10,000 tickets and 200 complaints, in seconds, checked.
+bench-reports-smoke: bench
+	BUILD=$(BUILD) TICKETS=10000 COMPLAINTS=200 DAYS=30 RUNS=2 sh bench/report-bench.sh
 
 # The load benchmark (issue 6): bare loop, branchqd, Redis; see docs/PERFORMANCE.md.
 bench-load: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
@@ -136,9 +152,11 @@ bench-load: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
 # The same, for a second at small scale: CI runs it so the benchmark cannot rot.
 bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
 	BUILD=$(BUILD) DURATION=1 WARMUP=0.2 CONNS=16 IDLE=100 PORT=17499 sh bench/load.sh
+	$(MAKE) BUILD=$(BUILD) bench-reports-smoke
 
 clean:
 	rm -rf build
 
-.PHONY: all tests test valgrind check clean bench-load bench-smoke fuzz fuzz-run fuzz-regress
+.PHONY: all tests test valgrind check clean bench-load bench-smoke fuzz fuzz-run fuzz-regress \
+	bench bench-reports bench-reports-smoke
 .SECONDARY:

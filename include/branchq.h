@@ -424,8 +424,7 @@ struct followups_report {
 	int64_t			 fr_open, fr_overdue, fr_due_soon, fr_on_time, fr_late;
 	struct owner_count	*fr_owners;
 	size_t			 fr_nowners;
-	struct complaint	*fr_items;
-	size_t			 fr_nitems;
+	size_t			 fr_nitems;	/* handed to rj_item */
 };
 struct summary_report {
 	int64_t			 sr_tickets, sr_by_lane[LANE__COUNT];
@@ -456,6 +455,10 @@ struct report_job {
 	char			 rj_err[256];
 	struct followups_report	 rj_followups;
 	struct summary_report	 rj_summary;
+	/* On the worker thread, touching nothing but the job: each complaint
+	 * of a followups report as it is read, then the reply's encoding. */
+	void			(*rj_item)(struct report_job *, const struct complaint *);
+	void			(*rj_encode)(struct report_job *);
 	/* back on the loop thread; must call report_job_free() */
 	void			(*rj_done)(struct report_job *);
 	void			*rj_arg;
@@ -470,7 +473,13 @@ void	report_job_free(struct report_job *);
 struct sqlite3;
 int	report_followups(struct sqlite3 *, struct report_job *);
 int	report_summary(struct sqlite3 *, struct report_job *);
+
+/* ---- stats.c: exact duration statistics for the reports ---- */
 int64_t	percentile(const int64_t *sorted, size_t n, int p);	/* nearest rank */
+/* Count, rounded mean, nearest-rank p50 and p90, max, and how many are at or
+ * under target (target < 0: none) of v[0..n), negatives counted as 0.  May
+ * reorder v. */
+void	duration_stats_of(int64_t *v, size_t n, int64_t target, struct duration_stats *);
 
 /* ---- store.c: SQLite: every write, and all SQL but the reports' ---- */
 struct migration {

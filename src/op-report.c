@@ -1,7 +1,8 @@
 /*
  * report.followups and report.summary on the wire.  The handler validates,
- * hands a job to the report worker and returns OP_LATER; the reply is
- * encoded when the job comes back, on the loop thread.
+ * hands a job to the report worker and returns OP_LATER.  The reply is
+ * built and printed on the worker thread too (the encoders below touch only
+ * their job); back on the loop, finish() hands the line to the connection.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +20,15 @@ static const char *const reroute_keys[] = {
 
 struct pending {
 	uint64_t	 p_conn;
-	cJSON		*p_reply;
+	cJSON		*p_reply;	/* until encoded */
+	cJSON		*p_list;	/* followups: the complaints, as read */
+	char		*p_line;	/* the encoded reply */
 };
 
+static void	finish(struct report_job *);
+
 static int
-submit(struct op_ctx *x, struct report_job *job, void (*done)(struct report_job *))
+submit(struct op_ctx *x, struct report_job *job, void (*encode)(struct report_job *))
 {
 	struct pending	*p;
 
@@ -32,7 +37,8 @@ submit(struct op_ctx *x, struct report_job *job, void (*done)(struct report_job 
 	p->p_conn = x->x_session->s_conn_id;
 	p->p_reply = x->x_reply;
 	job->rj_now = clock_now();
-	job->rj_done = done;
+	job->rj_encode = encode;
+	job->rj_done = finish;
 	job->rj_arg = p;
 	if (report_submit(job) == -1) {
 		free(p);
@@ -44,20 +50,32 @@ submit(struct op_ctx *x, struct report_job *job, void (*done)(struct report_job 
 	return OP_LATER;
 }
 
-/* Ends a job: the reply (or the error) to its connection, and frees. */
+/* On the loop thread: the reply (or the error) to its connection, and frees. */
 static void
 finish(struct report_job *job)
 {
 	struct pending	*p = job->rj_arg;
 
-	if (job->rj_ok)
-		proto_deliver(p->p_conn, p->p_reply, ERR_NONE, NULL);
-	else {
+	if (p->p_line != NULL) {
+		server_deliver(p->p_conn, p->p_line);
+		free(p->p_line);
+	} else {
 		log_warnx("report failed: %s", job->rj_err);
 		proto_deliver(p->p_conn, p->p_reply, ERR_UNAVAILABLE, job->rj_err);
 	}
+	cJSON_Delete(p->p_list);
 	free(p);
 	report_job_free(job);
+}
+
+/* On the worker thread: prints the finished reply. */
+static void
+encoded(struct report_job *job)
+{
+	struct pending	*p = job->rj_arg;
+
+	p->p_line = json_print_free(p->p_reply);
+	p->p_reply = NULL;
 }
 
 static cJSON *
@@ -81,17 +99,34 @@ share(int64_t part, int64_t whole)
 
 /* ---- report.followups ---- */
 
+/* On the worker thread, for each complaint as it is read. */
 static void
-followups_done(struct report_job *job)
+followups_item(struct report_job *job, const struct complaint *cp)
+{
+	struct pending	*p = job->rj_arg;
+	cJSON		*c;
+
+	if (p->p_list == NULL && (p->p_list = cJSON_CreateArray()) == NULL)
+		fatalx("cJSON: out of memory");
+	/* DOMAIN §5: the customer is masked in every report. */
+	c = json_complaint(cp, true);
+	cJSON_DeleteItemFromObjectCaseSensitive(c, "description");
+	cJSON_DeleteItemFromObjectCaseSensitive(c, "resolution");
+	cJSON_AddNumberToObject(c, "overdue_s", cp->c_overdue &&
+	    job->rj_now > cp->c_follow_up_due ? (double)(job->rj_now - cp->c_follow_up_due) : 0);
+	cJSON_AddItemToArray(p->p_list, c);
+}
+
+static void
+followups_encode(struct report_job *job)
 {
 	struct followups_report	*fr = &job->rj_followups;
-	cJSON			*r = reply_of(job), *sum, *owners, *o, *list, *c;
+	struct pending		*p = job->rj_arg;
+	cJSON			*r = reply_of(job), *sum, *owners, *o;
 	size_t			 i;
 
-	if (!job->rj_ok) {
-		finish(job);
+	if (!job->rj_ok)
 		return;
-	}
 	cJSON_AddStringToObject(r, "status", followups_statuses[job->rj_status]);
 	cJSON_AddItemToObject(r, "now", json_time(job->rj_now));
 	cJSON_AddNumberToObject(r, "total", (double)fr->fr_total);
@@ -110,19 +145,12 @@ followups_done(struct report_job *job)
 		cJSON_AddNumberToObject(o, "open", (double)fr->fr_owners[i].oc_open);
 		cJSON_AddNumberToObject(o, "overdue", (double)fr->fr_owners[i].oc_overdue);
 	}
-	list = cJSON_AddArrayToObject(r, "complaints");
-	for (i = 0; i < fr->fr_nitems; i++) {
-		const struct complaint *cp = &fr->fr_items[i];
-
-		/* DOMAIN §5: the customer is masked in every report. */
-		c = json_complaint(cp, true);
-		cJSON_DeleteItemFromObjectCaseSensitive(c, "description");
-		cJSON_DeleteItemFromObjectCaseSensitive(c, "resolution");
-		cJSON_AddNumberToObject(c, "overdue_s", cp->c_overdue &&
-		    job->rj_now > cp->c_follow_up_due ? (double)(job->rj_now - cp->c_follow_up_due) : 0);
-		cJSON_AddItemToArray(list, c);
-	}
-	finish(job);
+	if (p->p_list == NULL)
+		cJSON_AddArrayToObject(r, "complaints");
+	else
+		cJSON_AddItemToObject(r, "complaints", p->p_list);
+	p->p_list = NULL;
+	encoded(job);
 }
 
 static int
@@ -136,7 +164,8 @@ op_report_followups(struct op_ctx *x)
 	job->rj_kind = REPORT_FOLLOWUPS;
 	job->rj_status = status < 0 ? FOLLOWUPS_OPEN : (enum followups_status)status;
 	job->rj_limit = arg_int(x, "limit", 1000);
-	return submit(x, job, followups_done);
+	job->rj_item = followups_item;
+	return submit(x, job, followups_encode);
 }
 
 static const struct field_spec followups_fields[] = {
@@ -178,7 +207,7 @@ add_stats(cJSON *o, const struct duration_stats *ds, bool within)
 }
 
 static void
-summary_done(struct report_job *job)
+summary_encode(struct report_job *job)
 {
 	static const char *const severities[] = { "0", "1", "2", "3" };
 	static const char *const causes[] = {
@@ -191,10 +220,8 @@ summary_done(struct report_job *job)
 	cJSON			*r = reply_of(job), *o, *l;
 	size_t			 i;
 
-	if (!job->rj_ok) {
-		finish(job);
+	if (!job->rj_ok)
 		return;
-	}
 	cJSON_AddStringToObject(r, "from", job->rj_from);
 	cJSON_AddStringToObject(r, "to", job->rj_to);
 
@@ -253,7 +280,7 @@ summary_done(struct report_job *job)
 	cJSON_AddNumberToObject(o, "detractors", (double)sr->sr_detractors);
 	cJSON_AddNumberToObject(o, "score",
 	    nps_score(sr->sr_promoters, sr->sr_passives, sr->sr_detractors));
-	finish(job);
+	encoded(job);
 }
 
 static int
@@ -275,7 +302,7 @@ op_report_summary(struct op_ctx *x)
 	snprintf(job->rj_from, sizeof job->rj_from, "%s", from);
 	snprintf(job->rj_to, sizeof job->rj_to, "%s", to);
 	job->rj_target_wait_s = x->x_branch->b_cfg->cf_target_wait_s;
-	return submit(x, job, summary_done);
+	return submit(x, job, summary_encode);
 }
 
 static const struct field_spec summary_fields[] = {

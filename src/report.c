@@ -4,13 +4,16 @@
  * The event loop must never wait for a report: a full year is a million
  * tickets.  One worker thread owns a read-only connection; in WAL mode it
  * reads a consistent snapshot while the loop goes on writing.  Jobs come in
- * through a queue; finished jobs go back through a pipe that the loop
- * watches, so every callback, and everything it touches, stays on the loop
- * thread.
+ * through a queue; the worker computes a job and then runs its encoder
+ * (rj_item, rj_encode: the reply's JSON, built and printed there too, as a
+ * followups reply of 10,000 complaints is megabytes); finished jobs go back
+ * through a pipe that the loop watches, and the loop only hands the
+ * finished line to the connection (rj_done).  The encoders touch nothing
+ * but their job: no branch state, no logging.
  *
  * Percentiles are exact: the summary streams the tickets of the range once,
- * keeps each lane's waits and each teller's service times, sorts them and
- * takes the nearest rank.
+ * keeps each lane's waits and each teller's service times, and takes the
+ * nearest rank (src/stats.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,47 +58,11 @@ durations_add(struct durations *d, int64_t v)
 	d->d_v[d->d_n++] = v < 0 ? 0 : v;
 }
 
-static int
-cmp_int64(const void *a, const void *b)
-{
-	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-int64_t
-percentile(const int64_t *sorted, size_t n, int p)
-{
-	size_t	rank;
-
-	if (n == 0)
-		return 0;
-	/* Nearest rank: the smallest value with at least p% at or below it. */
-	rank = ((size_t)p * n + 99) / 100;
-	return sorted[rank > 0 ? rank - 1 : 0];
-}
-
-/* Sorts d and fills st; target < 0: no target. */
+/* Fills st from d (which it may reorder); target < 0: no target. */
 static void
 durations_stats(struct durations *d, int64_t target, struct duration_stats *st)
 {
-	int64_t	sum = 0;
-	size_t	i;
-
-	memset(st, 0, sizeof *st);
-	if (d->d_n == 0)
-		return;
-	qsort(d->d_v, d->d_n, sizeof *d->d_v, cmp_int64);
-	for (i = 0; i < d->d_n; i++) {
-		sum += d->d_v[i];
-		if (target >= 0 && d->d_v[i] <= target)
-			st->ds_within++;
-	}
-	st->ds_count = (int64_t)d->d_n;
-	st->ds_mean = (sum + st->ds_count / 2) / st->ds_count;
-	st->ds_p50 = percentile(d->d_v, d->d_n, 50);
-	st->ds_p90 = percentile(d->d_v, d->d_n, 90);
-	st->ds_max = d->d_v[d->d_n - 1];
+	duration_stats_of(d->d_v, d->d_n, target, st);
 }
 
 /* ---- helpers ---- */
@@ -107,13 +74,14 @@ fail(sqlite3 *db, struct report_job *job, const char *what)
 	return -1;
 }
 
+/* The first character settles most misses: this runs once per column per ticket. */
 static int
 name_index(const char *const *names, const char *v)
 {
 	int	i;
 
 	for (i = 0; v != NULL && names[i] != NULL; i++)
-		if (strcmp(names[i], v) == 0)
+		if (names[i][0] == v[0] && strcmp(names[i], v) == 0)
 			return i;
 	return -1;
 }
@@ -148,11 +116,42 @@ count_by(sqlite3 *db, struct report_job *job, const char *sql, const char *const
 	return rc == SQLITE_DONE ? 0 : fail(db, job, "report");
 }
 
+/*
+ * Follow-ups recorded on time and late: one pass over the partial index
+ * (no GROUP BY, which would sort), over a range of dates or all of them.
+ */
+static int
+followup_counts(sqlite3 *db, struct report_job *job, bool dated, int64_t *on_time,
+    int64_t *late)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, dated ?
+	    "SELECT count(*), coalesce(sum(on_time), 0) FROM complaint_actions "
+	    "INDEXED BY complaint_actions_followups "
+	    "WHERE kind = 'followup' AND business_date BETWEEN ?1 AND ?2" :
+	    "SELECT count(*), coalesce(sum(on_time), 0) FROM complaint_actions "
+	    "INDEXED BY complaint_actions_followups WHERE kind = 'followup'",
+	    -1, &st, NULL) != SQLITE_OK)
+		return fail(db, job, "report");
+	if (dated) {
+		sqlite3_bind_text(st, 1, job->rj_from, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, job->rj_to, -1, SQLITE_STATIC);
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*on_time = sqlite3_column_int64(st, 1);
+		*late = sqlite3_column_int64(st, 0) - *on_time;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : fail(db, job, "report");
+}
+
 /* ---- report.followups ---- */
 
 static const char *const followups_where[] = {
-	[FOLLOWUPS_OPEN] = "state != 'closed'",
-	[FOLLOWUPS_OVERDUE] = "state != 'closed' AND overdue = 1",
+	[FOLLOWUPS_OPEN] = "state IN ('open', 'resolved')",	/* not closed */
+	[FOLLOWUPS_OVERDUE] = "state IN ('open', 'resolved') AND overdue = 1",
 	[FOLLOWUPS_ALL] = "1",
 };
 
@@ -166,7 +165,8 @@ followups_owners(sqlite3 *db, struct report_job *job)
 	if (sqlite3_prepare_v2(db,
 	    "SELECT owner, count(*), sum(overdue), "
 	    "sum(overdue = 0 AND follow_up_due <= ?1) FROM complaints "
-	    "WHERE state != 'closed' GROUP BY owner ORDER BY owner", -1, &st, NULL) != SQLITE_OK)
+	    "WHERE state IN ('open', 'resolved') GROUP BY owner ORDER BY owner", -1, &st,
+	    NULL) != SQLITE_OK)
 		return fail(db, job, "report.followups");
 	sqlite3_bind_int64(st, 1, job->rj_now + REPORT_DUE_SOON_S);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -191,18 +191,15 @@ int
 report_followups(sqlite3 *db, struct report_job *job)
 {
 	struct followups_report	*fr = &job->rj_followups;
+	struct complaint	*c;
 	sqlite3_stmt		*st;
-	int64_t			 on_time[2] = { 0, 0 };
 	char			 sql[512];
 	int			 rc;
 
 	memset(fr, 0, sizeof *fr);
 	if (followups_owners(db, job) == -1 ||
-	    count_by(db, job, "SELECT on_time, count(*) FROM complaint_actions "
-	    "WHERE kind = 'followup' GROUP BY on_time", NULL, on_time, false) == -1)
+	    followup_counts(db, job, false, &fr->fr_on_time, &fr->fr_late) == -1)
 		return -1;
-	fr->fr_late = on_time[0];
-	fr->fr_on_time = on_time[1];
 
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM complaints WHERE %s",
 	    followups_where[job->rj_status]);
@@ -212,19 +209,24 @@ report_followups(sqlite3 *db, struct report_job *job)
 		fr->fr_total = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 
+	/* One row at a time to the encoder: no array of a thousand complaints. */
 	snprintf(sql, sizeof sql, "SELECT %s FROM complaints WHERE %s "
 	    "ORDER BY follow_up_due, id LIMIT ?1", store_complaint_columns(),
 	    followups_where[job->rj_status]);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return fail(db, job, "report.followups");
 	sqlite3_bind_int64(st, 1, job->rj_limit);
-	if ((fr->fr_items = calloc((size_t)(fr->fr_total < job->rj_limit ? fr->fr_total :
-	    job->rj_limit) + 1, sizeof *fr->fr_items)) == NULL)
-		fatal("calloc");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && fr->fr_nitems < (size_t)job->rj_limit)
-		store_complaint_row(st, &fr->fr_items[fr->fr_nitems++]);
+	if ((c = malloc(sizeof *c)) == NULL)
+		fatal("malloc");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		store_complaint_row(st, c);
+		fr->fr_nitems++;
+		if (job->rj_item != NULL)
+			job->rj_item(job, c);
+	}
+	free(c);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(db, job, "report.followups");
+	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.followups");
 }
 
 /* ---- report.summary ---- */
@@ -233,24 +235,94 @@ struct summary_pass {
 	struct durations	 sp_wait[LANE__COUNT];
 	struct durations	 sp_wait_all;
 	struct durations	*sp_staff;	/* parallel to sr_staff */
+	size_t			*sp_hash;	/* open addressing: slot + 1, 0 empty */
+	size_t			 sp_hash_cap;	/* a power of two, over twice sr_nstaff */
 };
 
 static size_t
-staff_slot(struct summary_report *sr, struct summary_pass *sp, const char *staff)
+staff_hash(const char *staff)
+{
+	size_t	h = 14695981039346656037ULL & SIZE_MAX;	/* FNV-1a */
+
+	while (*staff != '\0')
+		h = (h ^ (unsigned char)*staff++) * (1099511628211ULL & SIZE_MAX);
+	return h;
+}
+
+static void
+staff_hash_put(struct summary_pass *sp, const char *staff, size_t slot)
 {
 	size_t	i;
 
-	for (i = 0; i < sr->sr_nstaff; i++)
-		if (strcmp(sr->sr_staff[i].ss_staff, staff) == 0)
-			return i;
-	if ((sr->sr_staff = reallocarray(sr->sr_staff, i + 1, sizeof *sr->sr_staff)) == NULL ||
-	    (sp->sp_staff = reallocarray(sp->sp_staff, i + 1, sizeof *sp->sp_staff)) == NULL)
+	for (i = staff_hash(staff) & (sp->sp_hash_cap - 1); sp->sp_hash[i] != 0;
+	    i = (i + 1) & (sp->sp_hash_cap - 1))
+		;
+	sp->sp_hash[i] = slot + 1;
+}
+
+/* The index of a staff member's figures, added on first sight. */
+static size_t
+staff_slot(struct summary_report *sr, struct summary_pass *sp, const char *staff)
+{
+	size_t	i, slot;
+
+	if (sp->sp_hash_cap > 0) {
+		for (i = staff_hash(staff) & (sp->sp_hash_cap - 1); sp->sp_hash[i] != 0;
+		    i = (i + 1) & (sp->sp_hash_cap - 1))
+			if (strcmp(sr->sr_staff[sp->sp_hash[i] - 1].ss_staff, staff) == 0)
+				return sp->sp_hash[i] - 1;
+	}
+	slot = sr->sr_nstaff;
+	if ((sr->sr_staff = reallocarray(sr->sr_staff, slot + 1, sizeof *sr->sr_staff)) == NULL ||
+	    (sp->sp_staff = reallocarray(sp->sp_staff, slot + 1, sizeof *sp->sp_staff)) == NULL)
 		fatal("reallocarray");
-	memset(&sr->sr_staff[i], 0, sizeof sr->sr_staff[i]);
-	memset(&sp->sp_staff[i], 0, sizeof sp->sp_staff[i]);
-	snprintf(sr->sr_staff[i].ss_staff, sizeof sr->sr_staff[i].ss_staff, "%s", staff);
+	memset(&sr->sr_staff[slot], 0, sizeof sr->sr_staff[slot]);
+	memset(&sp->sp_staff[slot], 0, sizeof sp->sp_staff[slot]);
+	snprintf(sr->sr_staff[slot].ss_staff, sizeof sr->sr_staff[slot].ss_staff, "%s", staff);
 	sr->sr_nstaff++;
-	return i;
+	if (2 * sr->sr_nstaff >= sp->sp_hash_cap) {
+		sp->sp_hash_cap = sp->sp_hash_cap ? 2 * sp->sp_hash_cap : 64;
+		free(sp->sp_hash);
+		if ((sp->sp_hash = calloc(sp->sp_hash_cap, sizeof *sp->sp_hash)) == NULL)
+			fatal("calloc");
+		for (i = 0; i < sr->sr_nstaff; i++)
+			staff_hash_put(sp, sr->sr_staff[i].ss_staff, i);
+	} else
+		staff_hash_put(sp, staff, slot);
+	return slot;
+}
+
+/* In enum ticket_status order. */
+static const char *const ticket_statuses[] = {
+	"diverted", "waiting", "called", "serving", "done", "no_show", "cancelled", "expired",
+	NULL
+};
+
+/*
+ * Whether the range covers a third or more of the days the tickets span.
+ * Such a range is read straight through the table, in rowid order, rather
+ * than through the (business_date, number) index and a table lookup per
+ * ticket: a year of a million tickets in 0.5 s rather than 0.85 s here.  The
+ * rows, and so the figures, are the same either way.  -1 on an error.
+ */
+static int
+range_is_most(sqlite3 *db, struct report_job *job)
+{
+	sqlite3_stmt	*st;
+	int		 rc, most = 0;
+
+	if (sqlite3_prepare_v2(db,
+	    "SELECT (julianday(min(?2, hi)) - julianday(max(?1, lo)) + 1) * 3 >= "
+	    "julianday(hi) - julianday(lo) + 1 FROM (SELECT "
+	    "(SELECT min(business_date) FROM tickets) AS lo, "
+	    "(SELECT max(business_date) FROM tickets) AS hi)", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, job, "report.summary");
+	sqlite3_bind_text(st, 1, job->rj_from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, job->rj_to, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		most = sqlite3_column_int(st, 0);	/* NULL (no tickets): 0 */
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? most : fail(db, job, "report.summary");
 }
 
 /* One pass over the range's tickets. */
@@ -259,9 +331,13 @@ summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 {
 	struct summary_report	*sr = &job->rj_summary;
 	sqlite3_stmt		*st;
-	int			 rc, lane, issue_lane, service, status;
+	int			 rc, lane, issue_lane, service, status, scan;
 
-	if (sqlite3_prepare_v2(db,
+	if ((scan = range_is_most(db, job)) == -1 ||
+	    sqlite3_prepare_v2(db, scan ?
+	    "SELECT lane, issue_lane, service, status, eligible, issued_at, first_called_at, "
+	    "started_at, finished_at, staff FROM tickets NOT INDEXED "
+	    "WHERE business_date BETWEEN ?1 AND ?2" :
 	    "SELECT lane, issue_lane, service, status, eligible, issued_at, first_called_at, "
 	    "started_at, finished_at, staff FROM tickets "
 	    "WHERE business_date BETWEEN ?1 AND ?2", -1, &st, NULL) != SQLITE_OK)
@@ -269,10 +345,10 @@ summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 	sqlite3_bind_text(st, 1, job->rj_from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, job->rj_to, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((lane = lane_from_name(text(st, 0))) < 0 ||
-		    (issue_lane = lane_from_name(text(st, 1))) < 0 ||
-		    (service = service_from_name(text(st, 2))) < 0 ||
-		    (status = ticket_status_from_name(text(st, 3))) < 0)
+		if ((lane = name_index(lane_names, text(st, 0))) < 0 ||
+		    (issue_lane = name_index(lane_names, text(st, 1))) < 0 ||
+		    (service = name_index(service_names, text(st, 2))) < 0 ||
+		    (status = name_index(ticket_statuses, text(st, 3))) < 0)
 			continue;	/* cannot happen: the daemon wrote it */
 		sr->sr_tickets++;
 		sr->sr_by_lane[lane]++;
@@ -339,7 +415,7 @@ summary_money_and_nps(sqlite3 *db, struct report_job *job)
 		"needs_assistance", "other", NULL
 	};
 	struct summary_report	*sr = &job->rj_summary;
-	int64_t			 comp[1] = { 0 }, on_time[2] = { 0, 0 }, scores[11];
+	int64_t			 comp[1] = { 0 }, scores[11];
 	int			 i;
 
 	memset(scores, 0, sizeof scores);
@@ -352,10 +428,8 @@ summary_money_and_nps(sqlite3 *db, struct report_job *job)
 	    "SELECT 0, coalesce(sum(amount_fen), 0) FROM complaint_actions "
 	    "WHERE business_date BETWEEN ?1 AND ?2 AND kind = 'compensation'",
 	    NULL, comp, true) == -1 ||
-	    count_by(db, job,
-	    "SELECT on_time, count(*) FROM complaint_actions "
-	    "WHERE business_date BETWEEN ?1 AND ?2 AND kind = 'followup' GROUP BY on_time",
-	    NULL, on_time, true) == -1 ||
+	    followup_counts(db, job, true, &sr->sr_followup_on_time,
+	    &sr->sr_followup_late) == -1 ||
 	    count_by(db, job,
 	    "SELECT score, count(*) FROM surveys WHERE business_date BETWEEN ?1 AND ?2 "
 	    "GROUP BY score", NULL, scores, true) == -1)
@@ -363,8 +437,6 @@ summary_money_and_nps(sqlite3 *db, struct report_job *job)
 	for (i = 0; i < 6; i++)
 		sr->sr_rerouted_total += sr->sr_rerouted[i];
 	sr->sr_compensation_fen = comp[0];
-	sr->sr_followup_late = on_time[0];
-	sr->sr_followup_on_time = on_time[1];
 	for (i = 0; i <= 10; i++) {
 		switch (nps_class(i)) {
 		case NPS_DETRACTOR: sr->sr_detractors += scores[i]; break;
@@ -406,6 +478,7 @@ report_summary(sqlite3 *db, struct report_job *job)
 		free(sp.sp_staff[i].d_v);
 	}
 	free(sp.sp_staff);
+	free(sp.sp_hash);
 	return rc;
 }
 
@@ -446,6 +519,8 @@ worker(void *arg)
 		pthread_mutex_unlock(&rp_lock);
 
 		run_job(job);
+		if (job->rj_encode != NULL)
+			job->rj_encode(job);
 
 		pthread_mutex_lock(&rp_lock);
 		job->rj_next = NULL;
@@ -573,7 +648,6 @@ report_job_free(struct report_job *job)
 	if (job == NULL)
 		return;
 	free(job->rj_followups.fr_owners);
-	free(job->rj_followups.fr_items);
 	free(job->rj_summary.sr_staff);
 	free(job);
 }

@@ -1,0 +1,90 @@
+/*
+ * Exact duration statistics for the reports (DOMAIN §5): count, mean,
+ * nearest-rank p50 and p90, max, and the share within a target.
+ *
+ * Durations are whole seconds, nearly all under a few hours.  Counting them
+ * by value gives the same nearest ranks as sorting them, in two linear
+ * passes: a year's 770,000 waits without a comparison sort.  Longer ones (a
+ * test clock moved by weeks) and short lists are sorted.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "branchq.h"
+
+#define COUNTING_MAX	(1 << 20)	/* about 12 days: 4 MB of counters at most */
+#define COUNTING_MIN_N	64		/* below this, sorting is cheaper */
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int64_t
+percentile(const int64_t *sorted, size_t n, int p)
+{
+	size_t	rank;
+
+	if (n == 0)
+		return 0;
+	/* Nearest rank: the smallest value with at least p% at or below it. */
+	rank = ((size_t)p * n + 99) / 100;
+	return sorted[rank > 0 ? rank - 1 : 0];
+}
+
+static void
+ranks_by_counting(const int64_t *v, size_t n, int64_t max, struct duration_stats *st)
+{
+	uint32_t	*count;
+	size_t		 seen = 0, i;
+	size_t		 rank50 = (50 * n + 99) / 100, rank90 = (90 * n + 99) / 100;
+	int64_t		 x;
+
+	if ((count = calloc((size_t)max + 1, sizeof *count)) == NULL)
+		fatal("calloc");
+	for (i = 0; i < n; i++)
+		count[v[i]]++;
+	for (x = 0; x <= max && seen < rank90; x++) {
+		if (count[x] == 0)
+			continue;
+		if (seen < rank50 && seen + count[x] >= rank50)
+			st->ds_p50 = x;
+		if (seen + count[x] >= rank90)
+			st->ds_p90 = x;
+		seen += count[x];
+	}
+	free(count);
+}
+
+void
+duration_stats_of(int64_t *v, size_t n, int64_t target, struct duration_stats *st)
+{
+	int64_t	sum = 0, max = 0;
+	size_t	i;
+
+	memset(st, 0, sizeof *st);
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (v[i] < 0)
+			v[i] = 0;	/* a clock set back: no negative waits */
+		sum += v[i];
+		if (v[i] > max)
+			max = v[i];
+		if (target >= 0 && v[i] <= target)
+			st->ds_within++;
+	}
+	st->ds_count = (int64_t)n;
+	st->ds_mean = (sum + st->ds_count / 2) / st->ds_count;
+	st->ds_max = max;
+	if (n >= COUNTING_MIN_N && max < COUNTING_MAX) {
+		ranks_by_counting(v, n, max, st);
+		return;
+	}
+	qsort(v, n, sizeof *v, cmp_int64);
+	st->ds_p50 = percentile(v, n, 50);
+	st->ds_p90 = percentile(v, n, 90);
+}
