@@ -143,7 +143,7 @@ bench-reports: bench
 
 # The same on 10,000 tickets and 200 complaints, in seconds, checked.
 bench-reports-smoke: bench
-	BUILD=$(BUILD) TICKETS=10000 COMPLAINTS=200 DAYS=30 RUNS=2 sh bench/report-bench.sh
+	BUILD=$(BUILD) TICKETS=10000 COMPLAINTS=200 DAYS=30 RUNS=2 WAITING=2000 PORT=17498 sh bench/report-bench.sh
 
 # The load benchmark (issue 6): bare loop, branchqd, Redis; see docs/PERFORMANCE.md.
 bench-load: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop

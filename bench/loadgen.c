@@ -7,6 +7,7 @@
  * warm-up.
  *
  *   loadgen --connect HOST:PORT --mode MODE --conns N --duration S [--warmup S]
+ *           [--count N]
  *
  * Modes:
  *   issue  hello as kiosk K01, then ticket.issue, over and over
@@ -17,6 +18,9 @@
  *          the bare loop's figure
  *   redis  RPUSH of the same ticket JSON to a Redis list (RESP)
  *   idle   hello as kiosk, then hold the connection without traffic
+ *
+ * --count N stops after N answered requests (no warm-up, no time limit):
+ * bench/report-bench.sh fills the queue with it.
  *
  * Every terminal's token is --token (default "bench").  Output: one line of
  * key=value pairs per operation kind, for scripts, on stdout.
@@ -71,6 +75,7 @@ static struct {
 	enum mode		 g_mode;
 	int			 g_conns;
 	double			 g_duration, g_warmup;
+	size_t			 g_count;	/* --count: stop after so many */
 	const char		*g_token;
 	const char		*g_line;
 	struct lconn		*g_lconns;
@@ -112,6 +117,10 @@ record(enum kind k, const struct timespec *sent, bool ok)
 		}
 	}
 	s->s_us[s->s_len++] = us > 4e9 ? UINT32_MAX : (uint32_t)us;
+	if (G.g_count > 0 && s->s_len >= G.g_count && !G.g_stopping) {
+		G.g_stopping = true;
+		event_base_loopbreak(G.g_base);
+	}
 }
 
 static void
@@ -371,7 +380,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: loadgen --connect HOST:PORT --mode issue|mix|line|redis|idle "
-	    "--conns N --duration S [--warmup S] [--token T] [--line TEXT]\n");
+	    "--conns N --duration S [--warmup S] [--count N] [--token T] [--line TEXT]\n");
 	exit(2);
 }
 
@@ -386,6 +395,7 @@ main(int argc, char **argv)
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "token", required_argument, NULL, 't' },
 		{ "line", required_argument, NULL, 'l' },
+		{ "count", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct timeval	 tick = { 0, 50 * 1000 };
@@ -418,6 +428,11 @@ main(int argc, char **argv)
 		case 'w': G.g_warmup = atof(optarg); break;
 		case 't': G.g_token = optarg; break;
 		case 'l': G.g_line = optarg; break;
+		case 'k':
+			G.g_count = (size_t)atol(optarg);
+			G.g_warmup = 0;
+			G.g_duration = 1e9;
+			break;
 		default: usage();
 		}
 	}
