@@ -267,6 +267,9 @@ on_read(struct bufferevent *bev, void *arg)
 			} else {
 				c->l_in_flight = false;
 				record(K_ISSUE, &c->l_sent, line[0] == ':');
+				if (line[0] != ':' && G.g_measuring &&
+				    G.g_samples[K_ISSUE].s_errors <= 3)
+					fprintf(stderr, "loadgen: error reply: %s\n", line);
 			}
 			free(line);
 			next_request(c);
