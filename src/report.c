@@ -94,6 +94,14 @@ text(sqlite3_stmt *st, int col)
 	return v != NULL ? (const char *)v : "";
 }
 
+/* ?1 and ?2: the job's range of business dates. */
+static void
+bind_range(sqlite3_stmt *st, const struct report_job *job)
+{
+	sqlite3_bind_text(st, 1, job->rj_from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, job->rj_to, -1, SQLITE_STATIC);
+}
+
 /* Runs a query whose rows are (key text, count); adds each count to out[index of key]. */
 static int
 count_by(sqlite3 *db, struct report_job *job, const char *sql, const char *const *names,
@@ -104,10 +112,8 @@ count_by(sqlite3 *db, struct report_job *job, const char *sql, const char *const
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return fail(db, job, "report");
-	if (dates) {
-		sqlite3_bind_text(st, 1, job->rj_from, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, job->rj_to, -1, SQLITE_STATIC);
-	}
+	if (dates)
+		bind_range(st, job);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((i = names != NULL ? name_index(names, text(st, 0)) :
 		    sqlite3_column_int(st, 0)) >= 0)
@@ -135,10 +141,8 @@ followup_counts(sqlite3 *db, struct report_job *job, bool dated, int64_t *on_tim
 	    "INDEXED BY complaint_actions_followups WHERE kind = 'followup'",
 	    -1, &st, NULL) != SQLITE_OK)
 		return fail(db, job, "report");
-	if (dated) {
-		sqlite3_bind_text(st, 1, job->rj_from, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, job->rj_to, -1, SQLITE_STATIC);
-	}
+	if (dated)
+		bind_range(st, job);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*on_time = sqlite3_column_int64(st, 1);
 		*late = sqlite3_column_int64(st, 0) - *on_time;
@@ -317,8 +321,7 @@ range_is_most(sqlite3 *db, struct report_job *job)
 	    "(SELECT min(business_date) FROM tickets) AS lo, "
 	    "(SELECT max(business_date) FROM tickets) AS hi)", -1, &st, NULL) != SQLITE_OK)
 		return fail(db, job, "report.summary");
-	sqlite3_bind_text(st, 1, job->rj_from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, job->rj_to, -1, SQLITE_STATIC);
+	bind_range(st, job);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		most = sqlite3_column_int(st, 0);	/* NULL (no tickets): 0 */
 	sqlite3_finalize(st);
@@ -333,17 +336,14 @@ summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 	sqlite3_stmt		*st;
 	int			 rc, lane, issue_lane, service, status, scan;
 
+#define SUMMARY_COLUMNS	"SELECT lane, issue_lane, service, status, eligible, issued_at, " \
+	"first_called_at, started_at, finished_at, staff FROM tickets "
 	if ((scan = range_is_most(db, job)) == -1 ||
 	    sqlite3_prepare_v2(db, scan ?
-	    "SELECT lane, issue_lane, service, status, eligible, issued_at, first_called_at, "
-	    "started_at, finished_at, staff FROM tickets NOT INDEXED "
-	    "WHERE business_date BETWEEN ?1 AND ?2" :
-	    "SELECT lane, issue_lane, service, status, eligible, issued_at, first_called_at, "
-	    "started_at, finished_at, staff FROM tickets "
-	    "WHERE business_date BETWEEN ?1 AND ?2", -1, &st, NULL) != SQLITE_OK)
+	    SUMMARY_COLUMNS "NOT INDEXED WHERE business_date BETWEEN ?1 AND ?2" :
+	    SUMMARY_COLUMNS "WHERE business_date BETWEEN ?1 AND ?2", -1, &st, NULL) != SQLITE_OK)
 		return fail(db, job, "report.summary");
-	sqlite3_bind_text(st, 1, job->rj_from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, job->rj_to, -1, SQLITE_STATIC);
+	bind_range(st, job);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((lane = name_index(lane_names, text(st, 0))) < 0 ||
 		    (issue_lane = name_index(lane_names, text(st, 1))) < 0 ||
@@ -390,8 +390,7 @@ summary_complaints(sqlite3 *db, struct report_job *job)
 	    "SELECT category, severity, root_cause, state, overdue FROM complaints "
 	    "WHERE business_date BETWEEN ?1 AND ?2", -1, &st, NULL) != SQLITE_OK)
 		return fail(db, job, "report.summary");
-	sqlite3_bind_text(st, 1, job->rj_from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, job->rj_to, -1, SQLITE_STATIC);
+	bind_range(st, job);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sr->sr_complaints++;
 		if ((i = name_index(complaint_categories, text(st, 0))) >= 0)
