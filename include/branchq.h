@@ -399,8 +399,9 @@ void	followup_overdue_fire(void *branch);
 /*
  * Reports run on one worker thread with its own read-only connection: in
  * WAL mode it reads a consistent snapshot while the loop keeps writing, so
- * a year-long summary never stalls a teller.  A job's rj_done runs back on
- * the loop thread, which owns everything else.
+ * a year-long summary never stalls a teller.  The job's encoders (rj_item,
+ * rj_encode) run there too and touch nothing but the job; its rj_done runs
+ * back on the loop thread, which owns everything else.
  */
 enum report_kind { REPORT_FOLLOWUPS, REPORT_SUMMARY };
 enum followups_status { FOLLOWUPS_OPEN, FOLLOWUPS_OVERDUE, FOLLOWUPS_ALL };
