@@ -54,8 +54,11 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 start_daemon() {
 	rm -f "$work"/db*
+	# Emptied here, before the fork: a log the child has not truncated yet
+	# would still say "listening on" for the server before it.
+	: >"$work/daemon.log"
 	"$BUILD/branchqd" --config "$work/bench.json" --db "$work/db" \
-	    --listen "127.0.0.1:$PORT" 2>"$work/daemon.log" &
+	    --listen "127.0.0.1:$PORT" 2>>"$work/daemon.log" &
 	server=$!
 	wait_for_log "listening on"
 }
@@ -83,9 +86,10 @@ run() {	# label conns loadgen-args...
 }
 
 for c in $CONNS; do
-	"$BUILD/bench/bareloop" --listen "127.0.0.1:$PORT" 2>/dev/null &
+	: >"$work/daemon.log"
+	"$BUILD/bench/bareloop" --listen "127.0.0.1:$PORT" 2>>"$work/daemon.log" &
 	server=$!
-	sleep 0.3
+	wait_for_log "listening on"
 	run bare "$c" --mode line --line '{"op":"ticket.issue","service":"loan"}'
 	stop_server
 
