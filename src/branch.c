@@ -94,25 +94,34 @@ branch_load_settings(struct branch *b)
 	free(v);
 }
 
+/* Today's tickets, the windows and the settings, from the database into memory. */
+static int
+branch_load(struct branch *b)
+{
+	int	i;
+
+	queue_init(&b->b_queue, b->b_cfg->cf_default_service_s);
+	for (i = 1; i <= BQ_MAX_WINDOW; i++)
+		b->b_queue.q_windows[i].w_accessible = b->b_cfg->cf_accessible_window[i];
+	business_date(clock_now(), b->b_today);
+	if (store_load(b->b_store, &b->b_queue, b->b_today) == -1)
+		return -1;
+	branch_load_settings(b);
+	return 0;
+}
+
 int
 branch_open(struct branch *b, const struct config *cfg, struct store *s,
     struct branch_hooks hooks, char *err, size_t errlen)
 {
-	int	i;
-
 	memset(b, 0, sizeof *b);
 	b->b_cfg = cfg;
 	b->b_store = s;
 	b->b_hooks = hooks;
-	queue_init(&b->b_queue, cfg->cf_default_service_s);
-	for (i = 1; i <= BQ_MAX_WINDOW; i++)
-		b->b_queue.q_windows[i].w_accessible = cfg->cf_accessible_window[i];
-	business_date(clock_now(), b->b_today);
-	if (store_load(s, &b->b_queue, b->b_today) == -1) {
+	if (branch_load(b) == -1) {
 		snprintf(err, errlen, "cannot load state: %s", store_errmsg(s));
 		return -1;
 	}
-	branch_load_settings(b);
 	deadline_init(&b->b_day_end, "business day end", branch_day_end, b);
 	deadline_init(&b->b_followup, "follow-up due", followup_overdue_fire, b);
 	/* Days that ended, and follow-ups that fell due, while the daemon was
@@ -129,17 +138,10 @@ branch_open(struct branch *b, const struct config *cfg, struct store *s,
 void
 branch_reload(struct branch *b)
 {
-	int	i;
-
 	queue_free(&b->b_queue);
-	queue_init(&b->b_queue, b->b_cfg->cf_default_service_s);
-	for (i = 1; i <= BQ_MAX_WINDOW; i++)
-		b->b_queue.q_windows[i].w_accessible = b->b_cfg->cf_accessible_window[i];
-	business_date(clock_now(), b->b_today);
-	if (store_load(b->b_store, &b->b_queue, b->b_today) == -1)
+	if (branch_load(b) == -1)
 		fatalx("database: cannot reload the state after a failed commit: %s",
 		    store_errmsg(b->b_store));
-	branch_load_settings(b);
 	/*
 	 * The day end and the overdue sweep may have been in the lost group:
 	 * redone shortly (a call redoes the day end first), not now, so that a
