@@ -35,6 +35,15 @@
 /* A client that does not read its replies is not read past this much output. */
 #define REPLY_BACKLOG		(64 * 1024)
 #define SHUTDOWN_GRACE_S	5
+/*
+ * Closing with unread input makes the kernel send a reset, which can
+ * destroy the last reply (line_too_long, a refusal) before the client reads
+ * it.  So a closing connection first shuts its write side and reads and
+ * discards what the client still sends, for at most this long without
+ * input and this many bytes, then closes.
+ */
+#define LINGER_S		2
+#define LINGER_MAX_BYTES	(1024 * 1024)
 #define ACCEPT_PAUSE_MS		250	/* after EMFILE and the like */
 #define REFUSED_LOG_S		10	/* at most one line per this while refusing */
 /*
@@ -55,6 +64,7 @@ struct conn {
 	struct event		*c_hello_timer;	/* until a successful hello */
 	bool			 c_closing;	/* close once the output is written */
 	bool			 c_waiting;	/* for a reply that comes later (reports) */
+	size_t			 c_discarded;	/* bytes read while lingering */
 	/* Output held until the loop iteration's changes are committed. */
 	struct held		*c_held;
 	size_t			 c_nheld, c_capheld, c_held_bytes;
@@ -98,6 +108,7 @@ static struct conn		*srv_held_conns;
 static struct event		*srv_group_ev;	/* commits the iteration's changes */
 
 static void	conn_read(struct bufferevent *, void *);
+static void	conn_finish(struct conn *);
 
 static int64_t
 monotonic_ms(void)
@@ -260,13 +271,11 @@ server_flush_held(bool committed, const char *why)
 		c->c_held_bytes = 0;
 		c->c_held_listed = false;
 		c->c_held_next = NULL;
+		/* Closing, and all it was held back for is out (or dropped). */
+		if (c->c_closing && evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0)
+			conn_finish(c);
 	}
 	srv_held_conns = NULL;
-	for (c = srv_conns; c != NULL; c = next) {
-		next = c->c_next;
-		if (c->c_closing && evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0)
-			conn_free(c);
-	}
 }
 
 /* The end of the loop iteration that made changes: COMMIT, then reply. */
@@ -302,6 +311,43 @@ server_commit_now(void)
 		server_group_commit(-1, 0, NULL);
 }
 
+static void
+conn_discard(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+
+	c->c_discarded += evbuffer_get_length(in);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	if (c->c_discarded > LINGER_MAX_BYTES)
+		conn_free(c);
+}
+
+static void
+conn_linger_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;	/* the client's EOF, an error, or LINGER_S of silence */
+	conn_free(arg);
+}
+
+/* Everything written: shut the write side, linger (LINGER_S), close. */
+static void
+conn_finish(struct conn *c)
+{
+	struct timeval	tv = { LINGER_S, 0 };
+
+	if (srv_shutdown_done != NULL ||
+	    shutdown(bufferevent_getfd(c->c_bev), SHUT_WR) == -1) {
+		conn_free(c);
+		return;
+	}
+	bufferevent_setcb(c->c_bev, conn_discard, NULL, conn_linger_event, c);
+	bufferevent_set_timeouts(c->c_bev, &tv, NULL);
+	bufferevent_enable(c->c_bev, EV_READ);
+	conn_discard(c->c_bev, c);	/* what was read already */
+}
+
 /* Write what is left, then close: used after line_too_long and at shutdown. */
 static void
 conn_close_after_write(struct conn *c)
@@ -309,7 +355,7 @@ conn_close_after_write(struct conn *c)
 	c->c_closing = true;
 	bufferevent_disable(c->c_bev, EV_READ);
 	if (c->c_nheld == 0 && evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0)
-		conn_free(c);
+		conn_finish(c);
 }
 
 static void
@@ -415,7 +461,7 @@ conn_written(struct bufferevent *bev, void *arg)
 
 	if (c->c_closing) {
 		if (c->c_nheld == 0)
-			conn_free(c);
+			conn_finish(c);
 		return;
 	}
 	/* Output drained: read again, and catch up on what was left waiting. */

@@ -140,6 +140,47 @@ test_failed_commit_refuses_the_group(void **state)
 	daemon_stop(d);
 }
 
+/*
+ * A change and then a line over the limit, in one write: the change's
+ * reply waits for the commit, the line_too_long after it, and only then
+ * does the connection close, with the change on disk.
+ */
+static void
+test_close_waits_for_the_commit(void **state)
+{
+	static const char	issue_line[] = "{\"id\":1,\"op\":\"ticket.issue\",\"service\":\"loan\"}\n";
+	struct daemon		*d = daemon_start(NULL);
+	struct conn		*k = login(d, "K01");
+	size_t			 n = sizeof issue_line - 1, total = n + 70000 + 1;
+	char			*buf, *st;
+	cJSON			*r;
+
+	(void)state;
+	if ((buf = malloc(total)) == NULL)
+		fail_msg("malloc");
+	memcpy(buf, issue_line, n);
+	memset(buf + n, 'x', 70000);
+	buf[total - 1] = '\n';
+	send_raw(k, buf, total);
+	free(buf);
+	r = read_reply(k, reply_timeout_ms());
+	expect_that(r != NULL, NULL, "no reply to the issue before the close");
+	expect_int(r, "id", 1);
+	expect_str(r, "ticket.number", "A001");
+	cJSON_Delete(r);
+	r = read_reply(k, reply_timeout_ms());
+	expect_that(r != NULL, NULL, "no line_too_long reply");
+	expect_error(r, "line_too_long");
+	cJSON_Delete(r);
+	expect_that(peer_closed(k, reply_timeout_ms()), NULL, "closed after line_too_long");
+	daemon_kill(d);
+	st = db_ticket_status(d, "2026-11-23", "A001");
+	expect_that(st != NULL && strcmp(st, "waiting") == 0, NULL, "A001 is %s", st);
+	free(st);
+	daemon_restart(d);
+	daemon_stop(d);
+}
+
 int
 main(void)
 {
@@ -147,6 +188,7 @@ main(void)
 		cmocka_unit_test_teardown(test_refused_neighbour_keeps_the_others,
 		    harness_teardown),
 		cmocka_unit_test_teardown(test_failed_commit_refuses_the_group, harness_teardown),
+		cmocka_unit_test_teardown(test_close_waits_for_the_commit, harness_teardown),
 	};
 
 	return cmocka_run_group_tests_name("group commit", tests, NULL, NULL);
