@@ -70,6 +70,9 @@ struct conn {
 	size_t			 c_nheld, c_capheld, c_held_bytes;
 	struct conn		*c_held_next;	/* srv_held_conns */
 	bool			 c_held_listed;
+	/* Output added this iteration, written at its end (server_flush_output). */
+	struct conn		*c_dirty_next;
+	bool			 c_dirty;
 	struct conn		*c_prev, *c_next;
 };
 
@@ -105,7 +108,9 @@ static struct conn		*srv_handling;
 static struct evbuffer		*srv_held;
 static uint64_t			 srv_next_id;
 static struct conn		*srv_held_conns;
-static struct event		*srv_group_ev;	/* commits the iteration's changes */
+static struct conn		*srv_dirty_conns;
+/* At the end of a loop iteration: commits its changes, then writes. */
+static struct event		*srv_end_ev;
 
 static void	conn_read(struct bufferevent *, void *);
 static void	conn_finish(struct conn *);
@@ -142,6 +147,11 @@ conn_free(struct conn *c)
 			;
 		*pp = c->c_held_next;
 	}
+	if (c->c_dirty) {
+		for (pp = &srv_dirty_conns; *pp != c; pp = &(*pp)->c_dirty_next)
+			;
+		*pp = c->c_dirty_next;
+	}
 	for (i = 0; i < c->c_nheld; i++) {
 		free(c->c_held[i].h_line);
 		free(c->c_held[i].h_request);
@@ -167,6 +177,25 @@ conn_free(struct conn *c)
 	}
 }
 
+/*
+ * Output is written at the end of the loop iteration, straight to the
+ * socket (server_flush_output).  The bufferevent writes only what the
+ * socket did not take: its write event is enabled then, and disabled again
+ * once the output has drained (conn_written).  A reply thus costs one
+ * write and no epoll_ctl.
+ */
+static void
+conn_output_added(struct conn *c)
+{
+	if (c->c_dirty || (bufferevent_get_enabled(c->c_bev) & EV_WRITE))
+		return;		/* to be written anyway */
+	c->c_dirty = true;
+	c->c_dirty_next = srv_dirty_conns;
+	srv_dirty_conns = c;
+	if (srv_end_ev != NULL)
+		event_active(srv_end_ev, EV_TIMEOUT, 0);
+}
+
 static void
 conn_write(struct conn *c, const char *line)
 {
@@ -174,6 +203,40 @@ conn_write(struct conn *c, const char *line)
 
 	evbuffer_add(out, line, strlen(line));
 	evbuffer_add(out, "\n", 1);
+	conn_output_added(c);
+}
+
+/*
+ * Writes what the iteration left in the output buffers.  Whatever the socket
+ * does not take, and the connections with something to do once the output
+ * has drained (closing, or not reading until it does), are left to the
+ * bufferevent, which calls conn_written() then.
+ */
+static void
+server_flush_output(void)
+{
+	struct conn	*c, *next;
+	struct evbuffer	*out;
+	evutil_socket_t	 fd;
+
+	c = srv_dirty_conns;
+	srv_dirty_conns = NULL;
+	for (; c != NULL; c = next) {
+		next = c->c_dirty_next;
+		c->c_dirty = false;
+		c->c_dirty_next = NULL;
+		out = bufferevent_get_output(c->c_bev);
+		fd = bufferevent_getfd(c->c_bev);
+		if (!c->c_closing && (bufferevent_get_enabled(c->c_bev) & EV_READ)) {
+			/* As bufferevent does: its output's front is frozen but while writing. */
+			evbuffer_unfreeze(out, 1);
+			while (evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0)
+				;
+			evbuffer_freeze(out, 1);
+		}
+		if (evbuffer_get_length(out) > 0)
+			bufferevent_enable(c->c_bev, EV_WRITE);
+	}
 }
 
 static bool
@@ -229,6 +292,7 @@ conn_emit_own_events(struct conn *c)
 		return;
 	if (!group_open() && c->c_nheld == 0) {
 		evbuffer_add_buffer(bufferevent_get_output(c->c_bev), srv_held);
+		conn_output_added(c);
 		return;
 	}
 	if ((text = malloc(len + 1)) == NULL)
@@ -278,37 +342,47 @@ server_flush_held(bool committed, const char *why)
 	srv_held_conns = NULL;
 }
 
-/* The end of the loop iteration that made changes: COMMIT, then reply. */
 static void
-server_group_commit(evutil_socket_t fd, short what, void *arg)
+server_group_commit(void)
 {
 	char	why[256];
 
-	(void)fd;
-	(void)what;
-	(void)arg;
 	server_flush_held(branch_group_commit(srv_branch, why, sizeof why) == 0, why);
 }
 
 /*
- * The first change of an iteration opened the transaction.  An active
- * event runs after the events already active in this iteration, and
- * before the loop polls again: every request read in this iteration is in
- * the group.
+ * The end of a loop iteration that made changes or output: COMMIT, reply.
+ * An active event runs after the events already active in this iteration,
+ * and before the loop polls again.
+ */
+static void
+server_iteration_end(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (group_open())
+		server_group_commit();
+	server_flush_output();
+}
+
+/*
+ * The first change of an iteration opened the transaction: every request
+ * read in this iteration is in the group (server_iteration_end).
  */
 static void
 server_group_opened(void *arg)
 {
 	(void)arg;
-	if (srv_group_ev != NULL)
-		event_active(srv_group_ev, EV_TIMEOUT, 0);
+	if (srv_end_ev != NULL)
+		event_active(srv_end_ev, EV_TIMEOUT, 0);
 }
 
 void
 server_commit_now(void)
 {
-	if (srv_group_ev != NULL && group_open())
-		server_group_commit(-1, 0, NULL);
+	if (srv_end_ev != NULL && group_open())
+		server_group_commit();
 }
 
 static void
@@ -459,6 +533,8 @@ conn_written(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 
+	/* Drained: later output is written at the end of its iteration again. */
+	bufferevent_disable(bev, EV_WRITE);
 	if (c->c_closing) {
 		if (c->c_nheld == 0)
 			conn_finish(c);
@@ -659,7 +735,9 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_setcb(c->c_bev, conn_read, conn_written, conn_event, c);
 	bufferevent_setwatermark(c->c_bev, EV_READ, 0, READ_HIGH_WATER);
 	bufferevent_set_timeouts(c->c_bev, srv_idle_tv, srv_write_tv);
-	bufferevent_enable(c->c_bev, EV_READ | EV_WRITE);
+	/* A new bufferevent writes by itself: written at the iteration's end instead. */
+	bufferevent_disable(c->c_bev, EV_WRITE);
+	bufferevent_enable(c->c_bev, EV_READ);
 	log_debug("event=connect peer=%s connections=%d", log_str(c->c_session.s_peer),
 	    srv_nconns);
 }
@@ -800,8 +878,8 @@ server_listen(struct event_base *base, struct branch *b, const char *listen,
 	if (srv_accept_timer == NULL &&
 	    (srv_accept_timer = evtimer_new(base, server_accept_resume, NULL)) == NULL)
 		fatalx("evtimer_new failed");
-	if (srv_group_ev == NULL &&
-	    (srv_group_ev = event_new(base, -1, 0, server_group_commit, NULL)) == NULL)
+	if (srv_end_ev == NULL &&
+	    (srv_end_ev = event_new(base, -1, 0, server_iteration_end, NULL)) == NULL)
 		fatalx("event_new failed");
 	/* From now on the changes of one loop iteration are committed together. */
 	store_group_enable(b->b_store, server_group_opened, NULL);
@@ -943,7 +1021,7 @@ server_free(void)
 	if (srv_held != NULL)
 		evbuffer_free(srv_held);
 	srv_held = NULL;
-	if (srv_group_ev != NULL)
-		event_free(srv_group_ev);
-	srv_group_ev = NULL;	/* later changes commit when the store closes */
+	if (srv_end_ev != NULL)
+		event_free(srv_end_ev);
+	srv_end_ev = NULL;	/* later changes commit when the store closes */
 }
