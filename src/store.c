@@ -83,7 +83,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_LOAD_TICKETS] =
 	    "SELECT " TICKET_COLUMNS " FROM tickets WHERE business_date = ?1 "
 	    "UNION SELECT " TICKET_COLUMNS " FROM tickets "
-	    "WHERE status IN ('diverted', 'waiting', 'called', 'serving') ORDER BY id",
+	    /* As in the index tickets_open (sql/005_open_tickets_index.sql). */
+	    "WHERE status = 'diverted' OR status = 'waiting' OR status = 'called' "
+	    "OR status = 'serving' ORDER BY id",
 	[ST_LOAD_WINDOWS] =
 	    "SELECT number, terminal, staff, lanes, paused, current_ticket, opened_at FROM windows",
 	[ST_TICKET_KEY] = "SELECT business_date, number FROM tickets WHERE id = ?1",
