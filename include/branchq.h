@@ -810,6 +810,8 @@ cJSON	*json_window(struct branch *, const struct window *);
 cJSON	*json_lanes(struct branch *);
 cJSON	*json_complaint(const struct complaint *, bool masked);
 char	*json_print_free(cJSON *);	/* one line; frees the tree; caller frees the line */
+/* json.c: one line, as cJSON_PrintUnformatted but faster; caller frees it. */
+char	*json_print(const cJSON *);
 
 /* ---- op-*.c: the operations, one descriptor each ---- */
 extern const struct op_entry op_hello_entry, op_ping_entry, op_subscribe_entry,

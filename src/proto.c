@@ -670,10 +670,8 @@ reply_new(const cJSON *id, bool ok)
 char *
 json_print_free(cJSON *r)
 {
-	char	*line = cJSON_PrintUnformatted(r);
+	char	*line = json_print(r);
 
-	if (line == NULL)
-		fatalx("cJSON_PrintUnformatted: out of memory");
 	cJSON_Delete(r);
 	return line;
 }
