@@ -812,6 +812,20 @@ cJSON	*json_complaint(const struct complaint *, bool masked);
 char	*json_print_free(cJSON *);	/* one line; frees the tree; caller frees the line */
 /* json.c: one line, as cJSON_PrintUnformatted but faster; caller frees it. */
 char	*json_print(const cJSON *);
+/* json.c: an object written straight to text, for encoders on the hot path. */
+struct jw {
+	char	*w_buf;
+	size_t	 w_len, w_cap;
+	bool	 w_comma;	/* a member came before */
+};
+void	 jw_init(struct jw *);
+void	 jw_open(struct jw *, const char *key);	/* key NULL: the outermost */
+void	 jw_close(struct jw *);
+void	 jw_str(struct jw *, const char *key, const char *);	/* NULL: null */
+void	 jw_int(struct jw *, const char *key, int64_t);
+void	 jw_int_or_null(struct jw *, const char *key, bool present, int64_t);
+void	 jw_bool(struct jw *, const char *key, bool);
+cJSON	*jw_finish(struct jw *);	/* the text as a raw item; w is spent */
 
 /* ---- op-*.c: the operations, one descriptor each ---- */
 extern const struct op_entry op_hello_entry, op_ping_entry, op_subscribe_entry,

@@ -1,10 +1,15 @@
 /*
+ * JSON text: printing a cJSON tree as one line, and writing an object
+ * straight to text for the encoders on the hot path (jw_*).
+ *
  * Printing a cJSON tree as one line.  cJSON_PrintUnformatted() prints every
  * number with "%1.15g" and reads it back with sscanf to check it, and grows
  * its buffer as it goes; on a ticket reply that was a fifth of the daemon's
  * work (docs/PERFORMANCE.md).  This printer writes the same text, except
  * that a whole number is printed in full (cJSON turns 1000000000000000 into
- * 1e+15).  It keeps no state: the report worker prints with it too.
+ * 1e+15) and that a fraction is printed with 17 digits when 15 do not
+ * read back as the same double.  It keeps no state: the report worker
+ * prints with it too.
  */
 #include <math.h>
 #include <stdio.h>
@@ -18,43 +23,41 @@
 /* A JSON number holds whole numbers exactly up to 2^53. */
 #define JSON_EXACT_MAX	9007199254740992.0
 
-struct jbuf {
-	char	*j_buf;
-	size_t	 j_len, j_cap;
-};
+static void	jb_string(struct jw *, const char *);
+static void	jb_int(struct jw *, int64_t);
 
 static void
-jb_room(struct jbuf *j, size_t more)
+jb_room(struct jw *j, size_t more)
 {
-	size_t	cap = j->j_cap;
+	size_t	cap = j->w_cap;
 
-	if (j->j_len + more <= j->j_cap)
+	if (j->w_len + more <= j->w_cap)
 		return;
-	while (cap < j->j_len + more)
+	while (cap < j->w_len + more)
 		cap *= 2;
-	if ((j->j_buf = realloc(j->j_buf, cap)) == NULL)
+	if ((j->w_buf = realloc(j->w_buf, cap)) == NULL)
 		fatal("realloc");
-	j->j_cap = cap;
+	j->w_cap = cap;
 }
 
 static void
-jb_put(struct jbuf *j, const char *s, size_t n)
+jb_put(struct jw *j, const char *s, size_t n)
 {
 	jb_room(j, n);
-	memcpy(j->j_buf + j->j_len, s, n);
-	j->j_len += n;
+	memcpy(j->w_buf + j->w_len, s, n);
+	j->w_len += n;
 }
 
 static void
-jb_char(struct jbuf *j, char c)
+jb_char(struct jw *j, char c)
 {
 	jb_room(j, 1);
-	j->j_buf[j->j_len++] = c;
+	j->w_buf[j->w_len++] = c;
 }
 
 /* Escaped as cJSON does: the short escapes, \u00XX for other controls. */
 static void
-jb_string(struct jbuf *j, const char *s)
+jb_string(struct jw *j, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)(s != NULL ? s : "");
 	const unsigned char	*run;
@@ -86,10 +89,23 @@ jb_string(struct jbuf *j, const char *s)
 }
 
 static void
-jb_number(struct jbuf *j, double d)
+jb_int(struct jw *j, int64_t v)
 {
-	char		 buf[32], *q = buf + sizeof buf;
-	unsigned long long u;
+	char		 buf[24], *q = buf + sizeof buf;
+	uint64_t	 u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do
+		*--q = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--q = '-';
+	jb_put(j, q, (size_t)(buf + sizeof buf - q));
+}
+
+static void
+jb_number(struct jw *j, double d)
+{
+	char		 buf[32];
 	int		 n;
 
 	if (isnan(d) || isinf(d)) {
@@ -97,13 +113,7 @@ jb_number(struct jbuf *j, double d)
 		return;
 	}
 	if (d == trunc(d) && fabs(d) <= JSON_EXACT_MAX) {
-		u = (unsigned long long)fabs(d);
-		do
-			*--q = (char)('0' + u % 10);
-		while ((u /= 10) != 0);
-		if (d < 0)
-			*--q = '-';
-		jb_put(j, q, (size_t)(buf + sizeof buf - q));
+		jb_int(j, (int64_t)d);
 		return;
 	}
 	/* The shortest of 15 or 17 digits that reads back as the same double. */
@@ -114,7 +124,7 @@ jb_number(struct jbuf *j, double d)
 }
 
 static void
-jb_item(struct jbuf *j, const cJSON *it)
+jb_item(struct jw *j, const cJSON *it)
 {
 	const cJSON	*c;
 
@@ -167,11 +177,100 @@ jb_item(struct jbuf *j, const cJSON *it)
 char *
 json_print(const cJSON *item)
 {
-	struct jbuf	j = { NULL, 0, 512 };
+	struct jw	j = { NULL, 0, 512, false };
 
-	if ((j.j_buf = malloc(j.j_cap)) == NULL)
+	if ((j.w_buf = malloc(j.w_cap)) == NULL)
 		fatal("malloc");
 	jb_item(&j, item);
 	jb_char(&j, '\0');
-	return j.j_buf;
+	return j.w_buf;
+}
+
+/*
+ * Writing an object as text, member by member: no tree, no allocation per
+ * member.  The caller passes keys in order; commas are the writer's.
+ */
+void
+jw_init(struct jw *w)
+{
+	w->w_cap = 512;
+	w->w_len = 0;
+	w->w_comma = false;
+	if ((w->w_buf = malloc(w->w_cap)) == NULL)
+		fatal("malloc");
+}
+
+static void
+jw_key(struct jw *w, const char *key)
+{
+	if (w->w_comma)
+		jb_char(w, ',');
+	w->w_comma = true;
+	if (key != NULL) {
+		jb_string(w, key);
+		jb_char(w, ':');
+	}
+}
+
+void
+jw_open(struct jw *w, const char *key)
+{
+	jw_key(w, key);
+	jb_char(w, '{');
+	w->w_comma = false;
+}
+
+void
+jw_close(struct jw *w)
+{
+	jb_char(w, '}');
+	w->w_comma = true;
+}
+
+void
+jw_str(struct jw *w, const char *key, const char *v)
+{
+	jw_key(w, key);
+	if (v != NULL)
+		jb_string(w, v);
+	else
+		jb_put(w, "null", 4);
+}
+
+void
+jw_int(struct jw *w, const char *key, int64_t v)
+{
+	jw_key(w, key);
+	jb_int(w, v);
+}
+
+void
+jw_int_or_null(struct jw *w, const char *key, bool present, int64_t v)
+{
+	if (present)
+		jw_int(w, key, v);
+	else
+		jw_str(w, key, NULL);
+}
+
+void
+jw_bool(struct jw *w, const char *key, bool v)
+{
+	jw_key(w, key);
+	jb_put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+/* The text as a raw cJSON item, which the printer copies as it is. */
+cJSON *
+jw_finish(struct jw *w)
+{
+	cJSON	*raw;
+
+	jb_char(w, '\0');
+	if ((raw = cJSON_CreateRaw("")) == NULL)
+		fatalx("cJSON_CreateRaw: out of memory");
+	cJSON_free(raw->valuestring);
+	raw->valuestring = w->w_buf;	/* cJSON_Delete frees it with free() */
+	w->w_buf = NULL;
+	return raw;
 }

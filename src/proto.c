@@ -823,6 +823,16 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len)
 
 /* ---- encoders ---- */
 
+static void
+jw_time(struct jw *w, const char *key, int64_t at)
+{
+	char	buf[BQ_TIME_LEN];
+
+	if (at != 0)
+		time_format(at, buf);
+	jw_str(w, key, at != 0 ? buf : NULL);
+}
+
 cJSON *
 json_time(int64_t at)
 {
@@ -840,37 +850,39 @@ json_int_or_null(bool present, int64_t v)
 	return present ? cJSON_CreateNumber((double)v) : cJSON_CreateNull();
 }
 
+/* Written straight to text: every ticket reply and window carries one. */
 cJSON *
 json_ticket(struct branch *b, const struct ticket *t)
 {
-	cJSON		*o = cJSON_CreateObject(), *f;
-	const char	*acc = accessibility_name(t->t_flags.tf_accessibility);
+	struct jw	 w;
 	size_t		 pos = queue_position(&b->b_queue, t);
 
-	cJSON_AddStringToObject(o, "number", t->t_number);
-	cJSON_AddStringToObject(o, "lane", lane_name(t->t_lane));
-	cJSON_AddStringToObject(o, "route_rule", route_rule_name(t->t_rule));
-	cJSON_AddStringToObject(o, "status", ticket_status_name(t->t_status));
-	cJSON_AddItemToObject(o, "position", json_int_or_null(pos > 0, (int64_t)pos));
-	cJSON_AddItemToObject(o, "estimated_wait_s", json_int_or_null(pos > 0,
-	    queue_estimate_wait(&b->b_queue, t)));
-	cJSON_AddItemToObject(o, "issued_at", json_time(t->t_issued_at));
-	cJSON_AddStringToObject(o, "service", service_name(t->t_service));
-	cJSON_AddItemToObject(o, "amount_fen", json_int_or_null(t->t_amount_fen != 0,
-	    t->t_amount_fen));
-	f = cJSON_AddObjectToObject(o, "flags");
-	cJSON_AddBoolToObject(f, "loose_cash", t->t_flags.tf_loose_cash);
-	cJSON_AddBoolToObject(f, "vip", t->t_flags.tf_vip);
-	cJSON_AddBoolToObject(f, "needs_assistance", t->t_flags.tf_needs_assistance);
-	cJSON_AddItemToObject(f, "accessibility", acc != NULL ? cJSON_CreateString(acc) :
-	    cJSON_CreateNull());
-	cJSON_AddBoolToObject(o, "priority", t->t_priority);
-	cJSON_AddItemToObject(o, "window", json_int_or_null(t->t_window != 0, t->t_window));
-	cJSON_AddNumberToObject(o, "recalls", t->t_recalls);
-	cJSON_AddItemToObject(o, "called_at", json_time(t->t_called_at));
-	cJSON_AddItemToObject(o, "started_at", json_time(t->t_started_at));
-	cJSON_AddItemToObject(o, "finished_at", json_time(t->t_finished_at));
-	return o;
+	jw_init(&w);
+	jw_open(&w, NULL);
+	jw_str(&w, "number", t->t_number);
+	jw_str(&w, "lane", lane_name(t->t_lane));
+	jw_str(&w, "route_rule", route_rule_name(t->t_rule));
+	jw_str(&w, "status", ticket_status_name(t->t_status));
+	jw_int_or_null(&w, "position", pos > 0, (int64_t)pos);
+	jw_int_or_null(&w, "estimated_wait_s", pos > 0,
+	    pos > 0 ? queue_estimate_wait(&b->b_queue, t) : 0);
+	jw_time(&w, "issued_at", t->t_issued_at);
+	jw_str(&w, "service", service_name(t->t_service));
+	jw_int_or_null(&w, "amount_fen", t->t_amount_fen != 0, t->t_amount_fen);
+	jw_open(&w, "flags");
+	jw_bool(&w, "loose_cash", t->t_flags.tf_loose_cash);
+	jw_bool(&w, "vip", t->t_flags.tf_vip);
+	jw_bool(&w, "needs_assistance", t->t_flags.tf_needs_assistance);
+	jw_str(&w, "accessibility", accessibility_name(t->t_flags.tf_accessibility));
+	jw_close(&w);
+	jw_bool(&w, "priority", t->t_priority);
+	jw_int_or_null(&w, "window", t->t_window != 0, t->t_window);
+	jw_int(&w, "recalls", t->t_recalls);
+	jw_time(&w, "called_at", t->t_called_at);
+	jw_time(&w, "started_at", t->t_started_at);
+	jw_time(&w, "finished_at", t->t_finished_at);
+	jw_close(&w);
+	return jw_finish(&w);
 }
 
 cJSON *
