@@ -199,12 +199,24 @@ struct queue {
 	struct ticket	**q_table;	/* open addressing, key date+number */
 	size_t		  q_table_cap, q_table_len;
 	int64_t		  q_default_service_s;
+	/* The last number issued per lane on one day, as far as known. */
+	char		  q_seq_date[BQ_DATE_LEN];
+	int		  q_seq[LANE__COUNT];
+	unsigned	  q_seq_known;	/* 1 << lane */
 };
 void	queue_init(struct queue *, int64_t default_service_s);
 void	queue_free(struct queue *);	/* frees every ticket */
 /* Takes ownership of a heap ticket; adds it to its lane when waiting. */
 void	queue_adopt(struct queue *, struct ticket *);
 struct ticket *queue_find(struct queue *, const char *date, const char *number);
+/*
+ * Daily numbering (DOMAIN §2): the last number issued in a lane on a day,
+ * or -1 when the queue does not know it (another day, or not yet asked):
+ * the database does (store_last_number).  queue_set_seq records a number
+ * once its ticket is stored; the queue forgets it with everything else.
+ */
+int	queue_last_seq(const struct queue *, const char *date, enum lane);
+void	queue_set_seq(struct queue *, const char *date, enum lane, int seq);
 /* Lane membership follows status: call around every change of lane/status. */
 void	queue_unlink(struct queue *, struct ticket *);	/* out of its lane */
 void	queue_link(struct queue *, struct ticket *);	/* into its lane if waiting */
@@ -509,7 +521,8 @@ void	store_group_enable(struct store *, void (*opened)(void *), void *);
 bool	store_group_open(const struct store *);
 int	store_group_commit(struct store *);
 uint64_t store_changes(const struct store *);	/* changes made so far */
-int	store_next_number(struct store *, const char *date, enum lane, int *seq);
+/* The highest number issued in the lane that day, 0 for none. */
+int	store_last_number(struct store *, const char *date, enum lane, int *seq);
 int	store_ticket_insert(struct store *, struct ticket *);	/* sets t_id */
 int	store_ticket_update(struct store *, const struct ticket *);
 struct ticket_event {

@@ -6,6 +6,7 @@
  * Pure: no SQL, no sockets, no clock.  Every time comes in through a ticket
  * field, so the ordering and the estimates can be tested to the second.
  */
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,6 +334,25 @@ queue_adopt(struct queue *q, struct ticket *t)
 	table_place(q->q_table, q->q_table_cap, t);
 	q->q_table_len++;
 	queue_link(q, t);
+}
+
+int
+queue_last_seq(const struct queue *q, const char *date, enum lane lane)
+{
+	if (strcmp(date, q->q_seq_date) != 0 || !(q->q_seq_known & (1u << lane)))
+		return -1;
+	return q->q_seq[lane];
+}
+
+void
+queue_set_seq(struct queue *q, const char *date, enum lane lane, int seq)
+{
+	if (strcmp(date, q->q_seq_date) != 0) {
+		snprintf(q->q_seq_date, sizeof q->q_seq_date, "%s", date);
+		q->q_seq_known = 0;
+	}
+	q->q_seq[lane] = seq;
+	q->q_seq_known |= 1u << lane;
 }
 
 struct ticket *

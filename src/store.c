@@ -18,7 +18,7 @@
 
 enum stmt {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
-	ST_SEQ_NEXT, ST_SEQ_GET,
+	ST_SEQ_LAST,
 	ST_TICKET_INSERT, ST_TICKET_UPDATE, ST_EVENT_INSERT,
 	ST_WINDOW_SAVE, ST_WINDOW_DELETE,
 	ST_SETTING_SET, ST_SETTING_GET,
@@ -56,11 +56,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ROLLBACK_TO] = "ROLLBACK TO request",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_SEQ_NEXT] =
-	    "INSERT INTO lane_sequences (business_date, lane, last_seq) VALUES (?1, ?2, 1) "
-	    "ON CONFLICT (business_date, lane) DO UPDATE SET last_seq = last_seq + 1",
-	[ST_SEQ_GET] =
-	    "SELECT last_seq FROM lane_sequences WHERE business_date = ?1 AND lane = ?2",
+	/* The day's highest number in a lane: "A012" is 12 (queue_last_seq). */
+	[ST_SEQ_LAST] =
+	    "SELECT coalesce(max(CAST(substr(number, 2) AS INTEGER)), 0) FROM tickets "
+	    "WHERE business_date = ?1 AND issue_lane = ?2",
 	[ST_TICKET_INSERT] =
 	    "INSERT INTO tickets (business_date, number, lane, issue_lane, status, service, "
 	    "amount_fen, loose_cash, vip, needs_assistance, accessibility, priority, eligible, "
@@ -486,25 +485,21 @@ store_group_commit(struct store *s)
 }
 
 int
-store_next_number(struct store *s, const char *date, enum lane lane, int *seq)
+store_last_number(struct store *s, const char *date, enum lane lane, int *seq)
 {
-	sqlite3_stmt	*st;
+	sqlite3_stmt	*st = s->s_stmt[ST_SEQ_LAST];
 	int		 rc;
 
-	st = s->s_stmt[ST_SEQ_NEXT];
-	sqlite3_bind_text(st, 1, date, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, lane_name(lane), -1, SQLITE_STATIC);
-	if (store_exec(s, ST_SEQ_NEXT) == -1)
-		return -1;
-	st = s->s_stmt[ST_SEQ_GET];
 	sqlite3_bind_text(st, 1, date, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, lane_name(lane), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*seq = sqlite3_column_int(st, 0);
+	else
+		store_fail(s, "lane sequence");
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_ROW ? 0 : store_fail(s, "lane sequence");
+	return rc == SQLITE_ROW ? 0 : -1;
 }
 
 int

@@ -89,9 +89,13 @@ ticket_issue(struct branch *b, const struct actor *a, const struct issue_request
 	t->t_rule = rd.rd_rule;
 	t->t_issued_at = t->t_queued_at = now;
 
-	if (store_begin(b->b_store) == -1 ||
-	    store_next_number(b->b_store, t->t_date, t->t_lane, &seq) == -1)
+	/* The day's numbering per lane: from memory, once read from the tickets. */
+	if (store_begin(b->b_store) == -1)
 		goto fail;
+	if ((seq = queue_last_seq(&b->b_queue, t->t_date, t->t_lane)) < 0 &&
+	    store_last_number(b->b_store, t->t_date, t->t_lane, &seq) == -1)
+		goto fail;
+	seq++;
 	/* DOMAIN §2: the lane letter and at least three digits. */
 	snprintf(t->t_number, sizeof t->t_number, "%c%03d", lane_letter(t->t_lane), seq);
 	if (store_ticket_insert(b->b_store, t) == -1)
@@ -102,6 +106,7 @@ ticket_issue(struct branch *b, const struct actor *a, const struct issue_request
 	if (store_ticket_event(b->b_store, &ev) == -1 || store_commit(b->b_store) == -1)
 		goto fail;
 
+	queue_set_seq(&b->b_queue, t->t_date, t->t_lane, seq);
 	queue_adopt(&b->b_queue, t);
 	*out = t;
 	queue_changed(b);

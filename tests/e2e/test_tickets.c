@@ -306,7 +306,7 @@ test_numbering_per_lane(void **state)
 {
 	struct daemon	*d = daemon_start(NULL);
 	struct conn	*k = login(d, "K01"), *l = login(d, "L01"), *t1 = login(d, "T01");
-	struct conn	*t2 = login(d, "T02");
+	struct conn	*t2 = login(d, "T02"), *s = login(d, "S01");
 
 	(void)state;
 	ISSUE(k, "loan", 0, NULL, "A001", "counter", "not_divertible", "waiting");
@@ -327,6 +327,25 @@ test_numbering_per_lane(void **state)
 	/* a cancelled ticket's number is not issued again */
 	cJSON_Delete(rq_ok(l, "{\"op\":\"ticket.cancel\",\"number\":\"A003\"}"));
 	ISSUE(k, "loan", 0, NULL, "A004", "counter", "not_divertible", "waiting");
+
+	/* The next business day numbers every lane from 1 again ... */
+	advance(s, H_TO_DAY_END + 9 * 3600);
+	ISSUE(k, "loan", 0, NULL, "A001", "counter", "not_divertible", "waiting");
+	ISSUE(k, "cash_withdrawal", 1000, NULL, "S001", "self_service", "cash_within_threshold",
+	    "diverted");
+	ISSUE(k, "cash_withdrawal", 3000000, NULL, "E001", "express", "express_cash", "waiting");
+	/* ... and after a restart goes on from the tickets on disk, in each lane. */
+	daemon_stop(d);
+	daemon_restart_at(d, "2026-11-24T01:00:00Z");
+	k = login(d, "K01");
+	t1 = login(d, "T01");
+	open_window(t1, 1, "[\"express\"]");
+	ISSUE(k, "loan", 0, NULL, "A002", "counter", "not_divertible", "waiting");
+	ISSUE(k, "transfer", 1000, NULL, "S002", "self_service", "transfer_within_threshold",
+	    "diverted");
+	ISSUE(k, "cash_withdrawal", 3000000, NULL, "E002", "express", "express_cash", "waiting");
+	/* a lane with no ticket yet that day: 1, whatever the day before had */
+	ISSUE(k, "loan", 0, "{\"vip\":true}", "V001", "vip", "vip", "waiting");
 	daemon_stop(d);
 }
 

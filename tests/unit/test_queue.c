@@ -795,6 +795,32 @@ test_names(void **state)
 
 /* ---- the table ---- */
 
+/* Daily numbering: known per lane for one day, unknown (-1) otherwise. */
+static void
+test_last_seq(void **state)
+{
+	struct queue	q;
+
+	(void)state;
+	queue_init(&q, 300);
+	assert_int_equal(queue_last_seq(&q, "2026-11-23", LANE_COUNTER), -1);
+	queue_set_seq(&q, "2026-11-23", LANE_COUNTER, 12);
+	assert_int_equal(queue_last_seq(&q, "2026-11-23", LANE_COUNTER), 12);
+	assert_int_equal(queue_last_seq(&q, "2026-11-23", LANE_EXPRESS), -1);
+	assert_int_equal(queue_last_seq(&q, "2026-11-22", LANE_COUNTER), -1);
+	queue_set_seq(&q, "2026-11-23", LANE_EXPRESS, 0);
+	assert_int_equal(queue_last_seq(&q, "2026-11-23", LANE_EXPRESS), 0);
+	/* another day: what was known of the first is forgotten */
+	queue_set_seq(&q, "2026-11-24", LANE_VIP, 1);
+	assert_int_equal(queue_last_seq(&q, "2026-11-24", LANE_VIP), 1);
+	assert_int_equal(queue_last_seq(&q, "2026-11-24", LANE_COUNTER), -1);
+	assert_int_equal(queue_last_seq(&q, "2026-11-23", LANE_COUNTER), -1);
+	queue_free(&q);
+	queue_init(&q, 300);
+	assert_int_equal(queue_last_seq(&q, "2026-11-24", LANE_VIP), -1);
+	queue_free(&q);
+}
+
 static void
 test_forget_before(void **state)
 {
@@ -988,6 +1014,7 @@ main(void)
 		cmocka_unit_test(test_lane_open),
 		cmocka_unit_test(test_state_machine),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_last_seq),
 		cmocka_unit_test(test_forget_before),
 		cmocka_unit_test(test_table_growth),
 		cmocka_unit_test(test_adopt_duplicate_fatal),
