@@ -157,6 +157,9 @@ clock_advance(int64_t seconds)
 
 /* ---- time formats and the branch timezone ---- */
 
+/* Changes with the zone: business_date() remembers nothing across it. */
+static _Atomic unsigned	zone_generation;
+
 int
 time_set_zone(const char *tz)
 {
@@ -173,21 +176,30 @@ time_set_zone(const char *tz)
 	}
 	setenv("TZ", tz, 1);
 	tzset();
+	zone_generation++;
 	return 0;
 }
 
 void
 time_format(int64_t at, char out[BQ_TIME_LEN])
 {
-	time_t		t = (time_t)at;
-	struct tm	tm;
+	/* Most calls in a busy second ask for that second: remembered, per
+	 * thread (the report worker formats times too). */
+	static _Thread_local int64_t	last_at = INT64_MIN;
+	static _Thread_local char	last[BQ_TIME_LEN];
+	time_t				t = (time_t)at;
+	struct tm			tm;
 
-	gmtime_r(&t, &tm);
-	/* RFC 3339 years have four digits.  Past 9999 (only the test clock
-	 * gets there) strftime() fails and leaves out unterminated: show the
-	 * last second a time can name instead. */
-	if (strftime(out, BQ_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, BQ_TIME_LEN, "9999-12-31T23:59:59Z");
+	if (at != last_at) {
+		gmtime_r(&t, &tm);
+		/* RFC 3339 years have four digits.  Past 9999 (only the test
+		 * clock gets there) strftime() fails and leaves its output
+		 * unterminated: show the last second a time can name instead. */
+		if (strftime(last, BQ_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			snprintf(last, BQ_TIME_LEN, "9999-12-31T23:59:59Z");
+		last_at = at;
+	}
+	memcpy(out, last, BQ_TIME_LEN);
 }
 
 static int
@@ -260,13 +272,23 @@ time_parse(const char *s, int64_t *at)
 void
 business_date(int64_t at, char out[BQ_DATE_LEN])
 {
-	time_t		t = (time_t)at;
-	struct tm	tm;
+	/* As in time_format(): the last second asked, remembered per thread. */
+	static _Thread_local int64_t	last_at = INT64_MIN;
+	static _Thread_local unsigned	last_zone;
+	static _Thread_local char	last[BQ_DATE_LEN];
+	time_t				t = (time_t)at;
+	struct tm			tm;
+	unsigned			zone = zone_generation;
 
-	localtime_r(&t, &tm);
-	/* Past 9999, as in time_format(). */
-	if (strftime(out, BQ_DATE_LEN, "%Y-%m-%d", &tm) == 0)
-		snprintf(out, BQ_DATE_LEN, "9999-12-31");
+	if (at != last_at || zone != last_zone) {
+		localtime_r(&t, &tm);
+		/* Past 9999, as in time_format(). */
+		if (strftime(last, BQ_DATE_LEN, "%Y-%m-%d", &tm) == 0)
+			snprintf(last, BQ_DATE_LEN, "9999-12-31");
+		last_at = at;
+		last_zone = zone;
+	}
+	memcpy(out, last, BQ_DATE_LEN);
 }
 
 int64_t

@@ -83,8 +83,16 @@ test_business_day_shanghai(void **state)
 static void
 test_business_day_dst(void **state)
 {
+	char	d[BQ_DATE_LEN];
+
 	(void)state;
+	assert_int_equal(time_set_zone("Asia/Shanghai"), 0);
+	business_date(at("2026-11-22T20:00:00Z"), d);	/* 04:00 on the 23rd there */
+	assert_string_equal(d, "2026-11-23");
 	assert_int_equal(time_set_zone("Europe/Berlin"), 0);
+	/* the same second in another zone: not the date remembered for it */
+	business_date(at("2026-11-22T20:00:00Z"), d);	/* 21:00 on the 22nd */
+	assert_string_equal(d, "2026-11-22");
 	/* 2026-03-29 has 23 hours in Berlin: its end is 22:00Z, not 23:00Z. */
 	assert_int_equal(business_day_end(at("2026-03-28T23:30:00Z")), at("2026-03-29T22:00:00Z"));
 	assert_int_equal(time_set_zone("Asia/Shanghai"), 0);
