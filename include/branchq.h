@@ -825,7 +825,8 @@ cJSON	*json_complaint(const struct complaint *, bool masked);
 char	*json_print_free(cJSON *);	/* one line; frees the tree; caller frees the line */
 /* json.c: one line, as cJSON_PrintUnformatted but faster; caller frees it. */
 char	*json_print(const cJSON *);
-/* json.c: an object written straight to text, for encoders on the hot path. */
+/* json.c: an object written straight to text, for encoders on the hot path.
+ * Keys are literals with nothing to escape; values are escaped. */
 struct jw {
 	char	*w_buf;
 	size_t	 w_len, w_cap;

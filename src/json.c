@@ -26,13 +26,20 @@
 static void	jb_string(struct jw *, const char *);
 static void	jb_int(struct jw *, int64_t);
 
+/* Bytes a string cannot hold as they are: controls, '"', '\\' and the NUL that ends it. */
+static const unsigned char escaped[256] = {
+	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+	[0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+	[0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+	[0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
+	[0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 static void
-jb_room(struct jw *j, size_t more)
+jb_grow(struct jw *j, size_t more)
 {
 	size_t	cap = j->w_cap;
 
-	if (j->w_len + more <= j->w_cap)
-		return;
 	while (cap < j->w_len + more)
 		cap *= 2;
 	if ((j->w_buf = realloc(j->w_buf, cap)) == NULL)
@@ -40,18 +47,20 @@ jb_room(struct jw *j, size_t more)
 	j->w_cap = cap;
 }
 
-static void
+static inline void
 jb_put(struct jw *j, const char *s, size_t n)
 {
-	jb_room(j, n);
+	if (n > j->w_cap - j->w_len)
+		jb_grow(j, n);
 	memcpy(j->w_buf + j->w_len, s, n);
 	j->w_len += n;
 }
 
-static void
+static inline void
 jb_char(struct jw *j, char c)
 {
-	jb_room(j, 1);
+	if (j->w_len == j->w_cap)
+		jb_grow(j, 1);
 	j->w_buf[j->w_len++] = c;
 }
 
@@ -65,7 +74,7 @@ jb_string(struct jw *j, const char *s)
 
 	jb_char(j, '"');
 	for (;;) {
-		for (run = p; *p >= 0x20 && *p != '"' && *p != '\\'; p++)
+		for (run = p; !escaped[*p]; p++)
 			;
 		jb_put(j, (const char *)run, (size_t)(p - run));
 		if (*p == '\0')
@@ -200,15 +209,24 @@ jw_init(struct jw *w)
 		fatal("malloc");
 }
 
+/* Keys are the encoders' literals: nothing in them to escape. */
 static void
 jw_key(struct jw *w, const char *key)
 {
+	size_t	len;
+
 	if (w->w_comma)
 		jb_char(w, ',');
 	w->w_comma = true;
 	if (key != NULL) {
-		jb_string(w, key);
-		jb_char(w, ':');
+		len = strlen(key);
+		if (len + 3 > w->w_cap - w->w_len)
+			jb_grow(w, len + 3);
+		w->w_buf[w->w_len++] = '"';
+		memcpy(w->w_buf + w->w_len, key, len);
+		w->w_len += len;
+		w->w_buf[w->w_len++] = '"';
+		w->w_buf[w->w_len++] = ':';
 	}
 }
 

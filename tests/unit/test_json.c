@@ -194,6 +194,69 @@ test_random_trees(void **state)
 	}
 }
 
+/* The writer against the printer: the same object, member by member. */
+static void
+test_writer(void **state)
+{
+	struct jw	 w;
+	cJSON		*raw, *tree = cJSON_CreateObject(), *f;
+	char		*ours, *theirs, text[256];
+	int		 c;
+
+	(void)state;
+	for (c = 1; c < 256; c++)
+		text[c - 1] = (char)c;
+	text[255] = '\0';
+	jw_init(&w);
+	jw_open(&w, NULL);
+	jw_str(&w, "number", "A001");
+	jw_str(&w, "text", text);
+	jw_str(&w, "none", NULL);
+	jw_int(&w, "zero", 0);
+	jw_int(&w, "most", INT64_MAX);
+	jw_int(&w, "least", -9007199254740991LL);
+	jw_int_or_null(&w, "present", true, 42);
+	jw_int_or_null(&w, "absent", false, 42);
+	jw_open(&w, "flags");
+	jw_bool(&w, "yes", true);
+	jw_bool(&w, "no", false);
+	jw_close(&w);
+	jw_open(&w, "empty");
+	jw_close(&w);
+	jw_str(&w, "last", "");
+	jw_close(&w);
+	raw = jw_finish(&w);
+	assert_true(cJSON_IsRaw(raw));
+
+	cJSON_AddStringToObject(tree, "number", "A001");
+	cJSON_AddStringToObject(tree, "text", text);
+	cJSON_AddNullToObject(tree, "none");
+	cJSON_AddNumberToObject(tree, "zero", 0);
+	cJSON_AddRawToObject(tree, "most", "9223372036854775807");
+	cJSON_AddNumberToObject(tree, "least", -9007199254740991.0);
+	cJSON_AddNumberToObject(tree, "present", 42);
+	cJSON_AddNullToObject(tree, "absent");
+	f = cJSON_AddObjectToObject(tree, "flags");
+	cJSON_AddTrueToObject(f, "yes");
+	cJSON_AddFalseToObject(f, "no");
+	cJSON_AddObjectToObject(tree, "empty");
+	cJSON_AddStringToObject(tree, "last", "");
+	theirs = json_print(tree);
+	/* and a raw item prints as its text, inside a tree too */
+	ours = json_print(raw);
+	assert_string_equal(ours, theirs);
+	free(ours);
+	f = cJSON_CreateArray();
+	cJSON_AddItemToArray(f, raw);
+	ours = json_print(f);
+	assert_int_equal(ours[0], '[');
+	assert_memory_equal(ours + 1, theirs, strlen(theirs));
+	free(ours);
+	free(theirs);
+	cJSON_Delete(f);
+	cJSON_Delete(tree);
+}
+
 int
 main(void)
 {
@@ -202,6 +265,7 @@ main(void)
 		cmocka_unit_test(test_every_byte_escaped_alike),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_random_trees),
+		cmocka_unit_test(test_writer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
