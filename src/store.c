@@ -189,13 +189,20 @@ store_exec(struct store *s, enum stmt id)
 	return 0;
 }
 
+/*
+ * Text for a statement that store_exec() runs in the same call: SQLite
+ * keeps the pointer, not a copy (SQLITE_STATIC), which is safe because
+ * store_exec() clears the bindings before it returns.  Debian's SQLite is
+ * built without lookaside memory, so every copy would be a malloc() and a
+ * free() (docs/PERFORMANCE.md).
+ */
 static void
 bind_text(sqlite3_stmt *st, int col, const char *v)
 {
 	if (v == NULL || *v == '\0')
 		sqlite3_bind_null(st, col);
 	else
-		sqlite3_bind_text(st, col, v, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, col, v, -1, SQLITE_STATIC);
 }
 
 /* 0 binds NULL: times and windows use 0 for "none". */
@@ -507,8 +514,8 @@ store_ticket_insert(struct store *s, struct ticket *t)
 {
 	sqlite3_stmt	*st = s->s_stmt[ST_TICKET_INSERT];
 
-	sqlite3_bind_text(st, 1, t->t_date, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, t->t_number, -1, SQLITE_TRANSIENT);
+	bind_text(st, 1, t->t_date);
+	bind_text(st, 2, t->t_number);
 	sqlite3_bind_text(st, 3, lane_name(t->t_lane), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, lane_name(t->t_issue_lane), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, ticket_status_name(t->t_status), -1, SQLITE_STATIC);
