@@ -149,14 +149,19 @@ bench-reports-smoke: bench
 bench-load: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
 	BUILD=$(BUILD) sh bench/load.sh
 
+# Instructions per request under callgrind (machine-independent); see docs/PERFORMANCE.md.
+bench-profile: all $(BUILD)/bench/loadgen
+	BUILD=$(BUILD) sh bench/profile.sh
+
 # The same, for a second at small scale: CI runs it so the benchmark cannot rot.
 bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
 	BUILD=$(BUILD) DURATION=1 WARMUP=0.2 CONNS=16 IDLE=100 PORT=17499 sh bench/load.sh
+	BUILD=$(BUILD) COUNT=400 CONNS=16 TOP=5 PORT=17497 sh bench/profile.sh
 	$(MAKE) BUILD=$(BUILD) bench-reports-smoke
 
 clean:
 	rm -rf build
 
-.PHONY: all tests test valgrind check clean bench-load bench-smoke fuzz fuzz-run fuzz-regress \
+.PHONY: all tests test valgrind check clean bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
 	bench bench-reports bench-reports-smoke
 .SECONDARY:

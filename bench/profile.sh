@@ -1,0 +1,78 @@
+#!/bin/sh
+# Where the daemon's instructions go, per request: branchqd under callgrind
+# on a fresh database, COUNT requests of MODE from bench/loadgen at CONNS
+# connections, then callgrind_annotate.  Instruction counts do not depend on
+# the machine's load, so this is the figure to compare two versions by
+# (docs/PERFORMANCE.md); loadgen's rates under callgrind mean nothing.
+#
+#   sh bench/profile.sh                      20,000 ticket.issue at 64 connections
+#   COUNT=2000 MODE=mix sh bench/profile.sh
+#
+# Prints instructions per request (the daemon's total less a run of CONNS
+# requests, which is start-up and shutdown) and the top functions, inclusive.
+# The callgrind file stays in $OUT (default build/bench/callgrind.out).
+set -eu
+
+BUILD=${BUILD:-build}
+COUNT=${COUNT:-20000}
+CONNS=${CONNS:-64}
+MODE=${MODE:-issue}
+TOP=${TOP:-40}
+OUT=${OUT:-$BUILD/bench/callgrind.out}
+PORT=${PORT:-17430}
+
+command -v valgrind >/dev/null || { echo "profile: valgrind is not installed" >&2; exit 1; }
+make -s BUILD="$BUILD" all "$BUILD/bench/loadgen" >/dev/null
+mkdir -p "$BUILD/bench"
+work=$(mktemp -d /tmp/branchq-profile.XXXXXX)
+server=""
+cleanup() {
+	[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+hash=$(printf %s bench | sha256sum | cut -d' ' -f1)
+{
+	printf '{"branch":"BENCH","terminals":[\n'
+	printf '{"id":"K01","role":"kiosk","token_sha256":"%s"},\n' "$hash"
+	printf '{"id":"D01","role":"display","token_sha256":"%s"},\n' "$hash"
+	i=1
+	while [ $i -le 99 ]; do
+		printf '{"id":"T%02d","role":"teller","staff":"E1%03d","token_sha256":"%s"},\n' \
+		    $i $i "$hash"
+		i=$((i + 1))
+	done
+	printf '{"id":"S01","role":"supervisor","staff":"E9001","token_sha256":"%s"}]}\n' "$hash"
+} >"$work/bench.json"
+
+# profile COUNT FILE: one daemon under callgrind, COUNT requests; prints its total.
+profile() {
+	rm -f "$work"/db*
+	: >"$work/daemon.log"
+	valgrind --tool=callgrind --callgrind-out-file="$2" "$BUILD/branchqd" \
+	    --config "$work/bench.json" --db "$work/db" --listen "127.0.0.1:$PORT" \
+	    2>>"$work/daemon.log" &
+	server=$!
+	tries=0
+	until grep -q "listening on" "$work/daemon.log"; do
+		tries=$((tries + 1))
+		[ $tries -lt 600 ] || { echo "profile: daemon did not start" >&2; exit 1; }
+		sleep 0.1
+	done
+	"$BUILD/bench/loadgen" --connect "127.0.0.1:$PORT" --conns "$CONNS" \
+	    --count "$1" --mode "$MODE" >"$work/loadgen.txt"
+	grep -q " errors=0 " "$work/loadgen.txt" || {
+		echo "profile: requests failed: $(cat "$work/loadgen.txt")" >&2; exit 1; }
+	kill "$server"
+	wait "$server" 2>/dev/null || true
+	server=""
+	callgrind_annotate "$2" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,
+}
+
+base=$(profile "$CONNS" "$work/base.out")
+total=$(profile "$COUNT" "$OUT")
+echo "mode=$MODE conns=$CONNS requests=$COUNT instructions=$total startup_and_shutdown=$base" \
+    "per_request=$(( (total - base) / (COUNT - CONNS) ))"
+callgrind_annotate --auto=no --inclusive=yes "$OUT" 2>/dev/null |
+    grep -E '/src/|sqlite3_step|cJSON_Parse|evbuffer_write|epoll' | head -n "$TOP"
