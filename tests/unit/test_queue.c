@@ -87,6 +87,52 @@ check_lane(const struct queue *q, enum lane lane)
 
 /* ---- order ---- */
 
+/*
+ * A lane filled in arrival order (each new ticket goes last: the path that
+ * takes no search), then tickets that belong before the last: a priority
+ * one and a rerouted one with an old issue time.  Every place stays right.
+ */
+static void
+test_positions_appends(void **state)
+{
+	struct queue	 q;
+	struct ticket	*t[300], *late, *vip, *last;
+	char		 num[BQ_NUMBER_LEN];
+	int		 i;
+
+	(void)state;
+	queue_init(&q, 300);
+	for (i = 0; i < 300; i++) {
+		snprintf(num, sizeof num, "A%03d", i + 1);
+		t[i] = waiting(&q, num, LANE_COUNTER, false, T0 + i, i + 1);
+		assert_int_equal(queue_position(&q, t[i]), (size_t)i + 1);
+	}
+	check_lane(&q, LANE_COUNTER);
+
+	/* Linking the last one again does not add it twice. */
+	queue_link(&q, t[299]);
+	assert_int_equal(queue_waiting(&q, LANE_COUNTER), 300);
+
+	/* Issued in the same second as t[100]: behind it, by issue order. */
+	late = waiting(&q, "A301", LANE_COUNTER, false, T0 + 100, 301);
+	assert_int_equal(queue_position(&q, late), 102);
+	vip = waiting(&q, "A302", LANE_COUNTER, true, T0 + 500, 302);
+	assert_int_equal(queue_position(&q, vip), 1);
+	last = waiting(&q, "A303", LANE_COUNTER, false, T0 + 500, 303);
+	assert_int_equal(queue_position(&q, last), 303);
+	assert_int_equal(queue_position(&q, t[299]), 302);
+	check_lane(&q, LANE_COUNTER);
+
+	/* The last one leaves: the one before it is last again. */
+	queue_unlink(&q, last);
+	last->t_status = TS_CALLED;
+	assert_int_equal(queue_position(&q, last), 0);
+	assert_int_equal(queue_position(&q, t[299]), 302);
+	assert_int_equal(queue_waiting(&q, LANE_COUNTER), 302);
+	check_lane(&q, LANE_COUNTER);
+	queue_free(&q);
+}
+
 static void
 test_ticket_order(void **state)
 {
@@ -999,6 +1045,7 @@ main(void)
 		cmocka_unit_test(test_ticket_order),
 		cmocka_unit_test(test_lane_order),
 		cmocka_unit_test(test_transfer_keeps_place),
+		cmocka_unit_test(test_positions_appends),
 		cmocka_unit_test(test_positions_insert_remove),
 		cmocka_unit_test(test_oldest_issued_at),
 		cmocka_unit_test(test_oldest_issued_at_split),
