@@ -32,19 +32,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-hash=$(printf %s bench | sha256sum | cut -d' ' -f1)
-{
-	printf '{"branch":"BENCH","terminals":[\n'
-	printf '{"id":"K01","role":"kiosk","token_sha256":"%s"},\n' "$hash"
-	printf '{"id":"D01","role":"display","token_sha256":"%s"},\n' "$hash"
-	i=1
-	while [ $i -le 99 ]; do
-		printf '{"id":"T%02d","role":"teller","staff":"E1%03d","token_sha256":"%s"},\n' \
-		    $i $i "$hash"
-		i=$((i + 1))
-	done
-	printf '{"id":"S01","role":"supervisor","staff":"E9001","token_sha256":"%s"}]}\n' "$hash"
-} >"$work/bench.json"
+sh "$(dirname "$0")/config.sh" >"$work/bench.json"
 
 # profile COUNT FILE: one daemon under callgrind, COUNT requests; prints its total.
 profile() {
