@@ -26,7 +26,7 @@ endif
 
 # The pure modules, shared by the daemon and the unit tests.
 CORE	 = log clock route queue config recovery stats json
-DAEMON	 = $(CORE) store migrations branch ticket window complaint report \
+DAEMON	 = $(CORE) store checkpoint migrations branch ticket window complaint report \
 	   proto op-session op-ticket op-window op-queue op-complaint op-report op-webhook \
 	   webhook events server faultvfs op-test
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
@@ -35,7 +35,7 @@ DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
 UNIT	 = test_route test_queue test_clock test_config test_recovery test_stats test_json
 E2E	 = test_session test_tickets test_windows test_restart test_errors test_faults \
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
-	   test_limits test_group
+	   test_limits test_group test_checkpoint
 
 all: $(BUILD)/branchqd $(BUILD)/branchq
 

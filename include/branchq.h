@@ -407,6 +407,11 @@ int	survey_submit(struct branch *, const struct actor *, const char *ticket, int
 void	followup_watch(struct branch *);
 void	followup_overdue_fire(void *branch);
 
+/* ---- checkpoint.c: the WAL copied back on a thread, not on the loop ---- */
+struct sqlite3;
+int	checkpoint_start(struct sqlite3 *, int wal_pages, char *err, size_t errlen);
+void	checkpoint_stop(struct sqlite3 *);	/* waits for the copy under way */
+
 /* ---- report.c: supervisor reports, off the event loop (DOMAIN §5) ---- */
 /*
  * Reports run on one worker thread with its own read-only connection: in
@@ -502,7 +507,11 @@ struct migration {
 };
 extern const struct migration migrations[];	/* migrations.c; ends with m_sql NULL */
 struct store;
-struct store	*store_open(const char *path, char *err, size_t errlen);
+/* WAL pages before a checkpoint starts (--wal-pages); 4,000 = 16 MB. */
+#define STORE_WAL_PAGES		4000
+#define STORE_WAL_PAGES_MIN	16
+#define STORE_WAL_PAGES_MAX	1000000
+struct store	*store_open(const char *path, int wal_pages, char *err, size_t errlen);
 void		 store_close(struct store *);	/* checkpoints */
 const char	*store_errmsg(struct store *);
 /* Write transactions: BEGIN IMMEDIATE ... COMMIT.  -1 on any failure. */
@@ -735,6 +744,7 @@ enum db_fault {
 	DBF_IO_ERROR,		/* xWrite: SQLITE_IOERR_WRITE */
 	DBF_FSYNC_ERROR,	/* xSync: SQLITE_IOERR_FSYNC */
 	DBF_READONLY,		/* xWrite, xTruncate: SQLITE_READONLY */
+	DBF_CHECKPOINT_ERROR,	/* xWrite of the database file alone: SQLITE_IOERR_WRITE */
 	DBF__COUNT
 };
 extern const char *const db_fault_names[];	/* NULL-terminated */

@@ -34,11 +34,11 @@ static _Noreturn void
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: branchqd [--config FILE] [--db FILE] [--listen HOST:PORT]\n"
+	    "usage: branchqd [--config FILE] [--db FILE] [--listen HOST:PORT] [--wal-pages N]\n"
 	    "                [--test-clock [--test-clock-start YYYY-MM-DDTHH:MM:SSZ]] [--verbose]\n"
 	    "defaults: --config %s (or the built-in demo configuration when there is\n"
-	    "no such file), --db %s, --listen %s\n", DEFAULT_CONFIG, DEFAULT_DB,
-	    DEFAULT_LISTEN);
+	    "no such file), --db %s, --listen %s, --wal-pages %d\n", DEFAULT_CONFIG,
+	    DEFAULT_DB, DEFAULT_LISTEN, STORE_WAL_PAGES);
 	exit(status);
 }
 
@@ -166,6 +166,7 @@ main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "test-clock", no_argument, NULL, 't' },
 		{ "test-clock-start", required_argument, NULL, 's' },
+		{ "wal-pages", required_argument, NULL, 'w' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -177,8 +178,9 @@ main(int argc, char **argv)
 	struct event	*ev_term, *ev_int;
 	bool		 test_clock = false;
 	int64_t		 test_start = 0;
+	long		 wal_pages = STORE_WAL_PAGES;
 	int		 ch, lock_fd;
-	char		 err[512], bound[80];
+	char		 err[512], bound[80], *end;
 
 	while ((ch = getopt_long(argc, argv, "c:d:l:tvh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -190,6 +192,14 @@ main(int argc, char **argv)
 			if (time_parse(optarg, &test_start) == -1)
 				startup_error("--test-clock-start %s: must be like "
 				    "2026-11-22T08:00:00Z", optarg);
+			break;
+		case 'w':
+			errno = 0;
+			wal_pages = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    wal_pages < STORE_WAL_PAGES_MIN || wal_pages > STORE_WAL_PAGES_MAX)
+				startup_error("--wal-pages %s: must be a whole number from %d to %d",
+				    optarg, STORE_WAL_PAGES_MIN, STORE_WAL_PAGES_MAX);
 			break;
 		case 'v': log_init(LOG_LEVEL_DEBUG); break;
 		case 'h': usage(0);
@@ -226,7 +236,7 @@ main(int argc, char **argv)
 	if (test_clock && faultvfs_register(err, sizeof err) == -1)
 		startup_error("%s", err);
 	lock_fd = lock_database(db_path);
-	if ((store = store_open(db_path, err, sizeof err)) == NULL)
+	if ((store = store_open(db_path, (int)wal_pages, err, sizeof err)) == NULL)
 		startup_error("--db %s: %s", db_path, err);
 	if (reports_start(main_base, db_path, err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);

@@ -41,6 +41,7 @@ const char *const db_fault_names[] = {
 	[DBF_IO_ERROR] = "io_error",
 	[DBF_FSYNC_ERROR] = "fsync_error",
 	[DBF_READONLY] = "readonly",
+	[DBF_CHECKPOINT_ERROR] = "checkpoint_error",
 	[DBF__COUNT] = NULL
 };
 
@@ -48,6 +49,7 @@ struct fault_file {
 	sqlite3_file	 ff_base;	/* ff_base.pMethods: one of fv_io */
 	sqlite3_file	*ff_real;	/* the wrapped file, right after this struct */
 	bool		 ff_data;	/* database, WAL or journal: may fail */
+	bool		 ff_main;	/* the database file itself */
 };
 
 static sqlite3_vfs		*fv_real;
@@ -79,6 +81,10 @@ fault_code(sqlite3_file *f, bool sync)
 	case DBF_READONLY:		/* a file SQLite may not write (EROFS on write(2)
 					 * itself the unix VFS reports as io_error does) */
 		rc = sync ? SQLITE_OK : SQLITE_READONLY;
+		break;
+	case DBF_CHECKPOINT_ERROR:	/* EIO writing the database file, not the WAL:
+					 * commits succeed, checkpoints fail */
+		rc = sync || !((struct fault_file *)f)->ff_main ? SQLITE_OK : SQLITE_IOERR_WRITE;
 		break;
 	default:
 		break;
@@ -223,6 +229,7 @@ fv_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out
 	memset(ff, 0, sizeof *ff);
 	ff->ff_real = (sqlite3_file *)(ff + 1);
 	ff->ff_data = (flags & FV_DATA_FILES) != 0;
+	ff->ff_main = (flags & SQLITE_OPEN_MAIN_DB) != 0;
 	rc = fv_real->xOpen(fv_real, name, ff->ff_real, flags, out_flags);
 	/* SQLite calls xClose when pMethods is set, even after a failed open. */
 	if (ff->ff_real->pMethods != NULL) {

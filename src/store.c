@@ -265,7 +265,7 @@ store_migrate(struct store *s, char *err, size_t errlen)
 }
 
 struct store *
-store_open(const char *path, char *err, size_t errlen)
+store_open(const char *path, int wal_pages, char *err, size_t errlen)
 {
 	struct store	*s;
 	sqlite3_stmt	*st;
@@ -335,6 +335,12 @@ store_open(const char *path, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	/* Checkpoints off the loop (src/checkpoint.c); a database in memory
+	 * has no WAL to copy. */
+	mode = sqlite3_db_filename(s->s_db, "main");
+	if (mode != NULL && *mode != '\0' &&
+	    checkpoint_start(s->s_db, wal_pages, err, errlen) == -1)
+		goto fail;
 	s->s_opened = true;
 	return s;
 fail:
@@ -355,6 +361,7 @@ store_close(struct store *s)
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->s_stmt[i]);
 	if (s->s_db != NULL) {
+		checkpoint_stop(s->s_db);
 		/* Leave a tidy database: the WAL folded into the main file. */
 		if (sqlite3_wal_checkpoint_v2(s->s_db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
 		    NULL) != SQLITE_OK && s->s_opened)

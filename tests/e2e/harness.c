@@ -190,8 +190,8 @@ start_timeout_ms(void)
 
 /* ---- the daemon ---- */
 
-static const char *
-daemon_binary(const char *file, int line)
+const char *
+h_daemon_binary(const char *file, int line)
 {
 	static char	path[PATH_MAX];
 	const char	*build = getenv("BUILD");
@@ -313,7 +313,7 @@ daemon_log_contains(struct daemon *d, const char *s)
 static void
 daemon_spawn(const char *file, int line, struct daemon *d)
 {
-	const char	*bin = daemon_binary(file, line);
+	const char	*bin = h_daemon_binary(file, line);
 	const char	*wrapper = getenv("BRANCHQD_WRAPPER");
 	char		*wcopy = NULL, *tok, *save = NULL, *argv[64], *log, *mark, *end;
 	char		 listen[32] = "127.0.0.1:0";
@@ -343,6 +343,10 @@ daemon_spawn(const char *file, int line, struct daemon *d)
 		argv[argc++] = (char *)"--test-clock";
 		argv[argc++] = (char *)"--test-clock-start";
 		argv[argc++] = d->d_clock_start;
+	}
+	if (d->d_wal_pages[0] != '\0') {
+		argv[argc++] = (char *)"--wal-pages";
+		argv[argc++] = d->d_wal_pages;
 	}
 	argv[argc] = NULL;
 
@@ -438,6 +442,8 @@ h_daemon_start(const char *file, int line, const struct daemon_opts *opts)
 		d->d_no_port_fallback = opts->no_port_fallback;
 		if (opts->extra_config != NULL)
 			d->d_extra_config = xstrdup(opts->extra_config);
+		if (opts->wal_pages != 0)
+			snprintf(d->d_wal_pages, sizeof d->d_wal_pages, "%d", opts->wal_pages);
 	}
 	d->d_next = h_daemons;
 	h_daemons = d;

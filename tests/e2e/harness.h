@@ -51,6 +51,7 @@ struct daemon_opts {
 	bool		 no_test_clock;	/* the real clock, without --test-clock */
 	bool		 no_port_fallback; /* never pick a port for a daemon refusing port 0 */
 	const char	*extra_config;	/* JSON members added to the config: "\"max_recalls\":1" */
+	int		 wal_pages;	/* --wal-pages; 0: the daemon's default */
 };
 
 struct daemon {
@@ -65,8 +66,13 @@ struct daemon {
 	bool		 d_no_test_clock;
 	bool		 d_no_port_fallback;
 	char		*d_extra_config;
+	char		 d_wal_pages[16];	/* "" or --wal-pages's value */
 	struct daemon	*d_next;	/* every daemon the harness started */
 };
+
+/* The absolute path of build/branchqd ($BUILD/branchqd). */
+#define daemon_binary()		h_daemon_binary(__FILE__, __LINE__)
+const char	*h_daemon_binary(const char *, int);
 
 /* Starts branchqd (NULL opts: the defaults) and waits for "listening on 127.0.0.1:PORT". */
 #define daemon_start(opts)	h_daemon_start(__FILE__, __LINE__, (opts))

@@ -458,7 +458,7 @@ init_once(void)
 	 * in-memory database has no files for it to fail). */
 	if (faultvfs_register(err, sizeof err) == -1)
 		fz_fail("faultvfs_register: %s", err);
-	if ((fz_store = store_open(FUZZ_DB, err, sizeof err)) == NULL)
+	if ((fz_store = store_open(FUZZ_DB, STORE_WAL_PAGES, err, sizeof err)) == NULL)
 		fz_fail("store_open: %s", err);
 #ifndef FUZZ_NO_REPORTS
 	if (reports_start(fz_base, FUZZ_DB, err, sizeof err) == -1)
