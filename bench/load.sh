@@ -12,7 +12,10 @@
 #   DURATION=1 WARMUP=0.5 CONNS=64 IDLE=200 sh bench/load.sh    a smoke run (CI)
 #
 # Output: a table on stdout, and the raw loadgen lines in $OUT (default
-# build/bench/load.txt).
+# build/bench/load.txt).  srv_us and gen_us are the CPU time (user +
+# system) the server and the load generator spent per answered request in
+# the measured window, cores the share of one core the server used (a
+# line of the mix counts every request of the mix).
 set -eu
 
 BUILD=${BUILD:-build}
@@ -69,7 +72,8 @@ run() {	# label conns loadgen-args...
 	label=$1 conns=$2
 	shift 2
 	"$BUILD/bench/loadgen" --connect "127.0.0.1:$PORT" --conns "$conns" \
-	    --duration "$DURATION" --warmup "$WARMUP" "$@" | sed "s/^/run=$label /" | tee -a "$OUT" >/dev/null
+	    --duration "$DURATION" --warmup "$WARMUP" --server-pid "$server" "$@" |
+	    sed "s/^/run=$label /" | tee -a "$OUT" >/dev/null
 }
 
 for c in $CONNS; do
@@ -126,14 +130,15 @@ function get(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (k
 { run = get("run"); kind = get("kind"); c = get("conns")
   key = run "/" kind "/" c
   rate[key] = get("per_s"); p50[key] = get("p50_ms"); p99[key] = get("p99_ms"); mx[key] = get("max_ms")
+  su[key] = get("server_cpu_us"); sc[key] = get("server_cores"); gu[key] = get("loadgen_cpu_us")
   err[key] = get("errors") + get("failed_conns")
   if (!(key in seen)) { seen[key] = 1; order[n++] = key }
   if (run == "bare") bare[c] = get("per_s") }
 END {
-  printf "%-22s %6s %10s %9s %9s %9s %7s %8s\n", "run/kind", "conns", "per_s", "p50_ms", "p99_ms", "max_ms", "errors", "x bare"
+  printf "%-22s %6s %10s %9s %9s %9s %7s %8s %8s %6s %8s\n", "run/kind", "conns", "per_s", "p50_ms", "p99_ms", "max_ms", "errors", "x bare", "srv_us", "cores", "gen_us"
   for (i = 0; i < n; i++) { k = order[i]; split(k, p, "/")
     ratio = (p[3] in bare && bare[p[3]] > 0) ? sprintf("%.2f", rate[k] / bare[p[3]]) : "-"
-    printf "%-22s %6s %10s %9s %9s %9s %7s %8s\n", p[1] "/" p[2], p[3], rate[k], p50[k], p99[k], mx[k], err[k], ratio }
+    printf "%-22s %6s %10s %9s %9s %9s %7s %8s %8s %6s %8s\n", p[1] "/" p[2], p[3], rate[k], p50[k], p99[k], mx[k], err[k], ratio, su[k], sc[k], gu[k] }
   if (idle != "") print idle
 }' "$OUT"
 

@@ -22,6 +22,12 @@
  * --count N stops after N answered requests (no warm-up, no time limit):
  * bench/report-bench.sh fills the queue with it.
  *
+ * --server-pid PID adds what the measured window cost in CPU time (user +
+ * system), per answered request: the server's (from /proc/PID/stat) and
+ * the load generator's own (getrusage), and the share of one core the
+ * server used.  With both programs on one machine, these say how far
+ * the machine's cores are from the limit.
+ *
  * Every terminal's token is --token (default "bench").  Output: one line of
  * key=value pairs per operation kind, for scripts, on stdout.
  */
@@ -29,6 +35,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+
+#include <sys/resource.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -85,6 +93,8 @@ static struct {
 	int			 g_connected, g_ready, g_failed;
 	int			 g_tellers;
 	uint64_t		 g_events;
+	pid_t			 g_server;	/* --server-pid, or 0 */
+	double			 g_cpu_server, g_cpu_self;	/* when measuring began */
 } G;
 
 static double
@@ -359,6 +369,52 @@ pct(const struct samples *s, double p)
 	return s->s_us[rank - 1] / 1000.0;
 }
 
+/* CPU seconds (user + system) a process has used: fields 14 and 15 of its
+ * /proc/PID/stat, after the command name in parentheses.  -1 if unreadable. */
+static double
+proc_cpu_s(pid_t pid)
+{
+	char		 path[64], buf[1024], *p;
+	unsigned long	 utime, stime;
+	FILE		*f;
+	size_t		 n;
+	int		 i;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	for (i = 0; i < 12 && p != NULL; i++)	/* to the space before field 14 */
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p, " %lu %lu", &utime, &stime) != 2)
+		return -1;
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double
+self_cpu_s(void)
+{
+	struct rusage	ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void
+measure_start(void)
+{
+	G.g_measuring = true;
+	clock_gettime(CLOCK_MONOTONIC, &G.g_start);
+	G.g_cpu_self = self_cpu_s();
+	if (G.g_server != 0)
+		G.g_cpu_server = proc_cpu_s(G.g_server);
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -368,8 +424,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	if (!G.g_measuring && t >= G.g_warmup) {
-		G.g_measuring = true;
-		clock_gettime(CLOCK_MONOTONIC, &G.g_start);
+		measure_start();
 		G.g_warmup = 0;
 		return;
 	}
@@ -383,7 +438,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: loadgen --connect HOST:PORT --mode issue|mix|line|redis|idle "
-	    "--conns N --duration S [--warmup S] [--count N] [--token T] [--line TEXT]\n");
+	    "--conns N --duration S [--warmup S] [--count N] [--token T] [--line TEXT]\n"
+	    "       [--server-pid PID]\n");
 	exit(2);
 }
 
@@ -399,12 +455,15 @@ main(int argc, char **argv)
 		{ "token", required_argument, NULL, 't' },
 		{ "line", required_argument, NULL, 'l' },
 		{ "count", required_argument, NULL, 'k' },
+		{ "server-pid", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct timeval	 tick = { 0, 50 * 1000 };
 	struct event	*ticker;
 	char		 host[64], *colon;
-	double		 secs;
+	double		 secs, cpu_self, cpu_server;
+	size_t		 answered = 0;
+	char		 cpu[160];
 	int		 ch, i, k, windows = 0;
 
 	G.g_conns = 64;
@@ -431,6 +490,7 @@ main(int argc, char **argv)
 		case 'w': G.g_warmup = atof(optarg); break;
 		case 't': G.g_token = optarg; break;
 		case 'l': G.g_line = optarg; break;
+		case 'p': G.g_server = (pid_t)atol(optarg); break;
 		case 'k':
 			G.g_count = (size_t)atol(optarg);
 			G.g_warmup = 0;
@@ -486,11 +546,23 @@ main(int argc, char **argv)
 		return G.g_failed > 0;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &G.g_start);
-	G.g_measuring = G.g_warmup <= 0;
+	if (G.g_warmup <= 0)
+		measure_start();
 	ticker = event_new(G.g_base, -1, EV_PERSIST, on_tick, NULL);
 	event_add(ticker, &tick);
 	event_base_dispatch(G.g_base);
 	secs = elapsed_s(&G.g_start);
+	cpu_self = self_cpu_s() - G.g_cpu_self;
+	cpu_server = G.g_server != 0 ? proc_cpu_s(G.g_server) - G.g_cpu_server : 0;
+	for (k = 0; k < K__COUNT; k++)
+		answered += G.g_samples[k].s_len;
+	if (answered == 0)
+		answered = 1;
+	cpu[0] = '\0';
+	if (G.g_server != 0 && G.g_cpu_server >= 0 && cpu_server >= 0)
+		snprintf(cpu, sizeof cpu, " server_cpu_us=%.1f server_cores=%.2f loadgen_cpu_us=%.1f",
+		    cpu_server * 1e6 / (double)answered, cpu_server / secs,
+		    cpu_self * 1e6 / (double)answered);
 
 	for (k = 0; k < K__COUNT; k++) {
 		struct samples *s = &G.g_samples[k];
@@ -499,12 +571,12 @@ main(int argc, char **argv)
 			continue;
 		qsort(s->s_us, s->s_len, sizeof *s->s_us, cmp_u32);
 		printf("kind=%s mode=%s conns=%d seconds=%.2f requests=%zu errors=%llu "
-		    "per_s=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f events=%llu failed_conns=%d\n",
+		    "per_s=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f events=%llu failed_conns=%d%s\n",
 		    kind_names[k], G.g_mode == M_MIX ? "mix" : G.g_mode == M_LINE ? "line" :
 		    G.g_mode == M_REDIS ? "redis" : "issue", G.g_conns, secs, s->s_len,
 		    (unsigned long long)s->s_errors, (double)s->s_len / secs, pct(s, 50),
 		    pct(s, 99), s->s_len ? s->s_us[s->s_len - 1] / 1000.0 : 0,
-		    (unsigned long long)G.g_events, G.g_failed);
+		    (unsigned long long)G.g_events, G.g_failed, cpu);
 		free(s->s_us);
 	}
 	for (i = 0; i < G.g_conns; i++)
