@@ -87,6 +87,9 @@ for c in $CONNS; do
 	start_daemon
 	run issue "$c" --mode issue
 	stop_server
+	# The daemon's account of its checkpoints over the run, warm-up included.
+	echo "run=checkpoints conns=$c $(grep -o 'worker=.*' "$work/daemon.log" | tail -1)" |
+	    tee -a "$OUT" >/dev/null
 
 	start_daemon
 	run mix "$c" --mode mix
@@ -125,6 +128,8 @@ stop_server
 # The table.
 awk '
 function get(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) return kv[2] } return "" }
+/^run=checkpoints/ { ck = ck sprintf("checkpoints, issue at %s connections: %s copies by the worker, %s finished on the loop, %s at the limit; the loop spent %s ms in them (longest %s ms)\n",
+    get("conns"), get("worker"), get("loop"), get("limit"), get("loop_ms"), get("loop_max_ms")); next }
 /^run=idle/ { idle = sprintf("idle: %s connections ready (%s failed); daemon resident %.1f MB (%.1f MB before)",
     get("ready"), get("failed"), get("rss_kb") / 1024, get("rss_before_kb") / 1024); next }
 { run = get("run"); kind = get("kind"); c = get("conns")
@@ -139,6 +144,7 @@ END {
   for (i = 0; i < n; i++) { k = order[i]; split(k, p, "/")
     ratio = (p[3] in bare && bare[p[3]] > 0) ? sprintf("%.2f", rate[k] / bare[p[3]]) : "-"
     printf "%-22s %6s %10s %9s %9s %9s %7s %8s %8s %6s %8s\n", p[1] "/" p[2], p[3], rate[k], p50[k], p99[k], mx[k], err[k], ratio, su[k], sc[k], gu[k] }
+  printf "%s", ck
   if (idle != "") print idle
 }' "$OUT"
 

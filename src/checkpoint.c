@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -59,6 +60,7 @@ struct checkpointer {
 	unsigned	 ck_wal_gen;	/* counts WAL restarts */
 	bool		 ck_failing;	/* the loop's last checkpoint failed */
 	unsigned long	 ck_by_loop, ck_at_limit;
+	int64_t		 ck_loop_ns, ck_loop_max_ns;	/* the loop's time in them */
 
 	/* Under ck_lock. */
 	bool		 ck_stop;
@@ -133,6 +135,8 @@ static int
 checkpoint_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	struct checkpointer	*ck = arg;
+	struct timespec		 t0, t1;
+	int64_t			 ns;
 	bool			 loop_copies = false, ours;
 
 	if (frames < ck->ck_frames)
@@ -160,8 +164,14 @@ checkpoint_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	if (!loop_copies)
 		return SQLITE_OK;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	checkpoint_result(db, "loop", sqlite3_wal_checkpoint_v2(db, name,
 	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL), &ck->ck_failing);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
+	ck->ck_loop_ns += ns;
+	if (ns > ck->ck_loop_max_ns)
+		ck->ck_loop_max_ns = ns;
 	if (frames >= ck->ck_limit)
 		ck->ck_at_limit++;
 	else
@@ -186,6 +196,7 @@ checkpoint_start(sqlite3 *db, int wal_pages, char *err, size_t errlen)
 	ck->ck_done = ck->ck_passes = 0;
 	ck->ck_stop = ck->ck_busy = ck->ck_failing = ck->ck_whole = false;
 	ck->ck_by_thread = ck->ck_by_loop = ck->ck_at_limit = 0;
+	ck->ck_loop_ns = ck->ck_loop_max_ns = 0;
 
 	/* A connection opens the WAL at its first read: before that a
 	 * checkpoint would do nothing. */
@@ -228,7 +239,9 @@ checkpoint_stop(sqlite3 *db)
 		log_warnx("database: checkpoints: close: %s", sqlite3_errmsg(ck->ck_db));
 	ck->ck_db = NULL;
 	ck_running = false;
-	/* Copies by the worker, last steps on the loop, forced at the limit. */
-	log_info("event=checkpoints worker=%lu loop=%lu limit=%lu", ck->ck_by_thread,
-	    ck->ck_by_loop, ck->ck_at_limit);
+	/* Copies by the worker, last steps on the loop, forced at the limit,
+	 * and how long the loop spent in its checkpoints: in all, the longest. */
+	log_info("event=checkpoints worker=%lu loop=%lu limit=%lu loop_ms=%.1f loop_max_ms=%.1f",
+	    ck->ck_by_thread, ck->ck_by_loop, ck->ck_at_limit, (double)ck->ck_loop_ns / 1e6,
+	    (double)ck->ck_loop_max_ns / 1e6);
 }
