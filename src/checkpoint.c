@@ -30,7 +30,10 @@
  *
  * Thread and loop share only the fields under ck_lock.  The WAL's size
  * comes from SQLite's WAL hook, called on the loop after each commit; a
- * size smaller than the last one means SQLite started the WAL over.
+ * size smaller than the last one means SQLite started the WAL over.  (A
+ * new start this misses, when the first commit is larger than the whole
+ * WAL before it, only makes the loop copy a little more: a checkpoint is
+ * correct whoever runs it.)
  */
 #include <errno.h>
 #include <pthread.h>
@@ -150,15 +153,15 @@ checkpoint_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	ours = ck->ck_done_gen == ck->ck_wal_gen && ck->ck_done <= frames;
 	if (frames >= ck->ck_limit)
 		loop_copies = true;
-	else if (ck->ck_busy)
-		;		/* the thread is on it */
-	else if (ours && ck->ck_whole && (frames - ck->ck_done <= ck->ck_finish ||
-	    ck->ck_passes >= CKPT_THREAD_PASSES))
-		loop_copies = true;
-	else {
-		ck->ck_busy = true;
-		ck->ck_asked_gen = ck->ck_wal_gen;
-		pthread_cond_signal(&ck->ck_cond);
+	else if (!ck->ck_busy) {	/* else the thread is on it */
+		if (ours && ck->ck_whole && (frames - ck->ck_done <= ck->ck_finish ||
+		    ck->ck_passes >= CKPT_THREAD_PASSES))
+			loop_copies = true;
+		else {
+			ck->ck_busy = true;
+			ck->ck_asked_gen = ck->ck_wal_gen;
+			pthread_cond_signal(&ck->ck_cond);
+		}
 	}
 	pthread_mutex_unlock(&ck->ck_lock);
 	if (!loop_copies)

@@ -18,7 +18,8 @@
  * commit writes over them.
  *
  * Only the files that hold the data fail: the database, the WAL and a
- * rollback journal.  Temporary files (sorts) and the WAL index (shared
+ * rollback journal (checkpoint_error: the database file alone, which in WAL
+ * mode only checkpoints write).  Temporary files (sorts) and the WAL index (shared
  * memory, not xWrite) are left alone, so reads keep working as they do
  * when a disk fills.  A full disk fails every write here; a real one may
  * still let SQLite reuse the WAL space it already holds, which only means

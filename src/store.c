@@ -5,7 +5,8 @@
  * write transactions, synchronous=FULL so a COMMIT that returned is on disk,
  * and no busy timeout: a busy timeout sleeps, and sleeping on the event loop
  * would freeze every terminal.  A locked database is an error the caller
- * turns into `unavailable`.
+ * turns into `unavailable`.  Checkpoints run on a worker with a connection
+ * of its own (checkpoint.c), the reports on another (report.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -269,7 +270,7 @@ store_open(const char *path, int wal_pages, char *err, size_t errlen)
 {
 	struct store	*s;
 	sqlite3_stmt	*st;
-	const char	*mode = "";
+	const char	*mode = "", *file;
 	int		 i;
 
 	if ((s = calloc(1, sizeof *s)) == NULL)
@@ -296,8 +297,7 @@ store_open(const char *path, int wal_pages, char *err, size_t errlen)
 		 * journal mode "memory", which is accepted for it alone.  A
 		 * database file always has a name, so it still needs WAL. */
 		if (!i && mode != NULL && strcmp(mode, "memory") == 0) {
-			const char *file = sqlite3_db_filename(s->s_db, "main");
-
+			file = sqlite3_db_filename(s->s_db, "main");
 			i = file == NULL || *file == '\0';
 		}
 		sqlite3_finalize(st);
@@ -337,8 +337,8 @@ store_open(const char *path, int wal_pages, char *err, size_t errlen)
 	}
 	/* Checkpoints off the loop (src/checkpoint.c); a database in memory
 	 * has no WAL to copy. */
-	mode = sqlite3_db_filename(s->s_db, "main");
-	if (mode != NULL && *mode != '\0' &&
+	file = sqlite3_db_filename(s->s_db, "main");
+	if (file != NULL && *file != '\0' &&
 	    checkpoint_start(s->s_db, wal_pages, err, errlen) == -1)
 		goto fail;
 	s->s_opened = true;
