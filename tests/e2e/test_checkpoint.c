@@ -15,7 +15,9 @@
 
 #include "harness.h"
 
-#define WAL_PAGES	16	/* the smallest --wal-pages */
+/* Small, so that a test fills the WAL many times over; large enough that
+ * the worker copies before the WAL reaches the limit even under valgrind. */
+#define WAL_PAGES	64
 #define PAGE		4096	/* SQLite's default page size */
 /* A WAL of n pages: its header, then a 24-byte header per frame. */
 #define WAL_BYTES(n)	(32 + (long)(n) * (PAGE + 24))
@@ -105,8 +107,8 @@ test_worker_copies_loop_finishes(void **state)
 	long			 max, worker, loop, limit;
 
 	(void)state;
-	/* Each issue is one commit of a few pages: 150 of them fill the
-	 * WAL many times over. */
+	/* Each issue is one commit of about five pages: 150 of them fill
+	 * the WAL many times over. */
 	max = issue_range(k, d, 1, 150);
 	/* Without checkpoints the WAL would hold every commit (hundreds of
 	 * pages); with them it starts over near WAL_PAGES, and never passes
@@ -158,7 +160,7 @@ test_failing_checkpoints_bounded(void **state)
 
 	(void)state;
 	set_fault(s, "checkpoint_error");
-	max = issue_range(k, d, 1, 120);
+	max = issue_range(k, d, 1, 150);
 	r = rq_ok(s, "{\"op\":\"test.fault\",\"fault\":\"none\"}");
 	expect_that(jint(r, "injected") >= 2, r, "the fault was never in the path");
 	cJSON_Delete(r);
@@ -171,9 +173,9 @@ test_failing_checkpoints_bounded(void **state)
 
 	/* Recovered: the next commit's checkpoint succeeds, the WAL starts
 	 * over and is written from its beginning: no longer grows. */
-	issue_range(k, d, 121, 123);
+	issue_range(k, d, 151, 153);
 	before = wal_size(d);
-	max = issue_range(k, d, 124, 160);
+	max = issue_range(k, d, 154, 190);
 	expect_that(max == before, NULL, "the WAL grew from %ld to %ld bytes after the fault "
 	    "cleared", before, max);
 	expect_that(daemon_log_contains(d, "event=checkpoint_recovered by=loop"), NULL,
@@ -181,7 +183,7 @@ test_failing_checkpoints_bounded(void **state)
 	daemon_stop(d);
 	checkpoint_counts(d, &worker, &loop, &limit);
 	expect_that(limit >= 1, NULL, "the loop never checkpointed at the limit");
-	expect_all_waiting(d, 160);
+	expect_all_waiting(d, 190);
 }
 
 /* --wal-pages out of range or not a number: exit 2, one line naming it. */
