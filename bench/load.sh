@@ -29,44 +29,11 @@ PORT=${PORT:-17420}
 make -s BUILD="$BUILD" all "$BUILD/bench/loadgen" "$BUILD/bench/bareloop" >/dev/null
 mkdir -p "$BUILD/bench"
 : >"$OUT"
-work=$(mktemp -d /tmp/branchq-bench.XXXXXX)
-server=""
-cleanup() {
-	[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-sh "$(dirname "$0")/config.sh" >"$work/bench.json"
+BENCH_NAME=bench
+. "$(dirname "$0")/common.sh"
 
 # Raise the open-file limit for 10,000 connections, as far as allowed.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-start_daemon() {
-	rm -f "$work"/db*
-	# Emptied here, before the fork: a log the child has not truncated yet
-	# would still say "listening on" for the server before it.
-	: >"$work/daemon.log"
-	"$BUILD/branchqd" --config "$work/bench.json" --db "$work/db" \
-	    --listen "127.0.0.1:$PORT" 2>>"$work/daemon.log" &
-	server=$!
-	wait_for_log "listening on"
-}
-
-wait_for_log() {
-	n=0
-	while ! grep -q "$1" "$work/daemon.log" 2>/dev/null; do
-		n=$((n + 1))
-		[ $n -gt 200 ] && { echo "bench: the daemon did not start" >&2; cat "$work/daemon.log" >&2; exit 1; }
-		sleep 0.05
-	done
-}
-
-stop_server() {
-	kill "$server" 2>/dev/null || true
-	wait "$server" 2>/dev/null || true
-	server=""
-}
 
 run() {	# label conns loadgen-args...
 	label=$1 conns=$2
@@ -84,14 +51,14 @@ for c in $CONNS; do
 	run bare "$c" --mode line --line '{"op":"ticket.issue","service":"loan"}'
 	stop_server
 
-	start_daemon
+	start_daemon "$BUILD/branchqd"
 	run issue "$c" --mode issue
 	stop_server
 	# The daemon's account of its checkpoints over the run, warm-up included.
 	echo "run=checkpoints conns=$c $(grep -o 'worker=.*' "$work/daemon.log" | tail -1)" |
 	    tee -a "$OUT" >/dev/null
 
-	start_daemon
+	start_daemon "$BUILD/branchqd"
 	run mix "$c" --mode mix
 	stop_server
 
@@ -109,7 +76,7 @@ for c in $CONNS; do
 done
 
 # Idle connections: hello as a kiosk and hold; the daemon's resident memory.
-start_daemon
+start_daemon "$BUILD/branchqd"
 rss0=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
 "$BUILD/bench/loadgen" --connect "127.0.0.1:$PORT" --conns "$IDLE" --mode idle \
     --duration 3 >"$work/idle.txt" &

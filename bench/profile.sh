@@ -24,37 +24,17 @@ PORT=${PORT:-17430}
 command -v valgrind >/dev/null || { echo "profile: valgrind is not installed" >&2; exit 1; }
 make -s BUILD="$BUILD" all "$BUILD/bench/loadgen" >/dev/null
 mkdir -p "$BUILD/bench"
-work=$(mktemp -d /tmp/branchq-profile.XXXXXX)
-server=""
-cleanup() {
-	[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-sh "$(dirname "$0")/config.sh" >"$work/bench.json"
+BENCH_NAME=profile
+. "$(dirname "$0")/common.sh"
 
 # profile COUNT FILE: one daemon under callgrind, COUNT requests; prints its total.
 profile() {
-	rm -f "$work"/db*
-	: >"$work/daemon.log"
-	valgrind --tool=callgrind --callgrind-out-file="$2" "$BUILD/branchqd" \
-	    --config "$work/bench.json" --db "$work/db" --listen "127.0.0.1:$PORT" \
-	    2>>"$work/daemon.log" &
-	server=$!
-	tries=0
-	until grep -q "listening on" "$work/daemon.log"; do
-		tries=$((tries + 1))
-		[ $tries -lt 600 ] || { echo "profile: daemon did not start" >&2; exit 1; }
-		sleep 0.1
-	done
+	start_daemon valgrind --tool=callgrind --callgrind-out-file="$2" "$BUILD/branchqd"
 	"$BUILD/bench/loadgen" --connect "127.0.0.1:$PORT" --conns "$CONNS" \
 	    --count "$1" --mode "$MODE" >"$work/loadgen.txt"
 	grep -q " errors=0 " "$work/loadgen.txt" || {
 		echo "profile: requests failed: $(cat "$work/loadgen.txt")" >&2; exit 1; }
-	kill "$server"
-	wait "$server" 2>/dev/null || true
-	server=""
+	stop_server
 	callgrind_annotate "$2" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,
 }
 
