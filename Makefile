@@ -25,21 +25,37 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 # The pure modules, shared by the daemon and the unit tests.
-CORE	 = log clock route queue config recovery stats json
-DAEMON	 = $(CORE) store checkpoint migrations branch ticket window complaint report \
+CORE	 = log err clock route queue config recovery stats json
+# The daemon, layer by layer (docs/DESIGN.md): storage, domain, dispatch,
+# the commit barrier and the publisher, the TCP transport.
+DAEMON	 = $(CORE) store checkpoint migrations report \
+	   branch ticket window webhook complaint \
 	   proto op-session op-ticket op-window op-queue op-complaint op-report op-webhook \
-	   webhook events server faultvfs op-test
+	   events publish barrier server
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
 DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
+
+# branchqd-test: the same daemon with the test hooks (BQ_TEST_HOOKS): the
+# test clock, clock.advance, test.fault and the fault VFS.  The files that
+# differ are built a second time into obj-test; the rest are shared.
+HOOKED	 = clock proto branchqd
+TESTONLY = faultvfs op-test
+TOBJ	 = $(BUILD)/obj-test
+TEST_O	 = $(filter-out $(HOOKED:%=$(BUILD)/obj/%.o),$(DAEMON_O)) \
+	   $(filter-out $(TOBJ)/branchqd.o,$(HOOKED:%=$(TOBJ)/%.o)) $(TESTONLY:%=$(TOBJ)/%.o)
+CORE_TEST_O = $(filter-out $(BUILD)/obj/clock.o,$(CORE_O)) $(TOBJ)/clock.o
 
 UNIT	 = test_route test_queue test_clock test_config test_recovery test_stats test_json
 E2E	 = test_session test_tickets test_windows test_restart test_errors test_faults \
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
 	   test_limits test_group test_checkpoint
 
-all: $(BUILD)/branchqd $(BUILD)/branchq
+all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 
 $(BUILD)/branchqd: $(DAEMON_O) $(BUILD)/obj/branchqd.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BUILD)/branchqd-test: $(TEST_O) $(TOBJ)/branchqd.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 $(BUILD)/branchq: $(BUILD)/obj/client.o
@@ -48,21 +64,24 @@ $(BUILD)/branchq: $(BUILD)/obj/client.o
 $(BUILD)/obj/%.o: src/%.c include/branchq.h | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+$(TOBJ)/%.o: src/%.c include/branchq.h | $(TOBJ)
+	$(CC) $(CFLAGS) -DBQ_TEST_HOOKS -c -o $@ $<
+
 # sql/NNN_name.sql are compiled into the daemon, which applies them in order.
 $(BUILD)/gen/migrations.inc: $(sort $(wildcard sql/[0-9]*.sql)) sql/embed.sh | $(BUILD)/gen
 	sh sql/embed.sh $(sort $(wildcard sql/[0-9]*.sql)) > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.inc
 
-$(BUILD)/obj $(BUILD)/gen $(BUILD)/tests:
+$(BUILD)/obj $(TOBJ) $(BUILD)/gen $(BUILD)/tests:
 	mkdir -p $@
 
 # ---- tests ----
 TEST_CFLAGS = $(CFLAGS) -Itests/e2e $(shell pkg-config --cflags cmocka)
 TEST_LIBS   = $(PKG_LIBS) $(shell pkg-config --libs cmocka) -lm
 
-# Unit tests link only the pure modules: no socket, no database.
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_O) | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_O) $(TEST_LIBS)
+# Unit tests link only the pure modules (the test clock's): no socket, no database.
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_TEST_O) | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -o $@ $< $(CORE_TEST_O) $(TEST_LIBS)
 
 $(BUILD)/tests/e2e_%: tests/e2e/%.c tests/e2e/harness.c tests/e2e/harness.h | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/harness.c $(TEST_LIBS)
@@ -70,15 +89,17 @@ $(BUILD)/tests/e2e_%: tests/e2e/%.c tests/e2e/harness.c tests/e2e/harness.h | $(
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%)
 E2E_BIN	 = $(E2E:%=$(BUILD)/tests/e2e_%)
 
-# The fuzz target (tests/fuzz/README.md) links the daemon without server.c.
-FUZZ_O	 = $(filter-out $(BUILD)/obj/server.o,$(DAEMON_O))
+# The fuzz target (tests/fuzz/README.md) links branchqd-test's objects but
+# the TCP transport and main(): it is a transport of its own, on the real
+# dispatch, commit barrier and publisher.
+FUZZ_O	 = $(filter-out $(BUILD)/obj/server.o,$(TEST_O))
 FUZZ_REPLAY = $(BUILD)/tests/fuzz_replay
 
 # Every input the fuzzer ever crashed on, and the seeds, replayed by an
 # ordinary build: part of `make test`.
 $(FUZZ_REPLAY): tests/fuzz/replay.c tests/fuzz/fuzz_proto.c $(FUZZ_O) | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_proto.c \
-	    $(FUZZ_O) $(TEST_LIBS)
+	$(CC) $(TEST_CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -o $@ tests/fuzz/replay.c \
+	    tests/fuzz/fuzz_proto.c $(FUZZ_O) $(TEST_LIBS)
 
 tests: all $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
 
@@ -106,8 +127,8 @@ fuzz:
 	$(MAKE) CC=clang BUILD=$(FUZZ_BUILD) SANITIZE=fuzz $(FUZZ_BUILD)/fuzz_proto
 
 $(BUILD)/fuzz_proto: tests/fuzz/fuzz_proto.c $(FUZZ_O)
-	$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ tests/fuzz/fuzz_proto.c \
-	    $(FUZZ_O) $(PKG_LIBS) -lm
+	$(CC) $(CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -fsanitize=fuzzer -o $@ \
+	    tests/fuzz/fuzz_proto.c $(FUZZ_O) $(PKG_LIBS) -lm
 
 # Fails on the first crash, leak or sanitizer report; the input that did it
 # is left in build/fuzz/artifacts/ (minimise it, then tests/fuzz/regressions/).

@@ -40,6 +40,25 @@ const char *log_str(const char *);
 _Noreturn void fatal(const char *, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));
 
+/* ---- err.c: the error each layer hands up (a leaf) ---- */
+enum err_code {
+	ERR_NONE, ERR_BAD_JSON, ERR_BAD_REQUEST, ERR_UNKNOWN_OP,
+	ERR_UNAUTHENTICATED, ERR_FORBIDDEN, ERR_NOT_FOUND, ERR_CONFLICT,
+	ERR_OVER_AUTHORITY, ERR_LINE_TOO_LONG, ERR_UNAVAILABLE, ERR_INTERNAL,
+	ERR__COUNT
+};
+const char *err_code_name(enum err_code);
+struct bq_error {
+	enum err_code	e_code;
+	char		e_msg[256];
+};
+/* Always returns -1, so handlers can `return bq_fail(err, ...)`. */
+int	bq_fail(struct bq_error *, enum err_code, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* The one message for a write the database refused: "the database cannot be
+ * written (why); outcome" (NULL outcome: "nothing was changed").  -1. */
+int	bq_unwritable(struct bq_error *, const char *why, const char *outcome);
+
 /* ---- clock.c: the one daemon clock, business days, deadlines ---- */
 /*
  * The real clock reads CLOCK_REALTIME.  The test clock (--test-clock) stands
@@ -62,7 +81,9 @@ void	clock_init(struct event_base *, bool test, int64_t test_start_at);
 void	clock_shutdown(void);
 bool	clock_is_test(void);
 int64_t	clock_now(void);
-void	clock_advance(int64_t seconds);
+#ifdef BQ_TEST_HOOKS
+void	clock_advance(int64_t seconds);	/* branchqd-test only */
+#endif
 void	deadline_init(struct deadline *, const char *name, void (*)(void *), void *);
 void	deadline_arm(struct deadline *, int64_t at);
 void	deadline_disarm(struct deadline *);
@@ -403,9 +424,10 @@ int	followup_record(struct branch *, const struct actor *, int64_t id, enum comp
 	    const char *note, struct complaint *out, struct bq_error *);
 int	survey_submit(struct branch *, const struct actor *, const char *ticket, int score,
 	    const char *reason, struct complaint *opened, bool *detractor, struct bq_error *);
-/* The follow-up deadline: armed for the next due complaint; fires by itself. */
+/* The follow-up deadline: armed for the next due complaint; fires by itself.
+ * followup_start() sets it up after branch_open() and catches up. */
+void	followup_start(struct branch *);
 void	followup_watch(struct branch *);
-void	followup_overdue_fire(void *branch);
 
 /* ---- checkpoint.c: the WAL copied back on a thread, not on the loop ---- */
 struct sqlite3;
@@ -514,10 +536,14 @@ struct store;
 struct store	*store_open(const char *path, int wal_pages, char *err, size_t errlen);
 void		 store_close(struct store *);	/* checkpoints */
 const char	*store_errmsg(struct store *);
-/* Write transactions: BEGIN IMMEDIATE ... COMMIT.  -1 on any failure. */
-int	store_begin(struct store *);
-int	store_commit(struct store *);
-void	store_rollback(struct store *);
+/*
+ * The one write path: fn makes a change's writes through the store, and
+ * they are committed together (BEGIN IMMEDIATE ... COMMIT, or a savepoint
+ * of the group) or not at all.  -1 when anything failed: all fn wrote is
+ * rolled back and err, unless NULL, says so (bq_unwritable, with outcome).
+ */
+int	store_write(struct store *, int (*fn)(struct store *, void *), void *arg,
+	    const char *outcome, struct bq_error *err);
 /*
  * Group commit (issue 6): once enabled, the first store_begin() of a loop
  * iteration opens one transaction (and calls opened(), which arranges for
@@ -614,20 +640,6 @@ int	store_delivery_abandon(struct store *, const char *receiver, const char *err
 int	store_load(struct store *, struct queue *, const char *today);
 
 /* ---- branch.c: the daemon's state, shared by the domain operations ---- */
-enum err_code {
-	ERR_NONE, ERR_BAD_JSON, ERR_BAD_REQUEST, ERR_UNKNOWN_OP,
-	ERR_UNAUTHENTICATED, ERR_FORBIDDEN, ERR_NOT_FOUND, ERR_CONFLICT,
-	ERR_OVER_AUTHORITY, ERR_LINE_TOO_LONG, ERR_UNAVAILABLE, ERR_INTERNAL,
-	ERR__COUNT
-};
-const char *err_code_name(enum err_code);
-struct bq_error {
-	enum err_code	e_code;
-	char		e_msg[256];
-};
-/* Always returns -1, so handlers can `return bq_fail(err, ...)`. */
-int	bq_fail(struct bq_error *, enum err_code, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
 
 struct actor {
 	const char	*a_terminal;
@@ -732,7 +744,8 @@ void	webhook_stop(void);	/* abandons transfers under way: they stay pending */
 int	webhook_retry(struct branch *, int64_t id, struct delivery *out, struct bq_error *);
 void	webhook_hmac_hex(const char *secret, const char *body, size_t len, char out[65]);
 
-/* ---- faultvfs.c: database faults on demand (tests, --test-clock only) ---- */
+#ifdef BQ_TEST_HOOKS
+/* ---- faultvfs.c: database faults on demand (branchqd-test, --test-clock only) ---- */
 /*
  * A VFS shim over the default VFS that makes writes to the database and its
  * WAL fail as a failing disk does.  Registered as the default VFS before the
@@ -753,17 +766,35 @@ int		faultvfs_register(char *err, size_t errlen);
  * or -1 when the VFS is not registered. */
 long		faultvfs_set(enum db_fault);
 enum db_fault	faultvfs_get(void);
+#endif /* BQ_TEST_HOOKS */
+
+/* ---- publish.c: pushed events to subscribers of any transport ---- */
+enum topic { TOPIC_CALLS, TOPIC_QUEUE, TOPIC_FOLLOWUPS, TOPIC__COUNT };
+extern const char *const topic_names[];		/* NULL-terminated */
+struct subscriber {
+	unsigned		 sb_topics;	/* 1 << enum topic */
+	/* The transport's: one event line (no newline) for this subscriber.
+	 * It may remove the subscriber (a reader too slow to keep). */
+	void			(*sb_deliver)(struct subscriber *, const char *line);
+	struct subscriber	*sb_prev, *sb_next;
+	bool			 sb_listed;
+};
+void	subscriber_add(struct subscriber *, void (*deliver)(struct subscriber *, const char *));
+void	subscriber_remove(struct subscriber *);	/* safe when not added */
+void	subscriber_set_topics(struct subscriber *, unsigned topics);
+void	subscriber_send(struct subscriber *, const char *line);	/* to this one alone */
+bool	publish_wanted(enum topic);	/* anyone subscribed */
+void	publish(enum topic, const char *line);
 
 /* ---- proto.c: one request line in, one reply line out ---- */
 typedef struct cJSON cJSON;
-enum topic { TOPIC_CALLS, TOPIC_QUEUE, TOPIC_FOLLOWUPS, TOPIC__COUNT };
-extern const char *const topic_names[];		/* NULL-terminated */
 struct session {
 	const struct terminal_conf *s_term;	/* NULL until a successful hello */
-	unsigned	 s_topics;		/* 1 << enum topic */
-	bool		 s_send_queue;		/* send a queue.changed after this reply */
-	bool		 s_background;		/* the last op's changes were not its own */
-	uint64_t	 s_conn_id;		/* for replies that come later */
+	struct subscriber s_sub;		/* its topics; the transport adds it */
+	/* The transport's: a reply that comes later (reports), to the session
+	 * s_conn_id names if it is still there. */
+	void		(*s_deliver)(uint64_t conn_id, const char *line);
+	uint64_t	 s_conn_id;
 	char		 s_peer[64];		/* "127.0.0.1:53422", for logs */
 	/* The peer's address (IPv6: its /64), for the failed-hello throttle. */
 	unsigned char	 s_addr[16];
@@ -797,7 +828,8 @@ struct op_ctx {
 };
 #define OP_LATER	1	/* op_exec: the reply comes later */
 #define OP_ANYONE	0x1	/* before hello too */
-#define OP_TEST_CLOCK	0x2	/* only with --test-clock, else unknown_op */
+#define OP_BACKGROUND	0x2	/* its changes are the deadlines' work, not its own */
+#define OP_TEST_CLOCK	0x4	/* branchqd-test with --test-clock only, else unknown_op */
 #define R_KIOSK		ROLE_BIT(ROLE_KIOSK)
 #define R_DISPLAY	ROLE_BIT(ROLE_DISPLAY)
 #define R_TELLER	ROLE_BIT(ROLE_TELLER)
@@ -812,29 +844,35 @@ struct op_entry {
 	 * connection waits for proto_deliver(). */
 	int			(*op_exec)(struct op_ctx *);
 };
-/* Caller frees the reply (no trailing newline). */
-char	*proto_handle(struct branch *, struct session *, const char *line, size_t len);
+/*
+ * The reply line (no trailing newline; caller frees), or NULL when it comes
+ * later through the session's s_deliver.  *changed: the request changed
+ * state, so its reply must become a refusal if the group commit fails.
+ */
+char	*proto_handle(struct branch *, struct session *, const char *line, size_t len,
+	    bool *changed);
 char	*proto_error_line(enum err_code, const char *message);
 /* The reply to a request whose change a failed group commit took back. */
 char	*proto_refused_line(const char *line, size_t len, const char *why);
-/* Completes an OP_LATER request: reply is the x_reply the handler took (or
- * NULL with code and message for an error).  Frees reply. */
-void	proto_deliver(uint64_t conn_id, cJSON *reply, enum err_code, const char *message);
+/* The error reply to an OP_LATER request, from the x_reply the handler
+ * took (for its id).  Frees reply; caller frees the line. */
+char	*proto_late_error(cJSON *reply, enum err_code, const char *message);
 /* Field access in handlers, after the table validated the request. */
 const char	*arg_str(const struct op_ctx *, const char *name);	/* NULL: absent */
 int64_t		 arg_int(const struct op_ctx *, const char *name, int64_t absent);
 bool		 arg_bool(const struct op_ctx *, const char *name, bool absent);
 int		 arg_enum(const struct op_ctx *, const char *name, const char *const *values);
 const cJSON	*arg_item(const struct op_ctx *, const char *name);
+/* ---- json.c: JSON text, and the encoders replies and events share ---- */
+/* One line, as cJSON_PrintUnformatted but faster; caller frees it. */
+char	*json_print(const cJSON *);
+char	*json_print_free(cJSON *);	/* one line; frees the tree; caller frees the line */
 /* Encoders shared by replies and events.  Caller owns the result. */
 cJSON	*json_time(int64_t at);		/* null for 0 */
-cJSON	*json_ticket(struct branch *, const struct ticket *);
-cJSON	*json_window(struct branch *, const struct window *);
-cJSON	*json_lanes(struct branch *);
+cJSON	*json_ticket(const struct queue *, const struct ticket *);
+cJSON	*json_window(const struct queue *, const struct window *);
+cJSON	*json_lanes(const struct queue *, int64_t now);
 cJSON	*json_complaint(const struct complaint *, bool masked);
-char	*json_print_free(cJSON *);	/* one line; frees the tree; caller frees the line */
-/* json.c: one line, as cJSON_PrintUnformatted but faster; caller frees it. */
-char	*json_print(const cJSON *);
 /* json.c: an object written straight to text, for encoders on the hot path.
  * Keys are literals with nothing to escape; values are escaped. */
 struct jw {
@@ -852,8 +890,7 @@ void	 jw_bool(struct jw *, const char *key, bool);
 cJSON	*jw_finish(struct jw *);	/* the text as a raw item; w is spent */
 
 /* ---- op-*.c: the operations, one descriptor each ---- */
-extern const struct op_entry op_hello_entry, op_ping_entry, op_subscribe_entry,
-	op_clock_advance_entry;
+extern const struct op_entry op_hello_entry, op_ping_entry, op_subscribe_entry;
 extern const struct op_entry op_ticket_issue_entry, op_ticket_status_entry,
 	op_ticket_reroute_entry, op_ticket_cancel_entry, op_ticket_call_next_entry,
 	op_ticket_recall_entry, op_ticket_no_show_entry, op_ticket_start_entry,
@@ -866,14 +903,52 @@ extern const struct op_entry op_complaint_log_entry, op_complaint_get_entry,
 	op_followup_record_entry, op_survey_submit_entry;
 extern const struct op_entry op_report_followups_entry, op_report_summary_entry;
 extern const struct op_entry op_webhook_deliveries_entry, op_webhook_retry_entry;
-extern const struct op_entry op_test_fault_entry;	/* op-test.c */
+#ifdef BQ_TEST_HOOKS
+extern const struct op_entry op_clock_advance_entry, op_test_fault_entry; /* op-test.c */
+#endif
 
-/* ---- events.c: pushed events, queue changes coalesced ---- */
+/* ---- events.c: the domain's hooks as event lines, queue changes coalesced ---- */
 #define EVENTS_QUEUE_INTERVAL_MS	200	/* PROTOCOL: at most 5 per second */
 void	events_init(struct event_base *, struct branch *);
 void	events_free(void);
 struct branch_hooks events_hooks(void);
 char	*events_queue_line(struct branch *);	/* caller frees */
+
+/* ---- barrier.c: no reply or event before its commit, any transport ---- */
+/*
+ * An outlet is where one session's lines go: the transport fills in
+ * o_write (one line, without its newline, written or queued now) and
+ * optionally o_released (everything held was written or dropped); the
+ * rest is the barrier's.
+ */
+struct held;
+struct outlet {
+	void		(*o_write)(struct outlet *, const char *line);
+	void		(*o_released)(struct outlet *);	/* may free the outlet */
+	struct held	 *o_held;	/* waiting for the commit, in order */
+	size_t		  o_nheld, o_capheld, o_held_bytes;
+	struct outlet	 *o_held_next;
+	bool		  o_held_listed;
+	char		 *o_own;	/* events of its own request: after the reply */
+	size_t		  o_own_len, o_own_cap;
+};
+/* Turns group commit on; the end of each loop iteration commits. */
+void	barrier_init(struct event_base *, struct branch *);
+void	barrier_free(void);	/* commits what is pending */
+/* A transport's writer, run at the end of every iteration after the commit. */
+void	barrier_on_flush(void (*)(void));
+void	barrier_wake(void);	/* run the iteration's end before the loop polls */
+void	barrier_emit(struct outlet *, const char *line, bool event);
+/* Around one request: its reply (taken; NULL when it comes later), then the
+ * events it raised for its own outlet.  request: the line, when it changed
+ * state (refused if the commit fails), else NULL. */
+void	barrier_request_start(struct outlet *);
+void	barrier_request_end(struct outlet *, char *reply, const char *request);
+size_t	barrier_pending(const struct outlet *);	/* bytes held back */
+bool	barrier_holding(const struct outlet *);
+void	barrier_forget(struct outlet *);	/* its held lines dropped; zeroed */
+/* Commits the iteration's changes now and releases what waited for them. */
+void	barrier_commit_now(void);
 
 /* ---- server.c: TCP, line framing, connections ---- */
 /* Descriptors kept aside from connections: database, reports, libevent,
@@ -881,12 +956,6 @@ char	*events_queue_line(struct branch *);	/* caller frees */
 #define BQ_FD_RESERVE	64
 int	server_listen(struct event_base *, struct branch *, const char *listen,
 	    char *bound, size_t boundlen, char *err, size_t errlen);
-bool	server_has_subscribers(enum topic);
-void	server_broadcast(enum topic, const char *line);
-/* The reply a waiting connection was waiting for; dropped if it is gone. */
-void	server_deliver(uint64_t conn_id, const char *line);
-/* Commits the iteration's changes now and sends what waited for them. */
-void	server_commit_now(void);
 /* Stop accepting and reading; calls done() when every reply is written. */
 void	server_shutdown(void (*done)(void));
 void	server_free(void);

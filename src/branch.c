@@ -10,65 +10,28 @@
 
 #define DAY_END_RETRY_S	10	/* a failed day-end commit is tried again */
 
-static const char *const err_code_names[ERR__COUNT] = {
-	[ERR_NONE] = "none",
-	[ERR_BAD_JSON] = "bad_json",
-	[ERR_BAD_REQUEST] = "bad_request",
-	[ERR_UNKNOWN_OP] = "unknown_op",
-	[ERR_UNAUTHENTICATED] = "unauthenticated",
-	[ERR_FORBIDDEN] = "forbidden",
-	[ERR_NOT_FOUND] = "not_found",
-	[ERR_CONFLICT] = "conflict",
-	[ERR_OVER_AUTHORITY] = "over_authority",
-	[ERR_LINE_TOO_LONG] = "line_too_long",
-	[ERR_UNAVAILABLE] = "unavailable",
-	[ERR_INTERNAL] = "internal",
-};
-
-const char *
-err_code_name(enum err_code code)
-{
-	return code < ERR__COUNT ? err_code_names[code] : "internal";
-}
-
-int
-bq_fail(struct bq_error *err, enum err_code code, const char *fmt, ...)
-{
-	va_list	ap;
-
-	err->e_code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->e_msg, sizeof err->e_msg, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static int
-unavailable(struct branch *b, struct bq_error *err)
+apply_writes(struct store *s, void *arg)
 {
-	store_rollback(b->b_store);
-	return bq_fail(err, ERR_UNAVAILABLE,
-	    "the database cannot be written (%s); nothing was changed",
-	    store_errmsg(b->b_store));
+	const struct change	*c = arg;
+
+	if (c->c_ticket != NULL && (store_ticket_update(s, &c->c_ticket_next) == -1 ||
+	    store_ticket_event(s, &c->c_event) == -1))
+		return -1;
+	if (c->c_window != NULL && (c->c_window_next.w_open ?
+	    store_window_save(s, &c->c_window_next) :
+	    store_window_delete(s, c->c_window_next.w_no)) == -1)
+		return -1;
+	return 0;
 }
 
 int
 branch_apply(struct branch *b, struct change *c, struct bq_error *err)
 {
-	struct store	*s = b->b_store;
-	size_t		 slot;
+	size_t	slot;
 
-	if (store_begin(s) == -1)
-		return unavailable(b, err);
-	if (c->c_ticket != NULL && (store_ticket_update(s, &c->c_ticket_next) == -1 ||
-	    store_ticket_event(s, &c->c_event) == -1))
-		return unavailable(b, err);
-	if (c->c_window != NULL && (c->c_window_next.w_open ?
-	    store_window_save(s, &c->c_window_next) :
-	    store_window_delete(s, c->c_window_next.w_no)) == -1)
-		return unavailable(b, err);
-	if (store_commit(s) == -1)
-		return unavailable(b, err);
+	if (store_write(b->b_store, apply_writes, c, NULL, err) == -1)
+		return -1;
 
 	/* Committed: now memory follows. */
 	if (c->c_ticket != NULL) {
@@ -123,11 +86,9 @@ branch_open(struct branch *b, const struct config *cfg, struct store *s,
 		return -1;
 	}
 	deadline_init(&b->b_day_end, "business day end", branch_day_end, b);
-	deadline_init(&b->b_followup, "follow-up due", followup_overdue_fire, b);
-	/* Days that ended, and follow-ups that fell due, while the daemon was
-	 * down are caught up now. */
+	/* Days that ended while the daemon was down are caught up now (and the
+	 * follow-ups that fell due by followup_start()). */
 	branch_day_end(b);
-	followup_watch(b);
 	return 0;
 }
 
@@ -149,7 +110,8 @@ branch_reload(struct branch *b)
 	 */
 	b->b_day_end_failed = true;
 	deadline_arm(&b->b_day_end, clock_now() + DAY_END_RETRY_S);
-	deadline_arm(&b->b_followup, clock_now() + DAY_END_RETRY_S);
+	if (b->b_followup.dl_fire != NULL)	/* complaint.c's, once started */
+		deadline_arm(&b->b_followup, clock_now() + DAY_END_RETRY_S);
 	if (b->b_hooks.bh_queue_changed != NULL)
 		b->b_hooks.bh_queue_changed();
 }
@@ -195,6 +157,35 @@ stale_tickets(struct branch *b, const char *today, struct ticket ***out)
 	return n;
 }
 
+struct expiry {
+	struct ticket	**ex_tickets;
+	size_t		  ex_n;
+	int64_t		  ex_at;
+};
+
+static int
+expire_writes(struct store *s, void *arg)
+{
+	const struct expiry	*ex = arg;
+	struct ticket		 next;
+	struct ticket_event	 ev;
+	size_t			 i;
+
+	for (i = 0; i < ex->ex_n; i++) {
+		next = *ex->ex_tickets[i];
+		next.t_status = TS_EXPIRED;
+		next.t_finished_at = ex->ex_at;
+		memset(&ev, 0, sizeof ev);
+		ev.te_ticket_id = next.t_id;
+		ev.te_action = TA_EXPIRE;
+		ev.te_at = ex->ex_at;
+		ev.te_from_lane = ev.te_to_lane = -1;
+		if (store_ticket_update(s, &next) == -1 || store_ticket_event(s, &ev) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * DOMAIN §2 and PROTOCOL: tickets still waiting (or at the machines) when
  * the business day closes become `expired`; the numbering restarts by
@@ -203,55 +194,36 @@ stale_tickets(struct branch *b, const char *today, struct ticket ***out)
 void
 branch_day_end(void *arg)
 {
-	struct branch	 *b = arg;
-	struct ticket	**stale, next;
-	struct ticket_event ev;
-	int64_t		  now = clock_now();
-	size_t		  i, n;
-	char		  today[BQ_DATE_LEN];
+	struct branch	*b = arg;
+	struct expiry	 ex;
+	size_t		 i;
+	char		 today[BQ_DATE_LEN];
 
-	business_date(now, today);
-	n = stale_tickets(b, today, &stale);
-	if (n > 0) {
-		if (store_begin(b->b_store) == -1)
-			goto retry;
-		for (i = 0; i < n; i++) {
-			next = *stale[i];
-			next.t_status = TS_EXPIRED;
-			next.t_finished_at = now;
-			memset(&ev, 0, sizeof ev);
-			ev.te_ticket_id = next.t_id;
-			ev.te_action = TA_EXPIRE;
-			ev.te_at = now;
-			ev.te_from_lane = ev.te_to_lane = -1;
-			if (store_ticket_update(b->b_store, &next) == -1 ||
-			    store_ticket_event(b->b_store, &ev) == -1)
-				goto retry;
-		}
-		if (store_commit(b->b_store) == -1)
-			goto retry;
-		for (i = 0; i < n; i++) {
-			queue_unlink(&b->b_queue, stale[i]);
-			stale[i]->t_status = TS_EXPIRED;
-			stale[i]->t_finished_at = now;
-		}
-		log_info("event=day_end expired=%zu", n);
+	ex.ex_at = clock_now();
+	business_date(ex.ex_at, today);
+	ex.ex_n = stale_tickets(b, today, &ex.ex_tickets);
+	if (ex.ex_n > 0 && store_write(b->b_store, expire_writes, &ex, NULL, NULL) == -1) {
+		log_warnx("event=fault component=day_end tickets=%zu error=%s retry_s=%d",
+		    ex.ex_n, log_str(store_errmsg(b->b_store)), DAY_END_RETRY_S);
+		free(ex.ex_tickets);
+		/* Memory still holds them as they were: retried soon, and before any call. */
+		b->b_day_end_failed = true;
+		memcpy(b->b_today, today, sizeof b->b_today);
+		deadline_arm(&b->b_day_end, ex.ex_at + DAY_END_RETRY_S);
+		return;
 	}
-	free(stale);
+	for (i = 0; i < ex.ex_n; i++) {
+		queue_unlink(&b->b_queue, ex.ex_tickets[i]);
+		ex.ex_tickets[i]->t_status = TS_EXPIRED;
+		ex.ex_tickets[i]->t_finished_at = ex.ex_at;
+	}
+	if (ex.ex_n > 0)
+		log_info("event=day_end expired=%zu", ex.ex_n);
+	free(ex.ex_tickets);
 	b->b_day_end_failed = false;
 	queue_forget_before(&b->b_queue, today);
 	memcpy(b->b_today, today, sizeof b->b_today);
-	deadline_arm(&b->b_day_end, business_day_end(now));
-	if (n > 0 && b->b_hooks.bh_queue_changed != NULL)
+	deadline_arm(&b->b_day_end, business_day_end(ex.ex_at));
+	if (ex.ex_n > 0 && b->b_hooks.bh_queue_changed != NULL)
 		b->b_hooks.bh_queue_changed();
-	return;
-retry:
-	log_warnx("event=fault component=day_end tickets=%zu error=%s retry_s=%d",
-	    n, log_str(store_errmsg(b->b_store)), DAY_END_RETRY_S);
-	store_rollback(b->b_store);
-	free(stale);
-	/* Memory still holds them as they were: retried soon, and before any call. */
-	b->b_day_end_failed = true;
-	memcpy(b->b_today, today, sizeof b->b_today);
-	deadline_arm(&b->b_day_end, now + DAY_END_RETRY_S);
 }

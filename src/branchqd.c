@@ -30,12 +30,25 @@
 
 static struct event_base	*main_base;
 
+/*
+ * The test hooks (--test-clock, --test-clock-start, clock.advance,
+ * test.fault and the fault VFS) are built into branchqd-test alone, with
+ * BQ_TEST_HOOKS: the daemon a bank installs cannot be told to fail.
+ */
+#ifdef BQ_TEST_HOOKS
+#define PROGRAM		"branchqd-test"
+#define USAGE_TEST	"                [--test-clock [--test-clock-start YYYY-MM-DDTHH:MM:SSZ]]\n"
+#else
+#define PROGRAM		"branchqd"
+#define USAGE_TEST	""
+#endif
+
 static _Noreturn void
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: branchqd [--config FILE] [--db FILE] [--listen HOST:PORT] [--wal-pages N]\n"
-	    "                [--test-clock [--test-clock-start YYYY-MM-DDTHH:MM:SSZ]] [--verbose]\n"
+	    "usage: " PROGRAM " [--config FILE] [--db FILE] [--listen HOST:PORT] [--wal-pages N]\n"
+	    USAGE_TEST "                [--verbose]\n"
 	    "defaults: --config %s (or the built-in demo configuration when there is\n"
 	    "no such file), --db %s, --listen %s, --wal-pages %d\n", DEFAULT_CONFIG,
 	    DEFAULT_DB, DEFAULT_LISTEN, STORE_WAL_PAGES);
@@ -187,12 +200,20 @@ main(int argc, char **argv)
 		case 'c': config_path = optarg; break;
 		case 'd': db_path = optarg; break;
 		case 'l': listen = optarg; break;
+#ifdef BQ_TEST_HOOKS
 		case 't': test_clock = true; break;
 		case 's':
 			if (time_parse(optarg, &test_start) == -1)
 				startup_error("--test-clock-start %s: must be like "
 				    "2026-11-22T08:00:00Z", optarg);
 			break;
+#else
+		case 't':
+		case 's':
+			startup_error("--%s: the test hooks are not in this daemon; they are "
+			    "in branchqd-test, built for the tests", ch == 't' ? "test-clock" :
+			    "test-clock-start");
+#endif
 		case 'w':
 			errno = 0;
 			wal_pages = strtol(optarg, &end, 10);
@@ -232,9 +253,11 @@ main(int argc, char **argv)
 		test_start = (int64_t)time(NULL);	/* the test clock starts at now */
 	clock_init(main_base, test_clock, test_start);
 
+#ifdef BQ_TEST_HOOKS
 	/* Tests make the database fail on demand (test.fault): never in production. */
 	if (test_clock && faultvfs_register(err, sizeof err) == -1)
 		startup_error("%s", err);
+#endif
 	lock_fd = lock_database(db_path);
 	if ((store = store_open(db_path, (int)wal_pages, err, sizeof err)) == NULL)
 		startup_error("--db %s: %s", db_path, err);
@@ -244,8 +267,10 @@ main(int argc, char **argv)
 	events_init(main_base, &branch);
 	if (branch_open(&branch, &cfg, store, events_hooks(), err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);
+	followup_start(&branch);
 	if (webhook_start(main_base, &branch, err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);
+	barrier_init(main_base, &branch);
 	if (server_listen(main_base, &branch, listen, bound, sizeof bound, err, sizeof err) == -1)
 		startup_error("%s", err);
 
@@ -264,6 +289,7 @@ main(int argc, char **argv)
 	webhook_stop();
 	events_free();
 	server_free();
+	barrier_free();
 	branch_close(&branch);
 	store_close(store);
 	clock_shutdown();

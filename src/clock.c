@@ -134,6 +134,8 @@ deadline_real_cb(evutil_socket_t fd, short what, void *arg)
 	deadline_fire(dl);
 }
 
+#ifdef BQ_TEST_HOOKS
+/* The test clock moves only here (branchqd-test, clock.advance). */
 void
 clock_advance(int64_t seconds)
 {
@@ -154,6 +156,7 @@ clock_advance(int64_t seconds)
 	}
 	clock_test_now = target;
 }
+#endif
 
 /* ---- time formats and the branch timezone ---- */
 

@@ -14,15 +14,6 @@
 #define FOLLOWUP_RETRY_S	10	/* a failed overdue sweep is tried again */
 #define OVERDUE_BATCH		64	/* complaints marked overdue per transaction */
 
-static int
-unavailable(struct branch *b, struct bq_error *err)
-{
-	store_rollback(b->b_store);
-	return bq_fail(err, ERR_UNAVAILABLE,
-	    "the database cannot be written (%s); nothing was changed",
-	    store_errmsg(b->b_store));
-}
-
 /*
  * Queues a webhook event in the open transaction, if any receiver wants it:
  * the outbox row and one delivery per receiver commit or roll back with the
@@ -65,17 +56,34 @@ action_init(struct complaint_action *ca, enum complaint_step step, const char *a
 	snprintf(ca->ca_note, sizeof ca->ca_note, "%s", note != NULL ? note : "");
 }
 
-/* Writes a changed complaint and its history line, then commits. */
+/* A changed complaint, its history line and its webhook event, if any. */
+struct complaint_write {
+	struct branch			*cw_branch;
+	struct complaint		*cw_complaint;
+	const struct complaint_action	*cw_action;
+	const char			*cw_event;	/* NULL: none */
+};
+
 static int
-complaint_commit(struct branch *b, const struct complaint *c,
+update_writes(struct store *s, void *arg)
+{
+	const struct complaint_write	*cw = arg;
+
+	if (store_complaint_update(s, cw->cw_complaint) == -1 ||
+	    store_complaint_action(s, cw->cw_complaint, cw->cw_action) == -1)
+		return -1;
+	if (cw->cw_event != NULL)
+		return outbox_add(cw->cw_branch, cw->cw_event, cw->cw_complaint, NULL, -1, NULL);
+	return 0;
+}
+
+static int
+complaint_commit(struct branch *b, struct complaint *c,
     const struct complaint_action *ca, const char *event, struct bq_error *err)
 {
-	if (store_begin(b->b_store) == -1 || store_complaint_update(b->b_store, c) == -1 ||
-	    store_complaint_action(b->b_store, c, ca) == -1 ||
-	    (event != NULL && outbox_add(b, event, c, NULL, -1, NULL) == -1) ||
-	    store_commit(b->b_store) == -1)
-		return unavailable(b, err);
-	return 0;
+	struct complaint_write	cw = { b, c, ca, event };
+
+	return store_write(b->b_store, update_writes, &cw, NULL, err);
 }
 
 /* A new complaint, in the open transaction: the row and its first line. */
@@ -89,6 +97,23 @@ complaint_insert(struct branch *b, struct complaint *c, const char *actor)
 	action_init(&ca, STEP_LOGGED, actor, NULL);
 	ca.ca_at = c->c_logged_at;
 	return store_complaint_action(b->b_store, c, &ca);
+}
+
+struct complaint_log {
+	struct branch		*cl_branch;
+	struct complaint	*cl_complaint;
+	const char		*cl_actor;
+};
+
+static int
+log_writes(struct store *s, void *arg)
+{
+	const struct complaint_log	*cl = arg;
+
+	(void)s;
+	if (complaint_insert(cl->cl_branch, cl->cl_complaint, cl->cl_actor) == -1)
+		return -1;
+	return outbox_add(cl->cl_branch, "complaint.logged", cl->cl_complaint, NULL, -1, NULL);
 }
 
 static void
@@ -129,10 +154,9 @@ complaint_log(struct branch *b, const struct actor *a, const struct complaint_re
 		snprintf(c->c_customer_phone, sizeof c->c_customer_phone, "%s",
 		    cr->cr_customer_phone);
 
-	if (store_begin(b->b_store) == -1 || complaint_insert(b, c, a->a_staff) == -1 ||
-	    outbox_add(b, "complaint.logged", c, NULL, -1, NULL) == -1 ||
-	    store_commit(b->b_store) == -1)
-		return unavailable(b, err);
+	if (store_write(b->b_store, log_writes, &(struct complaint_log){ b, c, a->a_staff },
+	    NULL, err) == -1)
+		return -1;
 	log_info("complaint %" PRId64 " logged by %s (severity %d, %s)", c->c_id, a->a_staff,
 	    c->c_severity, complaint_categories[c->c_category]);
 	notify(b, "complaint.logged", c, NULL);
@@ -271,12 +295,39 @@ followup_record(struct branch *b, const struct actor *a, int64_t id, enum compla
 	return 0;
 }
 
+/* The answer, and the follow-up case a detractor opens (DOMAIN §4). */
+struct survey_write {
+	struct branch		*sw_branch;
+	const struct ticket	*sw_ticket;
+	int			 sw_score;
+	const char		*sw_reason;
+	int64_t			 sw_at;
+	struct complaint	*sw_opened;	/* NULL: not a detractor */
+};
+
+static int
+survey_writes(struct store *s, void *arg)
+{
+	const struct survey_write	*sw = arg;
+	struct complaint		*c = sw->sw_opened;
+	const struct ticket		*t = sw->sw_ticket;
+
+	if (c != NULL && (complaint_insert(sw->sw_branch, c, NULL) == -1 ||
+	    outbox_add(sw->sw_branch, "survey.detractor", c, t->t_number, sw->sw_score,
+	    sw->sw_reason) == -1 ||
+	    outbox_add(sw->sw_branch, "complaint.logged", c, NULL, -1, NULL) == -1))
+		return -1;
+	return store_survey_insert(s, t->t_id, sw->sw_score, sw->sw_reason, sw->sw_at,
+	    t->t_date, c != NULL ? c->c_id : 0);
+}
+
 int
 survey_submit(struct branch *b, const struct actor *a, const char *number, int score,
     const char *reason, struct complaint *c, bool *detractor, struct bq_error *err)
 {
 	struct ticket	*t = ticket_lookup(b, number);
 	const char	*duty = b->b_cfg->cf_duty_supervisor;
+	struct survey_write sw;
 	bool		 exists;
 	int64_t		 now = clock_now();
 
@@ -297,8 +348,6 @@ survey_submit(struct branch *b, const struct actor *a, const char *number, int s
 		return bq_fail(err, ERR_INTERNAL,
 		    "no duty supervisor is configured to own the follow-up");
 
-	if (store_begin(b->b_store) == -1)
-		return unavailable(b, err);
 	if (*detractor) {
 		/* DOMAIN §4: a detractor opens a follow-up owned by the duty supervisor. */
 		complaint_new(b, c, duty);
@@ -312,14 +361,15 @@ survey_submit(struct branch *b, const struct actor *a, const char *number, int s
 		else
 			snprintf(c->c_description, sizeof c->c_description,
 			    "survey score %d, no reason given", score);
-		if (complaint_insert(b, c, NULL) == -1 ||
-		    outbox_add(b, "survey.detractor", c, t->t_number, score, reason) == -1 ||
-		    outbox_add(b, "complaint.logged", c, NULL, -1, NULL) == -1)
-			return unavailable(b, err);
 	}
-	if (store_survey_insert(b->b_store, t->t_id, score, reason, now, t->t_date,
-	    *detractor ? c->c_id : 0) == -1 || store_commit(b->b_store) == -1)
-		return unavailable(b, err);
+	sw.sw_branch = b;
+	sw.sw_ticket = t;
+	sw.sw_score = score;
+	sw.sw_reason = reason;
+	sw.sw_at = now;
+	sw.sw_opened = *detractor ? c : NULL;
+	if (store_write(b->b_store, survey_writes, &sw, NULL, err) == -1)
+		return -1;
 	if (*detractor) {
 		log_info("survey of %s: score %d opens complaint %" PRId64 " for %s", number,
 		    score, c->c_id, duty);
@@ -330,6 +380,16 @@ survey_submit(struct branch *b, const struct actor *a, const char *number, int s
 }
 
 /* ---- the deadline that fires by itself ---- */
+
+static void	followup_overdue_fire(void *);
+
+/* Follow-ups that fell due while the daemon was down are marked now. */
+void
+followup_start(struct branch *b)
+{
+	deadline_init(&b->b_followup, "follow-up due", followup_overdue_fire, b);
+	followup_watch(b);
+}
 
 void
 followup_watch(struct branch *b)
@@ -350,12 +410,40 @@ followup_watch(struct branch *b)
 		deadline_arm(&b->b_followup, at + 1);
 }
 
+struct overdue_write {
+	struct branch		*ow_branch;
+	struct complaint	*ow_complaints;	/* read here */
+	const int64_t		*ow_ids;
+	size_t			 ow_n;
+};
+
+static int
+overdue_writes(struct store *s, void *arg)
+{
+	const struct overdue_write	*ow = arg;
+	struct complaint		*c;
+	struct complaint_action		 ca;
+	size_t				 i;
+
+	for (i = 0; i < ow->ow_n; i++) {
+		c = &ow->ow_complaints[i];
+		if (store_complaint_get(s, ow->ow_ids[i], c) != 0)
+			return -1;
+		c->c_overdue = true;
+		action_init(&ca, STEP_OVERDUE, NULL, NULL);
+		if (store_complaint_update(s, c) == -1 || store_complaint_action(s, c, &ca) == -1 ||
+		    outbox_add(ow->ow_branch, "followup.overdue", c, NULL, -1, NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* Marks up to OVERDUE_BATCH due complaints overdue; 1 if there may be more. */
 static int
 overdue_batch(struct branch *b, int64_t now)
 {
+	struct overdue_write	 ow;
 	struct complaint	*cs;
-	struct complaint_action	 ca;
 	int64_t			*ids;
 	size_t			 i, n;
 
@@ -369,19 +457,11 @@ overdue_batch(struct branch *b, int64_t now)
 			return 0;
 		fatal("calloc");
 	}
-	if (store_begin(b->b_store) == -1)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		if (store_complaint_get(b->b_store, ids[i], &cs[i]) != 0)
-			goto fail;
-		cs[i].c_overdue = true;
-		action_init(&ca, STEP_OVERDUE, NULL, NULL);
-		if (store_complaint_update(b->b_store, &cs[i]) == -1 ||
-		    store_complaint_action(b->b_store, &cs[i], &ca) == -1 ||
-		    outbox_add(b, "followup.overdue", &cs[i], NULL, -1, NULL) == -1)
-			goto fail;
-	}
-	if (store_commit(b->b_store) == -1)
+	ow.ow_branch = b;
+	ow.ow_complaints = cs;
+	ow.ow_ids = ids;
+	ow.ow_n = n;
+	if (store_write(b->b_store, overdue_writes, &ow, NULL, NULL) == -1)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		log_info("event=overdue complaint=%" PRId64 " owner=%s", cs[i].c_id,
@@ -392,14 +472,13 @@ overdue_batch(struct branch *b, int64_t now)
 	free(ids);
 	return n == OVERDUE_BATCH;
 fail:
-	store_rollback(b->b_store);
 	free(cs);
 	free(ids);
 	return -1;
 }
 
 /* DOMAIN §3: the server notices the deadline by itself. */
-void
+static void
 followup_overdue_fire(void *arg)
 {
 	struct branch	*b = arg;

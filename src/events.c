@@ -1,6 +1,7 @@
 /*
  * Pushed events.  The domain calls the hooks after a commit; this file turns
- * them into event lines for the subscribers.  Queue changes are coalesced:
+ * them into event lines and hands them to the publisher (publish.c), which
+ * knows the subscribers but not their transport.  Queue changes are coalesced:
  * a burst of tickets becomes one queue.changed, at most one every
  * EVENTS_QUEUE_INTERVAL_MS (PROTOCOL: at most 5 per second).
  */
@@ -32,7 +33,7 @@ events_queue_line(struct branch *b)
 
 	cJSON_AddStringToObject(o, "event", "queue.changed");
 	cJSON_AddItemToObject(o, "at", json_time(clock_now()));
-	cJSON_AddItemToObject(o, "lanes", json_lanes(b));
+	cJSON_AddItemToObject(o, "lanes", json_lanes(&b->b_queue, clock_now()));
 	return json_print_free(o);
 }
 
@@ -46,7 +47,7 @@ events_queue_send(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	ev_queue_last_ms = monotonic_ms();
 	line = events_queue_line(ev_branch);
-	server_broadcast(TOPIC_QUEUE, line);
+	publish(TOPIC_QUEUE, line);
 	free(line);
 }
 
@@ -56,7 +57,7 @@ events_queue_changed(void)
 	struct timeval	tv;
 	int64_t		wait;
 
-	if (ev_queue_timer == NULL || !server_has_subscribers(TOPIC_QUEUE) ||
+	if (ev_queue_timer == NULL || !publish_wanted(TOPIC_QUEUE) ||
 	    evtimer_pending(ev_queue_timer, NULL))
 		return;		/* nobody listens, or a send is already due */
 	wait = ev_queue_last_ms + EVENTS_QUEUE_INTERVAL_MS - monotonic_ms();
@@ -73,7 +74,7 @@ events_ticket_called(const struct ticket *t, int window, int64_t at, bool recall
 	cJSON	*o;
 	char	*line;
 
-	if (!server_has_subscribers(TOPIC_CALLS))
+	if (!publish_wanted(TOPIC_CALLS))
 		return;
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "event", "ticket.called");
@@ -83,7 +84,7 @@ events_ticket_called(const struct ticket *t, int window, int64_t at, bool recall
 	cJSON_AddBoolToObject(o, "recall", recall);
 	cJSON_AddItemToObject(o, "at", json_time(at));
 	line = json_print_free(o);
-	server_broadcast(TOPIC_CALLS, line);
+	publish(TOPIC_CALLS, line);
 	free(line);
 }
 
@@ -94,7 +95,7 @@ events_complaint(const char *event, const struct complaint *c, const char *outco
 	cJSON	*o;
 	char	*line;
 
-	if (!server_has_subscribers(TOPIC_FOLLOWUPS))
+	if (!publish_wanted(TOPIC_FOLLOWUPS))
 		return;
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "event", event);
@@ -108,7 +109,7 @@ events_complaint(const char *event, const struct complaint *c, const char *outco
 		cJSON_AddStringToObject(o, "outcome", outcome);
 	cJSON_AddItemToObject(o, "at", json_time(clock_now()));
 	line = json_print_free(o);
-	server_broadcast(TOPIC_FOLLOWUPS, line);
+	publish(TOPIC_FOLLOWUPS, line);
 	free(line);
 }
 

@@ -12,11 +12,12 @@ op_queue_snapshot(struct op_ctx *x)
 
 	cJSON_AddItemToObject(x->x_reply, "now", json_time(clock_now()));
 	cJSON_AddBoolToObject(x->x_reply, "self_service_available", b->b_self_service_available);
-	cJSON_AddItemToObject(x->x_reply, "lanes", json_lanes(b));
+	cJSON_AddItemToObject(x->x_reply, "lanes", json_lanes(&b->b_queue, clock_now()));
 	windows = cJSON_AddArrayToObject(x->x_reply, "windows");
 	for (i = 1; i <= BQ_MAX_WINDOW; i++)
 		if (b->b_queue.q_windows[i].w_open)
-			cJSON_AddItemToArray(windows, json_window(b, &b->b_queue.q_windows[i]));
+			cJSON_AddItemToArray(windows, json_window(&b->b_queue,
+			    &b->b_queue.q_windows[i]));
 	return 0;
 }
 

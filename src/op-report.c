@@ -2,7 +2,8 @@
  * report.followups and report.summary on the wire.  The handler validates,
  * hands a job to the report worker and returns OP_LATER.  The reply is
  * built and printed on the worker thread too (the encoders below touch only
- * their job); back on the loop, finish() hands the line to the connection.
+ * their job); back on the loop, finish() hands the line to the session's
+ * transport (s_deliver), which drops it if the session is gone.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@ static const char *const reroute_keys[] = {
 };
 
 struct pending {
+	void		(*p_deliver)(uint64_t conn_id, const char *line);
 	uint64_t	 p_conn;
 	cJSON		*p_reply;	/* until encoded */
 	cJSON		*p_list;	/* followups: the complaints, as read */
@@ -34,6 +36,9 @@ submit(struct op_ctx *x, struct report_job *job, void (*encode)(struct report_jo
 
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		fatal("calloc");
+	if (x->x_session->s_deliver == NULL)
+		fatalx("report: the session's transport takes no later replies");
+	p->p_deliver = x->x_session->s_deliver;
 	p->p_conn = x->x_session->s_conn_id;
 	p->p_reply = x->x_reply;
 	job->rj_now = clock_now();
@@ -56,13 +61,12 @@ finish(struct report_job *job)
 {
 	struct pending	*p = job->rj_arg;
 
-	if (p->p_line != NULL) {
-		server_deliver(p->p_conn, p->p_line);
-		free(p->p_line);
-	} else {
+	if (p->p_line == NULL) {
 		log_warnx("report failed: %s", job->rj_err);
-		proto_deliver(p->p_conn, p->p_reply, ERR_UNAVAILABLE, job->rj_err);
+		p->p_line = proto_late_error(p->p_reply, ERR_UNAVAILABLE, job->rj_err);
 	}
+	p->p_deliver(p->p_conn, p->p_line);
+	free(p->p_line);
 	cJSON_Delete(p->p_list);
 	free(p);
 	report_job_free(job);

@@ -1,5 +1,6 @@
-/* Session operations: hello, ping, subscribe, and the test clock. */
+/* Session operations: hello, ping, subscribe. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -66,6 +67,7 @@ op_subscribe(struct op_ctx *x)
 {
 	const cJSON	*topics = arg_item(x, "topics"), *el;
 	cJSON		*list;
+	char		*line;
 	unsigned	 set = 0;
 	int		 i;
 
@@ -74,13 +76,18 @@ op_subscribe(struct op_ctx *x)
 			if (strcmp(topic_names[i], el->valuestring) == 0)
 				set |= 1u << i;
 	}
-	x->x_session->s_topics = set;
-	/* A display that subscribes to the queue wants to draw it now. */
-	x->x_session->s_send_queue = (set & (1u << TOPIC_QUEUE)) != 0;
+	subscriber_set_topics(&x->x_session->s_sub, set);
 	list = cJSON_AddArrayToObject(x->x_reply, "topics");
 	for (i = 0; topic_names[i] != NULL; i++)
 		if (set & (1u << i))
 			cJSON_AddItemToArray(list, cJSON_CreateString(topic_names[i]));
+	/* A display that subscribes to the queue wants to draw it now: the
+	 * lanes follow the reply as this session's own event. */
+	if (set & (1u << TOPIC_QUEUE)) {
+		line = events_queue_line(x->x_branch);
+		subscriber_send(&x->x_session->s_sub, line);
+		free(line);
+	}
 	return 0;
 }
 
@@ -91,25 +98,4 @@ static const struct field_spec subscribe_fields[] = {
 const struct op_entry op_subscribe_entry = {
 	.op_name = "subscribe", .op_roles = R_DISPLAY | R_TELLER | R_LOBBY | R_SUPERVISOR,
 	.op_fields = subscribe_fields, .op_exec = op_subscribe,
-};
-
-static int
-op_clock_advance(struct op_ctx *x)
-{
-	int64_t	seconds = arg_int(x, "seconds", 0);
-
-	log_info("test clock: %s advances the clock %lld s", x->x_actor.a_terminal,
-	    (long long)seconds);
-	clock_advance(seconds);
-	cJSON_AddItemToObject(x->x_reply, "now", json_time(clock_now()));
-	return 0;
-}
-
-static const struct field_spec clock_advance_fields[] = {
-	{ "seconds", FT_INT, true, 0, 10LL * 365 * 86400, NULL, NULL },	/* ten years */
-	{ NULL, 0, 0, 0, 0, NULL, NULL }
-};
-const struct op_entry op_clock_advance_entry = {
-	.op_name = "clock.advance", .op_roles = R_SUPERVISOR, .op_flags = OP_TEST_CLOCK,
-	.op_fields = clock_advance_fields, .op_exec = op_clock_advance,
 };

@@ -1,4 +1,8 @@
-/* Test-only operations (--test-clock): database faults on demand. */
+/*
+ * The test hooks' operations, in branchqd-test alone (BQ_TEST_HOOKS) and
+ * only with --test-clock: the clock moved on demand, database faults on
+ * demand.  The daemon a bank installs has neither.
+ */
 #include <cJSON.h>
 
 #include "branchq.h"
@@ -28,6 +32,27 @@ static const struct field_spec test_fault_fields[] = {
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 const struct op_entry op_test_fault_entry = {
-	.op_name = "test.fault", .op_roles = R_SUPERVISOR, .op_flags = OP_TEST_CLOCK,
+	.op_name = "test.fault", .op_roles = R_SUPERVISOR, .op_flags = OP_TEST_CLOCK | OP_BACKGROUND,
 	.op_fields = test_fault_fields, .op_exec = op_test_fault,
+};
+
+static int
+op_clock_advance(struct op_ctx *x)
+{
+	int64_t	seconds = arg_int(x, "seconds", 0);
+
+	log_info("test clock: %s advances the clock %lld s", x->x_actor.a_terminal,
+	    (long long)seconds);
+	clock_advance(seconds);
+	cJSON_AddItemToObject(x->x_reply, "now", json_time(clock_now()));
+	return 0;
+}
+
+static const struct field_spec clock_advance_fields[] = {
+	{ "seconds", FT_INT, true, 0, 10LL * 365 * 86400, NULL, NULL },	/* ten years */
+	{ NULL, 0, 0, 0, 0, NULL, NULL }
+};
+const struct op_entry op_clock_advance_entry = {
+	.op_name = "clock.advance", .op_roles = R_SUPERVISOR, .op_flags = OP_TEST_CLOCK | OP_BACKGROUND,
+	.op_fields = clock_advance_fields, .op_exec = op_clock_advance,
 };

@@ -14,7 +14,7 @@ static int
 reply_ticket(struct op_ctx *x, const struct ticket *t)
 {
 	cJSON_AddItemToObject(x->x_reply, "ticket", t != NULL ?
-	    json_ticket(x->x_branch, t) : cJSON_CreateNull());
+	    json_ticket(&x->x_branch->b_queue, t) : cJSON_CreateNull());
 	return 0;
 }
 

@@ -10,7 +10,7 @@ static const char *const counter_lanes[] = { "express", "counter", "vip", NULL }
 static int
 reply_window(struct op_ctx *x, const struct window *w)
 {
-	cJSON_AddItemToObject(x->x_reply, "window", json_window(x->x_branch, w));
+	cJSON_AddItemToObject(x->x_reply, "window", json_window(&x->x_branch->b_queue, w));
 	return 0;
 }
 

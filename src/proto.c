@@ -17,14 +17,14 @@
 
 #include "branchq.h"
 
-const char *const topic_names[] = { "calls", "queue", "followups", NULL };
-
 static const struct op_entry *const op_table[] = {
 	&op_hello_entry,
 	&op_ping_entry,
 	&op_subscribe_entry,
+#ifdef BQ_TEST_HOOKS
 	&op_clock_advance_entry,
 	&op_test_fault_entry,
+#endif
 	&op_ticket_issue_entry,
 	&op_ticket_status_entry,
 	&op_ticket_reroute_entry,
@@ -667,15 +667,6 @@ reply_new(const cJSON *id, bool ok)
 	return r;
 }
 
-char *
-json_print_free(cJSON *r)
-{
-	char	*line = json_print(r);
-
-	cJSON_Delete(r);
-	return line;
-}
-
 static char *
 error_reply(const cJSON *id, enum err_code code, const char *message)
 {
@@ -695,30 +686,26 @@ proto_error_line(enum err_code code, const char *message)
 char *
 proto_refused_line(const char *line, size_t len, const char *why)
 {
-	cJSON	*req;
-	char	*out, msg[400];
+	struct bq_error	 err;
+	cJSON		*req;
+	char		*out;
 
-	snprintf(msg, sizeof msg, "the database cannot be written (%s); nothing was changed",
-	    why);
+	bq_unwritable(&err, why, NULL);
 	req = cJSON_ParseWithLength(line, len);
 	out = error_reply(cJSON_IsObject(req) ? cJSON_GetObjectItemCaseSensitive(req, "id") :
-	    NULL, ERR_UNAVAILABLE, msg);
+	    NULL, err.e_code, err.e_msg);
 	cJSON_Delete(req);
 	return out;
 }
 
-void
-proto_deliver(uint64_t conn_id, cJSON *reply, enum err_code code, const char *message)
+char *
+proto_late_error(cJSON *reply, enum err_code code, const char *message)
 {
 	char	*line;
 
-	if (code != ERR_NONE) {
-		line = error_reply(cJSON_GetObjectItemCaseSensitive(reply, "id"), code, message);
-		cJSON_Delete(reply);
-	} else
-		line = json_print_free(reply);
-	server_deliver(conn_id, line);
-	free(line);
+	line = error_reply(cJSON_GetObjectItemCaseSensitive(reply, "id"), code, message);
+	cJSON_Delete(reply);
+	return line;
 }
 
 static bool
@@ -728,7 +715,8 @@ role_allowed(const struct op_entry *op, enum role role)
 }
 
 char *
-proto_handle(struct branch *b, struct session *s, const char *line, size_t len)
+proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
+    bool *changed)
 {
 	const struct op_entry	*op = NULL;
 	const cJSON		*id, *opname;
@@ -738,7 +726,9 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len)
 	const char		*end = NULL;
 	char			*reply;
 	int64_t			 locked_s;
+	uint64_t		 changes = store_changes(b->b_store);
 
+	*changed = false;
 	memset(&x, 0, sizeof x);
 	if (json_prescan(line, len, &nul.sf_target, &x.x_err) == -1)
 		return error_reply(NULL, x.x_err.e_code, x.x_err.e_msg);
@@ -800,11 +790,12 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len)
 			x.x_actor.a_role = s->s_term->tc_role;
 			x.x_actor.a_staff = s->s_term->tc_staff;
 		}
-		/* The test clock's changes are the deadlines' work, not the request's:
-		 * its reply stands even if that work has to be redone. */
-		s->s_background = (op->op_flags & OP_TEST_CLOCK) != 0;
 		switch (op->op_exec(&x)) {
 		case 0:
+			/* The test clock's changes are the deadlines' work, not the
+			 * request's: its reply stands even if that work is redone. */
+			*changed = store_changes(b->b_store) != changes &&
+			    !(op->op_flags & OP_BACKGROUND);
 			reply = json_print_free(x.x_reply);
 			cJSON_Delete(req);
 			return reply;
@@ -816,163 +807,10 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len)
 		if (op == &op_hello_entry && x.x_err.e_code == ERR_UNAUTHENTICATED)
 			hello_failed(b->b_cfg, s, req);
 	}
+	/* A refusal can follow a change (a day end redone first). */
+	*changed = store_changes(b->b_store) != changes && op != NULL &&
+	    !(op->op_flags & OP_BACKGROUND);
 	reply = error_reply(id, x.x_err.e_code, x.x_err.e_msg);
 	cJSON_Delete(req);
 	return reply;
-}
-
-/* ---- encoders ---- */
-
-static void
-jw_time(struct jw *w, const char *key, int64_t at)
-{
-	char	buf[BQ_TIME_LEN];
-
-	if (at != 0)
-		time_format(at, buf);
-	jw_str(w, key, at != 0 ? buf : NULL);
-}
-
-cJSON *
-json_time(int64_t at)
-{
-	char	buf[BQ_TIME_LEN];
-
-	if (at == 0)
-		return cJSON_CreateNull();
-	time_format(at, buf);
-	return cJSON_CreateString(buf);
-}
-
-static cJSON *
-json_int_or_null(bool present, int64_t v)
-{
-	return present ? cJSON_CreateNumber((double)v) : cJSON_CreateNull();
-}
-
-/* Written straight to text: every ticket reply and window carries one. */
-cJSON *
-json_ticket(struct branch *b, const struct ticket *t)
-{
-	struct jw	 w;
-	size_t		 pos = queue_position(&b->b_queue, t);
-
-	jw_init(&w);
-	jw_open(&w, NULL);
-	jw_str(&w, "number", t->t_number);
-	jw_str(&w, "lane", lane_name(t->t_lane));
-	jw_str(&w, "route_rule", route_rule_name(t->t_rule));
-	jw_str(&w, "status", ticket_status_name(t->t_status));
-	jw_int_or_null(&w, "position", pos > 0, (int64_t)pos);
-	jw_int_or_null(&w, "estimated_wait_s", pos > 0,
-	    pos > 0 ? queue_estimate_wait(&b->b_queue, t) : 0);
-	jw_time(&w, "issued_at", t->t_issued_at);
-	jw_str(&w, "service", service_name(t->t_service));
-	jw_int_or_null(&w, "amount_fen", t->t_amount_fen != 0, t->t_amount_fen);
-	jw_open(&w, "flags");
-	jw_bool(&w, "loose_cash", t->t_flags.tf_loose_cash);
-	jw_bool(&w, "vip", t->t_flags.tf_vip);
-	jw_bool(&w, "needs_assistance", t->t_flags.tf_needs_assistance);
-	jw_str(&w, "accessibility", accessibility_name(t->t_flags.tf_accessibility));
-	jw_close(&w);
-	jw_bool(&w, "priority", t->t_priority);
-	jw_int_or_null(&w, "window", t->t_window != 0, t->t_window);
-	jw_int(&w, "recalls", t->t_recalls);
-	jw_time(&w, "called_at", t->t_called_at);
-	jw_time(&w, "started_at", t->t_started_at);
-	jw_time(&w, "finished_at", t->t_finished_at);
-	jw_close(&w);
-	return jw_finish(&w);
-}
-
-cJSON *
-json_window(struct branch *b, const struct window *w)
-{
-	cJSON	*o = cJSON_CreateObject(), *lanes;
-	int	 i;
-
-	cJSON_AddNumberToObject(o, "window", w->w_no);
-	cJSON_AddStringToObject(o, "state", !w->w_open ? "closed" : w->w_paused ? "paused" : "open");
-	if (w->w_open) {
-		cJSON_AddStringToObject(o, "terminal", w->w_terminal);
-		cJSON_AddStringToObject(o, "staff", w->w_staff);
-	} else {
-		cJSON_AddNullToObject(o, "terminal");
-		cJSON_AddNullToObject(o, "staff");
-	}
-	lanes = cJSON_AddArrayToObject(o, "lanes");
-	for (i = 0; i < w->w_nlanes; i++)
-		cJSON_AddItemToArray(lanes, cJSON_CreateString(lane_name(w->w_lanes[i])));
-	cJSON_AddBoolToObject(o, "accessible", w->w_accessible);
-	cJSON_AddItemToObject(o, "current", w->w_current != NULL ?
-	    json_ticket(b, w->w_current) : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "opened_at", json_time(w->w_open ? w->w_opened_at : 0));
-	return o;
-}
-
-cJSON *
-json_lanes(struct branch *b)
-{
-	cJSON	*o = cJSON_CreateObject(), *l;
-	int64_t	 oldest, now = clock_now();
-	int	 lane;
-
-	for (lane = 0; lane < LANE__COUNT; lane++) {
-		l = cJSON_AddObjectToObject(o, lane_name((enum lane)lane));
-		oldest = queue_oldest_issued_at(&b->b_queue, (enum lane)lane);
-		cJSON_AddNumberToObject(l, "waiting",
-		    (double)queue_waiting(&b->b_queue, (enum lane)lane));
-		cJSON_AddItemToObject(l, "oldest_wait_s", json_int_or_null(oldest != 0,
-		    oldest != 0 && now > oldest ? now - oldest : 0));
-		cJSON_AddNumberToObject(l, "open_windows",
-		    queue_open_windows(&b->b_queue, (enum lane)lane));
-	}
-	return o;
-}
-
-static cJSON *
-json_str_or_null(const char *s)
-{
-	return s != NULL && *s != '\0' ? cJSON_CreateString(s) : cJSON_CreateNull();
-}
-
-/* DOMAIN §5: reports mask the customer; the owner's own view does not. */
-cJSON *
-json_complaint(const struct complaint *c, bool masked)
-{
-	cJSON	*o = cJSON_CreateObject(), *cust;
-	char	 buf[128];
-
-	cJSON_AddNumberToObject(o, "id", (double)c->c_id);
-	cJSON_AddStringToObject(o, "state", complaint_state_name(c->c_state));
-	cJSON_AddBoolToObject(o, "overdue", c->c_overdue);
-	cJSON_AddStringToObject(o, "owner", c->c_owner);
-	cJSON_AddStringToObject(o, "first_responder", c->c_first_responder);
-	cJSON_AddStringToObject(o, "category", complaint_categories[c->c_category]);
-	cJSON_AddNumberToObject(o, "severity", c->c_severity);
-	cJSON_AddStringToObject(o, "channel", c->c_channel);
-	cJSON_AddStringToObject(o, "description", c->c_description);
-	cJSON_AddItemToObject(o, "logged_at", json_time(c->c_logged_at));
-	cJSON_AddItemToObject(o, "follow_up_due", json_time(c->c_follow_up_due));
-	if (*c->c_ticket_number != '\0')
-		cJSON_AddStringToObject(o, "ticket", c->c_ticket_number);
-	if (*c->c_customer_name != '\0' || *c->c_customer_phone != '\0') {
-		cust = cJSON_AddObjectToObject(o, "customer");
-		if (masked) {
-			mask_name(c->c_customer_name, buf, sizeof buf);
-			cJSON_AddItemToObject(cust, "name", json_str_or_null(buf));
-			mask_phone(c->c_customer_phone, buf, sizeof buf);
-			cJSON_AddItemToObject(cust, "phone", json_str_or_null(buf));
-		} else {
-			cJSON_AddItemToObject(cust, "name", json_str_or_null(c->c_customer_name));
-			cJSON_AddItemToObject(cust, "phone", json_str_or_null(c->c_customer_phone));
-		}
-	}
-	cJSON_AddItemToObject(o, "resolution", json_str_or_null(c->c_resolution));
-	cJSON_AddItemToObject(o, "root_cause", json_str_or_null(c->c_root_cause >= 0 ?
-	    root_causes[c->c_root_cause] : NULL));
-	cJSON_AddItemToObject(o, "resolved_at", json_time(c->c_resolved_at));
-	cJSON_AddItemToObject(o, "closed_at", json_time(c->c_closed_at));
-	cJSON_AddNumberToObject(o, "compensation_fen", (double)c->c_compensation_fen);
-	return o;
 }

@@ -57,35 +57,38 @@
 #define KEEPALIVE_INTERVAL_S	10
 #define KEEPALIVE_COUNT		6
 
+/*
+ * A connection's life (conn_set_state() is the only place it changes):
+ *
+ *   OPEN ──report──> WAITING ──its reply──> OPEN
+ *     │                 │
+ *     └──conn_close()───┴──> CLOSING ──output written──> LINGERING ──> freed
+ *
+ * conn_close() ends a connection for a reason it logs, once: at once (the
+ * peer is gone, or must get nothing more), or after what it is owed is
+ * written.  conn_free() is the one teardown, safe at any stage.
+ */
+enum conn_state {
+	CONN_OPEN,		/* reading requests, one reply at a time */
+	CONN_WAITING,		/* for a reply that comes later (reports): not reading */
+	CONN_CLOSING,		/* not reading; closes once its output is written */
+	CONN_LINGERING,		/* write side shut; input discarded until EOF */
+};
+enum close_how { CLOSE_NOW, CLOSE_AFTER_WRITE };
+
 struct conn {
 	uint64_t		 c_id;
+	enum conn_state		 c_state;
 	struct bufferevent	*c_bev;
 	struct session		 c_session;
+	struct outlet		 c_outlet;	/* its lines, through the commit barrier */
 	struct event		*c_hello_timer;	/* until a successful hello */
-	bool			 c_closing;	/* close once the output is written */
-	bool			 c_waiting;	/* for a reply that comes later (reports) */
+	bool			 c_close_logged;
 	size_t			 c_discarded;	/* bytes read while lingering */
-	/* Output held until the loop iteration's changes are committed. */
-	struct held		*c_held;
-	size_t			 c_nheld, c_capheld, c_held_bytes;
-	struct conn		*c_held_next;	/* srv_held_conns */
-	bool			 c_held_listed;
 	/* Output added this iteration, written at its end (server_flush_output). */
 	struct conn		*c_dirty_next;
 	bool			 c_dirty;
 	struct conn		*c_prev, *c_next;
-};
-
-/*
- * Group commit (issue 6): while the iteration's transaction is open, every
- * line a connection would be sent waits here, in order, and goes out only
- * after COMMIT.  If the commit fails, a reply to a request that made a
- * change becomes `unavailable` and held events are dropped.
- */
-struct held {
-	char	*h_line;	/* without the newline */
-	char	*h_request;	/* a request that made a change: refused if the commit fails */
-	bool	 h_event;	/* dropped if the commit fails */
 };
 
 static struct event_base	*srv_base;
@@ -100,20 +103,18 @@ static uint64_t			 srv_refused;		/* since the last line about it */
 static int64_t			 srv_refused_logged_ms;
 /* libevent common timeouts: thousands of equal timers cost O(1) each. */
 static const struct timeval	*srv_hello_tv, *srv_idle_tv, *srv_write_tv;
-static unsigned			 srv_subscribers[TOPIC__COUNT];
 static void			(*srv_shutdown_done)(void);
 static struct event		*srv_shutdown_timer;
-/* Events raised while a request is handled go to its own connection after the reply. */
+/* The connection whose request is being handled: it must not be freed. */
 static struct conn		*srv_handling;
-static struct evbuffer		*srv_held;
 static uint64_t			 srv_next_id;
-static struct conn		*srv_held_conns;
 static struct conn		*srv_dirty_conns;
-/* At the end of a loop iteration: commits its changes, then writes. */
-static struct event		*srv_end_ev;
 
 static void	conn_read(struct bufferevent *, void *);
+static void	conn_written(struct bufferevent *, void *);
 static void	conn_finish(struct conn *);
+static void	conn_discard(struct bufferevent *, void *);
+static void	conn_linger_event(struct bufferevent *, short, void *);
 
 static int64_t
 monotonic_ms(void)
@@ -124,14 +125,18 @@ monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-count_topics(const struct session *s, int delta)
-{
-	int	i;
 
-	for (i = 0; i < TOPIC__COUNT; i++)
-		if (s->s_topics & (1u << i))
-			srv_subscribers[i] = (unsigned)((int)srv_subscribers[i] + delta);
+static struct conn *
+conn_of_outlet(struct outlet *o)
+{
+	return (struct conn *)(void *)((char *)o - offsetof(struct conn, c_outlet));
+}
+
+static struct conn *
+conn_of_subscriber(struct subscriber *sb)
+{
+	return (struct conn *)(void *)((char *)sb -
+	    offsetof(struct conn, c_session.s_sub));
 }
 
 /* One teardown, safe on a connection at any stage. */
@@ -139,24 +144,14 @@ static void
 conn_free(struct conn *c)
 {
 	struct conn	**pp;
-	size_t		  i;
 
-	count_topics(&c->c_session, -1);
-	if (c->c_held_listed) {
-		for (pp = &srv_held_conns; *pp != c; pp = &(*pp)->c_held_next)
-			;
-		*pp = c->c_held_next;
-	}
+	subscriber_remove(&c->c_session.s_sub);
+	barrier_forget(&c->c_outlet);
 	if (c->c_dirty) {
 		for (pp = &srv_dirty_conns; *pp != c; pp = &(*pp)->c_dirty_next)
 			;
 		*pp = c->c_dirty_next;
 	}
-	for (i = 0; i < c->c_nheld; i++) {
-		free(c->c_held[i].h_line);
-		free(c->c_held[i].h_request);
-	}
-	free(c->c_held);
 	if (c->c_prev != NULL)
 		c->c_prev->c_next = c->c_next;
 	else if (srv_conns == c)
@@ -177,6 +172,105 @@ conn_free(struct conn *c)
 	}
 }
 
+static bool
+conn_output_empty(struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0;
+}
+
+/* The one place a connection's state changes, with what goes with it. */
+static void
+conn_set_state(struct conn *c, enum conn_state next)
+{
+	struct timeval	tv = { LINGER_S, 0 };
+
+	c->c_state = next;
+	switch (next) {
+	case CONN_OPEN:
+	case CONN_WAITING:
+		break;
+	case CONN_CLOSING:
+		bufferevent_disable(c->c_bev, EV_READ);
+		/* Nothing owed: go now, unless conn_line() still uses it (it
+		 * writes the reply, after which conn_written() finishes). */
+		if (c != srv_handling && !barrier_holding(&c->c_outlet) && conn_output_empty(c))
+			conn_finish(c);
+		break;
+	case CONN_LINGERING:
+		bufferevent_setcb(c->c_bev, conn_discard, NULL, conn_linger_event, c);
+		bufferevent_set_timeouts(c->c_bev, &tv, NULL);
+		bufferevent_enable(c->c_bev, EV_READ);
+		conn_discard(c->c_bev, c);	/* what was read already */
+		break;
+	}
+}
+
+/*
+ * The one way a connection ends: why, logged here once as
+ * "event=disconnect reason=R peer=P" and the details; with a message, an
+ * error line nobody asked for tells the client why first.  Then freed at
+ * once, or once what it is owed is written.
+ */
+static void
+conn_closev(struct conn *c, enum close_how how, enum err_code code, const char *message,
+    enum log_level level, const char *reason, const char *fmt, va_list ap)
+{
+	char	details[256] = "", *line;
+
+	if (fmt != NULL)
+		vsnprintf(details, sizeof details, fmt, ap);
+	if (!c->c_close_logged) {
+		c->c_close_logged = true;
+		switch (level) {
+		case LOG_LEVEL_ERROR:
+		case LOG_LEVEL_WARN:
+			log_warnx("event=disconnect reason=%s peer=%s%s", reason,
+			    log_str(c->c_session.s_peer), details);
+			break;
+		case LOG_LEVEL_INFO:
+			log_info("event=disconnect reason=%s peer=%s%s", reason,
+			    log_str(c->c_session.s_peer), details);
+			break;
+		case LOG_LEVEL_DEBUG:
+			log_debug("event=disconnect reason=%s peer=%s%s", reason,
+			    log_str(c->c_session.s_peer), details);
+			break;
+		}
+	}
+	if (message != NULL) {
+		line = proto_error_line(code, message);
+		barrier_emit(&c->c_outlet, line, false);
+		free(line);
+	}
+	if (how == CLOSE_NOW)
+		conn_free(c);
+	else if (c->c_state != CONN_CLOSING && c->c_state != CONN_LINGERING)
+		conn_set_state(c, CONN_CLOSING);
+}
+
+static void
+conn_close(struct conn *c, enum close_how how, enum log_level level, const char *reason,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	conn_closev(c, how, ERR_NONE, NULL, level, reason, fmt, ap);
+	va_end(ap);
+}
+
+/* Tells the client why in an error line, then closes once it is written. */
+static void
+conn_close_saying(struct conn *c, enum err_code code, const char *message,
+    enum log_level level, const char *reason, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	conn_closev(c, CLOSE_AFTER_WRITE, code, message, level, reason, fmt, ap);
+	va_end(ap);
+}
+
 /*
  * Output is written at the end of the loop iteration, straight to the
  * socket (server_flush_output).  The bufferevent writes only what the
@@ -192,18 +286,29 @@ conn_output_added(struct conn *c)
 	c->c_dirty = true;
 	c->c_dirty_next = srv_dirty_conns;
 	srv_dirty_conns = c;
-	if (srv_end_ev != NULL)
-		event_active(srv_end_ev, EV_TIMEOUT, 0);
+	barrier_wake();
 }
 
+/* The outlet's writer: one line into the output buffer. */
 static void
-conn_write(struct conn *c, const char *line)
+conn_write(struct outlet *o, const char *line)
 {
+	struct conn	*c = conn_of_outlet(o);
 	struct evbuffer	*out = bufferevent_get_output(c->c_bev);
 
 	evbuffer_add(out, line, strlen(line));
 	evbuffer_add(out, "\n", 1);
 	conn_output_added(c);
+}
+
+/* Everything the barrier held is out (or dropped): a closing connection may go. */
+static void
+conn_released(struct outlet *o)
+{
+	struct conn	*c = conn_of_outlet(o);
+
+	if (c->c_state == CONN_CLOSING && conn_output_empty(c))
+		conn_finish(c);
 }
 
 /*
@@ -227,7 +332,7 @@ server_flush_output(void)
 		c->c_dirty_next = NULL;
 		out = bufferevent_get_output(c->c_bev);
 		fd = bufferevent_getfd(c->c_bev);
-		if (!c->c_closing && (bufferevent_get_enabled(c->c_bev) & EV_READ)) {
+		if (c->c_state != CONN_CLOSING && (bufferevent_get_enabled(c->c_bev) & EV_READ)) {
 			/* As bufferevent does: its output's front is frozen but while writing. */
 			evbuffer_unfreeze(out, 1);
 			while (evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0)
@@ -237,152 +342,6 @@ server_flush_output(void)
 		if (evbuffer_get_length(out) > 0)
 			bufferevent_enable(c->c_bev, EV_WRITE);
 	}
-}
-
-static bool
-group_open(void)
-{
-	return srv_branch != NULL && store_group_open(srv_branch->b_store);
-}
-
-/* Takes line (and request). */
-static void
-conn_hold(struct conn *c, char *line, char *request, bool event)
-{
-	if (c->c_nheld == c->c_capheld) {
-		c->c_capheld = c->c_capheld ? 2 * c->c_capheld : 4;
-		if ((c->c_held = reallocarray(c->c_held, c->c_capheld, sizeof *c->c_held)) == NULL)
-			fatal("reallocarray");
-	}
-	c->c_held[c->c_nheld].h_line = line;
-	c->c_held[c->c_nheld].h_request = request;
-	c->c_held[c->c_nheld].h_event = event;
-	c->c_nheld++;
-	c->c_held_bytes += strlen(line) + 1;
-	if (!c->c_held_listed) {
-		c->c_held_listed = true;
-		c->c_held_next = srv_held_conns;
-		srv_held_conns = c;
-	}
-}
-
-/* A line for c: now, or after the commit when changes are pending. */
-static void
-conn_emit(struct conn *c, const char *line, bool event)
-{
-	char	*copy;
-
-	if (!group_open() && c->c_nheld == 0) {
-		conn_write(c, line);
-		return;
-	}
-	if ((copy = strdup(line)) == NULL)
-		fatal("strdup");
-	conn_hold(c, copy, NULL, event);
-}
-
-/* Moves srv_held (events raised by c's own request) to c, after its reply. */
-static void
-conn_emit_own_events(struct conn *c)
-{
-	size_t	 len = evbuffer_get_length(srv_held);
-	char	*text, *line, *nl;
-
-	if (len == 0)
-		return;
-	if (!group_open() && c->c_nheld == 0) {
-		evbuffer_add_buffer(bufferevent_get_output(c->c_bev), srv_held);
-		conn_output_added(c);
-		return;
-	}
-	if ((text = malloc(len + 1)) == NULL)
-		fatal("malloc");
-	evbuffer_remove(srv_held, text, len);
-	text[len] = '\0';
-	for (line = text; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
-		*nl = '\0';
-		conn_emit(c, line, true);
-	}
-	free(text);
-}
-
-/* After the commit: every held line out (or its refusal), in order. */
-static void
-server_flush_held(bool committed, const char *why)
-{
-	struct conn	*c, *next;
-	struct held	*h;
-	char		*refused;
-	size_t		 i;
-
-	for (c = srv_held_conns; c != NULL; c = next) {
-		next = c->c_held_next;
-		for (i = 0; i < c->c_nheld; i++) {
-			h = &c->c_held[i];
-			if (committed)
-				conn_write(c, h->h_line);
-			else if (h->h_request != NULL) {
-				refused = proto_refused_line(h->h_request,
-				    strlen(h->h_request), why);
-				conn_write(c, refused);
-				free(refused);
-			} else if (!h->h_event)
-				conn_write(c, h->h_line);
-			free(h->h_line);
-			free(h->h_request);
-		}
-		c->c_nheld = 0;
-		c->c_held_bytes = 0;
-		c->c_held_listed = false;
-		c->c_held_next = NULL;
-		/* Closing, and all it was held back for is out (or dropped). */
-		if (c->c_closing && evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0)
-			conn_finish(c);
-	}
-	srv_held_conns = NULL;
-}
-
-static void
-server_group_commit(void)
-{
-	char	why[256];
-
-	server_flush_held(branch_group_commit(srv_branch, why, sizeof why) == 0, why);
-}
-
-/*
- * The end of a loop iteration that made changes or output: COMMIT, reply.
- * An active event runs after the events already active in this iteration,
- * and before the loop polls again.
- */
-static void
-server_iteration_end(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	if (group_open())
-		server_group_commit();
-	server_flush_output();
-}
-
-/*
- * The first change of an iteration opened the transaction: every request
- * read in this iteration is in the group (server_iteration_end).
- */
-static void
-server_group_opened(void *arg)
-{
-	(void)arg;
-	if (srv_end_ev != NULL)
-		event_active(srv_end_ev, EV_TIMEOUT, 0);
-}
-
-void
-server_commit_now(void)
-{
-	if (srv_end_ev != NULL && group_open())
-		server_group_commit();
 }
 
 static void
@@ -405,86 +364,41 @@ conn_linger_event(struct bufferevent *bev, short what, void *arg)
 	conn_free(arg);
 }
 
+
 /* Everything written: shut the write side, linger (LINGER_S), close. */
 static void
 conn_finish(struct conn *c)
 {
-	struct timeval	tv = { LINGER_S, 0 };
-
 	if (srv_shutdown_done != NULL ||
 	    shutdown(bufferevent_getfd(c->c_bev), SHUT_WR) == -1) {
 		conn_free(c);
 		return;
 	}
-	bufferevent_setcb(c->c_bev, conn_discard, NULL, conn_linger_event, c);
-	bufferevent_set_timeouts(c->c_bev, &tv, NULL);
-	bufferevent_enable(c->c_bev, EV_READ);
-	conn_discard(c->c_bev, c);	/* what was read already */
-}
-
-/* Write what is left, then close: used after line_too_long and at shutdown. */
-static void
-conn_close_after_write(struct conn *c)
-{
-	c->c_closing = true;
-	bufferevent_disable(c->c_bev, EV_READ);
-	if (c->c_nheld == 0 && evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0)
-		conn_finish(c);
+	conn_set_state(c, CONN_LINGERING);
 }
 
 static void
 conn_line(struct conn *c, char *line, size_t len)
 {
-	unsigned	 before = c->c_session.s_topics;
-	uint64_t	 changes;
-	char		*reply, *request = NULL;
+	char	*reply;
+	bool	 changed;
 
 	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
 		line[--len] = '\0';
 	if (len == 0)
 		return;		/* a blank line is not a request */
-	changes = store_changes(srv_branch->b_store);
-	c->c_session.s_background = false;
 	srv_handling = c;
-	reply = proto_handle(srv_branch, &c->c_session, line, len);
+	barrier_request_start(&c->c_outlet);
+	reply = proto_handle(srv_branch, &c->c_session, line, len, &changed);
+	barrier_request_end(&c->c_outlet, reply, changed ? line : NULL);
 	srv_handling = NULL;
 	if (c->c_hello_timer != NULL && c->c_session.s_term != NULL) {
 		event_free(c->c_hello_timer);	/* said hello in time */
 		c->c_hello_timer = NULL;
 	}
-	if (reply == NULL) {
-		/* Later: read nothing more until it comes, so replies keep their order. */
-		c->c_waiting = true;
-		return;
-	}
-	if (group_open() || c->c_nheld > 0) {
-		if (store_changes(srv_branch->b_store) != changes && group_open() &&
-		    !c->c_session.s_background) {
-			if ((request = strdup(line)) == NULL)
-				fatal("strdup");
-		}
-		conn_hold(c, reply, request, false);
-	}
-	else {
-		conn_write(c, reply);
-		free(reply);
-	}
-	conn_emit_own_events(c);
-	if (c->c_session.s_topics != before) {
-		/* keep the per-topic subscriber counts right */
-		unsigned after = c->c_session.s_topics;
-
-		c->c_session.s_topics = before;
-		count_topics(&c->c_session, -1);
-		c->c_session.s_topics = after;
-		count_topics(&c->c_session, +1);
-	}
-	if (c->c_session.s_send_queue) {
-		c->c_session.s_send_queue = false;
-		reply = events_queue_line(srv_branch);
-		conn_emit(c, reply, true);
-		free(reply);
-	}
+	/* Later: read nothing more until it comes, so replies keep their order. */
+	if (reply == NULL && c->c_state == CONN_OPEN)
+		conn_set_state(c, CONN_WAITING);
 }
 
 static void
@@ -494,9 +408,9 @@ conn_read(struct bufferevent *bev, void *arg)
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct evbuffer_ptr	 eol;
 	size_t			 eol_len, len;
-	char			*line, *reply;
+	char			*line;
 
-	while (!c->c_closing && !c->c_waiting) {
+	while (c->c_state == CONN_OPEN) {
 		/* Back-pressure: a client that does not read its replies is not read. */
 		if (evbuffer_get_length(bufferevent_get_output(bev)) > REPLY_BACKLOG) {
 			bufferevent_disable(bev, EV_READ);
@@ -506,14 +420,10 @@ conn_read(struct bufferevent *bev, void *arg)
 		if (eol.pos < 0 && evbuffer_get_length(in) <= BQ_MAX_LINE)
 			return;		/* wait for the rest of the line */
 		if (eol.pos < 0 || (size_t)eol.pos > BQ_MAX_LINE) {
-			reply = proto_error_line(ERR_LINE_TOO_LONG,
-			    "a request line may be at most 65536 bytes; closing the connection");
-			conn_emit(c, reply, false);
-			free(reply);
-			log_warnx("event=disconnect reason=line_too_long peer=%s",
-			    log_str(c->c_session.s_peer));
 			evbuffer_drain(in, evbuffer_get_length(in));
-			conn_close_after_write(c);
+			conn_close_saying(c, ERR_LINE_TOO_LONG, "a request line may be at most "
+			    "65536 bytes; closing the connection", LOG_LEVEL_WARN,
+			    "line_too_long", NULL);
 			return;
 		}
 		len = (size_t)eol.pos;
@@ -535,8 +445,8 @@ conn_written(struct bufferevent *bev, void *arg)
 
 	/* Drained: later output is written at the end of its iteration again. */
 	bufferevent_disable(bev, EV_WRITE);
-	if (c->c_closing) {
-		if (c->c_nheld == 0)
+	if (c->c_state == CONN_CLOSING) {
+		if (!barrier_holding(&c->c_outlet))
 			conn_finish(c);
 		return;
 	}
@@ -545,17 +455,6 @@ conn_written(struct bufferevent *bev, void *arg)
 		bufferevent_enable(bev, EV_READ);
 		conn_read(bev, c);
 	}
-}
-
-/* An error line nobody asked for, then close: the client learns why. */
-static void
-conn_close_saying(struct conn *c, enum err_code code, const char *message)
-{
-	char	*line = proto_error_line(code, message);
-
-	conn_emit(c, line, false);
-	free(line);
-	conn_close_after_write(c);
 }
 
 static void
@@ -568,13 +467,12 @@ conn_hello_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	event_free(c->c_hello_timer);
 	c->c_hello_timer = NULL;
-	if (c->c_closing || c->c_session.s_term != NULL)
+	if (c->c_state >= CONN_CLOSING || c->c_session.s_term != NULL)
 		return;
-	log_info("event=disconnect reason=hello_timeout peer=%s timeout_s=%d",
-	    log_str(c->c_session.s_peer), srv_cfg->cf_hello_timeout_s);
 	snprintf(msg, sizeof msg, "no successful hello within %d s; closing the connection",
 	    srv_cfg->cf_hello_timeout_s);
-	conn_close_saying(c, ERR_UNAUTHENTICATED, msg);
+	conn_close_saying(c, ERR_UNAUTHENTICATED, msg, LOG_LEVEL_INFO, "hello_timeout",
+	    " timeout_s=%d", srv_cfg->cf_hello_timeout_s);
 }
 
 static void
@@ -585,21 +483,18 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING)) {
 		/* Output that does not move: the peer is gone or not reading. */
-		log_warnx("event=disconnect reason=write_stalled peer=%s pending=%zu timeout_s=%d",
-		    log_str(c->c_session.s_peer),
-		    evbuffer_get_length(bufferevent_get_output(bev)), srv_cfg->cf_write_timeout_s);
-		conn_free(c);
+		conn_close(c, CLOSE_NOW, LOG_LEVEL_WARN, "write_stalled",
+		    " pending=%zu timeout_s=%d", evbuffer_get_length(bufferevent_get_output(bev)),
+		    srv_cfg->cf_write_timeout_s);
 	} else if (what & BEV_EVENT_TIMEOUT) {
-		log_info("event=disconnect reason=idle peer=%s terminal=%s timeout_s=%d",
-		    log_str(c->c_session.s_peer), c->c_session.s_term != NULL ?
-		    c->c_session.s_term->tc_id : "-", srv_cfg->cf_idle_timeout_s);
 		snprintf(msg, sizeof msg, "no request for %d s; closing the connection "
 		    "(ping keeps it open)", srv_cfg->cf_idle_timeout_s);
-		conn_close_saying(c, ERR_UNAVAILABLE, msg);
+		conn_close_saying(c, ERR_UNAVAILABLE, msg, LOG_LEVEL_INFO, "idle",
+		    " terminal=%s timeout_s=%d", c->c_session.s_term != NULL ?
+		    c->c_session.s_term->tc_id : "-", srv_cfg->cf_idle_timeout_s);
 	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		log_debug("event=disconnect reason=%s peer=%s", (what & BEV_EVENT_EOF) ?
-		    "eof" : "error", log_str(c->c_session.s_peer));
-		conn_free(c);
+		conn_close(c, CLOSE_NOW, LOG_LEVEL_DEBUG, (what & BEV_EVENT_EOF) ? "eof" : "error",
+		    NULL);
 	}
 }
 
@@ -695,6 +590,45 @@ conn_sockopts(evutil_socket_t fd)
 #endif
 }
 
+/* The publisher's: an event line for this connection, or the end of a slow reader. */
+static void
+conn_event_line(struct subscriber *sb, const char *line)
+{
+	struct conn	*c = conn_of_subscriber(sb);
+	size_t		 len = strlen(line) + 1, queued;
+
+	if (c->c_state >= CONN_CLOSING)
+		return;
+	queued = evbuffer_get_length(bufferevent_get_output(c->c_bev)) +
+	    barrier_pending(&c->c_outlet);
+	/* PROTOCOL: a subscriber that does not read is cut off before 1 MiB. */
+	if (queued + len > (size_t)srv_cfg->cf_subscriber_buffer_bytes) {
+		/* One still in use by conn_line() closes once written. */
+		conn_close(c, c == srv_handling ? CLOSE_AFTER_WRITE : CLOSE_NOW, LOG_LEVEL_WARN,
+		    "slow_subscriber", " terminal=%s pending=%zu limit=%d",
+		    c->c_session.s_term != NULL ? c->c_session.s_term->tc_id : "-", queued,
+		    srv_cfg->cf_subscriber_buffer_bytes);
+		return;
+	}
+	barrier_emit(&c->c_outlet, line, true);
+}
+
+/* The session's: the reply a waiting connection was waiting for; dropped if
+ * it is gone or closing. */
+static void
+conn_deliver(uint64_t conn_id, const char *line)
+{
+	struct conn	*c;
+
+	for (c = srv_conns; c != NULL && c->c_id != conn_id; c = c->c_next)
+		;
+	if (c == NULL || c->c_state != CONN_WAITING)
+		return;
+	barrier_emit(&c->c_outlet, line, false);
+	conn_set_state(c, CONN_OPEN);
+	conn_read(c->c_bev, c);		/* requests that arrived meanwhile */
+}
+
 static void
 server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
     void *arg)
@@ -711,6 +645,11 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		fatal("calloc");
 	srv_nconns++;	/* conn_free() counts it down, whatever stage it reached */
+	c->c_state = CONN_OPEN;
+	c->c_outlet.o_write = conn_write;
+	c->c_outlet.o_released = conn_released;
+	subscriber_add(&c->c_session.s_sub, conn_event_line);
+	c->c_session.s_deliver = conn_deliver;
 	peer_name(sa, c->c_session.s_peer, sizeof c->c_session.s_peer);
 	peer_key(sa, &c->c_session);
 	c->c_id = c->c_session.s_conn_id = ++srv_next_id;
@@ -741,6 +680,7 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	log_debug("event=connect peer=%s connections=%d", log_str(c->c_session.s_peer),
 	    srv_nconns);
 }
+
 
 static void
 server_accept_resume(evutil_socket_t fd, short what, void *arg)
@@ -873,16 +813,10 @@ server_listen(struct event_base *base, struct branch *b, const char *listen,
 	srv_base = base;
 	srv_branch = b;
 	srv_cfg = b->b_cfg;
-	if (srv_held == NULL && (srv_held = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new failed");
 	if (srv_accept_timer == NULL &&
 	    (srv_accept_timer = evtimer_new(base, server_accept_resume, NULL)) == NULL)
 		fatalx("evtimer_new failed");
-	if (srv_end_ev == NULL &&
-	    (srv_end_ev = event_new(base, -1, 0, server_iteration_end, NULL)) == NULL)
-		fatalx("event_new failed");
-	/* From now on the changes of one loop iteration are committed together. */
-	store_group_enable(b->b_store, server_group_opened, NULL);
+	barrier_on_flush(server_flush_output);
 	server_limits();
 	if (parse_listen(listen, &ss, &len) == -1) {
 		snprintf(err, errlen, "--listen %s: must be HOST:PORT with a numeric address, "
@@ -905,62 +839,6 @@ server_listen(struct event_base *base, struct branch *b, const char *listen,
 	return 0;
 }
 
-bool
-server_has_subscribers(enum topic t)
-{
-	return srv_subscribers[t] > 0;
-}
-
-void
-server_broadcast(enum topic t, const char *line)
-{
-	struct conn	*c, *next;
-	size_t		 len = strlen(line) + 1, queued;
-
-	for (c = srv_conns; c != NULL; c = next) {
-		next = c->c_next;
-		if (c->c_closing || !(c->c_session.s_topics & (1u << t)))
-			continue;
-		queued = evbuffer_get_length(bufferevent_get_output(c->c_bev)) + c->c_held_bytes;
-		if (c == srv_handling)
-			queued += evbuffer_get_length(srv_held);
-		/* PROTOCOL: a subscriber that does not read is cut off before 1 MiB. */
-		if (queued + len > (size_t)srv_cfg->cf_subscriber_buffer_bytes) {
-			log_warnx("event=disconnect reason=slow_subscriber peer=%s terminal=%s "
-			    "pending=%zu limit=%d", log_str(c->c_session.s_peer),
-			    c->c_session.s_term != NULL ? c->c_session.s_term->tc_id : "-",
-			    queued, srv_cfg->cf_subscriber_buffer_bytes);
-			if (c == srv_handling) {
-				/* still in use by conn_line(): close once written */
-				c->c_closing = true;
-				bufferevent_disable(c->c_bev, EV_READ);
-			} else
-				conn_free(c);
-			continue;
-		}
-		if (c == srv_handling) {
-			evbuffer_add(srv_held, line, len - 1);
-			evbuffer_add(srv_held, "\n", 1);
-		} else
-			conn_emit(c, line, true);
-	}
-}
-
-void
-server_deliver(uint64_t conn_id, const char *line)
-{
-	struct conn	*c;
-
-	for (c = srv_conns; c != NULL && c->c_id != conn_id; c = c->c_next)
-		;
-	if (c == NULL || !c->c_waiting)
-		return;		/* gone while the report ran */
-	conn_emit(c, line, false);
-	c->c_waiting = false;
-	if (!c->c_closing)
-		conn_read(c->c_bev, c);		/* requests that arrived meanwhile */
-}
-
 static void
 server_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 {
@@ -970,7 +848,7 @@ server_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 	log_warnx("event=shutdown_timeout connections=%d: replies still unwritten after "
 	    "%d s; closing anyway", srv_nconns, SHUTDOWN_GRACE_S);
 	while (srv_conns != NULL)
-		conn_free(srv_conns);
+		conn_close(srv_conns, CLOSE_NOW, LOG_LEVEL_DEBUG, "shutdown_timeout", NULL);
 }
 
 void
@@ -985,7 +863,7 @@ server_shutdown(void (*done)(void))
 	}
 	if (srv_accept_timer != NULL)
 		evtimer_del(srv_accept_timer);
-	server_commit_now();	/* the replies under way go out with their commit */
+	barrier_commit_now();	/* the replies under way go out with their commit */
 	srv_shutdown_done = done;
 	if (srv_conns == NULL) {
 		srv_shutdown_done = NULL;
@@ -998,17 +876,20 @@ server_shutdown(void (*done)(void))
 	/* Every reply under way is already in an output buffer: write, then close. */
 	for (c = srv_conns; c != NULL; c = next) {
 		next = c->c_next;
-		conn_close_after_write(c);
+		if (c->c_state == CONN_LINGERING)
+			conn_free(c);	/* said all it had to */
+		else
+			conn_close(c, CLOSE_AFTER_WRITE, LOG_LEVEL_DEBUG, "shutdown", NULL);
 	}
 }
 
 void
 server_free(void)
 {
-	server_commit_now();
+	barrier_commit_now();
 	srv_shutdown_done = NULL;
 	while (srv_conns != NULL)
-		conn_free(srv_conns);
+		conn_close(srv_conns, CLOSE_NOW, LOG_LEVEL_DEBUG, "stop", NULL);
 	if (srv_listener != NULL)
 		evconnlistener_free(srv_listener);
 	srv_listener = NULL;
@@ -1018,10 +899,4 @@ server_free(void)
 	if (srv_accept_timer != NULL)
 		event_free(srv_accept_timer);
 	srv_accept_timer = NULL;
-	if (srv_held != NULL)
-		evbuffer_free(srv_held);
-	srv_held = NULL;
-	if (srv_end_ev != NULL)
-		event_free(srv_end_ev);
-	srv_end_ev = NULL;	/* later changes commit when the store closes */
 }

@@ -379,7 +379,7 @@ store_errmsg(struct store *s)
 	return s->s_errmsg[0] != '\0' ? s->s_errmsg : sqlite3_errmsg(s->s_db);
 }
 
-int
+static int
 store_begin(struct store *s)
 {
 	if (s->s_in_tx)
@@ -417,7 +417,7 @@ store_begin(struct store *s)
  * In a group, "commit" releases the change's savepoint: it is part of the
  * group's transaction, durable once store_group_commit() returns 0.
  */
-int
+static int
 store_commit(struct store *s)
 {
 	if (!s->s_in_tx)
@@ -436,7 +436,7 @@ store_commit(struct store *s)
 	return 0;
 }
 
-void
+static void
 store_rollback(struct store *s)
 {
 	if (!s->s_in_tx)
@@ -458,6 +458,23 @@ store_rollback(struct store *s)
 	/* A failed COMMIT may already have ended the transaction. */
 	if (!sqlite3_get_autocommit(s->s_db))
 		store_exec(s, ST_ROLLBACK);
+}
+
+/*
+ * The one write path: every change any module makes reaches the database
+ * here, so begin, savepoint, commit, rollback and the message a client
+ * sees when the disk refuses exist once.
+ */
+int
+store_write(struct store *s, int (*fn)(struct store *, void *), void *arg,
+    const char *outcome, struct bq_error *err)
+{
+	if (store_begin(s) == 0 && fn(s, arg) == 0 && store_commit(s) == 0)
+		return 0;
+	store_rollback(s);
+	if (err != NULL)
+		bq_unwritable(err, store_errmsg(s), outcome);
+	return -1;
 }
 
 void

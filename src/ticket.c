@@ -59,6 +59,37 @@ route_context(struct branch *b)
 	return ctx;
 }
 
+struct issue_write {
+	struct branch		*iw_branch;
+	const struct actor	*iw_actor;
+	struct ticket		*iw_ticket;	/* numbered here */
+	int			 iw_seq;	/* the number's, once written */
+};
+
+static int
+issue_writes(struct store *s, void *arg)
+{
+	struct issue_write	*iw = arg;
+	struct ticket		*t = iw->iw_ticket;
+	struct ticket_event	 ev;
+	int			 seq;
+
+	/* The day's numbering per lane: from memory, once read from the tickets. */
+	if ((seq = queue_last_seq(&iw->iw_branch->b_queue, t->t_date, t->t_lane)) < 0 &&
+	    store_last_number(s, t->t_date, t->t_lane, &seq) == -1)
+		return -1;
+	seq++;
+	/* DOMAIN §2: the lane letter and at least three digits. */
+	snprintf(t->t_number, sizeof t->t_number, "%c%03d", lane_letter(t->t_lane), seq);
+	if (store_ticket_insert(s, t) == -1)
+		return -1;
+	event_init(&ev, iw->iw_actor, t, TICKET_EVENT_ISSUED, t->t_issued_at);
+	ev.te_to_lane = (int)t->t_lane;
+	ev.te_reason = route_rule_name(t->t_rule);
+	iw->iw_seq = seq;
+	return store_ticket_event(s, &ev);
+}
+
 int
 ticket_issue(struct branch *b, const struct actor *a, const struct issue_request *ir,
     struct ticket **out, struct bq_error *err)
@@ -66,10 +97,9 @@ ticket_issue(struct branch *b, const struct actor *a, const struct issue_request
 	struct route_request	rr;
 	struct route_context	ctx = route_context(b);
 	struct route_decision	rd;
-	struct ticket_event	ev;
+	struct issue_write	iw;
 	struct ticket		*t;
 	int64_t			 now = clock_now();
-	int			 seq;
 
 	rr.rr_service = ir->ir_service;
 	rr.rr_amount_fen = service_has_amount(ir->ir_service) ? ir->ir_amount_fen : 0;
@@ -88,35 +118,19 @@ ticket_issue(struct branch *b, const struct actor *a, const struct issue_request
 	t->t_eligible = rd.rd_eligible;
 	t->t_rule = rd.rd_rule;
 	t->t_issued_at = t->t_queued_at = now;
+	iw.iw_branch = b;
+	iw.iw_actor = a;
+	iw.iw_ticket = t;
 
-	/* The day's numbering per lane: from memory, once read from the tickets. */
-	if (store_begin(b->b_store) == -1)
-		goto fail;
-	if ((seq = queue_last_seq(&b->b_queue, t->t_date, t->t_lane)) < 0 &&
-	    store_last_number(b->b_store, t->t_date, t->t_lane, &seq) == -1)
-		goto fail;
-	seq++;
-	/* DOMAIN §2: the lane letter and at least three digits. */
-	snprintf(t->t_number, sizeof t->t_number, "%c%03d", lane_letter(t->t_lane), seq);
-	if (store_ticket_insert(b->b_store, t) == -1)
-		goto fail;
-	event_init(&ev, a, t, TICKET_EVENT_ISSUED, now);
-	ev.te_to_lane = (int)t->t_lane;
-	ev.te_reason = route_rule_name(t->t_rule);
-	if (store_ticket_event(b->b_store, &ev) == -1 || store_commit(b->b_store) == -1)
-		goto fail;
-
-	queue_set_seq(&b->b_queue, t->t_date, t->t_lane, seq);
+	if (store_write(b->b_store, issue_writes, &iw, "no ticket was issued", err) == -1) {
+		free(t);
+		return -1;
+	}
+	queue_set_seq(&b->b_queue, t->t_date, t->t_lane, iw.iw_seq);
 	queue_adopt(&b->b_queue, t);
 	*out = t;
 	queue_changed(b);
 	return 0;
-fail:
-	free(t);
-	store_rollback(b->b_store);
-	return bq_fail(err, ERR_UNAVAILABLE,
-	    "the database cannot be written (%s); no ticket was issued",
-	    store_errmsg(b->b_store));
 }
 
 struct ticket *
@@ -237,9 +251,7 @@ ticket_call_next(struct branch *b, const struct actor *a, struct ticket **out,
 	if (b->b_day_end_failed) {
 		branch_day_end(b);
 		if (b->b_day_end_failed)
-			return bq_fail(err, ERR_UNAVAILABLE,
-			    "the database cannot be written (%s); nothing was changed",
-			    store_errmsg(b->b_store));
+			return bq_unwritable(err, store_errmsg(b->b_store), NULL);
 	}
 	if ((t = queue_pick_next(&b->b_queue, w)) == NULL) {
 		*out = NULL;
@@ -401,19 +413,20 @@ ticket_act(struct branch *b, const struct actor *a, enum ticket_action action,
 	return 0;
 }
 
+static int
+selfservice_writes(struct store *s, void *arg)
+{
+	const bool	*available = arg;
+
+	return store_setting_set(s, "self_service_available", *available ? "1" : "0");
+}
+
 int
 selfservice_set(struct branch *b, const struct actor *a, bool available,
     struct bq_error *err)
 {
-	struct store	*s = b->b_store;
-
-	if (store_begin(s) == -1 ||
-	    store_setting_set(s, "self_service_available", available ? "1" : "0") == -1 ||
-	    store_commit(s) == -1) {
-		store_rollback(s);
-		return bq_fail(err, ERR_UNAVAILABLE,
-		    "the database cannot be written (%s); nothing was changed", store_errmsg(s));
-	}
+	if (store_write(b->b_store, selfservice_writes, &available, NULL, err) == -1)
+		return -1;
 	b->b_self_service_available = available;
 	log_info("self-service %s by %s", available ? "available" : "unavailable",
 	    a->a_terminal);

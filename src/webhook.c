@@ -356,12 +356,42 @@ end_transfer(struct receiver *r)
 	r->r_headers = NULL;
 }
 
+/* The store's writes, each through store_write(). */
+struct attempt {
+	const struct delivery	*at_delivery;
+	int			 at_status;
+	const char		*at_error;	/* NULL: none */
+	int64_t			 at_duration_ms;
+};
+
+static int
+attempt_writes(struct store *s, void *arg)
+{
+	const struct attempt	*at = arg;
+
+	return store_delivery_attempt(s, at->at_delivery, at->at_status, at->at_error,
+	    at->at_duration_ms);
+}
+
+static int
+update_writes(struct store *s, void *arg)
+{
+	return store_delivery_update(s, arg);
+}
+
+static int
+abandon_writes(struct store *s, void *arg)
+{
+	return store_delivery_abandon(s, arg, "receiver no longer in the configuration");
+}
+
 /* Records the attempt: delivered, to be retried, or failed for good. */
 static void
 attempt_done(struct receiver *r, CURLcode result, long status, int64_t duration_ms)
 {
 	struct delivery	*dv = r->r_head, before = *dv;
 	struct store	*s = wh.wh_branch->b_store;
+	struct attempt	 at;
 	int64_t		 now = clock_now(), give_up_at;
 	char		 error[DELIVERY_ERROR_LEN + 1] = "";
 
@@ -389,11 +419,12 @@ attempt_done(struct receiver *r, CURLcode result, long status, int64_t duration_
 				dv->dv_next_at = give_up_at;	/* one last try at the end */
 		}
 	}
-	if (store_begin(s) == -1 ||
-	    store_delivery_attempt(s, dv, (int)status, error[0] ? error : NULL,
-	    duration_ms) == -1 || store_commit(s) == -1) {
+	at.at_delivery = dv;
+	at.at_status = (int)status;
+	at.at_error = error[0] != '\0' ? error : NULL;
+	at.at_duration_ms = duration_ms;
+	if (store_write(s, attempt_writes, &at, NULL, NULL) == -1) {
 		/* Not recorded: the same delivery goes again, with the same key. */
-		store_rollback(s);
 		log_warnx("webhook %s: delivery %s: cannot record the attempt (%s); "
 		    "will try again", dv->dv_receiver, dv->dv_key, store_errmsg(s));
 		*dv = before;
@@ -535,12 +566,8 @@ webhook_retry(struct branch *b, int64_t id, struct delivery *out, struct bq_erro
 		    "configured", dv->dv_receiver);
 	dv->dv_state = DS_PENDING;
 	dv->dv_next_at = dv->dv_retry_from = clock_now();
-	if (store_begin(b->b_store) == -1 || store_delivery_update(b->b_store, dv) == -1 ||
-	    store_commit(b->b_store) == -1) {
-		store_rollback(b->b_store);
-		return bq_fail(err, ERR_UNAVAILABLE, "the database cannot be written (%s); "
-		    "nothing was changed", store_errmsg(b->b_store));
-	}
+	if (store_write(b->b_store, update_writes, dv, NULL, err) == -1)
+		return -1;
 	log_info("webhook %s: %s delivery %s pending again", dv->dv_receiver, dv->dv_event,
 	    dv->dv_key);
 	/* It may be older than the head waiting for its backoff: order by id again. */
@@ -570,10 +597,7 @@ abandon_unknown(struct store *s, char *err, size_t errlen)
 		if (rc == 0 && receiver_of(urls[i]) == NULL) {
 			log_warnx("webhook %s: no longer configured; its pending deliveries "
 			    "are marked failed", urls[i]);
-			if (store_begin(s) == -1 || store_delivery_abandon(s, urls[i],
-			    "receiver no longer in the configuration") == -1 ||
-			    store_commit(s) == -1) {
-				store_rollback(s);
+			if (store_write(s, abandon_writes, urls[i], NULL, NULL) == -1) {
 				snprintf(err, errlen, "cannot update webhook deliveries: %s",
 				    store_errmsg(s));
 				rc = -1;

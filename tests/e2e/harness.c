@@ -199,7 +199,7 @@ h_daemon_binary(const char *file, int line)
 
 	if (path[0] != '\0')
 		return path;
-	snprintf(rel, sizeof rel, "%s/branchqd", build != NULL && *build ? build : "build");
+	snprintf(rel, sizeof rel, "%s/branchqd-test", build != NULL && *build ? build : "build");
 	if (realpath(rel, path) == NULL || access(path, X_OK) == -1) {
 		path[0] = '\0';
 		h_fail(file, line, NULL, "cannot find the daemon at %s (set BUILD): %s", rel,

@@ -596,7 +596,7 @@ daemon_path(void)
 	const char	*build = getenv("BUILD");
 	char		 rel[PATH_MAX];
 
-	snprintf(rel, sizeof rel, "%s/branchqd", build != NULL && *build ? build : "build");
+	snprintf(rel, sizeof rel, "%s/branchqd-test", build != NULL && *build ? build : "build");
 	if (realpath(rel, path) == NULL)
 		fail_msg("cannot find the daemon at %s (set BUILD): %s", rel, strerror(errno));
 	return path;

@@ -24,12 +24,16 @@
  * Reports are real: the database is the shared-cache in-memory database
  * FUZZ_DB, so the reports' worker thread (reports_start()) opens it too.
  * A request that returns OP_LATER is waited for on the event loop until its
- * reply comes back through server_deliver(), so every input runs the same
- * way each time.  Built with -DFUZZ_NO_REPORTS, reports_start() is not
+ * reply comes back through the session's s_deliver, so every input runs the
+ * same way each time.  Built with -DFUZZ_NO_REPORTS, reports_start() is not
  * called and report.* must fail cleanly (unavailable).
  *
- * server.c is not linked: its three entry points that the domain uses are
- * stubs here (a server with the sessions above and no sockets).
+ * This file is a transport, as server.c is, without sockets: each session
+ * has an outlet of the commit barrier (barrier.c) and is a subscriber of
+ * the publisher (publish.c).  Group commit is on, as in the daemon: after
+ * each request the event loop runs the iteration's end, which commits and
+ * only then releases the reply and the events to the outlets, where they
+ * are checked.  Only server.c and main() are not linked.
  *
  * State does not carry over between inputs: each starts from an empty
  * database (the tables emptied by a connection of the harness's own), a
@@ -47,7 +51,7 @@
  *     fails to write: it would be a constraint or a statement left busy);
  *   - a log line "database: ..." (a failed statement, also where nobody
  *     gets a reply: the day end, the follow-up deadline);
- *   - a report that never replies;
+ *   - a report that never replies, or a reply that never leaves the barrier;
  *   - after the input, a branch opened afresh on the same database (a
  *     restart) that does not hold the same windows and today's tickets as
  *     the one that served the input: memory and database disagree.
@@ -86,14 +90,20 @@ static struct branch	 fz_branch;
 static sqlite3		*fz_db;		/* the harness's connection */
 static sqlite3_stmt	*fz_reset[32];	/* empty one table each */
 static size_t		 fz_nreset;
-static struct session	 fz_sessions[FUZZ_SESSIONS];
+/* A connection: its session, its outlet, and the request it waits on. */
+struct fz_conn {
+	struct session	 fc_session;
+	struct outlet	 fc_outlet;
+	char		*fc_request;	/* until its reply comes out */
+	size_t		 fc_request_len;
+	bool		 fc_replied;
+	bool		 fc_waiting;	/* for a report's reply */
+};
+static struct fz_conn	 fz_conns[FUZZ_SESSIONS];
 static uint64_t		 fz_next_conn;
 static FILE		*fz_stderr;	/* the real one */
 static FILE		*fz_log;	/* stderr while the daemon's code runs */
 static bool		 fz_show_log;
-/* A reply that comes later (reports). */
-static uint64_t		 fz_waiting_conn;
-static char		*fz_delivered;
 /* The log line being written, and the first database failure logged. */
 static char		 fz_logline[1024];
 static size_t		 fz_loglen;
@@ -144,40 +154,62 @@ log_write(void *cookie, const char *buf, size_t len)
 	return (ssize_t)len;
 }
 
-/* ---- server.c, as a server with the sessions above and no sockets ---- */
+/* ---- the transport: sessions without sockets ---- */
 
 static void	check_event(const char *);
 static void	check_reply(const char *req, size_t len, const char *reply);
 
-bool
-server_has_subscribers(enum topic topic)
+static struct fz_conn *
+conn_of_outlet(struct outlet *o)
+{
+	return (struct fz_conn *)(void *)((char *)o - offsetof(struct fz_conn, fc_outlet));
+}
+
+/* What the barrier lets out: a reply to the request under way, or an event. */
+static void
+outlet_write(struct outlet *o, const char *line)
+{
+	struct fz_conn	*fc = conn_of_outlet(o);
+	cJSON		*obj = cJSON_Parse(line);
+	bool		 reply = cJSON_GetObjectItemCaseSensitive(obj, "ok") != NULL;
+
+	cJSON_Delete(obj);
+	if (fz_show_log)
+		fprintf(fz_stderr, "[%s] < %.600s\n", fc->fc_session.s_peer, line);
+	if (!reply) {
+		check_event(line);
+		return;
+	}
+	if (fc->fc_request == NULL || fc->fc_replied)
+		fz_fail("a reply to no request: %s", line);
+	check_reply(fc->fc_request, fc->fc_request_len, line);
+	fc->fc_replied = true;
+}
+
+/* Events reach the session through the barrier, as over TCP. */
+static void
+subscriber_line(struct subscriber *sb, const char *line)
+{
+	struct fz_conn	*fc = (struct fz_conn *)(void *)((char *)sb -
+	    offsetof(struct fz_conn, fc_session.s_sub));
+
+	barrier_emit(&fc->fc_outlet, line, true);
+}
+
+/* A report's reply, back on the loop. */
+static void
+session_deliver(uint64_t conn_id, const char *line)
 {
 	size_t	i;
 
 	for (i = 0; i < FUZZ_SESSIONS; i++)
-		if (fz_sessions[i].s_topics & (1u << topic))
-			return true;
-	return false;
-}
-
-/* Nobody may be left to hear it: the coalesced queue.changed is sent by a
- * timer armed while someone subscribed (it fires while a report is waited
- * for).  The server then sends it to no one. */
-void
-server_broadcast(enum topic topic, const char *line)
-{
-	(void)topic;
-	check_event(line);
-}
-
-void
-server_deliver(uint64_t conn_id, const char *line)
-{
-	if (conn_id != fz_waiting_conn || fz_delivered != NULL)
+		if (fz_conns[i].fc_session.s_conn_id == conn_id)
+			break;
+	if (i == FUZZ_SESSIONS || !fz_conns[i].fc_waiting)
 		fz_fail("a late reply for connection %llu, which waits for none: %s",
 		    (unsigned long long)conn_id, line);
-	if ((fz_delivered = strdup(line)) == NULL)
-		fz_fail("strdup");
+	fz_conns[i].fc_waiting = false;
+	barrier_emit(&fz_conns[i].fc_outlet, line, false);
 }
 
 /* ---- checks ---- */
@@ -335,8 +367,8 @@ check_restart(void)
 		if (!q->q_windows[w].w_open && !b2.b_queue.q_windows[w].w_open)
 			continue;
 		snprintf(what, sizeof what, "window %d", w);
-		same_json(what, json_window(&fz_branch, &q->q_windows[w]),
-		    json_window(&b2, &b2.b_queue.q_windows[w]));
+		same_json(what, json_window(q, &q->q_windows[w]),
+		    json_window(&b2.b_queue, &b2.b_queue.q_windows[w]));
 	}
 	for (i = 0; i < q->q_table_cap; i++) {
 		if ((t = q->q_table[i]) == NULL || strcmp(t->t_date, fz_branch.b_today) != 0)
@@ -345,7 +377,7 @@ check_restart(void)
 		if ((t2 = queue_find(&b2.b_queue, t->t_date, t->t_number)) == NULL)
 			fz_fail("after a restart, ticket %s is gone", t->t_number);
 		snprintf(what, sizeof what, "ticket %s", t->t_number);
-		same_json(what, json_ticket(&fz_branch, t), json_ticket(&b2, t2));
+		same_json(what, json_ticket(q, t), json_ticket(&b2.b_queue, t2));
 	}
 	for (i = 0; i < b2.b_queue.q_table_cap; i++)
 		if ((t = b2.b_queue.q_table[i]) != NULL && strcmp(t->t_date, b2.b_today) == 0)
@@ -353,6 +385,7 @@ check_restart(void)
 	if (n != n2)
 		fz_fail("after a restart, %zu tickets of today, not %zu", n2, n);
 	branch_close(&b2);
+	barrier_commit_now();	/* what its start-up wrote, if anything */
 	check_log();
 }
 
@@ -473,12 +506,20 @@ init_once(void)
 	prepare_reset();
 }
 
+/* A connection afresh: nothing held, no topics, greeted or not. */
 static void
 session_reset(size_t i)
 {
-	struct session	*s = &fz_sessions[i];
+	struct fz_conn	*fc = &fz_conns[i];
+	struct session	*s = &fc->fc_session;
 
-	memset(s, 0, sizeof *s);
+	subscriber_remove(&s->s_sub);
+	barrier_forget(&fc->fc_outlet);
+	free(fc->fc_request);
+	memset(fc, 0, sizeof *fc);
+	fc->fc_outlet.o_write = outlet_write;
+	subscriber_add(&s->s_sub, subscriber_line);
+	s->s_deliver = session_deliver;
 	s->s_conn_id = ++fz_next_conn;
 	snprintf(s->s_peer, sizeof s->s_peer, "fuzz:%zu", i);
 	if (fz_terminals[i] != NULL &&
@@ -503,6 +544,9 @@ open_branch(void)
 	events_init(fz_base, &fz_branch);
 	if (branch_open(&fz_branch, &fz_cfg, fz_store, events_hooks(), err, sizeof err) == -1)
 		fz_fail("branch_open: %s", err);
+	followup_start(&fz_branch);
+	/* Group commit from now on, as in the daemon: the iteration's end commits. */
+	barrier_init(fz_base, &fz_branch);
 	for (i = 0; i < FUZZ_SESSIONS; i++)
 		session_reset(i);
 	fz_dberror[0] = '\0';
@@ -515,6 +559,15 @@ open_branch(void)
 static void
 close_branch(void)
 {
+	size_t	i;
+
+	barrier_commit_now();
+	for (i = 0; i < FUZZ_SESSIONS; i++) {
+		subscriber_remove(&fz_conns[i].fc_session.s_sub);
+		barrier_forget(&fz_conns[i].fc_outlet);
+		free(fz_conns[i].fc_request);
+		fz_conns[i].fc_request = NULL;
+	}
 	events_free();
 	branch_close(&fz_branch);
 	clock_shutdown();
@@ -536,12 +589,15 @@ switch_session(const char *line, size_t len, size_t current)
 	return current;
 }
 
-/* As server.c's conn_line(): one request, its reply, then a queue snapshot. */
+/* As server.c's conn_line(): one request, then the iteration's end lets out
+ * its reply and events. */
 static void
 handle_line(size_t si, const char *p, size_t len)
 {
-	struct session	*s = &fz_sessions[si];
+	struct fz_conn	*fc = &fz_conns[si];
+	struct session	*s = &fc->fc_session;
 	char		*line, *reply;
+	bool		 changed;
 
 	if (len > BQ_MAX_LINE) {
 		reply = proto_error_line(ERR_LINE_TOO_LONG, "a request line may be at most "
@@ -559,29 +615,25 @@ handle_line(size_t si, const char *p, size_t len)
 		fz_fail("malloc");
 	memcpy(line, p, len);
 	line[len] = '\0';
-	reply = proto_handle(&fz_branch, s, line, len);
-	if (reply == NULL) {
-		/* OP_LATER: the worker answers through server_deliver(). */
-		fz_waiting_conn = s->s_conn_id;
-		while (fz_delivered == NULL)
-			if (event_base_loop(fz_base, EVLOOP_ONCE) != 0)
-				fz_fail("a request waits for a reply that cannot come: %s", line);
-		reply = fz_delivered;
-		fz_delivered = NULL;
-		fz_waiting_conn = 0;
-	}
 	if (fz_show_log)
-		fprintf(fz_stderr, "[%s] > %.300s\n[%s] < %.600s\n", s->s_peer, line,
-		    s->s_peer, reply);
-	check_reply(line, len, reply);
-	free(reply);
-	if (s->s_send_queue) {
-		s->s_send_queue = false;
-		reply = events_queue_line(&fz_branch);
-		check_event(reply);
-		free(reply);
-	}
-	free(line);
+		fprintf(fz_stderr, "[%s] > %.300s\n", s->s_peer, line);
+	free(fc->fc_request);
+	fc->fc_request = line;
+	fc->fc_request_len = len;
+	fc->fc_replied = false;
+	barrier_request_start(&fc->fc_outlet);
+	reply = proto_handle(&fz_branch, s, line, len, &changed);
+	barrier_request_end(&fc->fc_outlet, reply, changed ? line : NULL);
+	/* OP_LATER: the worker answers through s_deliver. */
+	fc->fc_waiting = reply == NULL;
+	while (fc->fc_waiting)
+		if (event_base_loop(fz_base, EVLOOP_ONCE) != 0)
+			fz_fail("a request waits for a reply that cannot come: %s", line);
+	/* The iteration's end: the group commit, then what it held back. */
+	if (event_base_loop(fz_base, EVLOOP_NONBLOCK) == -1)
+		fz_fail("event_base_loop");
+	if (!fc->fc_replied)
+		fz_fail("no reply left the barrier: %s", line);
 	check_log();
 }
 

@@ -1,0 +1,47 @@
+/*
+ * The error every layer returns to the one above it: a protocol error code
+ * and a message that names the field.  A leaf: it calls nothing of ours.
+ */
+#include <stdio.h>
+
+#include "branchq.h"
+
+static const char *const err_code_names[ERR__COUNT] = {
+	[ERR_NONE] = "none",
+	[ERR_BAD_JSON] = "bad_json",
+	[ERR_BAD_REQUEST] = "bad_request",
+	[ERR_UNKNOWN_OP] = "unknown_op",
+	[ERR_UNAUTHENTICATED] = "unauthenticated",
+	[ERR_FORBIDDEN] = "forbidden",
+	[ERR_NOT_FOUND] = "not_found",
+	[ERR_CONFLICT] = "conflict",
+	[ERR_OVER_AUTHORITY] = "over_authority",
+	[ERR_LINE_TOO_LONG] = "line_too_long",
+	[ERR_UNAVAILABLE] = "unavailable",
+	[ERR_INTERNAL] = "internal",
+};
+
+const char *
+err_code_name(enum err_code code)
+{
+	return code < ERR__COUNT ? err_code_names[code] : "internal";
+}
+
+int
+bq_fail(struct bq_error *err, enum err_code code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	err->e_code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->e_msg, sizeof err->e_msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+bq_unwritable(struct bq_error *err, const char *why, const char *outcome)
+{
+	return bq_fail(err, ERR_UNAVAILABLE, "the database cannot be written (%s); %s", why,
+	    outcome != NULL ? outcome : "nothing was changed");
+}
