@@ -30,7 +30,7 @@ CORE	 = log err clock route queue config recovery stats json
 # the commit barrier and the publisher, the TCP transport.
 DAEMON	 = $(CORE) store checkpoint migrations report \
 	   branch ticket window webhook complaint \
-	   proto op-session op-ticket op-window op-queue op-complaint op-report op-webhook \
+	   fields op-session op-ticket op-window op-queue op-complaint op-report op-webhook proto \
 	   events publish barrier server
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
 DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
@@ -104,8 +104,13 @@ $(FUZZ_REPLAY): tests/fuzz/replay.c tests/fuzz/fuzz_proto.c $(FUZZ_O) | $(BUILD)
 tests: all $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
 
 # BRANCHQD_WRAPPER (e.g. "valgrind --error-exitcode=99") wraps the daemon in e2e tests.
+# tests/layers.sh: the layers of docs/DESIGN.md, read from the objects' symbols.
 test: tests
+	@BUILD=$(BUILD) sh tests/layers.sh
 	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
+
+layers: tests
+	@BUILD=$(BUILD) sh tests/layers.sh
 
 valgrind: tests
 	@BUILD=$(BUILD) BRANCHQD_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99" \
@@ -183,6 +188,6 @@ bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
 clean:
 	rm -rf build
 
-.PHONY: all tests test valgrind check clean bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
+.PHONY: all tests test valgrind check clean layers bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
 	bench bench-reports bench-reports-smoke
 .SECONDARY:

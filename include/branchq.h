@@ -854,9 +854,10 @@ char	*proto_handle(struct branch *, struct session *, const char *line, size_t l
 char	*proto_error_line(enum err_code, const char *message);
 /* The reply to a request whose change a failed group commit took back. */
 char	*proto_refused_line(const char *line, size_t len, const char *why);
-/* The error reply to an OP_LATER request, from the x_reply the handler
- * took (for its id).  Frees reply; caller frees the line. */
-char	*proto_late_error(cJSON *reply, enum err_code, const char *message);
+
+/* ---- fields.c: a request's fields, checked from the op table, then read ---- */
+/* 0, or -1 with err naming the field; top-level unknown keys are let be. */
+int		 fields_check(const cJSON *req, const struct field_spec *, struct bq_error *);
 /* Field access in handlers, after the table validated the request. */
 const char	*arg_str(const struct op_ctx *, const char *name);	/* NULL: absent */
 int64_t		 arg_int(const struct op_ctx *, const char *name, int64_t absent);
@@ -873,6 +874,10 @@ cJSON	*json_ticket(const struct queue *, const struct ticket *);
 cJSON	*json_window(const struct queue *, const struct window *);
 cJSON	*json_lanes(const struct queue *, int64_t now);
 cJSON	*json_complaint(const struct complaint *, bool masked);
+/* Replies: {"id":...,"ok":...}, and an error reply as a line (caller frees). */
+cJSON	*json_reply_new(const cJSON *id, bool ok);
+char	*json_error_reply(const cJSON *id, enum err_code, const char *message);
+bool	 json_given_twice(const cJSON *obj, const char *name);	/* cJSON keeps both */
 /* json.c: an object written straight to text, for encoders on the hot path.
  * Keys are literals with nothing to escape; values are escaped. */
 struct jw {

@@ -458,3 +458,64 @@ json_complaint(const struct complaint *c, bool masked)
 	cJSON_AddNumberToObject(o, "compensation_fen", (double)c->c_compensation_fen);
 	return o;
 }
+
+/* ---- replies ---- */
+
+/* cJSON keeps every copy of a repeated name and finds the first: refuse, not guess. */
+bool
+json_given_twice(const cJSON *obj, const char *name)
+{
+	const cJSON	*item;
+	int		 n = 0;
+
+	cJSON_ArrayForEach(item, obj)
+		if (item->string != NULL && strcmp(item->string, name) == 0 && ++n > 1)
+			return true;
+	return false;
+}
+
+/*
+ * The request's id, to echo.  A number goes out in the shortest form that
+ * reads back as the same double: cJSON prints 15 digits when they come
+ * "close enough", which turns the id 9007199254740991 into
+ * 9.00719925474099e+15, and the client could not match its reply.
+ */
+static cJSON *
+id_copy(const cJSON *id)
+{
+	char	buf[40];
+	int	prec;
+
+	if (!cJSON_IsNumber(id))
+		return cJSON_Duplicate(id, true);
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(buf, sizeof buf, "%.*g", prec, id->valuedouble);
+		if (strtod(buf, NULL) == id->valuedouble)
+			return cJSON_CreateRaw(buf);
+	}
+	snprintf(buf, sizeof buf, "%.17g", id->valuedouble);
+	return cJSON_CreateRaw(buf);
+}
+
+cJSON *
+json_reply_new(const cJSON *id, bool ok)
+{
+	cJSON	*r = cJSON_CreateObject();
+
+	if (r == NULL)
+		fatalx("cJSON_CreateObject: out of memory");
+	if (id != NULL)
+		cJSON_AddItemToObject(r, "id", id_copy(id));
+	cJSON_AddBoolToObject(r, "ok", ok);
+	return r;
+}
+
+char *
+json_error_reply(const cJSON *id, enum err_code code, const char *message)
+{
+	cJSON	*r = json_reply_new(id, false), *e = cJSON_AddObjectToObject(r, "error");
+
+	cJSON_AddStringToObject(e, "code", err_code_name(code));
+	cJSON_AddStringToObject(e, "message", message);
+	return json_print_free(r);
+}

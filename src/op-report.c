@@ -63,7 +63,10 @@ finish(struct report_job *job)
 
 	if (p->p_line == NULL) {
 		log_warnx("report failed: %s", job->rj_err);
-		p->p_line = proto_late_error(p->p_reply, ERR_UNAVAILABLE, job->rj_err);
+		p->p_line = json_error_reply(cJSON_GetObjectItemCaseSensitive(p->p_reply, "id"),
+		    ERR_UNAVAILABLE, job->rj_err);
+		cJSON_Delete(p->p_reply);
+		p->p_reply = NULL;
 	}
 	p->p_deliver(p->p_conn, p->p_line);
 	free(p->p_line);

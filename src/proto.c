@@ -72,7 +72,6 @@ op_find(const char *name)
 /* ---- what cJSON lets through: checked on the raw line ---- */
 
 #define JSON_MAX_DEPTH	32	/* requests need 3; cJSON's own limit is 1000 */
-#define JSON_INT_MAX	9007199254740991LL	/* 2^53 - 1: a double holds each integer */
 
 /*
  * The length of the UTF-8 sequence at s (n bytes there), or 0 when it is
@@ -210,19 +209,6 @@ path_is(const char *path, const char *name)
 	size_t	n = strlen(name);
 
 	return strncmp(path, name, n) == 0 && (path[n] == '\0' || path[n] == '.');
-}
-
-/* cJSON keeps every copy of a repeated name and finds the first: refuse, not guess. */
-static bool
-given_twice(const cJSON *obj, const char *name)
-{
-	const cJSON	*item;
-	int		 n = 0;
-
-	cJSON_ArrayForEach(item, obj)
-		if (item->string != NULL && strcmp(item->string, name) == 0 && ++n > 1)
-			return true;
-	return false;
 }
 
 /* ---- failed hellos: a bounded table of addresses ---- */
@@ -379,308 +365,12 @@ hello_failed(const struct config *cfg, const struct session *s, const cJSON *req
 		    cfg->cf_auth_window_s);
 }
 
-/* ---- field validation ---- */
-
-static int	check_fields(const cJSON *, const struct field_spec *, const char *prefix,
-		    struct bq_error *);
-
-static void
-values_list(const char *const *values, char *buf, size_t len)
-{
-	size_t	i;
-
-	buf[0] = '\0';
-	for (i = 0; values[i] != NULL; i++) {
-		if (i > 0)
-			strncat(buf, ", ", len - strlen(buf) - 1);
-		strncat(buf, values[i], len - strlen(buf) - 1);
-	}
-}
-
-static int
-value_index(const char *const *values, const char *v)
-{
-	int	i;
-
-	for (i = 0; values[i] != NULL; i++)
-		if (strcmp(values[i], v) == 0)
-			return i;
-	return -1;
-}
-
-/* The bounds an integer field really has: within what a double holds exactly. */
-static void
-int_bounds(const struct field_spec *fs, int64_t *min, int64_t *max)
-{
-	*min = fs->fs_min < -JSON_INT_MAX ? -JSON_INT_MAX : fs->fs_min;
-	*max = fs->fs_max > JSON_INT_MAX ? JSON_INT_MAX : fs->fs_max;
-}
-
-/*
- * A JSON number that is a whole number in [min, max] (1.0 is one).  NaN,
- * infinities (1e400) and -0 are not: no field is a signed zero.  Past 2^53
- * a double no longer holds the number that was sent (2^63 + 1 reads as
- * 2^63, which no int64_t holds), so int_bounds() stops there.
- */
-static bool
-is_int_in(const cJSON *item, int64_t min, int64_t max)
-{
-	double	d;
-
-	if (!cJSON_IsNumber(item))
-		return false;
-	d = item->valuedouble;
-	return d >= (double)min && d <= (double)max && d == floor(d) &&
-	    !(d == 0 && signbit(d));
-}
-
-/* PROTOCOL limits text in characters: count UTF-8 lead bytes. */
-static size_t
-utf8_chars(const char *s)
-{
-	size_t	n = 0;
-
-	for (; *s != '\0'; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-static bool
-is_ticket_number(const char *s)
-{
-	size_t	i, n = strlen(s);
-
-	if (n < 4 || n > 10 || strchr("SEAV", s[0]) == NULL || s[0] == '\0')
-		return false;
-	for (i = 1; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-static int
-check_list(const cJSON *item, const struct field_spec *fs, const char *name,
-    struct bq_error *err)
-{
-	const cJSON	*el;
-	char		 values[256];
-	unsigned	 seen = 0;
-	int		 i, n = 0;
-
-	values_list(fs->fs_values, values, sizeof values);
-	if (!cJSON_IsArray(item))
-		goto bad;
-	cJSON_ArrayForEach(el, item) {
-		if (!cJSON_IsString(el) || (i = value_index(fs->fs_values, el->valuestring)) < 0 ||
-		    (seen & (1u << i)))
-			goto bad;
-		seen |= 1u << i;
-		n++;
-	}
-	if (n < fs->fs_min || n > fs->fs_max)
-		goto bad;
-	return 0;
-bad:
-	return bq_fail(err, ERR_BAD_REQUEST,
-	    "%s: must be an array of %lld to %lld distinct values from: %s", name,
-	    (long long)fs->fs_min, (long long)fs->fs_max, values);
-}
-
-static int
-check_field(const cJSON *item, const struct field_spec *fs, const char *name,
-    struct bq_error *err)
-{
-	char	values[256];
-	size_t	len;
-	int64_t	min, max;
-
-	switch (fs->fs_type) {
-	case FT_STRING:
-		if (cJSON_IsString(item)) {
-			len = utf8_chars(item->valuestring);
-			if ((int64_t)len >= fs->fs_min && (int64_t)len <= fs->fs_max)
-				return 0;
-		}
-		return bq_fail(err, ERR_BAD_REQUEST,
-		    "%s: must be a string of %lld to %lld characters", name,
-		    (long long)fs->fs_min, (long long)fs->fs_max);
-	case FT_INT:
-		int_bounds(fs, &min, &max);
-		if (is_int_in(item, min, max))
-			return 0;
-		return bq_fail(err, ERR_BAD_REQUEST, "%s: must be an integer from %lld to %lld",
-		    name, (long long)min, (long long)max);
-	case FT_BOOL:
-		if (cJSON_IsBool(item))
-			return 0;
-		return bq_fail(err, ERR_BAD_REQUEST, "%s: must be true or false", name);
-	case FT_ENUM:
-		if (cJSON_IsString(item) && value_index(fs->fs_values, item->valuestring) >= 0)
-			return 0;
-		values_list(fs->fs_values, values, sizeof values);
-		return bq_fail(err, ERR_BAD_REQUEST, "%s: must be one of %s", name, values);
-	case FT_ENUM_LIST:
-	case FT_TOPIC_LIST:
-		return check_list(item, fs, name, err);
-	case FT_NUMBER:
-		if (cJSON_IsString(item) && is_ticket_number(item->valuestring))
-			return 0;
-		return bq_fail(err, ERR_BAD_REQUEST,
-		    "%s: must be a ticket number: a lane letter (S, E, A, V) and 3 to 9 digits, "
-		    "such as A012", name);
-	case FT_OBJECT:
-		if (!cJSON_IsObject(item))
-			return bq_fail(err, ERR_BAD_REQUEST, "%s: must be an object", name);
-		return check_fields(item, fs->fs_fields, name, err);
-	}
-	fatalx("check_field: field type %d", fs->fs_type);
-}
-
-static const struct field_spec *
-spec_find(const struct field_spec *fields, const char *name)
-{
-	for (; fields != NULL && fields->fs_name != NULL; fields++)
-		if (strcmp(fields->fs_name, name) == 0)
-			return fields;
-	return NULL;
-}
-
-/*
- * Top-level unknown keys are ignored (terminals may send more than we
- * know); inside an object field they are refused, so that a misspelt flag
- * is not silently dropped.
- */
-static int
-check_fields(const cJSON *obj, const struct field_spec *fields, const char *prefix,
-    struct bq_error *err)
-{
-	const struct field_spec	*fs;
-	const cJSON		*item;
-	char			 name[128];
-
-	if (prefix != NULL) {
-		cJSON_ArrayForEach(item, obj) {
-			if (spec_find(fields, item->string) == NULL)
-				return bq_fail(err, ERR_BAD_REQUEST, "%s.%.64s: unknown field",
-				    prefix, item->string);
-		}
-	}
-	for (fs = fields; fs != NULL && fs->fs_name != NULL; fs++) {
-		if (prefix != NULL)
-			snprintf(name, sizeof name, "%s.%s", prefix, fs->fs_name);
-		else
-			snprintf(name, sizeof name, "%s", fs->fs_name);
-		if (given_twice(obj, fs->fs_name))
-			return bq_fail(err, ERR_BAD_REQUEST, "%s: given more than once", name);
-		item = cJSON_GetObjectItemCaseSensitive(obj, fs->fs_name);
-		if (item == NULL || cJSON_IsNull(item)) {
-			if (fs->fs_required)
-				return bq_fail(err, ERR_BAD_REQUEST, "%s: is required", name);
-			continue;
-		}
-		if (check_field(item, fs, name, err) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* ---- argument access for handlers ---- */
-
-const cJSON *
-arg_item(const struct op_ctx *x, const char *name)
-{
-	const cJSON	*item = cJSON_GetObjectItemCaseSensitive(x->x_req, name);
-
-	return cJSON_IsNull(item) ? NULL : item;
-}
-
-const char *
-arg_str(const struct op_ctx *x, const char *name)
-{
-	const cJSON	*item = arg_item(x, name);
-
-	return cJSON_IsString(item) ? item->valuestring : NULL;
-}
-
-int64_t
-arg_int(const struct op_ctx *x, const char *name, int64_t absent)
-{
-	const cJSON	*item = arg_item(x, name);
-
-	/* Validated fields are in range; anything else must not make the cast undefined. */
-	if (!cJSON_IsNumber(item) || !(fabs(item->valuedouble) <= (double)JSON_INT_MAX))
-		return absent;
-	return (int64_t)item->valuedouble;
-}
-
-bool
-arg_bool(const struct op_ctx *x, const char *name, bool absent)
-{
-	const cJSON	*item = arg_item(x, name);
-
-	return cJSON_IsBool(item) ? cJSON_IsTrue(item) : absent;
-}
-
-int
-arg_enum(const struct op_ctx *x, const char *name, const char *const *values)
-{
-	const char	*v = arg_str(x, name);
-
-	return v != NULL ? value_index(values, v) : -1;
-}
-
 /* ---- replies ---- */
-
-/*
- * The request's id, to echo.  A number goes out in the shortest form that
- * reads back as the same double: cJSON prints 15 digits when they come
- * "close enough", which turns the id 9007199254740991 into
- * 9.00719925474099e+15, and the client could not match its reply.
- */
-static cJSON *
-id_copy(const cJSON *id)
-{
-	char	buf[40];
-	int	prec;
-
-	if (!cJSON_IsNumber(id))
-		return cJSON_Duplicate(id, true);
-	for (prec = 15; prec < 17; prec++) {
-		snprintf(buf, sizeof buf, "%.*g", prec, id->valuedouble);
-		if (strtod(buf, NULL) == id->valuedouble)
-			return cJSON_CreateRaw(buf);
-	}
-	snprintf(buf, sizeof buf, "%.17g", id->valuedouble);
-	return cJSON_CreateRaw(buf);
-}
-
-static cJSON *
-reply_new(const cJSON *id, bool ok)
-{
-	cJSON	*r = cJSON_CreateObject();
-
-	if (r == NULL)
-		fatalx("cJSON_CreateObject: out of memory");
-	if (id != NULL)
-		cJSON_AddItemToObject(r, "id", id_copy(id));
-	cJSON_AddBoolToObject(r, "ok", ok);
-	return r;
-}
-
-static char *
-error_reply(const cJSON *id, enum err_code code, const char *message)
-{
-	cJSON	*r = reply_new(id, false), *e = cJSON_AddObjectToObject(r, "error");
-
-	cJSON_AddStringToObject(e, "code", err_code_name(code));
-	cJSON_AddStringToObject(e, "message", message);
-	return json_print_free(r);
-}
 
 char *
 proto_error_line(enum err_code code, const char *message)
 {
-	return error_reply(NULL, code, message);
+	return json_error_reply(NULL, code, message);
 }
 
 char *
@@ -692,20 +382,10 @@ proto_refused_line(const char *line, size_t len, const char *why)
 
 	bq_unwritable(&err, why, NULL);
 	req = cJSON_ParseWithLength(line, len);
-	out = error_reply(cJSON_IsObject(req) ? cJSON_GetObjectItemCaseSensitive(req, "id") :
+	out = json_error_reply(cJSON_IsObject(req) ? cJSON_GetObjectItemCaseSensitive(req, "id") :
 	    NULL, err.e_code, err.e_msg);
 	cJSON_Delete(req);
 	return out;
-}
-
-char *
-proto_late_error(cJSON *reply, enum err_code code, const char *message)
-{
-	char	*line;
-
-	line = error_reply(cJSON_GetObjectItemCaseSensitive(reply, "id"), code, message);
-	cJSON_Delete(reply);
-	return line;
 }
 
 static bool
@@ -731,34 +411,34 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
 	*changed = false;
 	memset(&x, 0, sizeof x);
 	if (json_prescan(line, len, &nul.sf_target, &x.x_err) == -1)
-		return error_reply(NULL, x.x_err.e_code, x.x_err.e_msg);
+		return json_error_reply(NULL, x.x_err.e_code, x.x_err.e_msg);
 	req = cJSON_ParseWithLengthOpts(line, len, &end, false);
 	if (req == NULL)
-		return error_reply(NULL, ERR_BAD_JSON, "the line is not valid JSON");
+		return json_error_reply(NULL, ERR_BAD_JSON, "the line is not valid JSON");
 	while (end < line + len && (*end == ' ' || *end == '\t' || *end == '\r'))
 		end++;
 	if (end != line + len) {
 		cJSON_Delete(req);
-		return error_reply(NULL, ERR_BAD_JSON, "one JSON object per line: text follows it");
+		return json_error_reply(NULL, ERR_BAD_JSON, "one JSON object per line: text follows it");
 	}
 	if (!cJSON_IsObject(req)) {
 		cJSON_Delete(req);
-		return error_reply(NULL, ERR_BAD_JSON, "a request must be a JSON object");
+		return json_error_reply(NULL, ERR_BAD_JSON, "a request must be a JSON object");
 	}
 	/* \u0000 somewhere: which field (the count matches what cJSON parsed). */
 	if (nul.sf_target >= 0 && !string_find(req, "", &nul))
 		snprintf(nul.sf_path, sizeof nul.sf_path, "(a string)");
 	id = cJSON_GetObjectItemCaseSensitive(req, "id");
 	if ((id != NULL && (cJSON_IsObject(id) || cJSON_IsArray(id) ||
-	    (cJSON_IsNumber(id) && !isfinite(id->valuedouble)))) || given_twice(req, "id") ||
+	    (cJSON_IsNumber(id) && !isfinite(id->valuedouble)))) || json_given_twice(req, "id") ||
 	    (nul.sf_target >= 0 && path_is(nul.sf_path, "id"))) {
 		cJSON_Delete(req);
-		return error_reply(NULL, ERR_BAD_REQUEST, "id: must be a string, finite number, "
+		return json_error_reply(NULL, ERR_BAD_REQUEST, "id: must be a string, finite number, "
 		    "boolean or null, given once, without U+0000");
 	}
 
 	opname = cJSON_GetObjectItemCaseSensitive(req, "op");
-	if (!cJSON_IsString(opname) || given_twice(req, "op") ||
+	if (!cJSON_IsString(opname) || json_given_twice(req, "op") ||
 	    (nul.sf_target >= 0 && path_is(nul.sf_path, "op")))
 		bq_fail(&x.x_err, ERR_BAD_REQUEST, "op: is required and must be a string, "
 		    "given once");
@@ -773,7 +453,7 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
 	else if (nul.sf_target >= 0)
 		bq_fail(&x.x_err, ERR_BAD_REQUEST, "%s: must not contain U+0000 (NUL)",
 		    nul.sf_path);
-	else if (check_fields(req, op->op_fields, NULL, &x.x_err) == -1)
+	else if (fields_check(req, op->op_fields, &x.x_err) == -1)
 		;	/* x_err says why */
 	else if (op == &op_hello_entry && (locked_s = throttle_locked(s)) > 0) {
 		log_debug("event=auth_refused peer=%s locked_s=%lld", log_str(s->s_peer),
@@ -784,7 +464,7 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
 		x.x_branch = b;
 		x.x_session = s;
 		x.x_req = req;
-		x.x_reply = reply_new(id, true);
+		x.x_reply = json_reply_new(id, true);
 		if (s->s_term != NULL) {
 			x.x_actor.a_terminal = s->s_term->tc_id;
 			x.x_actor.a_role = s->s_term->tc_role;
@@ -810,7 +490,7 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
 	/* A refusal can follow a change (a day end redone first). */
 	*changed = store_changes(b->b_store) != changes && op != NULL &&
 	    !(op->op_flags & OP_BACKGROUND);
-	reply = error_reply(id, x.x_err.e_code, x.x_err.e_msg);
+	reply = json_error_reply(id, x.x_err.e_code, x.x_err.e_msg);
 	cJSON_Delete(req);
 	return reply;
 }

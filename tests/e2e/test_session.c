@@ -3,6 +3,10 @@
  * hello, ping, authentication, the role table, the demo configuration,
  * subscriptions and their events, coalescing, clock.advance.
  */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,11 +494,79 @@ test_listen_port_zero(void **state)
 	daemon_stop(d);
 }
 
+/* The test binary's sibling, the daemon a bank installs. */
+static void
+shipped_daemon(char *out, size_t len)
+{
+	const char	*test = daemon_binary();
+	const char	*slash = strrchr(test, '/');
+
+	snprintf(out, len, "%.*s/branchqd", (int)(slash - test), test);
+}
+
+/* Runs cmd through the shell; its output (stdout and stderr) and status. */
+static int
+run(const char *cmd, char *out, size_t len)
+{
+	FILE	*p;
+	size_t	 n;
+
+	if ((p = popen(cmd, "r")) == NULL)
+		fail_msg("popen: %s", strerror(errno));
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	return pclose(p);
+}
+
+/* PROTOCOL "Testing hook": branchqd has none; given --test-clock it exits 2
+ * with one line, and the hooks' code is not in it at all. */
+static void
+test_shipped_daemon_has_no_test_hooks(void **state)
+{
+	static const char *const flags[] = {
+		"--test-clock", "--test-clock-start 2026-11-23T01:00:00Z"
+	};
+	static const char *const hooks[] = {
+		"clock_advance", "faultvfs_set", "faultvfs_register", "op_test_fault_entry",
+		"op_clock_advance_entry"
+	};
+	char	 shipped[PATH_MAX], cmd[PATH_MAX + 256], out[4096];
+	size_t	 i;
+	int	 status;
+
+	(void)state;
+	shipped_daemon(shipped, sizeof shipped);
+	for (i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		snprintf(cmd, sizeof cmd, "'%s' %s --db /nonexistent/x.db 2>&1", shipped,
+		    flags[i]);
+		status = run(cmd, out, sizeof out);
+		expect_that(WIFEXITED(status) && WEXITSTATUS(status) == 2, NULL,
+		    "branchqd %s: status %d, want exit 2; output: %s", flags[i], status, out);
+		expect_that(strncmp(out, "branchqd: --test-clock", 22) == 0 &&
+		    strstr(out, "branchqd-test") != NULL &&
+		    strchr(out, '\n') == out + strlen(out) - 1, NULL,
+		    "branchqd %s: want one line naming the flag and branchqd-test; got: %s",
+		    flags[i], out);
+	}
+	/* The symbols: absent from branchqd, present in branchqd-test (so
+	 * that this check can fail). */
+	for (i = 0; i < sizeof hooks / sizeof hooks[0]; i++) {
+		snprintf(cmd, sizeof cmd, "nm '%s' | grep -c ' %s$'", shipped, hooks[i]);
+		run(cmd, out, sizeof out);
+		expect_that(atoi(out) == 0, NULL, "branchqd contains %s", hooks[i]);
+		snprintf(cmd, sizeof cmd, "nm '%s' | grep -c ' %s$'", daemon_binary(), hooks[i]);
+		run(cmd, out, sizeof out);
+		expect_that(atoi(out) == 1, NULL, "branchqd-test lacks %s (nm found %s)",
+		    hooks[i], out);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_listen_port_zero, harness_teardown),
+		cmocka_unit_test_teardown(test_shipped_daemon_has_no_test_hooks, harness_teardown),
 		cmocka_unit_test_teardown(test_hello_each_terminal, harness_teardown),
 		cmocka_unit_test_teardown(test_hello_refused, harness_teardown),
 		cmocka_unit_test_teardown(test_ping_before_and_after_hello, harness_teardown),
