@@ -86,7 +86,14 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_TEST_O) | $(BUILD)/tests
 $(BUILD)/tests/e2e_%: tests/e2e/%.c tests/e2e/harness.c tests/e2e/harness.h | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/harness.c $(TEST_LIBS)
 
-UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%)
+UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%) $(BUILD)/tests/test_barrier
+
+# The commit barrier on a real SQLite file, failing through the fault VFS.
+BARRIER_O = $(CORE_TEST_O) $(BUILD)/obj/store.o $(BUILD)/obj/checkpoint.o \
+	   $(BUILD)/obj/migrations.o $(BUILD)/obj/branch.o $(BUILD)/obj/barrier.o \
+	   $(TOBJ)/faultvfs.o
+$(BUILD)/tests/test_barrier: tests/unit/test_barrier.c $(BARRIER_O) | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -o $@ $< $(BARRIER_O) $(TEST_LIBS)
 E2E_BIN	 = $(E2E:%=$(BUILD)/tests/e2e_%)
 
 # The fuzz target (tests/fuzz/README.md) links branchqd-test's objects but

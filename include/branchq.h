@@ -852,8 +852,6 @@ struct op_entry {
 char	*proto_handle(struct branch *, struct session *, const char *line, size_t len,
 	    bool *changed);
 char	*proto_error_line(enum err_code, const char *message);
-/* The reply to a request whose change a failed group commit took back. */
-char	*proto_refused_line(const char *line, size_t len, const char *why);
 
 /* ---- fields.c: a request's fields, checked from the op table, then read ---- */
 /* 0, or -1 with err naming the field; top-level unknown keys are let be. */
@@ -878,6 +876,9 @@ cJSON	*json_complaint(const struct complaint *, bool masked);
 cJSON	*json_reply_new(const cJSON *id, bool ok);
 char	*json_error_reply(const cJSON *id, enum err_code, const char *message);
 bool	 json_given_twice(const cJSON *obj, const char *name);	/* cJSON keeps both */
+/* The reply to a request whose change a failed group commit took back:
+ * unavailable, with the request's id.  Caller frees. */
+char	*json_refusal(const char *request, size_t len, const char *why);
 /* json.c: an object written straight to text, for encoders on the hot path.
  * Keys are literals with nothing to escape; values are escaped. */
 struct jw {

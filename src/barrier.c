@@ -182,7 +182,7 @@ release(bool committed, const char *why)
 			if (committed)
 				o->o_write(o, h->h_line);
 			else if (h->h_request != NULL) {
-				refused = proto_refused_line(h->h_request,
+				refused = json_refusal(h->h_request,
 				    strlen(h->h_request), why);
 				o->o_write(o, refused);
 				free(refused);

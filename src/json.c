@@ -519,3 +519,19 @@ json_error_reply(const cJSON *id, enum err_code code, const char *message)
 	cJSON_AddStringToObject(e, "message", message);
 	return json_print_free(r);
 }
+
+/* The reply to a request whose change a failed group commit took back. */
+char *
+json_refusal(const char *line, size_t len, const char *why)
+{
+	struct bq_error	 err;
+	cJSON		*req;
+	char		*out;
+
+	bq_unwritable(&err, why, NULL);
+	req = cJSON_ParseWithLength(line, len);
+	out = json_error_reply(cJSON_IsObject(req) ? cJSON_GetObjectItemCaseSensitive(req, "id") :
+	    NULL, err.e_code, err.e_msg);
+	cJSON_Delete(req);
+	return out;
+}

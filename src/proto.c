@@ -373,21 +373,6 @@ proto_error_line(enum err_code code, const char *message)
 	return json_error_reply(NULL, code, message);
 }
 
-char *
-proto_refused_line(const char *line, size_t len, const char *why)
-{
-	struct bq_error	 err;
-	cJSON		*req;
-	char		*out;
-
-	bq_unwritable(&err, why, NULL);
-	req = cJSON_ParseWithLength(line, len);
-	out = json_error_reply(cJSON_IsObject(req) ? cJSON_GetObjectItemCaseSensitive(req, "id") :
-	    NULL, err.e_code, err.e_msg);
-	cJSON_Delete(req);
-	return out;
-}
-
 static bool
 role_allowed(const struct op_entry *op, enum role role)
 {
