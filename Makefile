@@ -25,7 +25,7 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 # The pure modules, shared by the daemon and the unit tests.
-CORE	 = log err clock route queue config recovery stats json
+CORE	 = log err clock names route queue config recovery stats json
 # The daemon, layer by layer (docs/DESIGN.md): storage, domain, dispatch,
 # the commit barrier and the publisher, the TCP transport.
 DAEMON	 = $(CORE) store checkpoint migrations report \
@@ -58,10 +58,10 @@ $(BUILD)/branchqd: $(DAEMON_O) $(BUILD)/obj/branchqd.o
 $(BUILD)/branchqd-test: $(TEST_O) $(TOBJ)/branchqd.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-$(BUILD)/branchq: $(BUILD)/obj/client.o
+$(BUILD)/branchq: $(BUILD)/obj/client.o $(BUILD)/obj/names.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/obj/%.o: src/%.c include/branchq.h | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c include/branchq.h include/names.h | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(TOBJ)/%.o: src/%.c include/branchq.h | $(TOBJ)
@@ -163,7 +163,7 @@ $(BUILD)/bench:
 	mkdir -p $@
 # The report benchmark (issue 3): a year of a busy branch, generated with the
 # daemon's own router, queue and recovery rules (the CORE objects).
-$(BUILD)/bench/gen-year: bench/gen-year.c $(CORE_O) include/branchq.h | $(BUILD)/bench
+$(BUILD)/bench/gen-year: bench/gen-year.c $(CORE_O) include/branchq.h include/names.h | $(BUILD)/bench
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_O) $(PKG_LIBS) -lm
 $(BUILD)/bench/report-bench: bench/report-bench.c | $(BUILD)/bench
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "names.h"
+
 #define BQ_PROTO_VERSION	1
 #define BQ_MAX_LINE		65536		/* PROTOCOL: a longer line is line_too_long */
 #define BQ_MAX_SUBSCRIBER_OUT	(1024 * 1024)	/* PROTOCOL: 1 MiB per subscriber */
@@ -96,21 +98,13 @@ int64_t	business_day_end(int64_t at);	/* next local midnight after at */
 int	date_parse(const char *, int *y, int *m, int *d);	/* YYYY-MM-DD */
 
 /* ---- route.c: which lane a new ticket joins (pure; DOMAIN §1) ---- */
-enum lane { LANE_SELF_SERVICE, LANE_EXPRESS, LANE_COUNTER, LANE_VIP, LANE__COUNT };
-enum service {
-	SERVICE_CASH_WITHDRAWAL, SERVICE_CASH_DEPOSIT, SERVICE_TRANSFER,
-	SERVICE_ACCOUNT_OPENING, SERVICE_CARD_SERVICES, SERVICE_LOAN,
-	SERVICE_WEALTH_MANAGEMENT, SERVICE_FOREIGN_EXCHANGE, SERVICE_OTHER,
-	SERVICE__COUNT
-};
+/* enum lane, enum service, enum accessibility and their names: names.h */
 enum route_rule {
 	RULE_CASH_WITHIN_THRESHOLD, RULE_TRANSFER_WITHIN_THRESHOLD,
 	RULE_LOOSE_CASH, RULE_COUNTER_IDLE, RULE_VIP, RULE_NEEDS_ASSISTANCE,
 	RULE_ACCESSIBILITY, RULE_SELF_SERVICE_UNAVAILABLE, RULE_EXPRESS_CASH,
 	RULE_OVER_THRESHOLD, RULE_NOT_DIVERTIBLE, RULE__COUNT
 };
-enum accessibility { ACCESS_NONE, ACCESS_WHEELCHAIR, ACCESS_SIGN_LANGUAGE,
-	ACCESS_VISUAL, ACCESS_OTHER, ACCESS__COUNT };
 struct ticket_flags {
 	bool			tf_loose_cash;
 	bool			tf_vip;
@@ -150,9 +144,6 @@ const char	*route_rule_name(enum route_rule);
 int		 route_rule_from_name(const char *);
 const char	*accessibility_name(enum accessibility);	/* NULL for NONE */
 int		 accessibility_from_name(const char *);
-extern const char *const lane_names[];		/* NULL-terminated */
-extern const char *const service_names[];
-extern const char *const accessibility_names[];	/* without "none" */
 
 /* ---- queue.c: tickets in memory, lanes, windows, the state machine (pure) ---- */
 enum ticket_status {
@@ -713,7 +704,6 @@ int	ticket_act(struct branch *, const struct actor *, enum ticket_action,
 	    const char *number, enum lane to, struct ticket **out, struct bq_error *);
 int	selfservice_set(struct branch *, const struct actor *, bool available,
 	    struct bq_error *);
-extern const char *const reroute_reasons[];	/* NULL-terminated */
 
 /* ---- window.c: counter windows ---- */
 struct window *window_held_by(struct branch *, const char *terminal);
@@ -769,8 +759,7 @@ enum db_fault	faultvfs_get(void);
 #endif /* BQ_TEST_HOOKS */
 
 /* ---- publish.c: pushed events to subscribers of any transport ---- */
-enum topic { TOPIC_CALLS, TOPIC_QUEUE, TOPIC_FOLLOWUPS, TOPIC__COUNT };
-extern const char *const topic_names[];		/* NULL-terminated */
+/* enum topic and topic_names: names.h */
 struct subscriber {
 	unsigned		 sb_topics;	/* 1 << enum topic */
 	/* The transport's: one event line (no newline) for this subscriber.

@@ -30,6 +30,8 @@
 
 #include <cJSON.h>
 
+#include "names.h"
+
 #define CL_DEFAULT_ADDR		"127.0.0.1:7420"
 #define CL_DEFAULT_PORT		"7420"
 #define CL_DEFAULT_TIMEOUT	"10"
@@ -77,9 +79,6 @@ struct client {
 
 static volatile sig_atomic_t interrupted;
 
-static const char *const lane_order[] = {
-	"self_service", "express", "counter", "vip", NULL
-};
 static const char *const reply_envelope[] = { "ok", "id", NULL };
 static const char *const ticket_reply_skip[] = { "ok", "id", "ticket", NULL };
 /* What the one-line ticket summary already says. */
@@ -710,7 +709,9 @@ request_build(const char *op, int argc, char **argv, char *err, size_t errlen)
 static cJSON *
 subscribe_build(int argc, char **argv)
 {
-	static const char *const defaults[] = { "calls", "queue" };
+	const char *const defaults[] = {
+		topic_names[TOPIC_CALLS], topic_names[TOPIC_QUEUE]
+	};
 	cJSON	*req, *topics;
 	int	 i;
 
@@ -968,13 +969,13 @@ lanes_table_print(FILE *fp, const cJSON *lanes)
 	int		 i;
 
 	/* The lanes in the order a customer meets them, then any others. */
-	for (i = 0; lane_order[i] != NULL; i++) {
-		lane = cJSON_GetObjectItemCaseSensitive(lanes, lane_order[i]);
+	for (i = 0; lane_names[i] != NULL; i++) {
+		lane = cJSON_GetObjectItemCaseSensitive(lanes, lane_names[i]);
 		if (lane != NULL)
-			lane_row_add(&tb, lane_order[i], lane);
+			lane_row_add(&tb, lane_names[i], lane);
 	}
 	cJSON_ArrayForEach(lane, lanes) {
-		if (lane->string != NULL && !name_in(lane->string, lane_order))
+		if (lane->string != NULL && !name_in(lane->string, lane_names))
 			lane_row_add(&tb, lane->string, lane);
 	}
 	table_print(fp, &tb);
@@ -1241,13 +1242,13 @@ event_queue(FILE *fp, const cJSON *ev)
 	int		 i;
 
 	fputs("queue", fp);
-	for (i = 0; lane_order[i] != NULL; i++) {
-		lane = cJSON_GetObjectItemCaseSensitive(lanes, lane_order[i]);
+	for (i = 0; lane_names[i] != NULL; i++) {
+		lane = cJSON_GetObjectItemCaseSensitive(lanes, lane_names[i]);
 		if (lane != NULL)
-			event_lane(fp, lane_order[i], lane);
+			event_lane(fp, lane_names[i], lane);
 	}
 	cJSON_ArrayForEach(lane, lanes) {
-		if (lane->string != NULL && !name_in(lane->string, lane_order))
+		if (lane->string != NULL && !name_in(lane->string, lane_names))
 			event_lane(fp, lane->string, lane);
 	}
 }

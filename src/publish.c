@@ -8,8 +8,6 @@
 
 #include "branchq.h"
 
-const char *const topic_names[] = { "calls", "queue", "followups", NULL };
-
 static struct subscriber	*pub_subscribers;
 static unsigned			 pub_counts[TOPIC__COUNT];
 

@@ -13,33 +13,12 @@
 #define nitems(a)	(sizeof (a) / sizeof (a)[0])
 #endif
 
-const char *const lane_names[] = {
-	[LANE_SELF_SERVICE] = "self_service",
-	[LANE_EXPRESS] = "express",
-	[LANE_COUNTER] = "counter",
-	[LANE_VIP] = "vip",
-	[LANE__COUNT] = NULL
-};
-
 /* DOMAIN §2: the first character of every ticket number. */
 static const char lane_letters[LANE__COUNT] = {
 	[LANE_SELF_SERVICE] = 'S',
 	[LANE_EXPRESS] = 'E',
 	[LANE_COUNTER] = 'A',
 	[LANE_VIP] = 'V'
-};
-
-const char *const service_names[] = {
-	[SERVICE_CASH_WITHDRAWAL] = "cash_withdrawal",
-	[SERVICE_CASH_DEPOSIT] = "cash_deposit",
-	[SERVICE_TRANSFER] = "transfer",
-	[SERVICE_ACCOUNT_OPENING] = "account_opening",
-	[SERVICE_CARD_SERVICES] = "card_services",
-	[SERVICE_LOAN] = "loan",
-	[SERVICE_WEALTH_MANAGEMENT] = "wealth_management",
-	[SERVICE_FOREIGN_EXCHANGE] = "foreign_exchange",
-	[SERVICE_OTHER] = "other",
-	[SERVICE__COUNT] = NULL
 };
 
 static const char *const route_rule_names[] = {
@@ -57,21 +36,8 @@ static const char *const route_rule_names[] = {
 	[RULE__COUNT] = NULL
 };
 
-/* No "none": on the wire no accessibility need is null, not a name. */
-const char *const accessibility_names[] = {
-	[ACCESS_WHEELCHAIR - 1] = "wheelchair",
-	[ACCESS_SIGN_LANGUAGE - 1] = "sign_language",
-	[ACCESS_VISUAL - 1] = "visual",
-	[ACCESS_OTHER - 1] = "other",
-	[ACCESS__COUNT - 1] = NULL
-};
-
 /* A new enum value without a name would be a NULL in the middle of a table. */
-_Static_assert(nitems(lane_names) == LANE__COUNT + 1, "lane_names");
-_Static_assert(nitems(service_names) == SERVICE__COUNT + 1, "service_names");
 _Static_assert(nitems(route_rule_names) == RULE__COUNT + 1, "route_rule_names");
-_Static_assert(nitems(accessibility_names) == ACCESS__COUNT,
-    "accessibility_names");
 
 static bool
 is_cash(enum service service)

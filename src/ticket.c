@@ -10,11 +10,6 @@
 
 #include "branchq.h"
 
-const char *const reroute_reasons[] = {
-	"customer_declined", "machine_unavailable", "machine_failed",
-	"loose_cash", "needs_assistance", "other", NULL
-};
-
 static void
 queue_changed(struct branch *b)
 {

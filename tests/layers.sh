@@ -11,6 +11,7 @@ BUILD=${BUILD:-build}
 layers='
 log 0
 err 0
+names 0
 clock 0
 route 1
 queue 1
