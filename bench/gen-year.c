@@ -432,11 +432,8 @@ wake_windows(struct gen *g, int64_t now, enum lane lane)
 	}
 }
 
-static const char *const reroute_reason_names[] = {
-	"customer_declined", "machine_unavailable", "machine_failed", "loose_cash",
-	"needs_assistance", "other"
-};
-static const double reroute_reason_mix[] = { 35, 10, 18, 12, 15, 10 };
+/* Weights, in the order of reroute_reasons (names.h). */
+static const double reroute_reason_mix[REROUTE_REASON__COUNT] = { 35, 10, 18, 12, 15, 10 };
 
 static void
 on_arrival(struct gen *g, int64_t now, int idx)
@@ -508,8 +505,8 @@ on_reroute(struct gen *g, int64_t now, int idx)
 		return;
 	do
 		r = PICK(reroute_reason_mix);
-	while (strcmp(reroute_reason_names[r], "loose_cash") == 0 && !is_cash(t->t_service));
-	reason = reroute_reason_names[r];
+	while (strcmp(reroute_reasons[r], "loose_cash") == 0 && !is_cash(t->t_service));
+	reason = reroute_reasons[r];
 	if (t->t_flags.tf_vip && queue_lane_open(&g->g_q, LANE_VIP))
 		to = LANE_VIP;
 	else if (strcmp(reason, "loose_cash") == 0 && t->t_amount_fen <= EXPRESS_CASH_FEN &&

@@ -460,7 +460,8 @@ struct followups_report {
 struct summary_report {
 	int64_t			 sr_tickets, sr_by_lane[LANE__COUNT];
 	int64_t			 sr_by_service[SERVICE__COUNT], sr_by_status[TS__COUNT];
-	int64_t			 sr_eligible, sr_diverted, sr_rerouted[6], sr_rerouted_total;
+	int64_t			 sr_eligible, sr_diverted;
+	int64_t			 sr_rerouted[REROUTE_REASON__COUNT], sr_rerouted_total;
 	struct duration_stats	 sr_wait[LANE__COUNT], sr_wait_all;
 	struct staff_stats	*sr_staff;
 	size_t			 sr_nstaff;

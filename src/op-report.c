@@ -14,10 +14,6 @@
 #include "branchq.h"
 
 static const char *const followups_statuses[] = { "open", "overdue", "all", NULL };
-static const char *const reroute_keys[] = {
-	"customer_declined", "machine_unavailable", "machine_failed", "loose_cash",
-	"needs_assistance", "other", NULL
-};
 
 struct pending {
 	void		(*p_deliver)(uint64_t conn_id, const char *line);
@@ -242,7 +238,7 @@ summary_encode(struct report_job *job)
 	o = cJSON_AddObjectToObject(r, "diversion");
 	cJSON_AddNumberToObject(o, "eligible", (double)sr->sr_eligible);
 	cJSON_AddNumberToObject(o, "diverted", (double)sr->sr_diverted);
-	counts(o, "rerouted", sr->sr_rerouted, reroute_keys, 6);
+	counts(o, "rerouted", sr->sr_rerouted, reroute_reasons, REROUTE_REASON__COUNT);
 	cJSON_AddNumberToObject(o, "rerouted_total", (double)sr->sr_rerouted_total);
 	/* PROTOCOL: rate = (diverted - rerouted) / eligible. */
 	cJSON_AddItemToObject(o, "rate", number_or_null(sr->sr_eligible > 0, sr->sr_eligible > 0 ?

@@ -6,9 +6,6 @@
 #include "branchq.h"
 
 static const char *const queue_lanes[] = { "express", "counter", "vip", NULL };
-static const char *const flag_accessibility[] = {
-	"wheelchair", "sign_language", "visual", "other", NULL
-};
 
 static int
 reply_ticket(struct op_ctx *x, const struct ticket *t)
@@ -29,7 +26,7 @@ static const struct field_spec issue_flag_fields[] = {
 	{ "loose_cash", FT_BOOL, false, 0, 0, NULL, NULL },
 	{ "vip", FT_BOOL, false, 0, 0, NULL, NULL },
 	{ "needs_assistance", FT_BOOL, false, 0, 0, NULL, NULL },
-	{ "accessibility", FT_ENUM, false, 0, 0, flag_accessibility, NULL },
+	{ "accessibility", FT_ENUM, false, 0, 0, accessibility_names, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 static const struct field_spec issue_fields[] = {

@@ -409,10 +409,6 @@ summary_complaints(sqlite3 *db, struct report_job *job)
 static int
 summary_money_and_nps(sqlite3 *db, struct report_job *job)
 {
-	static const char *const reasons[] = {
-		"customer_declined", "machine_unavailable", "machine_failed", "loose_cash",
-		"needs_assistance", "other", NULL
-	};
 	struct summary_report	*sr = &job->rj_summary;
 	int64_t			 comp[1] = { 0 }, scores[11];
 	int			 i;
@@ -422,7 +418,7 @@ summary_money_and_nps(sqlite3 *db, struct report_job *job)
 	    "SELECT e.reason, count(*) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
 	    "WHERE e.kind = 'rerouted' AND e.from_lane = 'self_service' "
 	    "AND t.business_date BETWEEN ?1 AND ?2 GROUP BY e.reason",
-	    reasons, sr->sr_rerouted, true) == -1 ||
+	    reroute_reasons, sr->sr_rerouted, true) == -1 ||
 	    count_by(db, job,
 	    "SELECT 0, coalesce(sum(amount_fen), 0) FROM complaint_actions "
 	    "WHERE business_date BETWEEN ?1 AND ?2 AND kind = 'compensation'",
@@ -433,7 +429,7 @@ summary_money_and_nps(sqlite3 *db, struct report_job *job)
 	    "SELECT score, count(*) FROM surveys WHERE business_date BETWEEN ?1 AND ?2 "
 	    "GROUP BY score", NULL, scores, true) == -1)
 		return -1;
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < REROUTE_REASON__COUNT; i++)
 		sr->sr_rerouted_total += sr->sr_rerouted[i];
 	sr->sr_compensation_fen = comp[0];
 	for (i = 0; i <= 10; i++) {
