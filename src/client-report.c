@@ -529,7 +529,12 @@ summary_csv_print(FILE *fp, const cJSON *reply)
 
 /* ---- report: building and running ---- */
 
-static const char *const report_format_names[] = { "table", "json", "csv", NULL };
+static const char *const report_format_names[] = {
+	[RF_TABLE] = "table", [RF_JSON] = "json", [RF_CSV] = "csv", [RF__COUNT] = NULL
+};
+/* --format's name is the enum's value: a format without one would end the list. */
+_Static_assert(sizeof report_format_names / sizeof report_format_names[0] ==
+    RF__COUNT + 1, "report_format_names");
 
 /* "--name value" or "--name=value" at argv[*i]; 1 if it is not --name. */
 static int

@@ -123,7 +123,7 @@ void	 table_free(struct table *);
 int	 reply_print(struct client *, const char *raw, const cJSON *reply);
 
 /* ---- client-report.c: supervisor reports as tables or CSV ---- */
-enum report_format { RF_TABLE, RF_JSON, RF_CSV };
+enum report_format { RF_TABLE, RF_JSON, RF_CSV, RF__COUNT };
 
 /* A report subcommand, parsed. */
 struct report {
