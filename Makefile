@@ -32,8 +32,11 @@ DAEMON	 = $(CORE) store checkpoint migrations report \
 	   branch ticket window webhook complaint \
 	   fields op-session op-ticket op-window op-queue op-complaint op-report op-webhook proto \
 	   events publish barrier server
+# The client is a program of its own: its files and the shared name lists.
+CLIENT	 = client client-args client-conn client-print client-report client-watch
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
 DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
+CLIENT_O = $(CLIENT:%=$(BUILD)/obj/%.o)
 
 # branchqd-test: the same daemon with the test hooks (BQ_TEST_HOOKS): the
 # test clock, clock.advance, test.fault and the fault VFS.  The files that
@@ -58,13 +61,14 @@ $(BUILD)/branchqd: $(DAEMON_O) $(BUILD)/obj/branchqd.o
 $(BUILD)/branchqd-test: $(TEST_O) $(TOBJ)/branchqd.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-$(BUILD)/branchq: $(BUILD)/obj/client.o $(BUILD)/obj/names.o
+$(BUILD)/branchq: $(CLIENT_O) $(BUILD)/obj/names.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/obj/%.o: src/%.c include/branchq.h include/names.h | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
+$(CLIENT_O): src/client.h
 
-$(TOBJ)/%.o: src/%.c include/branchq.h | $(TOBJ)
+$(TOBJ)/%.o: src/%.c include/branchq.h include/names.h | $(TOBJ)
 	$(CC) $(CFLAGS) -DBQ_TEST_HOOKS -c -o $@ $<
 
 # sql/NNN_name.sql are compiled into the daemon, which applies them in order.
