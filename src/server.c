@@ -341,6 +341,8 @@ server_flush_output(void)
 		}
 		if (evbuffer_get_length(out) > 0)
 			bufferevent_enable(c->c_bev, EV_WRITE);
+		else if (c->c_state == CONN_CLOSING && !barrier_holding(&c->c_outlet))
+			conn_finish(c);		/* may free it */
 	}
 }
 
@@ -399,6 +401,10 @@ conn_line(struct conn *c, char *line, size_t len)
 	/* Later: read nothing more until it comes, so replies keep their order. */
 	if (reply == NULL && c->c_state == CONN_OPEN)
 		conn_set_state(c, CONN_WAITING);
+	/* Closed while its request was handled (a slow subscriber): the end of
+	 * the iteration finishes it, even with nothing left to write. */
+	if (c->c_state == CONN_CLOSING)
+		conn_output_added(c);
 }
 
 static void
