@@ -84,6 +84,7 @@ struct conn {
 	struct outlet		 c_outlet;	/* its lines, through the commit barrier */
 	struct event		*c_hello_timer;	/* until a successful hello */
 	bool			 c_close_logged;
+	bool			 c_owed;	/* a report's reply is still to come */
 	size_t			 c_discarded;	/* bytes read while lingering */
 	/* Output added this iteration, written at its end (server_flush_output). */
 	struct conn		*c_dirty_next;
@@ -399,8 +400,10 @@ conn_line(struct conn *c, char *line, size_t len)
 		c->c_hello_timer = NULL;
 	}
 	/* Later: read nothing more until it comes, so replies keep their order. */
-	if (reply == NULL && c->c_state == CONN_OPEN)
+	if (reply == NULL && c->c_state == CONN_OPEN) {
+		c->c_owed = true;
 		conn_set_state(c, CONN_WAITING);
+	}
 	/* Closed while its request was handled (a slow subscriber): the end of
 	 * the iteration finishes it, even with nothing left to write. */
 	if (c->c_state == CONN_CLOSING)
@@ -619,8 +622,8 @@ conn_event_line(struct subscriber *sb, const char *line)
 	barrier_emit(&c->c_outlet, line, true);
 }
 
-/* The session's: the reply a waiting connection was waiting for; dropped if
- * it is gone or closing. */
+/* The session's: the reply a connection was waiting for; dropped if it is
+ * gone.  One closed meanwhile (idle) still gets it, if it is still there. */
 static void
 conn_deliver(uint64_t conn_id, const char *line)
 {
@@ -628,11 +631,14 @@ conn_deliver(uint64_t conn_id, const char *line)
 
 	for (c = srv_conns; c != NULL && c->c_id != conn_id; c = c->c_next)
 		;
-	if (c == NULL || c->c_state != CONN_WAITING)
+	if (c == NULL || !c->c_owed || c->c_state == CONN_LINGERING)
 		return;
+	c->c_owed = false;
 	barrier_emit(&c->c_outlet, line, false);
-	conn_set_state(c, CONN_OPEN);
-	conn_read(c->c_bev, c);		/* requests that arrived meanwhile */
+	if (c->c_state == CONN_WAITING) {
+		conn_set_state(c, CONN_OPEN);
+		conn_read(c->c_bev, c);		/* requests that arrived meanwhile */
+	}
 }
 
 static void
