@@ -328,6 +328,11 @@ check_act(struct branch *b, const struct ticket *t, enum ticket_action action,
 	case TA_TRANSFER:
 		if (!queue_lane(to))
 			return bq_fail(err, ERR_BAD_REQUEST, "to_lane: must be express, counter or vip");
+		/* As reroute: a transfer to its own lane would only put it back
+		 * at its old place. */
+		if (t->t_lane == to)
+			return bq_fail(err, ERR_CONFLICT, "ticket %s is already in the %s lane; "
+			    "transfer it to another lane", t->t_number, lane_name(to));
 		/* A ticket still at a window when its business day ended must
 		 * not wait again: nothing waits across a day end (it would
 		 * expire at the next start-up, and today's ticket may have

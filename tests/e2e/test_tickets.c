@@ -48,6 +48,16 @@
 	cJSON_Delete(s_);						\
 } while (0)
 
+/* ticket.transfer to the lane the ticket is in: conflict naming the lane. */
+#define TRANSFER_OWN_LANE(c, num, lane) do {				\
+	cJSON *r_ = rq((c), "{\"op\":\"ticket.transfer\",\"number\":\"%s\","	\
+	    "\"to_lane\":\"%s\"}", (num), (lane));				\
+	expect_error(r_, "conflict");					\
+	expect_that(strstr(jstr(r_, "error.message"), "already in the " lane	\
+	    " lane") != NULL, r_, "the conflict should name the lane");	\
+	cJSON_Delete(r_);						\
+} while (0)
+
 static void
 open_window(struct conn *c, int no, const char *lanes)
 {
@@ -615,6 +625,9 @@ test_window_actions(void **state)
 	r = rq_ok(t, "{\"op\":\"ticket.call_next\"}");
 	expect_str(r, "ticket.number", "A004");
 	cJSON_Delete(r);
+	/* not to its own lane: conflict naming it, and nothing changes */
+	TRANSFER_OWN_LANE(t, "A004", "counter");
+	STATUS_IS(k, "A004", "called");
 	r = rq_ok(t, "{\"op\":\"ticket.transfer\",\"number\":\"A004\",\"to_lane\":\"express\"}");
 	tk = cJSON_DetachItemFromObjectCaseSensitive(r, "ticket");
 	cJSON_Delete(r);
@@ -636,6 +649,8 @@ test_window_actions(void **state)
 	cJSON_Delete(r);
 	/* transfer a serving ticket */
 	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.start\",\"number\":\"A004\"}"));
+	TRANSFER_OWN_LANE(t, "A004", "express");
+	STATUS_IS(k, "A004", "serving");
 	r = rq_ok(t, "{\"op\":\"ticket.transfer\",\"number\":\"A004\",\"to_lane\":\"counter\"}");
 	expect_str(r, "ticket.status", "waiting");
 	expect_str(r, "ticket.lane", "counter");
