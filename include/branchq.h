@@ -399,7 +399,9 @@ struct complaint_request {
 };
 int	complaint_log(struct branch *, const struct actor *, const struct complaint_request *,
 	    struct complaint *out, struct bq_error *);
-/* Reads one complaint the actor may act on (owner or supervisor). */
+/* Reads one complaint the actor may read: its owner, its first responder
+ * (DOMAIN §3) or a supervisor.  The other operations admit the owner and
+ * supervisors alone. */
 int	complaint_get(struct branch *, const struct actor *, int64_t id, struct complaint *out,
 	    struct bq_error *);
 /* Calls fn for each history line, oldest first. */

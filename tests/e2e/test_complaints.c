@@ -745,10 +745,20 @@ test_reassign(void **state)
 	expect_str(c, "first_responder", "E1001");
 	expect_str(c, "state", "open");
 	cJSON_Delete(c);
-	/* the old owner is now like anyone else */
-	rq_err(t1, "forbidden", "{\"op\":\"complaint.get\",\"id\":%lld}", id);
+	/* the old owner, its first responder, may still read it (DOMAIN §3) ... */
+	c = get_complaint(t1, id);
+	expect_str(c, "owner", "E1002");
+	expect_str(last_action(c), "kind", "reassigned");
+	cJSON_Delete(c);
+	/* ... but acts on it no more */
 	rq_err(t1, "forbidden", "{\"op\":\"complaint.reassign\",\"id\":%lld,"
 	    "\"to_staff\":\"E1001\",\"reason\":\"back\"}", id);
+	rq_err(t1, "forbidden", "{\"op\":\"complaint.action\",\"id\":%lld,"
+	    "\"kind\":\"note\",\"note\":\"x\"}", id);
+	rq_err(t1, "forbidden", "{\"op\":\"complaint.resolve\",\"id\":%lld,"
+	    "\"resolution\":\"x\",\"root_cause\":\"system\"}", id);
+	rq_err(t1, "forbidden", "{\"op\":\"followup.record\",\"id\":%lld,"
+	    "\"outcome\":\"satisfied\",\"note\":\"x\"}", id);
 	c = get_complaint(t2, id);
 	expect_str(c, "owner", "E1002");
 	expect_str(c, "first_responder", "E1001");
@@ -771,6 +781,13 @@ test_reassign(void **state)
 	expect_that(count_kind(c, "reassigned") == 2, c, "two reassignments in the history");
 	expect_str(last_action(c), "actor", "E9001");
 	expect_str(last_action(c), "to_staff", "E2001");
+	cJSON_Delete(c);
+	/* a former owner who was not the first responder: like anyone else */
+	rq_err(t2, "forbidden", "{\"op\":\"complaint.get\",\"id\":%lld}", id);
+	/* the first responder still reads it, however often it moved */
+	c = get_complaint(t1, id);
+	expect_str(c, "owner", "E2001");
+	expect_str(c, "first_responder", "E1001");
 	cJSON_Delete(c);
 	daemon_stop(d);
 }
