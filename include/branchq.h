@@ -387,6 +387,7 @@ struct complaint_action {
 	int64_t			ca_amount_fen;
 	char			ca_to_staff[BQ_ID_LEN + 1];
 	int			ca_on_time;	/* follow-ups: 0/1; else -1 */
+	int			ca_root_cause;	/* resolved: enum root_cause; else -1 */
 };
 struct complaint_request {
 	int		cr_category;

@@ -52,6 +52,7 @@ action_init(struct complaint_action *ca, enum complaint_step step, const char *a
 	ca->ca_step = step;
 	ca->ca_at = clock_now();
 	ca->ca_on_time = -1;
+	ca->ca_root_cause = -1;
 	snprintf(ca->ca_actor, sizeof ca->ca_actor, "%s", actor != NULL ? actor : "");
 	snprintf(ca->ca_note, sizeof ca->ca_note, "%s", note != NULL ? note : "");
 }
@@ -272,6 +273,7 @@ complaint_resolve(struct branch *b, const struct actor *a, int64_t id, const cha
 	c->c_root_cause = (int)cause;
 	snprintf(c->c_resolution, sizeof c->c_resolution, "%s", resolution);
 	action_init(&ca, STEP_RESOLVED, a->a_staff, resolution);
+	ca.ca_root_cause = (int)cause;	/* kept there if the complaint reopens */
 	return complaint_commit(b, c, &ca, NULL, err);
 }
 
@@ -294,6 +296,11 @@ followup_record(struct branch *b, const struct actor *a, int64_t id, enum compla
 	case STEP_FOLLOWUP_UNSATISFIED:		/* reopened, with a new 24 hours */
 		c->c_follow_up_due = followup_due_at(ca.ca_at, b->b_cfg->cf_follow_up_hours);
 		c->c_overdue = false;
+		/* Open again, so not resolved: the resolution did not end it.
+		 * Its `resolved` history line keeps what it was. */
+		c->c_resolution[0] = '\0';
+		c->c_root_cause = -1;
+		c->c_resolved_at = 0;
 		break;
 	default:				/* unreachable: logged, the deadline stands */
 		break;

@@ -102,9 +102,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_COMPLAINT_GET] = "SELECT " COMPLAINT_COLUMNS ", id FROM complaints WHERE id = ?1",
 	[ST_ACTION_INSERT] =
 	    "INSERT INTO complaint_actions (complaint_id, kind, actor, at, business_date, note, "
-	    "amount_fen, to_staff, outcome, on_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    "amount_fen, to_staff, outcome, on_time, root_cause) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_ACTION_LIST] =
-	    "SELECT kind, actor, at, note, amount_fen, to_staff, outcome, on_time "
+	    "SELECT kind, actor, at, note, amount_fen, to_staff, outcome, on_time, root_cause "
 	    "FROM complaint_actions WHERE complaint_id = ?1 ORDER BY id",
 	[ST_NEXT_DUE] =
 	    "SELECT min(follow_up_due) FROM complaints WHERE state != 'closed' AND overdue = 0",
@@ -940,6 +941,7 @@ store_complaint_action(struct store *s, const struct complaint *c,
 		    -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 10, a->ca_on_time);
 	}
+	bind_text(st, 11, a->ca_root_cause >= 0 ? root_causes[a->ca_root_cause] : NULL);
 	return store_exec(s, ST_ACTION_INSERT);
 }
 
@@ -976,6 +978,8 @@ store_complaint_history(struct store *s, int64_t id,
 		copy_column(a.ca_to_staff, sizeof a.ca_to_staff, st, 5);
 		a.ca_on_time = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 :
 		    sqlite3_column_int(st, 7);
+		a.ca_root_cause = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 :
+		    name_index(root_causes, column_text(st, 8));
 		fn(&a, arg);
 	}
 	sqlite3_reset(st);

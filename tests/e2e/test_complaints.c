@@ -125,6 +125,18 @@ count_kind(const cJSON *cp, const char *kind)
 	return n;
 }
 
+/* The n-th (from 0) action of that kind, or NULL. */
+static const cJSON *
+nth_kind(const cJSON *cp, const char *kind, int n)
+{
+	const cJSON	*a;
+
+	cJSON_ArrayForEach(a, jget(cp, "actions"))
+		if (jstr(a, "kind") != NULL && strcmp(jstr(a, "kind"), kind) == 0 && n-- == 0)
+			return a;
+	return NULL;
+}
+
 static void
 expect_error_names(const cJSON *r, const char *code, const char *word)
 {
@@ -956,18 +968,46 @@ test_followup_unsatisfied_and_unreachable(void **state)
 	expect_str(c, "state", "open");
 	expect_bool(c, "overdue", false);
 	expect_str(c, "follow_up_due", at_plus(DAY + 3600 + DAY));
+	/* PROTOCOL 1.1: open again, so no longer resolved */
+	expect_null(c, "resolution");
+	expect_null(c, "root_cause");
+	expect_null(c, "resolved_at");
 	cJSON_Delete(c);
 	c = get_complaint(t, id);
+	expect_null(c, "resolution");
+	expect_null(c, "root_cause");
+	expect_null(c, "resolved_at");
 	a = last_action(c);
 	expect_str(a, "kind", "followup");
 	expect_str(a, "outcome", "unsatisfied");
 	expect_bool(a, "on_time", false);
 	expect_str(a, "at", at_plus(DAY + 3600));
+	/* the history keeps the resolution that did not last */
+	a = nth_kind(c, "resolved", 0);
+	expect_str(a, "note", "x");
+	expect_str(a, "root_cause", "personnel");
+	expect_str(a, "at", at_plus(DAY + 3600));
+	cJSON_Delete(c);
+	/* the summary counts it unresolved, not under its old root cause */
+	c = rq_ok(s, "{\"op\":\"report.summary\",\"from\":\"2026-11-23\","
+	    "\"to\":\"2026-11-23\"}");
+	expect_int(c, "complaints.by_root_cause.personnel", 0);
+	expect_int(c, "complaints.by_root_cause.unresolved", 2);
 	cJSON_Delete(c);
 	/* reopened: it can be resolved again */
+	advance(s, 60);
 	c = take_complaint(rq_ok(t, "{\"op\":\"complaint.resolve\",\"id\":%lld,"
-	    "\"resolution\":\"second try\",\"root_cause\":\"personnel\"}", id));
+	    "\"resolution\":\"second try\",\"root_cause\":\"system\"}", id));
 	expect_str(c, "state", "resolved");
+	expect_str(c, "resolution", "second try");
+	expect_str(c, "root_cause", "system");
+	expect_str(c, "resolved_at", at_plus(DAY + 3600 + 60));
+	cJSON_Delete(c);
+	c = get_complaint(t, id);
+	expect_that(count_kind(c, "resolved") == 2, c, "two resolutions in the history");
+	expect_str(nth_kind(c, "resolved", 0), "root_cause", "personnel");
+	expect_str(nth_kind(c, "resolved", 1), "root_cause", "system");
+	expect_str(nth_kind(c, "resolved", 1), "note", "second try");
 	cJSON_Delete(c);
 
 	/* unreachable after the deadline: late, still overdue, deadline unchanged */

@@ -1,0 +1,16 @@
+-- branchq schema, version 7: what issue 15 (PROTOCOL "Version 1.1: vendor
+-- and supervisor") needs of the tables.
+
+-- A reopened complaint loses its resolution, resolved_at and root cause
+-- (followup.record unsatisfied); its history keeps them.  The resolution
+-- and its time were already on the `resolved` line (note, at); the root
+-- cause is kept there now.  The lines written before this migration get
+-- it where the complaint still holds it: its last `resolved` line.
+ALTER TABLE complaint_actions ADD COLUMN root_cause TEXT;	-- resolved: value, system, ...
+DROP TRIGGER complaint_actions_no_update;
+UPDATE complaint_actions SET root_cause =
+	(SELECT c.root_cause FROM complaints c WHERE c.id = complaint_actions.complaint_id)
+	WHERE kind = 'resolved' AND id = (SELECT max(a.id) FROM complaint_actions a
+	    WHERE a.complaint_id = complaint_actions.complaint_id AND a.kind = 'resolved');
+CREATE TRIGGER complaint_actions_no_update BEFORE UPDATE ON complaint_actions
+BEGIN SELECT RAISE(ABORT, 'complaint_actions is append-only'); END;
