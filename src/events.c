@@ -113,6 +113,24 @@ events_complaint(const char *event, const struct complaint *c, const char *outco
 	free(line);
 }
 
+/* PROTOCOL 1.1: the business day ended; its open tickets are closed. */
+static void
+events_day_ended(const char *date)
+{
+	cJSON	*o;
+	char	*line;
+
+	if (!publish_wanted(TOPIC_QUEUE))
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "event", "day.ended");
+	cJSON_AddStringToObject(o, "business_date", date);
+	cJSON_AddItemToObject(o, "at", json_time(clock_now()));
+	line = json_print_free(o);
+	publish(TOPIC_QUEUE, line);
+	free(line);
+}
+
 /* A webhook's body: the event, the branch, the time and the object. */
 static char *
 events_webhook_body(const char *event, const struct complaint *c, const char *ticket,
@@ -143,6 +161,7 @@ events_hooks(void)
 
 	h.bh_ticket_called = events_ticket_called;
 	h.bh_queue_changed = events_queue_changed;
+	h.bh_day_ended = events_day_ended;
 	h.bh_complaint = events_complaint;
 	h.bh_webhook_body = events_webhook_body;
 	return h;

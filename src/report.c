@@ -337,7 +337,7 @@ summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 	int			 rc, lane, issue_lane, service, status, scan;
 
 #define SUMMARY_COLUMNS	"SELECT lane, issue_lane, service, status, eligible, issued_at, " \
-	"first_called_at, started_at, finished_at, staff FROM tickets "
+	"first_called_at, started_at, finished_at, staff, closed_by FROM tickets "
 	if ((scan = range_is_most(db, job)) == -1 ||
 	    sqlite3_prepare_v2(db, scan ?
 	    SUMMARY_COLUMNS "NOT INDEXED WHERE business_date BETWEEN ?1 AND ?2" :
@@ -367,8 +367,11 @@ summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 			durations_add(&sp->sp_wait[lane], w);
 			durations_add(&sp->sp_wait_all, w);
 		}
+		/* A service the day end cut off (closed_by) spans the night:
+		 * it is no service time (PROTOCOL 1.1). */
 		if (status == TS_DONE && sqlite3_column_type(st, 7) != SQLITE_NULL &&
-		    sqlite3_column_type(st, 9) != SQLITE_NULL) {
+		    sqlite3_column_type(st, 9) != SQLITE_NULL &&
+		    sqlite3_column_type(st, 10) == SQLITE_NULL) {
 			size_t slot = staff_slot(sr, sp, text(st, 9));	/* may move sp_staff */
 
 			durations_add(&sp->sp_staff[slot],

@@ -702,7 +702,7 @@ test_ticket_status_shape(void **state)
 	static const char *const keys[] = {
 		"number", "lane", "route_rule", "status", "position", "estimated_wait_s",
 		"issued_at", "service", "flags", "priority", "window", "recalls", "called_at",
-		"started_at", "finished_at", NULL
+		"started_at", "finished_at", "closed_by", NULL
 	};
 	struct daemon	*d = daemon_start(NULL);
 	struct conn	*k = login(d, "K01");
@@ -730,6 +730,7 @@ test_ticket_status_shape(void **state)
 	expect_null(t, "called_at");
 	expect_null(t, "started_at");
 	expect_null(t, "finished_at");
+	expect_null(t, "closed_by");
 	cJSON_Delete(t);
 	ISSUE(k, "transfer", 100, NULL, "S001", "self_service", "transfer_within_threshold",
 	    "diverted");
