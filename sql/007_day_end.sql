@@ -22,3 +22,14 @@ BEGIN SELECT RAISE(ABORT, 'complaint_actions is append-only'); END;
 -- estimate.  Every ticket expired so far was expired by the day end.
 ALTER TABLE tickets ADD COLUMN closed_by TEXT;
 UPDATE tickets SET closed_by = 'day_end' WHERE status = 'expired';
+
+-- A ticket's wait (issue to first call) counts in the lane it was first
+-- called from, where it waited: a ticket transferred later is counted
+-- there, not in the lane it was sent to.  Set at the first call; for the
+-- tickets called before, the lane its first transfer took it from (a
+-- called ticket changes lane only by a transfer), else its lane.
+ALTER TABLE tickets ADD COLUMN first_called_lane TEXT;
+UPDATE tickets SET first_called_lane = coalesce(
+	(SELECT e.from_lane FROM ticket_events e WHERE e.ticket_id = tickets.id
+	    AND e.kind = 'transferred' ORDER BY e.id LIMIT 1), lane)
+	WHERE first_called_at IS NOT NULL;

@@ -66,11 +66,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "amount_fen, loose_cash, vip, needs_assistance, accessibility, priority, eligible, "
 	    "route_rule, issued_at, queued_at) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	/* first_called_lane: the lane of the first call, kept once set (a
+	 * call never changes the lane), where the ticket's wait is counted. */
 	[ST_TICKET_UPDATE] =
 	    "UPDATE tickets SET lane = ?2, status = ?3, loose_cash = ?4, needs_assistance = ?5, "
 	    "priority = ?6, queued_at = ?7, called_at = ?8, started_at = ?9, finished_at = ?10, "
-	    "window = ?11, recalls = ?12, staff = ?13, first_called_at = ?14, closed_by = ?15 "
-	    "WHERE id = ?1",
+	    "window = ?11, recalls = ?12, staff = ?13, first_called_at = ?14, closed_by = ?15, "
+	    "first_called_lane = coalesce(first_called_lane, CASE WHEN ?14 IS NULL THEN NULL "
+	    "ELSE ?2 END) WHERE id = ?1",
 	[ST_EVENT_INSERT] =
 	    "INSERT INTO ticket_events (ticket_id, at, kind, terminal, staff, window, "
 	    "from_lane, to_lane, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",

@@ -125,6 +125,11 @@ test_day_end_closes_every_ticket(void **state)
 	expect_int(r, "tickets.by_status.expired", 2);
 	expect_int(r, "tickets.by_status.called", 0);
 	expect_int(r, "tickets.by_status.serving", 0);
+	/* S001 expired at the machines: the normal end of a diverted job,
+	 * counted as diverted, not as taken back to the counter */
+	expect_int(r, "diversion.diverted", 1);
+	expect_int(r, "diversion.rerouted_total", 0);
+	expect_int(r, "diversion.rate", 1);
 	/* their waits were real: A001, A002 and V001 were called */
 	expect_int(r, "waiting.by_lane.counter.count", 2);
 	expect_int(r, "waiting.by_lane.vip.count", 1);

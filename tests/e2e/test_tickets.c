@@ -663,6 +663,75 @@ test_window_actions(void **state)
 	daemon_stop(d);
 }
 
+/*
+ * Issue 15 item 7, PROTOCOL's ticket object: `called_at` is the call that
+ * brought the ticket to its window (a recall does not move it); `window`
+ * is null while it waits, also after a transfer; `recalls` counts the
+ * recalls since its last call, so max_recalls applies at each window.
+ */
+static void
+test_call_fields_through_a_transfer(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*k = login(d, "K01"), *s = login(d, "S01"), *t1 = login(d, "T01");
+	struct conn	*t2 = login(d, "T02");
+	cJSON		*r;
+
+	(void)state;
+	open_window(t1, 1, "[\"counter\"]");
+	open_window(t2, 2, "[\"vip\"]");
+	ISSUE(k, "loan", 0, NULL, "A001", "counter", "not_divertible", "waiting");
+	r = rq_ok(t1, "{\"op\":\"ticket.call_next\"}");
+	expect_str(r, "ticket.called_at", H_CLOCK_START);
+	expect_int(r, "ticket.window", 1);
+	expect_int(r, "ticket.recalls", 0);
+	cJSON_Delete(r);
+	/* recalls: counted; called_at stays the call's */
+	advance(s, 30);
+	r = rq_ok(t1, "{\"op\":\"ticket.recall\",\"number\":\"A001\"}");
+	expect_int(r, "ticket.recalls", 1);
+	expect_str(r, "ticket.called_at", H_CLOCK_START);
+	expect_int(r, "ticket.window", 1);
+	cJSON_Delete(r);
+	advance(s, 30);
+	r = rq_ok(t1, "{\"op\":\"ticket.recall\",\"number\":\"A001\"}");
+	expect_int(r, "ticket.recalls", 2);
+	expect_str(r, "ticket.called_at", H_CLOCK_START);
+	cJSON_Delete(r);
+	/* transferred: at no window, no recalls; called_at until the next call */
+	r = rq_ok(t1, "{\"op\":\"ticket.transfer\",\"number\":\"A001\",\"to_lane\":\"vip\"}");
+	expect_str(r, "ticket.status", "waiting");
+	expect_null(r, "ticket.window");
+	expect_int(r, "ticket.recalls", 0);
+	expect_str(r, "ticket.called_at", H_CLOCK_START);
+	cJSON_Delete(r);
+	r = ticket_status(k, "A001");
+	expect_null(r, "window");
+	expect_int(r, "recalls", 0);
+	cJSON_Delete(r);
+	/* the next call: its window, its time, its own recalls */
+	advance(s, 60);
+	r = rq_ok(t2, "{\"op\":\"ticket.call_next\"}");
+	expect_str(r, "ticket.number", "A001");
+	expect_int(r, "ticket.window", 2);
+	expect_str(r, "ticket.called_at", "2026-11-23T01:02:00Z");
+	expect_int(r, "ticket.recalls", 0);
+	cJSON_Delete(r);
+	rq_err(t2, "conflict", "{\"op\":\"ticket.no_show\",\"number\":\"A001\"}");
+	r = rq_ok(t2, "{\"op\":\"ticket.recall\",\"number\":\"A001\"}");
+	expect_int(r, "ticket.recalls", 1);
+	expect_str(r, "ticket.called_at", "2026-11-23T01:02:00Z");
+	cJSON_Delete(r);
+	cJSON_Delete(rq_ok(t2, "{\"op\":\"ticket.recall\",\"number\":\"A001\"}"));
+	rq_err(t2, "conflict", "{\"op\":\"ticket.recall\",\"number\":\"A001\"}");
+	/* a no-show keeps the window it was missed at */
+	r = rq_ok(t2, "{\"op\":\"ticket.no_show\",\"number\":\"A001\"}");
+	expect_int(r, "ticket.window", 2);
+	expect_int(r, "ticket.recalls", 2);
+	cJSON_Delete(r);
+	daemon_stop(d);
+}
+
 static void
 test_max_recalls_config(void **state)
 {
@@ -892,6 +961,7 @@ main(void)
 		cmocka_unit_test_teardown(test_reroute, harness_teardown),
 		cmocka_unit_test_teardown(test_cancel, harness_teardown),
 		cmocka_unit_test_teardown(test_window_actions, harness_teardown),
+		cmocka_unit_test_teardown(test_call_fields_through_a_transfer, harness_teardown),
 		cmocka_unit_test_teardown(test_max_recalls_config, harness_teardown),
 		cmocka_unit_test_teardown(test_ticket_status_shape, harness_teardown),
 		cmocka_unit_test_teardown(test_queue_snapshot_shape, harness_teardown),
