@@ -715,6 +715,24 @@ test_summary_wait_lane_of_a_transfer(void **state)
 	daemon_stop(d);
 }
 
+#define expect_followups(s, from, to, complaints, on_time, late, open_overdue) \
+	expect_followups_at(__FILE__, __LINE__, (s), (from), (to), (complaints), (on_time), \
+	    (late), (open_overdue))
+
+static void
+expect_followups_at(const char *file, int line, struct conn *s, const char *from,
+    const char *to, long long complaints, long long on_time, long long late,
+    long long open_overdue)
+{
+	cJSON	*r = summary(s, from, to);
+
+	h_expect_int(file, line, r, "complaints.total", complaints);
+	h_expect_int(file, line, r, "followups.on_time", on_time);
+	h_expect_int(file, line, r, "followups.late", late);
+	h_expect_int(file, line, r, "followups.open_overdue", open_overdue);
+	cJSON_Delete(r);
+}
+
 /*
  * Issue 15 item 7: a follow-up counts on the business day it was recorded
  * (as compensation counts on the day it was granted); open_overdue counts
@@ -726,7 +744,6 @@ test_summary_followups_on_the_day_recorded(void **state)
 	struct daemon	*d = daemon_start(NULL);
 	struct conn	*t = login(d, "T01"), *s = login(d, "S01");
 	long long	 c1, c2;
-	cJSON		*r;
 
 	(void)state;
 	elapsed = 0;
@@ -736,23 +753,10 @@ test_summary_followups_on_the_day_recorded(void **state)
 	adv(s, DAY + 3600);			/* 10:00 on day 2: C1 is overdue */
 	op_ok(t, "followup.record", c1, ",\"outcome\":\"unreachable\",\"note\":\"x\"");
 
-	r = summary(s, DAY1, DAY1);
-	expect_int(r, "complaints.total", 2);
-	expect_int(r, "followups.on_time", 1);
-	expect_int(r, "followups.late", 0);
-	expect_int(r, "followups.open_overdue", 1);
-	cJSON_Delete(r);
-	r = summary(s, DAY2, DAY2);
-	expect_int(r, "complaints.total", 0);
-	expect_int(r, "followups.on_time", 0);
-	expect_int(r, "followups.late", 1);
-	expect_int(r, "followups.open_overdue", 0);
-	cJSON_Delete(r);
-	r = summary(s, DAY1, DAY2);
-	expect_int(r, "followups.on_time", 1);
-	expect_int(r, "followups.late", 1);
-	expect_int(r, "followups.open_overdue", 1);
-	cJSON_Delete(r);
+	/* complaints, follow-ups on time, late, open and overdue */
+	expect_followups(s, DAY1, DAY1, 2, 1, 0, 1);
+	expect_followups(s, DAY2, DAY2, 0, 0, 1, 0);
+	expect_followups(s, DAY1, DAY2, 2, 1, 1, 1);
 	daemon_stop(d);
 }
 
