@@ -159,6 +159,9 @@ int		 ticket_status_from_name(const char *);
 const char	*ticket_action_name(enum ticket_action);	/* also the event kind */
 /* DOMAIN §2: the ticket state machine.  -1 when the action is not allowed. */
 int		 ticket_next_status(enum ticket_status, enum ticket_action);
+/* What the end of the business day does to an open ticket: expire,
+ * no_show or complete; -1 for a final one. */
+int		 ticket_day_end_action(enum ticket_status);
 
 struct ticket {
 	int64_t			t_id;		/* database row id */
@@ -180,7 +183,8 @@ struct ticket {
 	int64_t			t_started_at;
 	int64_t			t_finished_at;
 	int			t_window;	/* 0: none */
-	int			t_recalls;
+	int			t_recalls;	/* since its last call */
+	bool			t_closed_by_day_end;	/* the day end closed it */
 	char			t_staff[BQ_ID_LEN + 1];	/* who called it last */
 	size_t			t_slot;		/* hash slot, owned by queue.c */
 };
@@ -234,6 +238,7 @@ void	queue_unlink(struct queue *, struct ticket *);	/* out of its lane */
 void	queue_link(struct queue *, struct ticket *);	/* into its lane if waiting */
 /* Drop tickets of days before `today` that no window holds; caller freed nothing. */
 void	queue_forget_before(struct queue *, const char *today);
+struct window *queue_window_holding(struct queue *, const struct ticket *);	/* or NULL */
 size_t	queue_position(const struct queue *, const struct ticket *);	/* 1-based, 0: not waiting */
 int64_t	queue_estimate_wait(const struct queue *, const struct ticket *);	/* -1: not waiting */
 size_t	queue_waiting(const struct queue *, enum lane);
@@ -387,6 +392,7 @@ struct complaint_action {
 	int64_t			ca_amount_fen;
 	char			ca_to_staff[BQ_ID_LEN + 1];
 	int			ca_on_time;	/* follow-ups: 0/1; else -1 */
+	int			ca_root_cause;	/* resolved: enum root_cause; else -1 */
 };
 struct complaint_request {
 	int		cr_category;
@@ -399,7 +405,9 @@ struct complaint_request {
 };
 int	complaint_log(struct branch *, const struct actor *, const struct complaint_request *,
 	    struct complaint *out, struct bq_error *);
-/* Reads one complaint the actor may act on (owner or supervisor). */
+/* Reads one complaint the actor may read: its owner, its first responder
+ * (DOMAIN §3) or a supervisor.  The other operations admit the owner and
+ * supervisors alone. */
 int	complaint_get(struct branch *, const struct actor *, int64_t id, struct complaint *out,
 	    struct bq_error *);
 /* Calls fn for each history line, oldest first. */
@@ -642,6 +650,8 @@ struct actor {
 struct branch_hooks {
 	void	(*bh_ticket_called)(const struct ticket *, int window, int64_t at, bool recall);
 	void	(*bh_queue_changed)(void);
+	/* PROTOCOL 1.1: the business day `date` ended (its tickets are closed). */
+	void	(*bh_day_ended)(const char *date);
 	/* complaint.logged, followup.overdue, followup.recorded (outcome set). */
 	void	(*bh_complaint)(const char *event, const struct complaint *, const char *outcome);
 	/* The JSON body of a webhook event, for the outbox.  Caller frees. */
@@ -654,6 +664,7 @@ struct branch {
 	struct queue		 b_queue;
 	bool			 b_self_service_available;
 	char			 b_today[BQ_DATE_LEN];
+	char			 b_day_ending[BQ_DATE_LEN];	/* its end under way, or "" */
 	struct deadline		 b_day_end;
 	bool			 b_day_end_failed;	/* the database refused it: retrying */
 	struct deadline		 b_followup;	/* the next follow-up falling due */

@@ -136,7 +136,7 @@ branch_close(struct branch *b)
 	queue_free(&b->b_queue);
 }
 
-/* Tickets of days before `today` still waiting or at the machines. */
+/* Tickets of days before `today` not yet final: the day end closes them. */
 static size_t
 stale_tickets(struct branch *b, const char *today, struct ticket ***out)
 {
@@ -147,7 +147,7 @@ stale_tickets(struct branch *b, const char *today, struct ticket ***out)
 	for (i = 0; i < q->q_table_cap; i++) {
 		t = q->q_table[i];
 		if (t == NULL || strcmp(t->t_date, today) >= 0 ||
-		    ticket_next_status(t->t_status, TA_EXPIRE) < 0)
+		    ticket_day_end_action(t->t_status) < 0)
 			continue;
 		if ((list = reallocarray(list, n + 1, sizeof *list)) == NULL)
 			fatal("reallocarray");
@@ -157,73 +157,135 @@ stale_tickets(struct branch *b, const char *today, struct ticket ***out)
 	return n;
 }
 
-struct expiry {
-	struct ticket	**ex_tickets;
-	size_t		  ex_n;
-	int64_t		  ex_at;
+/* The tickets the day end closes, each as it will be, and their windows. */
+struct day_end {
+	struct ticket	**de_tickets;
+	struct ticket	 *de_next;	/* parallel to de_tickets */
+	struct window	**de_windows;	/* the window holding each, or NULL */
+	size_t		  de_n;
+	int64_t		  de_at;
 };
 
-static int
-expire_writes(struct store *s, void *arg)
+static void
+day_end_plan(struct branch *b, struct day_end *de)
 {
-	const struct expiry	*ex = arg;
-	struct ticket		 next;
+	struct ticket	*next;
+	size_t		 i;
+
+	if ((de->de_next = calloc(de->de_n + 1, sizeof *de->de_next)) == NULL ||
+	    (de->de_windows = calloc(de->de_n + 1, sizeof *de->de_windows)) == NULL)
+		fatal("calloc");
+	for (i = 0; i < de->de_n; i++) {
+		next = &de->de_next[i];
+		*next = *de->de_tickets[i];
+		next->t_status = (enum ticket_status)ticket_next_status(next->t_status,
+		    (enum ticket_action)ticket_day_end_action(next->t_status));
+		/* At the end of its business day, also when the daemon was
+		 * down then and this is the start-up catching up. */
+		next->t_finished_at = business_day_end(next->t_issued_at);
+		next->t_closed_by_day_end = true;
+		de->de_windows[i] = queue_window_holding(&b->b_queue, de->de_tickets[i]);
+	}
+}
+
+static void
+day_end_free(struct day_end *de)
+{
+	free(de->de_tickets);
+	free(de->de_next);
+	free(de->de_windows);
+}
+
+static int
+day_end_writes(struct store *s, void *arg)
+{
+	const struct day_end	*de = arg;
+	const struct ticket	*t;
 	struct ticket_event	 ev;
+	struct window		 w;
 	size_t			 i;
 
-	for (i = 0; i < ex->ex_n; i++) {
-		next = *ex->ex_tickets[i];
-		next.t_status = TS_EXPIRED;
-		next.t_finished_at = ex->ex_at;
+	for (i = 0; i < de->de_n; i++) {
+		t = de->de_tickets[i];
 		memset(&ev, 0, sizeof ev);
-		ev.te_ticket_id = next.t_id;
-		ev.te_action = TA_EXPIRE;
-		ev.te_at = ex->ex_at;
+		ev.te_ticket_id = t->t_id;
+		ev.te_action = ticket_day_end_action(t->t_status);
+		ev.te_at = de->de_at;
+		ev.te_window = t->t_window;
 		ev.te_from_lane = ev.te_to_lane = -1;
-		if (store_ticket_update(s, &next) == -1 || store_ticket_event(s, &ev) == -1)
+		ev.te_reason = "day_end";
+		if (store_ticket_update(s, &de->de_next[i]) == -1 ||
+		    store_ticket_event(s, &ev) == -1)
 			return -1;
+		if (de->de_windows[i] != NULL) {
+			w = *de->de_windows[i];
+			w.w_current = NULL;
+			if (store_window_save(s, &w) == -1)
+				return -1;
+		}
 	}
 	return 0;
 }
 
 /*
- * DOMAIN §2 and PROTOCOL: tickets still waiting (or at the machines) when
- * the business day closes become `expired`; the numbering restarts by
- * itself, because it is kept per business date.
+ * DOMAIN §2 and PROTOCOL 1.1: when the business day closes, every ticket of
+ * it still open is closed (ticket_day_end_action), and no window keeps a
+ * current ticket, so no number can name yesterday's ticket and today's.  A
+ * service cut off by the day end is `done` with closed_by: its time spans
+ * the night and counts in no statistic or estimate.  The numbering restarts
+ * by itself, because it is kept per business date.
  */
 void
 branch_day_end(void *arg)
 {
 	struct branch	*b = arg;
-	struct expiry	 ex;
-	size_t		 i;
+	struct day_end	 de;
+	struct ticket	*t;
+	size_t		 i, slot, closed[TS__COUNT];
 	char		 today[BQ_DATE_LEN];
 
-	ex.ex_at = clock_now();
-	business_date(ex.ex_at, today);
-	ex.ex_n = stale_tickets(b, today, &ex.ex_tickets);
-	if (ex.ex_n > 0 && store_write(b->b_store, expire_writes, &ex, NULL, NULL) == -1) {
+	memset(&de, 0, sizeof de);
+	de.de_at = clock_now();
+	business_date(de.de_at, today);
+	/* The day whose end this is, for day.ended: kept across retries. */
+	if (b->b_day_ending[0] == '\0' && strcmp(b->b_today, today) != 0)
+		memcpy(b->b_day_ending, b->b_today, sizeof b->b_day_ending);
+	de.de_n = stale_tickets(b, today, &de.de_tickets);
+	day_end_plan(b, &de);
+	if (de.de_n > 0 && store_write(b->b_store, day_end_writes, &de, NULL, NULL) == -1) {
 		log_warnx("event=fault component=day_end tickets=%zu error=%s retry_s=%d",
-		    ex.ex_n, log_str(store_errmsg(b->b_store)), DAY_END_RETRY_S);
-		free(ex.ex_tickets);
-		/* Memory still holds them as they were: retried soon, and before any call. */
+		    de.de_n, log_str(store_errmsg(b->b_store)), DAY_END_RETRY_S);
+		day_end_free(&de);
+		/* Memory still holds them as they were: retried soon, and before
+		 * any teller's operation on a ticket. */
 		b->b_day_end_failed = true;
 		memcpy(b->b_today, today, sizeof b->b_today);
-		deadline_arm(&b->b_day_end, ex.ex_at + DAY_END_RETRY_S);
+		deadline_arm(&b->b_day_end, de.de_at + DAY_END_RETRY_S);
 		return;
 	}
-	for (i = 0; i < ex.ex_n; i++) {
-		queue_unlink(&b->b_queue, ex.ex_tickets[i]);
-		ex.ex_tickets[i]->t_status = TS_EXPIRED;
-		ex.ex_tickets[i]->t_finished_at = ex.ex_at;
+	/* Committed: now memory follows. */
+	memset(closed, 0, sizeof closed);
+	for (i = 0; i < de.de_n; i++) {
+		t = de.de_tickets[i];
+		queue_unlink(&b->b_queue, t);
+		slot = t->t_slot;
+		*t = de.de_next[i];
+		t->t_slot = slot;
+		closed[t->t_status]++;
+		if (de.de_windows[i] != NULL)
+			de.de_windows[i]->w_current = NULL;
 	}
-	if (ex.ex_n > 0)
-		log_info("event=day_end expired=%zu", ex.ex_n);
-	free(ex.ex_tickets);
+	if (de.de_n > 0)
+		log_info("event=day_end expired=%zu no_show=%zu done=%zu", closed[TS_EXPIRED],
+		    closed[TS_NO_SHOW], closed[TS_DONE]);
+	day_end_free(&de);
 	b->b_day_end_failed = false;
 	queue_forget_before(&b->b_queue, today);
 	memcpy(b->b_today, today, sizeof b->b_today);
-	deadline_arm(&b->b_day_end, business_day_end(ex.ex_at));
-	if (ex.ex_n > 0 && b->b_hooks.bh_queue_changed != NULL)
+	deadline_arm(&b->b_day_end, business_day_end(de.de_at));
+	if (de.de_n > 0 && b->b_hooks.bh_queue_changed != NULL)
 		b->b_hooks.bh_queue_changed();
+	if (b->b_day_ending[0] != '\0' && b->b_hooks.bh_day_ended != NULL)
+		b->b_hooks.bh_day_ended(b->b_day_ending);
+	b->b_day_ending[0] = '\0';
 }

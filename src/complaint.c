@@ -52,6 +52,7 @@ action_init(struct complaint_action *ca, enum complaint_step step, const char *a
 	ca->ca_step = step;
 	ca->ca_at = clock_now();
 	ca->ca_on_time = -1;
+	ca->ca_root_cause = -1;
 	snprintf(ca->ca_actor, sizeof ca->ca_actor, "%s", actor != NULL ? actor : "");
 	snprintf(ca->ca_note, sizeof ca->ca_note, "%s", note != NULL ? note : "");
 }
@@ -164,9 +165,10 @@ complaint_log(struct branch *b, const struct actor *a, const struct complaint_re
 	return 0;
 }
 
-int
-complaint_get(struct branch *b, const struct actor *a, int64_t id, struct complaint *c,
-    struct bq_error *err)
+/* One complaint, if the actor may read it (reading) or act on it. */
+static int
+complaint_load(struct branch *b, const struct actor *a, int64_t id, bool reading,
+    struct complaint *c, struct bq_error *err)
 {
 	int	rc = store_complaint_get(b->b_store, id, c);
 
@@ -175,12 +177,22 @@ complaint_get(struct branch *b, const struct actor *a, int64_t id, struct compla
 		    store_errmsg(b->b_store));
 	if (rc == 1)
 		return bq_fail(err, ERR_NOT_FOUND, "id: no complaint %" PRId64, id);
-	/* PROTOCOL: staff act on the complaints they own; supervisors on any. */
-	if (a->a_role != ROLE_SUPERVISOR && strcmp(c->c_owner, a->a_staff) != 0)
-		return bq_fail(err, ERR_FORBIDDEN,
-		    "complaint %" PRId64 " is owned by %s; only its owner or a supervisor may act on it",
-		    id, c->c_owner);
-	return 0;
+	/* PROTOCOL: staff act on the complaints they own; supervisors on any.
+	 * DOMAIN §3: the first responder is recorded for ever, and may always
+	 * read what became of the complaint, owner or not. */
+	if (a->a_role == ROLE_SUPERVISOR || strcmp(c->c_owner, a->a_staff) == 0 ||
+	    (reading && strcmp(c->c_first_responder, a->a_staff) == 0))
+		return 0;
+	return bq_fail(err, ERR_FORBIDDEN, "complaint %" PRId64 " is owned by %s; only its "
+	    "owner%s or a supervisor may %s it", id, c->c_owner,
+	    reading ? ", its first responder" : "", reading ? "read" : "act on");
+}
+
+int
+complaint_get(struct branch *b, const struct actor *a, int64_t id, struct complaint *c,
+    struct bq_error *err)
+{
+	return complaint_load(b, a, id, true, c, err);
 }
 
 int
@@ -207,7 +219,7 @@ complaint_act(struct branch *b, const struct actor *a, int64_t id, enum complain
 	struct complaint_action	ca;
 	int64_t			limit = b->b_cfg->cf_authority_fen[a->a_role];
 
-	if (complaint_get(b, a, id, c, err) == -1 || refuse_step(c, step, err) == -1)
+	if (complaint_load(b, a, id, false, c, err) == -1 || refuse_step(c, step, err) == -1)
 		return -1;
 	if (step == STEP_COMPENSATION) {
 		/* DOMAIN §3 (S5): within the role's authority, or reassign upwards. */
@@ -230,7 +242,7 @@ complaint_reassign(struct branch *b, const struct actor *a, int64_t id, const ch
 {
 	struct complaint_action	ca;
 
-	if (complaint_get(b, a, id, c, err) == -1 || refuse_step(c, STEP_REASSIGNED, err) == -1)
+	if (complaint_load(b, a, id, false, c, err) == -1 || refuse_step(c, STEP_REASSIGNED, err) == -1)
 		return -1;
 	if (!config_staff_exists(b->b_cfg, to_staff))
 		return bq_fail(err, ERR_NOT_FOUND, "to_staff: no staff %s in the configuration",
@@ -254,13 +266,14 @@ complaint_resolve(struct branch *b, const struct actor *a, int64_t id, const cha
 {
 	struct complaint_action	ca;
 
-	if (complaint_get(b, a, id, c, err) == -1 || refuse_step(c, STEP_RESOLVED, err) == -1)
+	if (complaint_load(b, a, id, false, c, err) == -1 || refuse_step(c, STEP_RESOLVED, err) == -1)
 		return -1;
 	c->c_state = CS_RESOLVED;
 	c->c_resolved_at = clock_now();
 	c->c_root_cause = (int)cause;
 	snprintf(c->c_resolution, sizeof c->c_resolution, "%s", resolution);
 	action_init(&ca, STEP_RESOLVED, a->a_staff, resolution);
+	ca.ca_root_cause = (int)cause;	/* kept there if the complaint reopens */
 	return complaint_commit(b, c, &ca, NULL, err);
 }
 
@@ -270,7 +283,7 @@ followup_record(struct branch *b, const struct actor *a, int64_t id, enum compla
 {
 	struct complaint_action	ca;
 
-	if (complaint_get(b, a, id, c, err) == -1 || refuse_step(c, step, err) == -1)
+	if (complaint_load(b, a, id, false, c, err) == -1 || refuse_step(c, step, err) == -1)
 		return -1;
 	action_init(&ca, step, a->a_staff, note);
 	ca.ca_on_time = followup_on_time(ca.ca_at, c->c_follow_up_due);
@@ -283,6 +296,11 @@ followup_record(struct branch *b, const struct actor *a, int64_t id, enum compla
 	case STEP_FOLLOWUP_UNSATISFIED:		/* reopened, with a new 24 hours */
 		c->c_follow_up_due = followup_due_at(ca.ca_at, b->b_cfg->cf_follow_up_hours);
 		c->c_overdue = false;
+		/* Open again, so not resolved: the resolution did not end it.
+		 * Its `resolved` history line keeps what it was. */
+		c->c_resolution[0] = '\0';
+		c->c_root_cause = -1;
+		c->c_resolved_at = 0;
 		break;
 	default:				/* unreachable: logged, the deadline stands */
 		break;

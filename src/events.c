@@ -37,6 +37,16 @@ events_queue_line(struct branch *b)
 	return json_print_free(o);
 }
 
+/* The event as one line to the topic's subscribers; frees o. */
+static void
+publish_object(enum topic topic, cJSON *o)
+{
+	char	*line = json_print_free(o);
+
+	publish(topic, line);
+	free(line);
+}
+
 static void
 events_queue_send(evutil_socket_t fd, short what, void *arg)
 {
@@ -72,7 +82,6 @@ static void
 events_ticket_called(const struct ticket *t, int window, int64_t at, bool recall)
 {
 	cJSON	*o;
-	char	*line;
 
 	if (!publish_wanted(TOPIC_CALLS))
 		return;
@@ -83,9 +92,7 @@ events_ticket_called(const struct ticket *t, int window, int64_t at, bool recall
 	cJSON_AddStringToObject(o, "lane", lane_name(t->t_lane));
 	cJSON_AddBoolToObject(o, "recall", recall);
 	cJSON_AddItemToObject(o, "at", json_time(at));
-	line = json_print_free(o);
-	publish(TOPIC_CALLS, line);
-	free(line);
+	publish_object(TOPIC_CALLS, o);
 }
 
 /* PROTOCOL: complaint.logged, followup.overdue, followup.recorded. */
@@ -93,7 +100,6 @@ static void
 events_complaint(const char *event, const struct complaint *c, const char *outcome)
 {
 	cJSON	*o;
-	char	*line;
 
 	if (!publish_wanted(TOPIC_FOLLOWUPS))
 		return;
@@ -108,9 +114,22 @@ events_complaint(const char *event, const struct complaint *c, const char *outco
 	if (outcome != NULL)
 		cJSON_AddStringToObject(o, "outcome", outcome);
 	cJSON_AddItemToObject(o, "at", json_time(clock_now()));
-	line = json_print_free(o);
-	publish(TOPIC_FOLLOWUPS, line);
-	free(line);
+	publish_object(TOPIC_FOLLOWUPS, o);
+}
+
+/* PROTOCOL 1.1: the business day ended; its open tickets are closed. */
+static void
+events_day_ended(const char *date)
+{
+	cJSON	*o;
+
+	if (!publish_wanted(TOPIC_QUEUE))
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "event", "day.ended");
+	cJSON_AddStringToObject(o, "business_date", date);
+	cJSON_AddItemToObject(o, "at", json_time(clock_now()));
+	publish_object(TOPIC_QUEUE, o);
 }
 
 /* A webhook's body: the event, the branch, the time and the object. */
@@ -143,6 +162,7 @@ events_hooks(void)
 
 	h.bh_ticket_called = events_ticket_called;
 	h.bh_queue_changed = events_queue_changed;
+	h.bh_day_ended = events_day_ended;
 	h.bh_complaint = events_complaint;
 	h.bh_webhook_body = events_webhook_body;
 	return h;

@@ -363,6 +363,7 @@ json_ticket(const struct queue *q, const struct ticket *t)
 	jw_time(&w, "called_at", t->t_called_at);
 	jw_time(&w, "started_at", t->t_started_at);
 	jw_time(&w, "finished_at", t->t_finished_at);
+	jw_str(&w, "closed_by", t->t_closed_by_day_end ? "day_end" : NULL);
 	jw_close(&w);
 	return jw_finish(&w);
 }

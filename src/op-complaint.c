@@ -123,6 +123,9 @@ add_action(const struct complaint_action *ca, void *arg)
 		cJSON_AddNullToObject(o, "amount_fen");
 	if (*ca->ca_to_staff != '\0')
 		cJSON_AddStringToObject(o, "to_staff", ca->ca_to_staff);
+	if (ca->ca_step == STEP_RESOLVED)
+		cJSON_AddItemToObject(o, "root_cause", ca->ca_root_cause >= 0 ?
+		    cJSON_CreateString(root_causes[ca->ca_root_cause]) : cJSON_CreateNull());
 	if (followup) {
 		cJSON_AddStringToObject(o, "outcome",
 		    followup_outcomes[ca->ca_step - STEP_FOLLOWUP_SATISFIED]);

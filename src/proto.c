@@ -440,6 +440,13 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
 		    nul.sf_path);
 	else if (fields_check(req, op->op_fields, &x.x_err) == -1)
 		;	/* x_err says why */
+	/* One terminal per connection: a second hello is refused before its
+	 * token is looked at, so it neither tells whether the token is right
+	 * nor counts as a failed attempt; the session keeps its role. */
+	else if (op == &op_hello_entry && s->s_term != NULL)
+		bq_fail(&x.x_err, ERR_CONFLICT, "this connection already said hello as "
+		    "terminal %s; a connection speaks for one terminal: open another "
+		    "for a different one", s->s_term->tc_id);
 	else if (op == &op_hello_entry && (locked_s = throttle_locked(s)) > 0) {
 		log_debug("event=auth_refused peer=%s locked_s=%lld", log_str(s->s_peer),
 		    (long long)locked_s);

@@ -119,6 +119,27 @@ ticket_status_final(enum ticket_status ts)
 	    ts == TS_EXPIRED;
 }
 
+/*
+ * PROTOCOL 1.1: the end of the business day leaves no ticket open.  Waiting
+ * and diverted tickets expire; one still called was not served: no-show;
+ * one being served is done (its service time counts nowhere: closed_by).
+ */
+int
+ticket_day_end_action(enum ticket_status ts)
+{
+	switch (ts) {
+	case TS_DIVERTED:
+	case TS_WAITING:
+		return TA_EXPIRE;
+	case TS_CALLED:
+		return TA_NO_SHOW;
+	case TS_SERVING:
+		return TA_COMPLETE;
+	default:
+		return -1;	/* final already */
+	}
+}
+
 /* ---- waiting order ---- */
 
 /*
@@ -410,16 +431,16 @@ queue_link(struct queue *q, struct ticket *t)
 		lane_insert(lq, t);
 }
 
-static bool
-window_held(const struct queue *q, const struct ticket *t)
+struct window *
+queue_window_holding(struct queue *q, const struct ticket *t)
 {
 	int	no;
 
 	for (no = 1; no <= BQ_MAX_WINDOW; no++) {
 		if (q->q_windows[no].w_current == t)
-			return true;
+			return &q->q_windows[no];
 	}
-	return false;
+	return NULL;
 }
 
 /*
@@ -441,7 +462,7 @@ queue_forget_before(struct queue *q, const char *today)
 		if ((t = q->q_table[i]) == NULL)
 			continue;
 		if (strcmp(t->t_date, today) < 0 &&
-		    ticket_status_final(t->t_status) && !window_held(q, t)) {
+		    ticket_status_final(t->t_status) && queue_window_holding(q, t) == NULL) {
 			/* A final ticket is never waiting; this costs a search. */
 			queue_unlink(q, t);
 			free(t);

@@ -334,10 +334,11 @@ summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 {
 	struct summary_report	*sr = &job->rj_summary;
 	sqlite3_stmt		*st;
-	int			 rc, lane, issue_lane, service, status, scan;
+	int			 rc, lane, issue_lane, wait_lane, service, status, scan;
 
 #define SUMMARY_COLUMNS	"SELECT lane, issue_lane, service, status, eligible, issued_at, " \
-	"first_called_at, started_at, finished_at, staff FROM tickets "
+	"first_called_at, started_at, finished_at, staff, closed_by, first_called_lane " \
+	"FROM tickets "
 	if ((scan = range_is_most(db, job)) == -1 ||
 	    sqlite3_prepare_v2(db, scan ?
 	    SUMMARY_COLUMNS "NOT INDEXED WHERE business_date BETWEEN ?1 AND ?2" :
@@ -360,15 +361,22 @@ summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 			sr->sr_no_show++;
 			sr->sr_no_show_by_lane[lane]++;
 		}
-		/* DOMAIN §2: the wait runs from the (original) issue to the first call. */
+		/* DOMAIN §2: the wait runs from the (original) issue to the first
+		 * call, and counts in the lane it was called from: for a ticket
+		 * transferred later, where it waited, not where it went. */
 		if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
 			int64_t w = sqlite3_column_int64(st, 6) - sqlite3_column_int64(st, 5);
 
-			durations_add(&sp->sp_wait[lane], w);
+			if ((wait_lane = name_index(lane_names, text(st, 11))) < 0)
+				wait_lane = lane;
+			durations_add(&sp->sp_wait[wait_lane], w);
 			durations_add(&sp->sp_wait_all, w);
 		}
+		/* A service the day end cut off (closed_by) spans the night:
+		 * it is no service time (PROTOCOL 1.1). */
 		if (status == TS_DONE && sqlite3_column_type(st, 7) != SQLITE_NULL &&
-		    sqlite3_column_type(st, 9) != SQLITE_NULL) {
+		    sqlite3_column_type(st, 9) != SQLITE_NULL &&
+		    sqlite3_column_type(st, 10) == SQLITE_NULL) {
 			size_t slot = staff_slot(sr, sp, text(st, 9));	/* may move sp_staff */
 
 			durations_add(&sp->sp_staff[slot],

@@ -37,7 +37,7 @@ enum stmt {
 	"id, business_date, number, lane, issue_lane, status, service, amount_fen, " \
 	"loose_cash, vip, needs_assistance, accessibility, priority, eligible, " \
 	"route_rule, issued_at, queued_at, called_at, started_at, finished_at, " \
-	"window, recalls, staff, first_called_at"
+	"window, recalls, staff, first_called_at, closed_by"
 
 #define DELIVERY_COLUMNS \
 	"d.id, d.outbox_id, o.event, d.receiver, d.delivery_key, d.state, d.attempts, " \
@@ -66,10 +66,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "amount_fen, loose_cash, vip, needs_assistance, accessibility, priority, eligible, "
 	    "route_rule, issued_at, queued_at) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	/* first_called_lane: the lane of the first call, kept once set (a
+	 * call never changes the lane), where the ticket's wait is counted. */
 	[ST_TICKET_UPDATE] =
 	    "UPDATE tickets SET lane = ?2, status = ?3, loose_cash = ?4, needs_assistance = ?5, "
 	    "priority = ?6, queued_at = ?7, called_at = ?8, started_at = ?9, finished_at = ?10, "
-	    "window = ?11, recalls = ?12, staff = ?13, first_called_at = ?14 WHERE id = ?1",
+	    "window = ?11, recalls = ?12, staff = ?13, first_called_at = ?14, closed_by = ?15, "
+	    "first_called_lane = coalesce(first_called_lane, CASE WHEN ?14 IS NULL THEN NULL "
+	    "ELSE ?2 END) WHERE id = ?1",
 	[ST_EVENT_INSERT] =
 	    "INSERT INTO ticket_events (ticket_id, at, kind, terminal, staff, window, "
 	    "from_lane, to_lane, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -89,9 +93,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_LOAD_WINDOWS] =
 	    "SELECT number, terminal, staff, lanes, paused, current_ticket, opened_at FROM windows",
 	[ST_TICKET_KEY] = "SELECT business_date, number FROM tickets WHERE id = ?1",
+	/* A service the day end cut off spans the night: it is no estimate. */
 	[ST_RECENT_SERVICE] =
 	    "SELECT finished_at - called_at FROM tickets WHERE status = 'done' AND lane = ?1 "
-	    "AND called_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?2",
+	    "AND called_at IS NOT NULL AND closed_by IS NULL ORDER BY finished_at DESC LIMIT ?2",
 	[ST_COMPLAINT_INSERT] =
 	    "INSERT INTO complaints (" COMPLAINT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
 	    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
@@ -102,9 +107,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_COMPLAINT_GET] = "SELECT " COMPLAINT_COLUMNS ", id FROM complaints WHERE id = ?1",
 	[ST_ACTION_INSERT] =
 	    "INSERT INTO complaint_actions (complaint_id, kind, actor, at, business_date, note, "
-	    "amount_fen, to_staff, outcome, on_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    "amount_fen, to_staff, outcome, on_time, root_cause) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_ACTION_LIST] =
-	    "SELECT kind, actor, at, note, amount_fen, to_staff, outcome, on_time "
+	    "SELECT kind, actor, at, note, amount_fen, to_staff, outcome, on_time, root_cause "
 	    "FROM complaint_actions WHERE complaint_id = ?1 ORDER BY id",
 	[ST_NEXT_DUE] =
 	    "SELECT min(follow_up_due) FROM complaints WHERE state != 'closed' AND overdue = 0",
@@ -579,6 +585,7 @@ store_ticket_update(struct store *s, const struct ticket *t)
 	sqlite3_bind_int(st, 12, t->t_recalls);
 	bind_text(st, 13, t->t_staff);
 	bind_opt_int(st, 14, t->t_first_called_at);
+	bind_text(st, 15, t->t_closed_by_day_end ? "day_end" : NULL);
 	return store_exec(s, ST_TICKET_UPDATE);
 }
 
@@ -709,6 +716,7 @@ ticket_from_row(sqlite3_stmt *st)
 	t->t_recalls = sqlite3_column_int(st, 21);
 	snprintf(t->t_staff, sizeof t->t_staff, "%s", column_text(st, 22));
 	t->t_first_called_at = sqlite3_column_int64(st, 23);
+	t->t_closed_by_day_end = strcmp(column_text(st, 24), "day_end") == 0;
 	return t;
 }
 
@@ -940,6 +948,7 @@ store_complaint_action(struct store *s, const struct complaint *c,
 		    -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 10, a->ca_on_time);
 	}
+	bind_text(st, 11, a->ca_root_cause >= 0 ? root_causes[a->ca_root_cause] : NULL);
 	return store_exec(s, ST_ACTION_INSERT);
 }
 
@@ -976,6 +985,8 @@ store_complaint_history(struct store *s, int64_t id,
 		copy_column(a.ca_to_staff, sizeof a.ca_to_staff, st, 5);
 		a.ca_on_time = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 :
 		    sqlite3_column_int(st, 7);
+		a.ca_root_cause = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 :
+		    name_index(root_causes, column_text(st, 8));
 		fn(&a, arg);
 	}
 	sqlite3_reset(st);

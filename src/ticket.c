@@ -216,6 +216,20 @@ ticket_cancel(struct branch *b, const struct actor *a, const char *number,
 	return 0;
 }
 
+/*
+ * A day end the database refused is done before anything a teller does:
+ * yesterday's waiting tickets are expired, never called today, and no
+ * window holds yesterday's ticket when today's is acted on.
+ */
+static int
+day_end_first(struct branch *b, struct bq_error *err)
+{
+	if (!b->b_day_end_failed)
+		return 0;
+	branch_day_end(b);
+	return b->b_day_end_failed ? bq_unwritable(err, store_errmsg(b->b_store), NULL) : 0;
+}
+
 static int
 no_window(struct bq_error *err, const struct actor *a)
 {
@@ -235,19 +249,14 @@ ticket_call_next(struct branch *b, const struct actor *a, struct ticket **out,
 	if (w == NULL)
 		return no_window(err, a);
 	*window = w->w_no;
+	if (day_end_first(b, err) == -1)
+		return -1;
 	if (w->w_paused)
 		return bq_fail(err, ERR_CONFLICT, "window %d is paused; resume it first", w->w_no);
 	if (w->w_current != NULL)
 		return bq_fail(err, ERR_CONFLICT,
 		    "window %d still has ticket %s %s; complete, transfer or mark it no-show first",
 		    w->w_no, w->w_current->t_number, ticket_status_name(w->w_current->t_status));
-	/* A day end the database refused is done first: yesterday's waiting
-	 * tickets are expired, never called today. */
-	if (b->b_day_end_failed) {
-		branch_day_end(b);
-		if (b->b_day_end_failed)
-			return bq_unwritable(err, store_errmsg(b->b_store), NULL);
-	}
 	if ((t = queue_pick_next(&b->b_queue, w)) == NULL) {
 		*out = NULL;
 		return 0;
@@ -277,29 +286,19 @@ ticket_call_next(struct branch *b, const struct actor *a, struct ticket **out,
 }
 
 /*
- * The window whose current ticket is `number`: the actor's own window, or
- * any window for a supervisor (PROTOCOL: "a supervisor may act on any window").
+ * The window where today's ticket t is current: the actor's own window, or
+ * any window for a supervisor (PROTOCOL: "a supervisor may act on any
+ * window").  PROTOCOL 1.1: a number names today's ticket, always.
  */
 static struct window *
-window_of_current(struct branch *b, const struct actor *a, const char *number)
+window_of_current(struct branch *b, const struct actor *a, const struct ticket *t)
 {
 	struct window	*w;
-	int		 i;
 
-	if (a->a_role != ROLE_SUPERVISOR) {
-		w = window_held_by(b, a->a_terminal);
-		if (w != NULL && w->w_current != NULL &&
-		    strcmp(w->w_current->t_number, number) == 0)
-			return w;
-		return NULL;
-	}
-	for (i = 1; i <= BQ_MAX_WINDOW; i++) {
-		w = &b->b_queue.q_windows[i];
-		if (w->w_open && w->w_current != NULL &&
-		    strcmp(w->w_current->t_number, number) == 0)
-			return w;
-	}
-	return NULL;
+	if (a->a_role == ROLE_SUPERVISOR)
+		return queue_window_holding(&b->b_queue, t);
+	w = window_held_by(b, a->a_terminal);
+	return w != NULL && w->w_current == t ? w : NULL;
 }
 
 static int
@@ -328,14 +327,11 @@ check_act(struct branch *b, const struct ticket *t, enum ticket_action action,
 	case TA_TRANSFER:
 		if (!queue_lane(to))
 			return bq_fail(err, ERR_BAD_REQUEST, "to_lane: must be express, counter or vip");
-		/* A ticket still at a window when its business day ended must
-		 * not wait again: nothing waits across a day end (it would
-		 * expire at the next start-up, and today's ticket may have
-		 * the same number). */
-		if (strcmp(t->t_date, b->b_today) != 0)
-			return bq_fail(err, ERR_CONFLICT, "ticket %s is from %s, a business "
-			    "day that has ended; complete it or mark it no-show", t->t_number,
-			    t->t_date);
+		/* As reroute: a transfer to its own lane would only put it back
+		 * at its old place. */
+		if (t->t_lane == to)
+			return bq_fail(err, ERR_CONFLICT, "ticket %s is already in the %s lane; "
+			    "transfer it to another lane", t->t_number, lane_name(to));
 		break;
 	default:
 		break;
@@ -347,19 +343,19 @@ int
 ticket_act(struct branch *b, const struct actor *a, enum ticket_action action,
     const char *number, enum lane to, struct ticket **out, struct bq_error *err)
 {
-	struct window	*w = window_of_current(b, a, number);
+	struct window	*w;
 	struct ticket	*t;
 	struct change	 c;
 	struct ticket	*n = &c.c_ticket_next;
 	int64_t		 now = clock_now();
 
-	if (w == NULL) {
-		if (ticket_lookup(b, number) == NULL)
-			return not_found(err, number);
+	if (day_end_first(b, err) == -1)
+		return -1;
+	if ((t = ticket_lookup(b, number)) == NULL)
+		return not_found(err, number);
+	if ((w = window_of_current(b, a, t)) == NULL)
 		return bq_fail(err, ERR_CONFLICT, "ticket %s is not current at %s", number,
 		    a->a_role == ROLE_SUPERVISOR ? "any window" : "your window");
-	}
-	t = w->w_current;
 	if (check_act(b, t, action, to, err) == -1)
 		return -1;
 

@@ -555,26 +555,33 @@ daemon_free(struct daemon *d)
 }
 
 char *
-db_ticket_status(struct daemon *d, const char *date, const char *number)
+db_ticket_column(struct daemon *d, const char *date, const char *number, const char *column)
 {
 	sqlite3		*db;
 	sqlite3_stmt	*st;
-	char		*status = NULL;
+	char		*value = NULL, sql[256];
 
 	if (sqlite3_open_v2(d->d_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		sqlite3_close(db);
 		return NULL;
 	}
-	if (sqlite3_prepare_v2(db, "SELECT status FROM tickets WHERE business_date = ?1 "
-	    "AND number = ?2", -1, &st, NULL) == SQLITE_OK) {
+	snprintf(sql, sizeof sql, "SELECT \"%s\" FROM tickets WHERE business_date = ?1 "
+	    "AND number = ?2", column);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, number, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-			status = xstrdup((const char *)sqlite3_column_text(st, 0));
+			value = xstrdup((const char *)sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
 	}
 	sqlite3_close(db);
-	return status;
+	return value;
+}
+
+char *
+db_ticket_status(struct daemon *d, const char *date, const char *number)
+{
+	return db_ticket_column(d, date, number, "status");
 }
 
 int

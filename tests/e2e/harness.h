@@ -95,6 +95,9 @@ void		 daemon_print_log(struct daemon *);
 bool		 daemon_log_contains(struct daemon *, const char *);
 /* A ticket's status straight from the database file, or NULL.  Caller frees. */
 char		*db_ticket_status(struct daemon *, const char *date, const char *number);
+/* Any column of a ticket's row as text, or NULL (none, or SQL NULL).  Caller frees. */
+char		*db_ticket_column(struct daemon *, const char *date, const char *number,
+		    const char *column);
 /* Whether the daemon refused --listen 127.0.0.1:0 (the harness then picks ports). */
 bool		 harness_port0_refused(void);
 /* The cmocka teardown of every test. */

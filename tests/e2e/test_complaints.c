@@ -125,6 +125,18 @@ count_kind(const cJSON *cp, const char *kind)
 	return n;
 }
 
+/* The n-th (from 0) action of that kind, or NULL. */
+static const cJSON *
+nth_kind(const cJSON *cp, const char *kind, int n)
+{
+	const cJSON	*a;
+
+	cJSON_ArrayForEach(a, jget(cp, "actions"))
+		if (jstr(a, "kind") != NULL && strcmp(jstr(a, "kind"), kind) == 0 && n-- == 0)
+			return a;
+	return NULL;
+}
+
 static void
 expect_error_names(const cJSON *r, const char *code, const char *word)
 {
@@ -745,10 +757,20 @@ test_reassign(void **state)
 	expect_str(c, "first_responder", "E1001");
 	expect_str(c, "state", "open");
 	cJSON_Delete(c);
-	/* the old owner is now like anyone else */
-	rq_err(t1, "forbidden", "{\"op\":\"complaint.get\",\"id\":%lld}", id);
+	/* the old owner, its first responder, may still read it (DOMAIN §3) ... */
+	c = get_complaint(t1, id);
+	expect_str(c, "owner", "E1002");
+	expect_str(last_action(c), "kind", "reassigned");
+	cJSON_Delete(c);
+	/* ... but acts on it no more */
 	rq_err(t1, "forbidden", "{\"op\":\"complaint.reassign\",\"id\":%lld,"
 	    "\"to_staff\":\"E1001\",\"reason\":\"back\"}", id);
+	rq_err(t1, "forbidden", "{\"op\":\"complaint.action\",\"id\":%lld,"
+	    "\"kind\":\"note\",\"note\":\"x\"}", id);
+	rq_err(t1, "forbidden", "{\"op\":\"complaint.resolve\",\"id\":%lld,"
+	    "\"resolution\":\"x\",\"root_cause\":\"system\"}", id);
+	rq_err(t1, "forbidden", "{\"op\":\"followup.record\",\"id\":%lld,"
+	    "\"outcome\":\"satisfied\",\"note\":\"x\"}", id);
 	c = get_complaint(t2, id);
 	expect_str(c, "owner", "E1002");
 	expect_str(c, "first_responder", "E1001");
@@ -771,6 +793,13 @@ test_reassign(void **state)
 	expect_that(count_kind(c, "reassigned") == 2, c, "two reassignments in the history");
 	expect_str(last_action(c), "actor", "E9001");
 	expect_str(last_action(c), "to_staff", "E2001");
+	cJSON_Delete(c);
+	/* a former owner who was not the first responder: like anyone else */
+	rq_err(t2, "forbidden", "{\"op\":\"complaint.get\",\"id\":%lld}", id);
+	/* the first responder still reads it, however often it moved */
+	c = get_complaint(t1, id);
+	expect_str(c, "owner", "E2001");
+	expect_str(c, "first_responder", "E1001");
 	cJSON_Delete(c);
 	daemon_stop(d);
 }
@@ -939,18 +968,46 @@ test_followup_unsatisfied_and_unreachable(void **state)
 	expect_str(c, "state", "open");
 	expect_bool(c, "overdue", false);
 	expect_str(c, "follow_up_due", at_plus(DAY + 3600 + DAY));
+	/* PROTOCOL 1.1: open again, so no longer resolved */
+	expect_null(c, "resolution");
+	expect_null(c, "root_cause");
+	expect_null(c, "resolved_at");
 	cJSON_Delete(c);
 	c = get_complaint(t, id);
+	expect_null(c, "resolution");
+	expect_null(c, "root_cause");
+	expect_null(c, "resolved_at");
 	a = last_action(c);
 	expect_str(a, "kind", "followup");
 	expect_str(a, "outcome", "unsatisfied");
 	expect_bool(a, "on_time", false);
 	expect_str(a, "at", at_plus(DAY + 3600));
+	/* the history keeps the resolution that did not last */
+	a = nth_kind(c, "resolved", 0);
+	expect_str(a, "note", "x");
+	expect_str(a, "root_cause", "personnel");
+	expect_str(a, "at", at_plus(DAY + 3600));
+	cJSON_Delete(c);
+	/* the summary counts it unresolved, not under its old root cause */
+	c = rq_ok(s, "{\"op\":\"report.summary\",\"from\":\"2026-11-23\","
+	    "\"to\":\"2026-11-23\"}");
+	expect_int(c, "complaints.by_root_cause.personnel", 0);
+	expect_int(c, "complaints.by_root_cause.unresolved", 2);
 	cJSON_Delete(c);
 	/* reopened: it can be resolved again */
+	advance(s, 60);
 	c = take_complaint(rq_ok(t, "{\"op\":\"complaint.resolve\",\"id\":%lld,"
-	    "\"resolution\":\"second try\",\"root_cause\":\"personnel\"}", id));
+	    "\"resolution\":\"second try\",\"root_cause\":\"system\"}", id));
 	expect_str(c, "state", "resolved");
+	expect_str(c, "resolution", "second try");
+	expect_str(c, "root_cause", "system");
+	expect_str(c, "resolved_at", at_plus(DAY + 3600 + 60));
+	cJSON_Delete(c);
+	c = get_complaint(t, id);
+	expect_that(count_kind(c, "resolved") == 2, c, "two resolutions in the history");
+	expect_str(nth_kind(c, "resolved", 0), "root_cause", "personnel");
+	expect_str(nth_kind(c, "resolved", 1), "root_cause", "system");
+	expect_str(nth_kind(c, "resolved", 1), "note", "second try");
 	cJSON_Delete(c);
 
 	/* unreachable after the deadline: late, still overdue, deadline unchanged */

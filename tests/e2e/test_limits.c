@@ -1004,7 +1004,8 @@ test_bruteforce_window(void **state)
 		sleep_ms(1100);
 	}
 	hello(c, "T01");
-	/* and two quick ones do */
+	/* and two quick ones do (a new connection: c said hello) */
+	c = conn_open(d);
 	hello_refused(c, "T01", "wrong", "not recognised");
 	hello_refused(c, "T01", "wrong", "not recognised");
 	hello_refused(c, "T01", "tok-T01", "try again in 60 s");

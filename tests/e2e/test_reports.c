@@ -663,6 +663,103 @@ test_summary_day(void **state)
 }
 
 /* Replies come in request order, a report's too. */
+/*
+ * Issue 15 item 7: a ticket's wait counts in the lane it was first called
+ * from, where it waited; transferred afterwards, it does not take that wait
+ * to its new lane.  tickets.by_lane counts the lane it ended in.
+ */
+static void
+test_summary_wait_lane_of_a_transfer(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*k = login(d, "K01"), *s = login(d, "S01"), *t1 = login(d, "T01");
+	struct conn	*t2 = login(d, "T02");
+	cJSON		*r;
+
+	(void)state;
+	elapsed = 0;
+	open_window(t1, 1, "[\"counter\"]");
+	open_window(t2, 2, "[\"vip\"]");
+	expect_issue(k, "loan", 0, NULL, "A001", "counter");
+	adv(s, 600);
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"ticket.call_next\"}"));	/* A001 waited 600 s */
+	expect_issue(k, "loan", 0, "{\"vip\":true}", "V001", "vip");
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"ticket.transfer\",\"number\":\"A001\","
+	    "\"to_lane\":\"vip\"}"));
+	adv(s, 60);
+	r = rq_ok(t2, "{\"op\":\"ticket.call_next\"}");		/* its place in time */
+	expect_str(r, "ticket.number", "A001");
+	cJSON_Delete(r);
+	cJSON_Delete(rq_ok(t2, "{\"op\":\"ticket.start\",\"number\":\"A001\"}"));
+	cJSON_Delete(rq_ok(t2, "{\"op\":\"ticket.complete\",\"number\":\"A001\"}"));
+	adv(s, 40);
+	r = rq_ok(t2, "{\"op\":\"ticket.call_next\"}");		/* V001 waited 100 s */
+	expect_str(r, "ticket.number", "V001");
+	cJSON_Delete(r);
+
+	r = summary(s, DAY1, DAY1);
+	expect_lane_stats(r, "counter", 1, 600, 600, 600, 600, 1);
+	expect_lane_stats(r, "vip", 1, 100, 100, 100, 100, 1);
+	expect_int(r, "waiting.by_lane.express.count", 0);
+	expect_int(r, "tickets.by_lane.counter", 0);
+	expect_int(r, "tickets.by_lane.vip", 2);
+	cJSON_Delete(r);
+	/* the same from the database after a restart */
+	daemon_stop(d);
+	daemon_restart_at(d, at_plus(elapsed));
+	s = login(d, "S01");
+	r = summary(s, DAY1, DAY1);
+	expect_lane_stats(r, "counter", 1, 600, 600, 600, 600, 1);
+	expect_lane_stats(r, "vip", 1, 100, 100, 100, 100, 1);
+	cJSON_Delete(r);
+	daemon_stop(d);
+}
+
+#define expect_followups(s, from, to, complaints, on_time, late, open_overdue) \
+	expect_followups_at(__FILE__, __LINE__, (s), (from), (to), (complaints), (on_time), \
+	    (late), (open_overdue))
+
+static void
+expect_followups_at(const char *file, int line, struct conn *s, const char *from,
+    const char *to, long long complaints, long long on_time, long long late,
+    long long open_overdue)
+{
+	cJSON	*r = summary(s, from, to);
+
+	h_expect_int(file, line, r, "complaints.total", complaints);
+	h_expect_int(file, line, r, "followups.on_time", on_time);
+	h_expect_int(file, line, r, "followups.late", late);
+	h_expect_int(file, line, r, "followups.open_overdue", open_overdue);
+	cJSON_Delete(r);
+}
+
+/*
+ * Issue 15 item 7: a follow-up counts on the business day it was recorded
+ * (as compensation counts on the day it was granted); open_overdue counts
+ * the range's complaints that are open and overdue now.
+ */
+static void
+test_summary_followups_on_the_day_recorded(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*t = login(d, "T01"), *s = login(d, "S01");
+	long long	 c1, c2;
+
+	(void)state;
+	elapsed = 0;
+	c1 = log_complaint(t, "fees", 1, "");
+	c2 = log_complaint(t, "fees", 1, "");
+	op_ok(t, "followup.record", c2, ",\"outcome\":\"satisfied\",\"note\":\"x\"");
+	adv(s, DAY + 3600);			/* 10:00 on day 2: C1 is overdue */
+	op_ok(t, "followup.record", c1, ",\"outcome\":\"unreachable\",\"note\":\"x\"");
+
+	/* complaints, follow-ups on time, late, open and overdue */
+	expect_followups(s, DAY1, DAY1, 2, 1, 0, 1);
+	expect_followups(s, DAY2, DAY2, 0, 0, 1, 0);
+	expect_followups(s, DAY1, DAY2, 2, 1, 1, 1);
+	daemon_stop(d);
+}
+
 static void
 test_replies_in_order_after_report(void **state)
 {
@@ -717,6 +814,9 @@ main(void)
 		cmocka_unit_test_teardown(test_followups_report, harness_teardown),
 		cmocka_unit_test_teardown(test_followups_report_empty, harness_teardown),
 		cmocka_unit_test_teardown(test_summary_day, harness_teardown),
+		cmocka_unit_test_teardown(test_summary_wait_lane_of_a_transfer, harness_teardown),
+		cmocka_unit_test_teardown(test_summary_followups_on_the_day_recorded,
+		    harness_teardown),
 		cmocka_unit_test_teardown(test_replies_in_order_after_report, harness_teardown),
 	};
 

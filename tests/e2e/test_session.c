@@ -114,7 +114,7 @@ test_hello_refused(void **state)
 {
 	struct daemon	*d = daemon_start(NULL);
 	struct conn	*c = conn_open(d);
-	cJSON		*r1, *r2, *r;
+	cJSON		*r1, *r2;
 	char		*m1;
 
 	(void)state;
@@ -141,14 +141,53 @@ test_hello_refused(void **state)
 	rq_bad(c, "terminal", "{\"op\":\"hello\",\"token\":\"tok-T01\"}");
 	rq_err(c, "unauthenticated", "{\"op\":\"ticket.status\",\"number\":\"A001\"}");
 
-	/* a failed hello on an authenticated connection leaves the session as it was */
-	hello(c, "T01");
-	rq_err(c, "unauthenticated", "{\"op\":\"hello\",\"terminal\":\"S01\",\"token\":\"nope\"}");
+	daemon_stop(d);
+}
+
+/*
+ * PROTOCOL 1.1: a connection speaks for one terminal.  A second hello is
+ * conflict whatever its token, checked before the token (so it tells
+ * nothing about it and is no failed attempt); the session keeps its role.
+ */
+static void
+test_second_hello_conflict(void **state)
+{
+	struct daemon_opts	 opts = { .extra_config = "\"auth_max_failures\":2,"
+	    "\"auth_window_s\":60,\"auth_lockout_s\":60" };
+	struct daemon		*d = daemon_start(&opts);
+	struct conn		*c = login(d, "T01"), *c2;
+	cJSON			*r;
+	int			 i;
+
+	(void)state;
+	/* the right token of another terminal: refused, naming the session's */
+	r = rq(c, "{\"op\":\"hello\",\"terminal\":\"S01\",\"token\":\"tok-S01\"}");
+	expect_error(r, "conflict");
+	expect_that(jstr(r, "error.message") != NULL &&
+	    strstr(jstr(r, "error.message"), "already said hello as terminal T01") != NULL, r,
+	    "the conflict should name the terminal the connection speaks for");
+	cJSON_Delete(r);
+	/* the same terminal again */
+	rq_err(c, "conflict", "{\"op\":\"hello\",\"terminal\":\"T01\",\"token\":\"tok-T01\"}");
+	/* wrong tokens: conflict as well, more often than the lockout allows */
+	for (i = 0; i < 3; i++)
+		rq_err(c, "conflict",
+		    "{\"op\":\"hello\",\"terminal\":\"S01\",\"token\":\"nope\"}");
+	rq_err(c, "conflict", "{\"op\":\"hello\",\"terminal\":\"X99\",\"token\":\"nope\"}");
+	/* the fields are still checked first */
+	rq_bad(c, "token", "{\"op\":\"hello\",\"terminal\":\"S01\"}");
+
+	/* the session kept its role: a teller's window, no supervisor's clock */
 	r = rq_ok(c, "{\"op\":\"window.open\",\"window\":4,\"lanes\":[\"counter\"]}");
 	expect_str(r, "window.terminal", "T01");
 	expect_str(r, "window.staff", "E1001");
 	cJSON_Delete(r);
 	rq_err(c, "forbidden", "{\"op\":\"clock.advance\",\"seconds\":1}");
+	/* none of them counted as a failed hello: the address is not locked out */
+	c2 = conn_open(d);
+	hello(c2, "K01");
+	expect_that(!daemon_log_contains(d, "event=auth_failure"), NULL,
+	    "a second hello is not a failed one");
 	daemon_stop(d);
 }
 
@@ -301,13 +340,13 @@ test_demo_config(void **state)
 		expect_that(daemon_log_contains(d, demo[i].token), NULL,
 		    "the start-up output must print the demo token %s", demo[i].token);
 		c = conn_open(d);
+		/* the test configuration's tokens are not the demo's */
+		rq_err(c, "unauthenticated", "{\"op\":\"hello\",\"terminal\":\"%s\","
+		    "\"token\":\"tok-%s\"}", demo[i].id, demo[i].id);
 		r = rq_ok(c, "{\"op\":\"hello\",\"terminal\":\"%s\",\"token\":\"%s\"}", demo[i].id,
 		    demo[i].token);
 		expect_str(r, "role", demo[i].role);
 		cJSON_Delete(r);
-		/* the test configuration's tokens are not the demo's */
-		rq_err(c, "unauthenticated", "{\"op\":\"hello\",\"terminal\":\"%s\","
-		    "\"token\":\"tok-%s\"}", demo[i].id, demo[i].id);
 		conn_close(c);
 	}
 	c = conn_open(d);
@@ -569,6 +608,7 @@ main(void)
 		cmocka_unit_test_teardown(test_shipped_daemon_has_no_test_hooks, harness_teardown),
 		cmocka_unit_test_teardown(test_hello_each_terminal, harness_teardown),
 		cmocka_unit_test_teardown(test_hello_refused, harness_teardown),
+		cmocka_unit_test_teardown(test_second_hello_conflict, harness_teardown),
 		cmocka_unit_test_teardown(test_ping_before_and_after_hello, harness_teardown),
 		cmocka_unit_test_teardown(test_ops_before_hello_unauthenticated, harness_teardown),
 		cmocka_unit_test_teardown(test_role_table, harness_teardown),

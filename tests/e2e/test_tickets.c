@@ -48,6 +48,16 @@
 	cJSON_Delete(s_);						\
 } while (0)
 
+/* ticket.transfer to the lane the ticket is in: conflict naming the lane. */
+#define TRANSFER_OWN_LANE(c, num, lane) do {				\
+	cJSON *r_ = rq((c), "{\"op\":\"ticket.transfer\",\"number\":\"%s\","	\
+	    "\"to_lane\":\"%s\"}", (num), (lane));				\
+	expect_error(r_, "conflict");					\
+	expect_that(strstr(jstr(r_, "error.message"), "already in the " lane	\
+	    " lane") != NULL, r_, "the conflict should name the lane");	\
+	cJSON_Delete(r_);						\
+} while (0)
+
 static void
 open_window(struct conn *c, int no, const char *lanes)
 {
@@ -615,6 +625,9 @@ test_window_actions(void **state)
 	r = rq_ok(t, "{\"op\":\"ticket.call_next\"}");
 	expect_str(r, "ticket.number", "A004");
 	cJSON_Delete(r);
+	/* not to its own lane: conflict naming it, and nothing changes */
+	TRANSFER_OWN_LANE(t, "A004", "counter");
+	STATUS_IS(k, "A004", "called");
 	r = rq_ok(t, "{\"op\":\"ticket.transfer\",\"number\":\"A004\",\"to_lane\":\"express\"}");
 	tk = cJSON_DetachItemFromObjectCaseSensitive(r, "ticket");
 	cJSON_Delete(r);
@@ -636,6 +649,8 @@ test_window_actions(void **state)
 	cJSON_Delete(r);
 	/* transfer a serving ticket */
 	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.start\",\"number\":\"A004\"}"));
+	TRANSFER_OWN_LANE(t, "A004", "express");
+	STATUS_IS(k, "A004", "serving");
 	r = rq_ok(t, "{\"op\":\"ticket.transfer\",\"number\":\"A004\",\"to_lane\":\"counter\"}");
 	expect_str(r, "ticket.status", "waiting");
 	expect_str(r, "ticket.lane", "counter");
@@ -645,6 +660,75 @@ test_window_actions(void **state)
 	/* not current here */
 	rq_err(t, "conflict", "{\"op\":\"ticket.start\",\"number\":\"A004\"}");
 	rq_err(t, "not_found", "{\"op\":\"ticket.start\",\"number\":\"A404\"}");
+	daemon_stop(d);
+}
+
+/*
+ * Issue 15 item 7, PROTOCOL's ticket object: `called_at` is the call that
+ * brought the ticket to its window (a recall does not move it); `window`
+ * is null while it waits, also after a transfer; `recalls` counts the
+ * recalls since its last call, so max_recalls applies at each window.
+ */
+static void
+test_call_fields_through_a_transfer(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*k = login(d, "K01"), *s = login(d, "S01"), *t1 = login(d, "T01");
+	struct conn	*t2 = login(d, "T02");
+	cJSON		*r;
+
+	(void)state;
+	open_window(t1, 1, "[\"counter\"]");
+	open_window(t2, 2, "[\"vip\"]");
+	ISSUE(k, "loan", 0, NULL, "A001", "counter", "not_divertible", "waiting");
+	r = rq_ok(t1, "{\"op\":\"ticket.call_next\"}");
+	expect_str(r, "ticket.called_at", H_CLOCK_START);
+	expect_int(r, "ticket.window", 1);
+	expect_int(r, "ticket.recalls", 0);
+	cJSON_Delete(r);
+	/* recalls: counted; called_at stays the call's */
+	advance(s, 30);
+	r = rq_ok(t1, "{\"op\":\"ticket.recall\",\"number\":\"A001\"}");
+	expect_int(r, "ticket.recalls", 1);
+	expect_str(r, "ticket.called_at", H_CLOCK_START);
+	expect_int(r, "ticket.window", 1);
+	cJSON_Delete(r);
+	advance(s, 30);
+	r = rq_ok(t1, "{\"op\":\"ticket.recall\",\"number\":\"A001\"}");
+	expect_int(r, "ticket.recalls", 2);
+	expect_str(r, "ticket.called_at", H_CLOCK_START);
+	cJSON_Delete(r);
+	/* transferred: at no window, no recalls; called_at until the next call */
+	r = rq_ok(t1, "{\"op\":\"ticket.transfer\",\"number\":\"A001\",\"to_lane\":\"vip\"}");
+	expect_str(r, "ticket.status", "waiting");
+	expect_null(r, "ticket.window");
+	expect_int(r, "ticket.recalls", 0);
+	expect_str(r, "ticket.called_at", H_CLOCK_START);
+	cJSON_Delete(r);
+	r = ticket_status(k, "A001");
+	expect_null(r, "window");
+	expect_int(r, "recalls", 0);
+	cJSON_Delete(r);
+	/* the next call: its window, its time, its own recalls */
+	advance(s, 60);
+	r = rq_ok(t2, "{\"op\":\"ticket.call_next\"}");
+	expect_str(r, "ticket.number", "A001");
+	expect_int(r, "ticket.window", 2);
+	expect_str(r, "ticket.called_at", "2026-11-23T01:02:00Z");
+	expect_int(r, "ticket.recalls", 0);
+	cJSON_Delete(r);
+	rq_err(t2, "conflict", "{\"op\":\"ticket.no_show\",\"number\":\"A001\"}");
+	r = rq_ok(t2, "{\"op\":\"ticket.recall\",\"number\":\"A001\"}");
+	expect_int(r, "ticket.recalls", 1);
+	expect_str(r, "ticket.called_at", "2026-11-23T01:02:00Z");
+	cJSON_Delete(r);
+	cJSON_Delete(rq_ok(t2, "{\"op\":\"ticket.recall\",\"number\":\"A001\"}"));
+	rq_err(t2, "conflict", "{\"op\":\"ticket.recall\",\"number\":\"A001\"}");
+	/* a no-show keeps the window it was missed at */
+	r = rq_ok(t2, "{\"op\":\"ticket.no_show\",\"number\":\"A001\"}");
+	expect_int(r, "ticket.window", 2);
+	expect_int(r, "ticket.recalls", 2);
+	cJSON_Delete(r);
 	daemon_stop(d);
 }
 
@@ -687,7 +771,7 @@ test_ticket_status_shape(void **state)
 	static const char *const keys[] = {
 		"number", "lane", "route_rule", "status", "position", "estimated_wait_s",
 		"issued_at", "service", "flags", "priority", "window", "recalls", "called_at",
-		"started_at", "finished_at", NULL
+		"started_at", "finished_at", "closed_by", NULL
 	};
 	struct daemon	*d = daemon_start(NULL);
 	struct conn	*k = login(d, "K01");
@@ -715,6 +799,7 @@ test_ticket_status_shape(void **state)
 	expect_null(t, "called_at");
 	expect_null(t, "started_at");
 	expect_null(t, "finished_at");
+	expect_null(t, "closed_by");
 	cJSON_Delete(t);
 	ISSUE(k, "transfer", 100, NULL, "S001", "self_service", "transfer_within_threshold",
 	    "diverted");
@@ -876,6 +961,7 @@ main(void)
 		cmocka_unit_test_teardown(test_reroute, harness_teardown),
 		cmocka_unit_test_teardown(test_cancel, harness_teardown),
 		cmocka_unit_test_teardown(test_window_actions, harness_teardown),
+		cmocka_unit_test_teardown(test_call_fields_through_a_transfer, harness_teardown),
 		cmocka_unit_test_teardown(test_max_recalls_config, harness_teardown),
 		cmocka_unit_test_teardown(test_ticket_status_shape, harness_teardown),
 		cmocka_unit_test_teardown(test_queue_snapshot_shape, harness_teardown),

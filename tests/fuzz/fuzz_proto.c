@@ -54,7 +54,8 @@
  *   - a report that never replies, or a reply that never leaves the barrier;
  *   - after the input, a branch opened afresh on the same database (a
  *     restart) that does not hold the same windows and today's tickets as
- *     the one that served the input: memory and database disagree.
+ *     the one that served the input: memory and database disagree; or a
+ *     window that still holds a ticket of a business day that has ended.
  *
  * FUZZ_LOG=1 in the environment shows the daemon's log, and each request
  * and its reply, on stderr.
@@ -362,6 +363,11 @@ check_restart(void)
 	if (b2.b_self_service_available != fz_branch.b_self_service_available)
 		fz_fail("after a restart, self-service availability differs");
 	for (w = 1; w <= BQ_MAX_WINDOW; w++) {
+		/* PROTOCOL 1.1: the day end leaves no window a ticket of its day. */
+		if ((t = q->q_windows[w].w_current) != NULL &&
+		    strcmp(t->t_date, fz_branch.b_today) != 0)
+			fz_fail("window %d holds %s of %s, a day that has ended", w,
+			    t->t_number, t->t_date);
 		/* Closed windows are all alike (window_close() zeroes them):
 		 * only those open on either side are worth encoding. */
 		if (!q->q_windows[w].w_open && !b2.b_queue.q_windows[w].w_open)

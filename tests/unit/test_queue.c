@@ -811,6 +811,34 @@ test_state_machine(void **state)
 	assert_int_equal(ticket_next_status((enum ticket_status)-1, TA_CALL), -1);
 }
 
+/* PROTOCOL 1.1: what the end of the business day does to each status. */
+static void
+test_day_end_action(void **state)
+{
+	static const struct { enum ticket_status from; int action; enum ticket_status to; }
+	    cases[] = {
+		{ TS_DIVERTED, TA_EXPIRE, TS_EXPIRED },
+		{ TS_WAITING, TA_EXPIRE, TS_EXPIRED },
+		{ TS_CALLED, TA_NO_SHOW, TS_NO_SHOW },
+		{ TS_SERVING, TA_COMPLETE, TS_DONE },
+		{ TS_DONE, -1, TS_DONE },
+		{ TS_NO_SHOW, -1, TS_NO_SHOW },
+		{ TS_CANCELLED, -1, TS_CANCELLED },
+		{ TS_EXPIRED, -1, TS_EXPIRED },
+	};
+	size_t	i;
+
+	(void)state;
+	assert_int_equal(sizeof cases / sizeof cases[0], TS__COUNT);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(ticket_day_end_action(cases[i].from), cases[i].action);
+		/* each is a move the state machine allows */
+		if (cases[i].action >= 0)
+			assert_int_equal(ticket_next_status(cases[i].from,
+			    (enum ticket_action)cases[i].action), cases[i].to);
+	}
+}
+
 static void
 test_names(void **state)
 {
@@ -1043,6 +1071,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ticket_order),
+		cmocka_unit_test(test_day_end_action),
 		cmocka_unit_test(test_lane_order),
 		cmocka_unit_test(test_transfer_keeps_place),
 		cmocka_unit_test(test_positions_appends),
