@@ -48,6 +48,8 @@ static char		*h_last_req;	/* the last request sent, for failure messages */
 static char		 h_last_conn[16];
 static bool		 h_inited;
 static bool		 h_port0_refused;	/* the daemon refused --listen 127.0.0.1:0 */
+static char		 h_anyone_dir[64];	/* daemon_binary_for_anyone()'s directory */
+static char		 h_anyone_bin[PATH_MAX];	/* and the copy in it */
 
 bool
 harness_port0_refused(void)
@@ -147,6 +149,8 @@ sleep_ms(int ms)
 		;
 }
 
+static void	remove_anyone_copy(void);
+
 static void
 harness_atexit(void)
 {
@@ -156,6 +160,7 @@ harness_atexit(void)
 	for (d = h_daemons; d != NULL; d = d->d_next)
 		if (d->d_pid > 0)
 			kill(d->d_pid, SIGKILL);
+	remove_anyone_copy();
 }
 
 static void
@@ -199,6 +204,7 @@ h_daemon_binary(const char *file, int line)
 
 	if (path[0] != '\0')
 		return path;
+	/* The one place that names the daemon binary the tests run. */
 	snprintf(rel, sizeof rel, "%s/branchqd-test", build != NULL && *build ? build : "build");
 	if (realpath(rel, path) == NULL || access(path, X_OK) == -1) {
 		path[0] = '\0';
@@ -206,6 +212,82 @@ h_daemon_binary(const char *file, int line)
 		    strerror(errno));
 	}
 	return path;
+}
+
+static void
+remove_anyone_copy(void)
+{
+	if (h_anyone_dir[0] == '\0')
+		return;
+	if (h_anyone_bin[0] != '\0')
+		unlink(h_anyone_bin);
+	rmdir(h_anyone_dir);
+	h_anyone_dir[0] = '\0';
+	h_anyone_bin[0] = '\0';
+}
+
+const char *
+h_daemon_binary_for_anyone(const char *file, int line)
+{
+	const char	*src = h_daemon_binary(file, line), *base;
+	char		 buf[65536];
+	ssize_t		 n, w;
+	int		 in, out, saved;
+
+	harness_init();
+	if (h_anyone_bin[0] != '\0')
+		return h_anyone_bin;
+	snprintf(h_anyone_dir, sizeof h_anyone_dir, "/tmp/bq-bin-XXXXXX");
+	if (mkdtemp(h_anyone_dir) == NULL) {
+		h_anyone_dir[0] = '\0';
+		h_fail(file, line, NULL, "mkdtemp /tmp/bq-bin-XXXXXX: %s", strerror(errno));
+	}
+	/* Others may enter it and run what is in it, not list or change it. */
+	if (chmod(h_anyone_dir, 0711) == -1) {
+		saved = errno;
+		remove_anyone_copy();
+		h_fail(file, line, NULL, "chmod %s: %s", h_anyone_dir, strerror(saved));
+	}
+	base = strrchr(src, '/') != NULL ? strrchr(src, '/') + 1 : src;
+	snprintf(h_anyone_bin, sizeof h_anyone_bin, "%s/%s", h_anyone_dir, base);
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
+		saved = errno;
+		remove_anyone_copy();
+		h_fail(file, line, NULL, "%s: %s", src, strerror(saved));
+	}
+	if ((out = open(h_anyone_bin, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700)) == -1) {
+		saved = errno;
+		close(in);
+		remove_anyone_copy();
+		h_fail(file, line, NULL, "%s: %s", h_anyone_bin, strerror(saved));
+	}
+	saved = 0;
+	while (saved == 0 && (n = read(in, buf, sizeof buf)) != 0) {
+		if (n == -1) {
+			if (errno != EINTR)
+				saved = errno;
+			continue;
+		}
+		for (w = 0; saved == 0 && w < n; ) {
+			ssize_t	m = write(out, buf + w, (size_t)(n - w));
+
+			if (m == -1 && errno != EINTR)
+				saved = errno;
+			else if (m > 0)
+				w += m;
+		}
+	}
+	/* 0755 whatever the umask; closed before any fork, so never "text file busy". */
+	if (saved == 0 && fchmod(out, 0755) == -1)
+		saved = errno;
+	close(in);
+	if (close(out) == -1 && saved == 0)
+		saved = errno;
+	if (saved != 0) {
+		remove_anyone_copy();
+		h_fail(file, line, NULL, "copying %s to /tmp: %s", src, strerror(saved));
+	}
+	return h_anyone_bin;
 }
 
 static void
@@ -592,6 +674,7 @@ harness_teardown(void **state)
 		conn_close(h_conns);
 	while (h_daemons != NULL)
 		daemon_free(h_daemons);
+	remove_anyone_copy();
 	free(h_last_req);
 	h_last_req = NULL;
 	h_last_conn[0] = '\0';

@@ -70,9 +70,18 @@ struct daemon {
 	struct daemon	*d_next;	/* every daemon the harness started */
 };
 
-/* The absolute path of build/branchqd ($BUILD/branchqd). */
+/* The absolute path of the daemon the tests run, build/branchqd-test ($BUILD/branchqd-test). */
 #define daemon_binary()		h_daemon_binary(__FILE__, __LINE__)
 const char	*h_daemon_binary(const char *, int);
+/*
+ * A copy of daemon_binary() that any user can run, for a test that starts
+ * the daemon as another user (nobody): the checkout may be in a directory
+ * only its owner can enter (a CI runner's `mktemp -d`, mode 0700).  The
+ * copy is in a directory of its own, /tmp/bq-bin-XXXXXX (mode 0711); it is
+ * removed by harness_teardown() and at exit.
+ */
+#define daemon_binary_for_anyone() h_daemon_binary_for_anyone(__FILE__, __LINE__)
+const char	*h_daemon_binary_for_anyone(const char *, int);
 
 /* Starts branchqd (NULL opts: the defaults) and waits for "listening on 127.0.0.1:PORT". */
 #define daemon_start(opts)	h_daemon_start(__FILE__, __LINE__, (opts))

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -186,25 +187,56 @@ test_failing_checkpoints_bounded(void **state)
 	expect_all_waiting(d, 190);
 }
 
+/*
+ * Runs the daemon with --wal-pages value (no shell: the checkout's path may
+ * hold any character) and returns its wait status; stdout and stderr in out.
+ */
+static int
+run_wal_pages(const char *value, char *out, size_t outlen)
+{
+	const char	*bin = daemon_binary();
+	size_t		 n = 0;
+	ssize_t		 m;
+	pid_t		 pid;
+	int		 p[2], status;
+
+	if (pipe(p) == -1)
+		fail_msg("pipe: %s", strerror(errno));
+	if ((pid = fork()) == -1)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		execl(bin, bin, "--wal-pages", value, "--db", "/nonexistent/x.db", (char *)NULL);
+		dprintf(2, "exec %s: %s\n", bin, strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	while (n < outlen - 1 && ((m = read(p[0], out + n, outlen - 1 - n)) > 0 ||
+	    (m == -1 && errno == EINTR)))
+		if (m > 0)
+			n += (size_t)m;
+	out[n] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	return status;
+}
+
 /* --wal-pages out of range or not a number: exit 2, one line naming it. */
 static void
 test_wal_pages_refused(void **state)
 {
 	static const char *const bad[] = { "0", "15", "1000001", "12x", "", "-5" };
-	char	 cmd[1024], out[1024];
-	FILE	*p;
-	size_t	 i, n;
+	char	 out[1024];
+	size_t	 i;
 	int	 status;
 
 	(void)state;
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		snprintf(cmd, sizeof cmd, "'%s' --wal-pages '%s' --db /nonexistent/x.db 2>&1",
-		    daemon_binary(), bad[i]);
-		if ((p = popen(cmd, "r")) == NULL)
-			fail_msg("popen: %s", strerror(errno));
-		n = fread(out, 1, sizeof out - 1, p);
-		out[n] = '\0';
-		status = pclose(p);
+		status = run_wal_pages(bad[i], out, sizeof out);
 		expect_that(WIFEXITED(status) && WEXITSTATUS(status) == 2, NULL,
 		    "--wal-pages '%s': status %d, want exit 2; output: %s", bad[i], status, out);
 		expect_that(strstr(out, "branchqd: --wal-pages") == out &&

@@ -589,27 +589,15 @@ test_fsync_failure_then_crash(void **state)
 
 /* ---- a read-only database at start-up ---- */
 
-static const char *
-daemon_path(void)
-{
-	static char	path[PATH_MAX];
-	const char	*build = getenv("BUILD");
-	char		 rel[PATH_MAX];
-
-	snprintf(rel, sizeof rel, "%s/branchqd-test", build != NULL && *build ? build : "build");
-	if (realpath(rel, path) == NULL)
-		fail_msg("cannot find the daemon at %s (set BUILD): %s", rel, strerror(errno));
-	return path;
-}
-
 /*
  * Runs branchqd on db with config in dir and returns its exit status and
- * stderr; as root, as nobody, for whom permissions count.
+ * stderr; as root, as nobody, for whom permissions count.  Nobody runs a
+ * copy of the daemon: the checkout may be where only its owner can enter.
  */
 static int
 run_startup(const char *dir, const char *db, const char *config, char *err, size_t errlen)
 {
-	const char	*bin = daemon_path();
+	const char	*bin = daemon_binary_for_anyone();
 	struct pollfd	 pfd;
 	size_t		 len = 0;
 	ssize_t		 n;
@@ -630,12 +618,18 @@ run_startup(const char *dir, const char *db, const char *config, char *err, size
 			close(fd);
 		}
 		if (geteuid() == 0 && (setgroups(0, NULL) == -1 || setgid(65534) == -1 ||
-		    setuid(65534) == -1))
+		    setuid(65534) == -1)) {
+			dprintf(2, "run_startup: cannot become uid 65534: %s\n", strerror(errno));
 			_exit(125);
-		if (chdir(dir) == -1)
+		}
+		if (chdir(dir) == -1) {
+			dprintf(2, "run_startup: chdir %s: %s\n", dir, strerror(errno));
 			_exit(126);
+		}
 		execl(bin, bin, "--config", config, "--db", db, "--listen", "127.0.0.1:0",
 		    "--test-clock", (char *)NULL);
+		dprintf(2, "run_startup: exec %s as uid %d: %s\n", bin, (int)geteuid(),
+		    strerror(errno));
 		_exit(127);
 	}
 	close(p[1]);
@@ -674,7 +668,7 @@ expect_one_line_exit2(int status, const char *err, const char *db, const char *w
 	int		 errors = 0;
 
 	if (status == 125)
-		fail_msg("cannot become nobody to test permissions");
+		fail_msg("%s: cannot become nobody to test permissions: %s", what, err);
 	expect_that(status == 2, NULL, "%s: exit status %d, want 2; stderr: %s", what, status, err);
 	for (line = err; *line != '\0'; line = nl + 1) {
 		if ((nl = strchr(line, '\n')) == NULL)

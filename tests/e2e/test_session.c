@@ -543,13 +543,18 @@ shipped_daemon(char *out, size_t len)
 	snprintf(out, len, "%.*s/branchqd", (int)(slash - test), test);
 }
 
-/* Runs cmd through the shell; its output (stdout and stderr) and status. */
+/*
+ * Runs cmd through the shell with $BQ_BIN set to bin (not pasted into cmd:
+ * the checkout's path may hold any character); its output and status.
+ */
 static int
-run(const char *cmd, char *out, size_t len)
+run(const char *cmd, const char *bin, char *out, size_t len)
 {
 	FILE	*p;
 	size_t	 n;
 
+	if (setenv("BQ_BIN", bin, 1) == -1)
+		fail_msg("setenv: %s", strerror(errno));
 	if ((p = popen(cmd, "r")) == NULL)
 		fail_msg("popen: %s", strerror(errno));
 	n = fread(out, 1, len - 1, p);
@@ -576,9 +581,8 @@ test_shipped_daemon_has_no_test_hooks(void **state)
 	(void)state;
 	shipped_daemon(shipped, sizeof shipped);
 	for (i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-		snprintf(cmd, sizeof cmd, "'%s' %s --db /nonexistent/x.db 2>&1", shipped,
-		    flags[i]);
-		status = run(cmd, out, sizeof out);
+		snprintf(cmd, sizeof cmd, "\"$BQ_BIN\" %s --db /nonexistent/x.db 2>&1", flags[i]);
+		status = run(cmd, shipped, out, sizeof out);
 		expect_that(WIFEXITED(status) && WEXITSTATUS(status) == 2, NULL,
 		    "branchqd %s: status %d, want exit 2; output: %s", flags[i], status, out);
 		expect_that(strncmp(out, "branchqd: --test-clock", 22) == 0 &&
@@ -590,11 +594,10 @@ test_shipped_daemon_has_no_test_hooks(void **state)
 	/* The symbols: absent from branchqd, present in branchqd-test (so
 	 * that this check can fail). */
 	for (i = 0; i < sizeof hooks / sizeof hooks[0]; i++) {
-		snprintf(cmd, sizeof cmd, "nm '%s' | grep -c ' %s$'", shipped, hooks[i]);
-		run(cmd, out, sizeof out);
+		snprintf(cmd, sizeof cmd, "nm \"$BQ_BIN\" | grep -c ' %s$'", hooks[i]);
+		run(cmd, shipped, out, sizeof out);
 		expect_that(atoi(out) == 0, NULL, "branchqd contains %s", hooks[i]);
-		snprintf(cmd, sizeof cmd, "nm '%s' | grep -c ' %s$'", daemon_binary(), hooks[i]);
-		run(cmd, out, sizeof out);
+		run(cmd, daemon_binary(), out, sizeof out);
 		expect_that(atoi(out) == 1, NULL, "branchqd-test lacks %s (nm found %s)",
 		    hooks[i], out);
 	}

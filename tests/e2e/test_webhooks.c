@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -156,23 +157,26 @@ receiver_main(void *arg)
 	}
 }
 
+/*
+ * A socket bound to a free loopback port and not listening: connections to
+ * the port are refused, and the port stays ours (no SO_REUSEADDR), so that
+ * nothing else, a daemon of a suite running beside this one say, can take
+ * it before receiver_start_on() listens on it.
+ */
 static int
-listen_on(int port)
+bound_socket(void)
 {
 	struct sockaddr_in	sin;
-	int			fd, one = 1;
+	int			fd;
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(fd >= 0);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
+	sin.sin_port = 0;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == -1 || listen(fd, 16) == -1) {
-		close(fd);
-		return -1;
-	}
+	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == -1)
+		fail_msg("bind 127.0.0.1:0: %s", strerror(errno));
 	return fd;
 }
 
@@ -186,20 +190,28 @@ bound_port(int fd)
 	return ntohs(sin.sin_port);
 }
 
-/* Starts a receiver on a port (0: any free one) answering `status`. */
+/* Starts a receiver answering `status` on a socket from bound_socket(). */
 static struct receiver *
-receiver_start(int port, int status)
+receiver_start_on(int fd, int status)
 {
 	struct receiver	*rv = calloc(1, sizeof *rv);
 
 	assert_non_null(rv);
-	rv->rv_listen = listen_on(port);
-	assert_true(rv->rv_listen >= 0);
+	if (listen(fd, 16) == -1)
+		fail_msg("listen: %s", strerror(errno));
+	rv->rv_listen = fd;
 	rv->rv_port = bound_port(rv->rv_listen);
 	rv->rv_status = status;
 	pthread_mutex_init(&rv->rv_lock, NULL);
 	assert_int_equal(pthread_create(&rv->rv_thread, NULL, receiver_main, rv), 0);
 	return rv;
+}
+
+/* Starts a receiver on a free loopback port answering `status`. */
+static struct receiver *
+receiver_start(int status)
+{
+	return receiver_start_on(bound_socket(), status);
 }
 
 static void
@@ -388,7 +400,7 @@ looks_like_uuid(const char *s)
 static void
 test_signed_delivery(void **state)
 {
-	struct receiver	*rv = receiver_start(0, 200);
+	struct receiver	*rv = receiver_start(200);
 	struct daemon	*d = start_with_receiver(rv->rv_port, NULL);
 	struct conn	*s = login(d, "S01");
 	struct request	 rq;
@@ -447,7 +459,7 @@ test_signed_delivery(void **state)
 static void
 test_retries_keep_the_delivery_id(void **state)
 {
-	struct receiver	*rv = receiver_start(0, 500);
+	struct receiver	*rv = receiver_start(500);
 	struct daemon	*d = start_with_receiver(rv->rv_port, NULL);
 	struct conn	*s = login(d, "S01");
 	struct request	 first, rq;
@@ -510,7 +522,7 @@ test_retries_keep_the_delivery_id(void **state)
 static void
 test_order_per_receiver(void **state)
 {
-	struct receiver	*rv = receiver_start(0, 503);
+	struct receiver	*rv = receiver_start(503);
 	struct daemon	*d = start_with_receiver(rv->rv_port, NULL);
 	struct conn	*s = login(d, "S01");
 	long long	 ids[3];
@@ -545,7 +557,7 @@ test_order_per_receiver(void **state)
 static void
 test_gives_up_then_supervisor_retries(void **state)
 {
-	struct receiver	*rv = receiver_start(0, 500);
+	struct receiver	*rv = receiver_start(500);
 	struct daemon	*d = start_with_receiver(rv->rv_port, "\"webhook_retry_hours\":2");
 	struct conn	*s = login(d, "S01"), *t = login(d, "T01");
 	cJSON		*r;
@@ -627,15 +639,15 @@ test_delivery_after_restart(void **state)
 	struct receiver	*rv;
 	struct daemon	*d;
 	struct conn	*s;
-	int		 fd, port;
+	int		 fd, held, port;
 	cJSON		*r;
 	char		 key[64];
 
 	(void)state;
-	/* A port with nobody listening: connection refused. */
-	fd = listen_on(0);
-	port = bound_port(fd);
-	close(fd);
+	/* A port with nobody listening: connection refused.  It stays bound
+	 * (not closed and bound again later), so nobody else can take it. */
+	held = bound_socket();
+	port = bound_port(held);
 	d = start_with_receiver(port, NULL);
 	s = login(d, "S01");
 	log_complaint(s, "across a crash");
@@ -654,7 +666,7 @@ test_delivery_after_restart(void **state)
 	cJSON_Delete(r);
 	daemon_kill(d);
 
-	rv = receiver_start(port, 200);
+	rv = receiver_start_on(held, 200);
 	daemon_restart_at(d, "2026-11-23T02:00:00Z");
 	expect_that(receiver_wait(rv, 1), NULL, "not delivered after the restart");
 	expect_that(strcmp(receiver_request(rv, 0).rq_delivery, key) == 0, NULL,
@@ -674,7 +686,7 @@ test_delivery_after_restart(void **state)
 static void
 test_overdue_and_detractor_events(void **state)
 {
-	struct receiver	*rv = receiver_start(0, 200);
+	struct receiver	*rv = receiver_start(200);
 	struct daemon	*d = start_with_receiver(rv->rv_port, NULL);
 	struct conn	*s = login(d, "S01"), *k = login(d, "K01"), *t = login(d, "T01");
 	cJSON		*tk, *r, *body;
@@ -724,7 +736,7 @@ test_overdue_and_detractor_events(void **state)
 static void
 test_refused_change_sends_nothing(void **state)
 {
-	struct receiver	*rv = receiver_start(0, 200);
+	struct receiver	*rv = receiver_start(200);
 	struct daemon	*d = start_with_receiver(rv->rv_port, NULL);
 	struct conn	*s = login(d, "S01");
 	sqlite3		*db;
@@ -754,7 +766,7 @@ test_refused_change_sends_nothing(void **state)
 static void
 test_outbox_bound(void **state)
 {
-	struct receiver	*rv = receiver_start(0, 500);
+	struct receiver	*rv = receiver_start(500);
 	struct daemon	*d = start_with_receiver(rv->rv_port, "\"webhook_max_pending\":2");
 	struct conn	*s = login(d, "S01");
 	cJSON		*r;
@@ -799,7 +811,7 @@ ms_since(const struct timespec *t0)
 static void
 test_hanging_receiver_does_not_block(void **state)
 {
-	struct receiver	*rv = receiver_start(0, 0);
+	struct receiver	*rv = receiver_start(0);
 	struct daemon_opts opts;
 	struct daemon	*d;
 	struct conn	*s, *k;
