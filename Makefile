@@ -51,7 +51,7 @@ CORE_TEST_O = $(filter-out $(BUILD)/obj/clock.o,$(CORE_O)) $(TOBJ)/clock.o
 UNIT	 = test_route test_queue test_clock test_config test_recovery test_stats test_json
 E2E	 = test_session test_tickets test_windows test_restart test_errors test_faults \
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
-	   test_limits test_group test_checkpoint
+	   test_limits test_group test_checkpoint test_vendor
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 

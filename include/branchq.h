@@ -50,13 +50,33 @@ enum err_code {
 	ERR__COUNT
 };
 const char *err_code_name(enum err_code);
-struct bq_error {
-	enum err_code	e_code;
-	char		e_msg[256];
+/*
+ * Facts a client would otherwise parse out of the message (PROTOCOL:
+ * error.detail): a few named values, e.g. {"recalls":0,"max_recalls":2}.
+ */
+#define BQ_DETAIL_MAX		4
+#define BQ_DETAIL_STR_LEN	64
+enum detail_type { DT_INT, DT_STR, DT_NULL };
+struct bq_detail {
+	const char	*d_key;		/* a literal */
+	enum detail_type d_type;
+	int64_t		 d_int;
+	char		 d_str[BQ_DETAIL_STR_LEN];
 };
-/* Always returns -1, so handlers can `return bq_fail(err, ...)`. */
+struct bq_error {
+	enum err_code	 e_code;
+	char		 e_msg[256];
+	size_t		 e_ndetail;	/* 0: no detail */
+	struct bq_detail e_detail[BQ_DETAIL_MAX];
+};
+/* Always returns -1, so handlers can `return bq_fail(err, ...)`.  Clears
+ * any detail: add it after. */
 int	bq_fail(struct bq_error *, enum err_code, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* One value of the error's detail, after bq_fail; -1 likewise.  A string
+ * NULL is null. */
+int	bq_detail_int(struct bq_error *, const char *key, int64_t);
+int	bq_detail_str(struct bq_error *, const char *key, const char *);
 /* The one message for a write the database refused: "the database cannot be
  * written (why); outcome" (NULL outcome: "nothing was changed").  -1. */
 int	bq_unwritable(struct bq_error *, const char *why, const char *outcome);
@@ -585,7 +605,8 @@ int	store_complaint_history(struct store *, int64_t id,
 int	store_complaint_next_due(struct store *, int64_t *at);	/* 0 when none */
 /* Ids of complaints whose due passed before `at`, not yet overdue.  Caller frees *ids. */
 int	store_complaints_due(struct store *, int64_t at, int64_t **ids, size_t *n);
-int	store_survey_exists(struct store *, int64_t ticket_id, bool *exists);
+/* When the ticket's survey was answered, 0 if it was not. */
+int	store_survey_answered(struct store *, int64_t ticket_id, int64_t *at);
 int	store_survey_insert(struct store *, int64_t ticket_id, int score, const char *reason,
 	    int64_t at, const char *date, int64_t complaint_id);
 int	store_outbox_add(struct store *, const char *event, const char *body, int64_t at,
@@ -708,6 +729,8 @@ int	selfservice_set(struct branch *, const struct actor *, bool available,
 
 /* ---- window.c: counter windows ---- */
 struct window *window_held_by(struct branch *, const char *terminal);
+/* conflict: the window still has its current ticket (with error.detail).  -1. */
+int	window_busy(struct bq_error *, const struct window *);
 int	window_open(struct branch *, const struct actor *, int no,
 	    const enum lane *lanes, int nlanes, struct window **out, struct bq_error *);
 int	window_close(struct branch *, const struct actor *, struct window **out,
@@ -865,6 +888,8 @@ cJSON	*json_complaint(const struct complaint *, bool masked);
 /* Replies: {"id":...,"ok":...}, and an error reply as a line (caller frees). */
 cJSON	*json_reply_new(const cJSON *id, bool ok);
 char	*json_error_reply(const cJSON *id, enum err_code, const char *message);
+/* The same for an error with its detail, if any. */
+char	*json_error_reply_detail(const cJSON *id, const struct bq_error *);
 bool	 json_given_twice(const cJSON *obj, const char *name);	/* cJSON keeps both */
 /* The reply to a request whose change a failed group commit took back:
  * unavailable, with the request's id.  Caller frees. */

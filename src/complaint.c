@@ -195,9 +195,10 @@ refuse_step(const struct complaint *c, enum complaint_step step, struct bq_error
 {
 	if (complaint_next_state(c->c_state, step) >= 0)
 		return 0;
-	return bq_fail(err, ERR_CONFLICT, "complaint %" PRId64 " is %s; %s is not possible",
+	bq_fail(err, ERR_CONFLICT, "complaint %" PRId64 " is %s; %s is not possible",
 	    c->c_id, complaint_state_name(c->c_state),
 	    step == STEP_RESOLVED ? "resolving it" : complaint_step_kind(step));
+	return bq_detail_str(err, "state", complaint_state_name(c->c_state));
 }
 
 int
@@ -235,9 +236,11 @@ complaint_reassign(struct branch *b, const struct actor *a, int64_t id, const ch
 	if (!config_staff_exists(b->b_cfg, to_staff))
 		return bq_fail(err, ERR_NOT_FOUND, "to_staff: no staff %s in the configuration",
 		    to_staff);
-	if (strcmp(c->c_owner, to_staff) == 0)
-		return bq_fail(err, ERR_CONFLICT, "complaint %" PRId64 " is already owned by %s",
+	if (strcmp(c->c_owner, to_staff) == 0) {
+		bq_fail(err, ERR_CONFLICT, "complaint %" PRId64 " is already owned by %s",
 		    id, to_staff);
+		return bq_detail_str(err, "owner", c->c_owner);
+	}
 	action_init(&ca, STEP_REASSIGNED, a->a_staff, reason);
 	snprintf(ca.ca_to_staff, sizeof ca.ca_to_staff, "%s", to_staff);
 	/* The owner changes; the first responder never does. */
@@ -328,22 +331,27 @@ survey_submit(struct branch *b, const struct actor *a, const char *number, int s
 	struct ticket	*t = ticket_lookup(b, number);
 	const char	*duty = b->b_cfg->cf_duty_supervisor;
 	struct survey_write sw;
-	bool		 exists;
-	int64_t		 now = clock_now();
+	char		 at[BQ_TIME_LEN];
+	int64_t		 now = clock_now(), answered_at;
 
 	(void)a;
 	*detractor = nps_class(score) == NPS_DETRACTOR;
 	if (t == NULL)
 		return bq_fail(err, ERR_NOT_FOUND, "ticket: no ticket %s today", number);
-	if (t->t_status != TS_DONE)
-		return bq_fail(err, ERR_CONFLICT,
+	if (t->t_status != TS_DONE) {
+		bq_fail(err, ERR_CONFLICT,
 		    "ticket %s is %s; a survey follows a completed service", number,
 		    ticket_status_name(t->t_status));
-	if (store_survey_exists(b->b_store, t->t_id, &exists) == -1)
+		return bq_detail_str(err, "status", ticket_status_name(t->t_status));
+	}
+	if (store_survey_answered(b->b_store, t->t_id, &answered_at) == -1)
 		return bq_fail(err, ERR_UNAVAILABLE, "the database cannot be read (%s)",
 		    store_errmsg(b->b_store));
-	if (exists)
-		return bq_fail(err, ERR_CONFLICT, "ticket %s already has a survey answer", number);
+	if (answered_at != 0) {
+		bq_fail(err, ERR_CONFLICT, "ticket %s already has a survey answer", number);
+		time_format(answered_at, at);
+		return bq_detail_str(err, "answered_at", at);
+	}
 	if (*detractor && duty == NULL)
 		return bq_fail(err, ERR_INTERNAL,
 		    "no duty supervisor is configured to own the follow-up");

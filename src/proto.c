@@ -475,7 +475,7 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
 	/* A refusal can follow a change (a day end redone first). */
 	*changed = store_changes(b->b_store) != changes && op != NULL &&
 	    !(op->op_flags & OP_BACKGROUND);
-	reply = json_error_reply(id, x.x_err.e_code, x.x_err.e_msg);
+	reply = json_error_reply_detail(id, &x.x_err);
 	cJSON_Delete(req);
 	return reply;
 }

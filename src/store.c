@@ -111,7 +111,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_DUE_LIST] =
 	    "SELECT id FROM complaints WHERE state != 'closed' AND overdue = 0 "
 	    "AND follow_up_due < ?1 ORDER BY follow_up_due, id",
-	[ST_SURVEY_EXISTS] = "SELECT 1 FROM surveys WHERE ticket_id = ?1",
+	[ST_SURVEY_EXISTS] = "SELECT at FROM surveys WHERE ticket_id = ?1",
 	[ST_SURVEY_INSERT] =
 	    "INSERT INTO surveys (ticket_id, score, reason, at, business_date, complaint_id) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1016,14 +1016,14 @@ store_complaints_due(struct store *s, int64_t at, int64_t **ids, size_t *n)
 }
 
 int
-store_survey_exists(struct store *s, int64_t ticket_id, bool *exists)
+store_survey_answered(struct store *s, int64_t ticket_id, int64_t *at)
 {
 	sqlite3_stmt	*st = s->s_stmt[ST_SURVEY_EXISTS];
 	int		 rc;
 
 	sqlite3_bind_int64(st, 1, ticket_id);
 	rc = sqlite3_step(st);
-	*exists = rc == SQLITE_ROW;
+	*at = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, "survey");

@@ -143,11 +143,13 @@ not_found(struct bq_error *err, const char *number)
 	return bq_fail(err, ERR_NOT_FOUND, "number: no ticket %s today", number);
 }
 
+/* PROTOCOL: a ticket in the wrong state is conflict with {"status":…}. */
 static int
 wrong_state(struct bq_error *err, const struct ticket *t, const char *what)
 {
-	return bq_fail(err, ERR_CONFLICT, "ticket %s is %s; %s", t->t_number,
+	bq_fail(err, ERR_CONFLICT, "ticket %s is %s; %s", t->t_number,
 	    ticket_status_name(t->t_status), what);
+	return bq_detail_str(err, "status", ticket_status_name(t->t_status));
 }
 
 int
@@ -164,9 +166,12 @@ ticket_reroute(struct branch *b, const struct actor *a, const char *number,
 		return bq_fail(err, ERR_BAD_REQUEST, "to_lane: must be express, counter or vip");
 	if (ticket_next_status(t->t_status, TA_REROUTE) < 0)
 		return wrong_state(err, t, "only a diverted or waiting ticket can be rerouted");
-	if (t->t_status == TS_WAITING && t->t_lane == to)
-		return bq_fail(err, ERR_CONFLICT, "ticket %s is already waiting in the %s lane",
+	if (t->t_status == TS_WAITING && t->t_lane == to) {
+		bq_fail(err, ERR_CONFLICT, "ticket %s is already waiting in the %s lane",
 		    t->t_number, lane_name(to));
+		bq_detail_str(err, "status", ticket_status_name(t->t_status));
+		return bq_detail_str(err, "lane", lane_name(t->t_lane));
+	}
 
 	memset(&c, 0, sizeof c);
 	c.c_ticket = t;
@@ -235,12 +240,13 @@ ticket_call_next(struct branch *b, const struct actor *a, struct ticket **out,
 	if (w == NULL)
 		return no_window(err, a);
 	*window = w->w_no;
-	if (w->w_paused)
-		return bq_fail(err, ERR_CONFLICT, "window %d is paused; resume it first", w->w_no);
+	if (w->w_paused) {
+		bq_fail(err, ERR_CONFLICT, "window %d is paused; resume it first", w->w_no);
+		bq_detail_int(err, "window", w->w_no);
+		return bq_detail_str(err, "state", "paused");
+	}
 	if (w->w_current != NULL)
-		return bq_fail(err, ERR_CONFLICT,
-		    "window %d still has ticket %s %s; complete, transfer or mark it no-show first",
-		    w->w_no, w->w_current->t_number, ticket_status_name(w->w_current->t_status));
+		return window_busy(err, w);
 	/* A day end the database refused is done first: yesterday's waiting
 	 * tickets are expired, never called today. */
 	if (b->b_day_end_failed) {
@@ -302,28 +308,42 @@ window_of_current(struct branch *b, const struct actor *a, const char *number)
 	return NULL;
 }
 
+/* PROTOCOL: {"recalls":N,"max_recalls":M} on a recall or no-show refused. */
+static int
+recalls_detail(struct bq_error *err, const struct ticket *t, int max)
+{
+	bq_detail_int(err, "recalls", t->t_recalls);
+	return bq_detail_int(err, "max_recalls", max);
+}
+
 static int
 check_act(struct branch *b, const struct ticket *t, enum ticket_action action,
     enum lane to, struct bq_error *err)
 {
 	int	max = b->b_cfg->cf_max_recalls;
 
-	if (ticket_next_status(t->t_status, action) < 0)
-		return bq_fail(err, ERR_CONFLICT, "ticket %s is %s; it cannot be %s",
+	if (ticket_next_status(t->t_status, action) < 0) {
+		bq_fail(err, ERR_CONFLICT, "ticket %s is %s; it cannot be %s",
 		    t->t_number, ticket_status_name(t->t_status), ticket_action_name(action));
+		return bq_detail_str(err, "status", ticket_status_name(t->t_status));
+	}
 	switch (action) {
 	case TA_RECALL:
-		if (t->t_recalls >= max)
-			return bq_fail(err, ERR_CONFLICT,
+		if (t->t_recalls >= max) {
+			bq_fail(err, ERR_CONFLICT,
 			    "ticket %s has been recalled %d time(s), the limit; mark it no-show",
 			    t->t_number, t->t_recalls);
+			return recalls_detail(err, t, max);
+		}
 		break;
 	case TA_NO_SHOW:
 		/* DOMAIN §2: no-show only after the configured recalls. */
-		if (t->t_recalls < max)
-			return bq_fail(err, ERR_CONFLICT,
+		if (t->t_recalls < max) {
+			bq_fail(err, ERR_CONFLICT,
 			    "ticket %s has been recalled %d of %d time(s); recall it before marking no-show",
 			    t->t_number, t->t_recalls, max);
+			return recalls_detail(err, t, max);
+		}
 		break;
 	case TA_TRANSFER:
 		if (!queue_lane(to))
@@ -332,10 +352,12 @@ check_act(struct branch *b, const struct ticket *t, enum ticket_action action,
 		 * not wait again: nothing waits across a day end (it would
 		 * expire at the next start-up, and today's ticket may have
 		 * the same number). */
-		if (strcmp(t->t_date, b->b_today) != 0)
-			return bq_fail(err, ERR_CONFLICT, "ticket %s is from %s, a business "
+		if (strcmp(t->t_date, b->b_today) != 0) {
+			bq_fail(err, ERR_CONFLICT, "ticket %s is from %s, a business "
 			    "day that has ended; complete it or mark it no-show", t->t_number,
 			    t->t_date);
+			return bq_detail_str(err, "business_date", t->t_date);
+		}
 		break;
 	default:
 		break;
@@ -354,10 +376,14 @@ ticket_act(struct branch *b, const struct actor *a, enum ticket_action action,
 	int64_t		 now = clock_now();
 
 	if (w == NULL) {
-		if (ticket_lookup(b, number) == NULL)
+		if ((t = ticket_lookup(b, number)) == NULL)
 			return not_found(err, number);
-		return bq_fail(err, ERR_CONFLICT, "ticket %s is not current at %s", number,
+		bq_fail(err, ERR_CONFLICT, "ticket %s is not current at %s", number,
 		    a->a_role == ROLE_SUPERVISOR ? "any window" : "your window");
+		bq_detail_str(err, "status", ticket_status_name(t->t_status));
+		if (t->t_window != 0)
+			return bq_detail_int(err, "window", t->t_window);
+		return bq_detail_str(err, "window", NULL);
 	}
 	t = w->w_current;
 	if (check_act(b, t, action, to, err) == -1)

@@ -1,0 +1,157 @@
+/*
+ * End-to-end: what a terminal vendor needs (issue 15, PROTOCOL "Version 1.1:
+ * vendor and supervisor"): error.detail on conflicts, diverted_open in
+ * queue.snapshot, hello's timezone and business_date, and request_key
+ * (safe retries of ticket.issue, complaint.log and survey.submit).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define DAY	(24 * 3600)
+
+static void
+open_window(struct conn *c, int no, const char *lanes)
+{
+	cJSON_Delete(rq_ok(c, "{\"op\":\"window.open\",\"window\":%d,\"lanes\":%s}", no, lanes));
+}
+
+/* Checks the error's code and that error.detail is exactly `want` (JSON text,
+ * or NULL: no detail at all); frees r. */
+#define expect_detail(r, code, want) h_expect_detail(__FILE__, __LINE__, (r), (code), (want))
+static void
+h_expect_detail(const char *file, int line, cJSON *r, const char *code, const char *want)
+{
+	const cJSON	*detail = jget(r, "error.detail");
+	cJSON		*w = want != NULL ? cJSON_Parse(want) : NULL;
+
+	h_expect_error(file, line, r, code);
+	if (want == NULL)
+		h_expect_that(file, line, detail == NULL, r, "no error.detail expected");
+	else
+		h_expect_that(file, line, w != NULL && cJSON_IsObject(detail) &&
+		    cJSON_Compare(detail, w, true), r, "error.detail should be %s", want);
+	cJSON_Delete(w);
+	cJSON_Delete(r);
+}
+
+/* ---- error.detail ---- */
+
+static void
+test_error_detail_tickets(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*k = login(d, "K01"), *t = login(d, "T01"), *t2 = login(d, "T02");
+	cJSON		*r;
+
+	(void)state;
+	cJSON_Delete(issue(k, "loan", 0, NULL));	/* A001 */
+	cJSON_Delete(issue(k, "loan", 0, NULL));	/* A002 */
+	open_window(t, 1, "[\"counter\"]");
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.call_next\"}"));
+
+	/* PROTOCOL 1.1: no-show before max_recalls, with the counts */
+	expect_detail(rq(t, "{\"op\":\"ticket.no_show\",\"number\":\"A001\"}"), "conflict",
+	    "{\"recalls\":0,\"max_recalls\":2}");
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.recall\",\"number\":\"A001\"}"));
+	expect_detail(rq(t, "{\"op\":\"ticket.no_show\",\"number\":\"A001\"}"), "conflict",
+	    "{\"recalls\":1,\"max_recalls\":2}");
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.recall\",\"number\":\"A001\"}"));
+	/* recall past the limit */
+	expect_detail(rq(t, "{\"op\":\"ticket.recall\",\"number\":\"A001\"}"), "conflict",
+	    "{\"recalls\":2,\"max_recalls\":2}");
+
+	/* the window's current ticket is still called */
+	expect_detail(rq(t, "{\"op\":\"ticket.call_next\"}"), "conflict",
+	    "{\"window\":1,\"number\":\"A001\",\"status\":\"called\"}");
+	expect_detail(rq(t, "{\"op\":\"window.close\"}"), "conflict",
+	    "{\"window\":1,\"number\":\"A001\",\"status\":\"called\"}");
+
+	/* a ticket in the wrong state: its status */
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.start\",\"number\":\"A001\"}"));
+	expect_detail(rq(t, "{\"op\":\"ticket.start\",\"number\":\"A001\"}"), "conflict",
+	    "{\"status\":\"serving\"}");
+	expect_detail(rq(t, "{\"op\":\"ticket.cancel\",\"number\":\"A001\"}"), "conflict",
+	    "{\"status\":\"serving\"}");
+	/* not current at the caller's window: where it is */
+	expect_detail(rq(t2, "{\"op\":\"ticket.complete\",\"number\":\"A001\"}"), "conflict",
+	    "{\"status\":\"serving\",\"window\":1}");
+	expect_detail(rq(t, "{\"op\":\"ticket.start\",\"number\":\"A002\"}"), "conflict",
+	    "{\"status\":\"waiting\",\"window\":null}");
+	/* reroute to the lane it already waits in */
+	expect_detail(rq(t, "{\"op\":\"ticket.reroute\",\"number\":\"A002\",\"to_lane\":\"counter\","
+	    "\"reason\":\"other\"}"), "conflict", "{\"status\":\"waiting\",\"lane\":\"counter\"}");
+
+	/* a window held by another terminal, and a terminal holding another window */
+	expect_detail(rq(t2, "{\"op\":\"window.open\",\"window\":1,\"lanes\":[\"counter\"]}"),
+	    "conflict", "{\"window\":1,\"terminal\":\"T01\"}");
+	expect_detail(rq(t, "{\"op\":\"window.open\",\"window\":2,\"lanes\":[\"counter\"]}"),
+	    "conflict", "{\"window\":1,\"terminal\":\"T01\"}");
+	/* pausing twice */
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.complete\",\"number\":\"A001\"}"));
+	cJSON_Delete(rq_ok(t, "{\"op\":\"window.pause\"}"));
+	expect_detail(rq(t, "{\"op\":\"window.pause\"}"), "conflict",
+	    "{\"window\":1,\"state\":\"paused\"}");
+	expect_detail(rq(t, "{\"op\":\"ticket.call_next\"}"), "conflict",
+	    "{\"window\":1,\"state\":\"paused\"}");
+
+	/* errors without facts to give carry no detail */
+	expect_detail(rq(t, "{\"op\":\"ticket.start\",\"number\":\"A999\"}"), "not_found", NULL);
+	expect_detail(rq(t, "{\"op\":\"ticket.issue\",\"service\":\"loan\"}"), "forbidden", NULL);
+	r = rq(k, "{\"op\":\"ticket.issue\",\"service\":\"transfer\"}");
+	expect_bad_request(r, "amount_fen");
+	expect_that(jget(r, "error.detail") == NULL, r, "bad_request has no detail");
+	cJSON_Delete(r);
+	daemon_stop(d);
+}
+
+static void
+test_error_detail_recovery(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*k = login(d, "K01"), *t = login(d, "T01");
+	cJSON		*r;
+	long long	 id;
+
+	(void)state;
+	cJSON_Delete(issue(k, "loan", 0, NULL));	/* A001 */
+	cJSON_Delete(issue(k, "loan", 0, NULL));	/* A002 */
+	open_window(t, 1, "[\"counter\"]");
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.call_next\"}"));
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.start\",\"number\":\"A001\"}"));
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.complete\",\"number\":\"A001\"}"));
+
+	/* a survey of a ticket not done: its status; answered already: when */
+	expect_detail(rq(k, "{\"op\":\"survey.submit\",\"ticket\":\"A002\",\"score\":9}"),
+	    "conflict", "{\"status\":\"waiting\"}");
+	cJSON_Delete(rq_ok(k, "{\"op\":\"survey.submit\",\"ticket\":\"A001\",\"score\":9}"));
+	expect_detail(rq(k, "{\"op\":\"survey.submit\",\"ticket\":\"A001\",\"score\":10}"),
+	    "conflict", "{\"answered_at\":\"" H_CLOCK_START "\"}");
+
+	/* a complaint in the wrong state: its state; reassigning to its owner */
+	r = rq_ok(t, "{\"op\":\"complaint.log\",\"category\":\"fees\",\"severity\":1,"
+	    "\"description\":\"x\",\"channel\":\"counter\"}");
+	id = jint(r, "complaint.id");
+	cJSON_Delete(r);
+	expect_detail(rq(t, "{\"op\":\"complaint.reassign\",\"complaint\":%lld,"
+	    "\"to_staff\":\"E1001\",\"reason\":\"x\"}", id), "conflict", "{\"owner\":\"E1001\"}");
+	cJSON_Delete(rq_ok(t, "{\"op\":\"followup.record\",\"complaint\":%lld,"
+	    "\"outcome\":\"satisfied\",\"note\":\"ok\"}", id));
+	expect_detail(rq(t, "{\"op\":\"complaint.resolve\",\"complaint\":%lld,"
+	    "\"resolution\":\"x\",\"root_cause\":\"value\"}", id), "conflict",
+	    "{\"state\":\"closed\"}");
+	daemon_stop(d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_error_detail_tickets, harness_teardown),
+		cmocka_unit_test_teardown(test_error_detail_recovery, harness_teardown),
+	};
+
+	return cmocka_run_group_tests_name("e2e_vendor", tests, NULL, NULL);
+}
