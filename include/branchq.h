@@ -227,6 +227,7 @@ struct lane_queue {
 };
 struct queue {
 	struct lane_queue q_lanes[LANE__COUNT];	/* self-service holds nothing */
+	struct lane_queue q_diverted;	/* tickets at the machines (status diverted) */
 	struct window	  q_windows[BQ_MAX_WINDOW + 1];	/* [0] unused */
 	struct ticket	**q_table;	/* open addressing, key date+number */
 	size_t		  q_table_cap, q_table_len;
@@ -249,7 +250,8 @@ struct ticket *queue_find(struct queue *, const char *date, const char *number);
  */
 int	queue_last_seq(const struct queue *, const char *date, enum lane);
 void	queue_set_seq(struct queue *, const char *date, enum lane, int seq);
-/* Lane membership follows status: call around every change of lane/status. */
+/* Lane membership (and being at the machines) follows status: call around
+ * every change of lane/status. */
 void	queue_unlink(struct queue *, struct ticket *);	/* out of its lane */
 void	queue_link(struct queue *, struct ticket *);	/* into its lane if waiting */
 /* Drop tickets of days before `today` that no window holds; caller freed nothing. */
@@ -257,6 +259,7 @@ void	queue_forget_before(struct queue *, const char *today);
 size_t	queue_position(const struct queue *, const struct ticket *);	/* 1-based, 0: not waiting */
 int64_t	queue_estimate_wait(const struct queue *, const struct ticket *);	/* -1: not waiting */
 size_t	queue_waiting(const struct queue *, enum lane);
+size_t	queue_diverted(const struct queue *);	/* diverted, not yet expired, cancelled or rerouted */
 int64_t	queue_oldest_issued_at(const struct queue *, enum lane);	/* 0: empty */
 bool	queue_lane_open(const struct queue *, enum lane);	/* open, unpaused window serves it */
 int	queue_open_windows(const struct queue *, enum lane);

@@ -408,6 +408,8 @@ json_lanes(const struct queue *q, int64_t now)
 		    oldest != 0 && now > oldest ? now - oldest : 0));
 		cJSON_AddNumberToObject(l, "open_windows",
 		    queue_open_windows(q, (enum lane)lane));
+		if (lane == LANE_SELF_SERVICE)
+			cJSON_AddNumberToObject(l, "diverted_open", (double)queue_diverted(q));
 	}
 	return o;
 }

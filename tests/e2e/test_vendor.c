@@ -145,12 +145,73 @@ test_error_detail_recovery(void **state)
 	daemon_stop(d);
 }
 
+/* ---- queue.snapshot: diverted_open ---- */
+
+static long long
+diverted_open(struct conn *c)
+{
+	cJSON		*r = rq_ok(c, "{\"op\":\"queue.snapshot\"}");
+	long long	 n = jint(r, "lanes.self_service.diverted_open");
+
+	expect_int(r, "lanes.self_service.waiting", 0);
+	expect_that(jget(r, "lanes.counter.diverted_open") == NULL, r,
+	    "only the self_service lane carries diverted_open");
+	cJSON_Delete(r);
+	return n;
+}
+
+static void
+test_diverted_open(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*k = login(d, "K01"), *l = login(d, "L01"), *s = login(d, "S01");
+	struct conn	*disp = login(d, "D01");
+	cJSON		*ev;
+
+	(void)state;
+	expect_that(diverted_open(k) == 0, NULL, "nothing at the machines yet");
+	cJSON_Delete(issue(k, "cash_withdrawal", 100000, NULL));	/* S001 */
+	cJSON_Delete(issue(k, "cash_deposit", 100000, NULL));	/* S002 */
+	cJSON_Delete(issue(k, "transfer", 100000, NULL));		/* S003 */
+	cJSON_Delete(issue(k, "cash_withdrawal", 100000, NULL));	/* S004 */
+	cJSON_Delete(issue(k, "loan", 0, NULL));			/* A001: not diverted */
+	expect_that(diverted_open(k) == 4, NULL, "four at the machines");
+
+	/* rerouted and cancelled tickets leave the machines */
+	cJSON_Delete(rq_ok(l, "{\"op\":\"ticket.reroute\",\"number\":\"S001\","
+	    "\"to_lane\":\"counter\",\"reason\":\"customer_declined\"}"));
+	cJSON_Delete(rq_ok(l, "{\"op\":\"ticket.cancel\",\"number\":\"S002\"}"));
+	expect_that(diverted_open(k) == 2, NULL, "two left after a reroute and a cancel");
+
+	/* queue.changed carries it too (its lanes are the snapshot's) */
+	cJSON_Delete(rq_ok(disp, "{\"op\":\"subscribe\",\"topics\":[\"queue\"]}"));
+	ev = next_event_named(disp, "queue.changed", reply_timeout_ms());
+	expect_that(ev != NULL, NULL, "no queue.changed after subscribe");
+	expect_int(ev, "lanes.self_service.diverted_open", 2);
+	cJSON_Delete(ev);
+
+	/* a restart counts them from the database */
+	daemon_stop(d);
+	daemon_restart(d);
+	k = login(d, "K01");
+	s = login(d, "S01");
+	expect_that(diverted_open(k) == 2, NULL, "two after a restart");
+
+	/* the day end expires them */
+	advance(s, H_TO_DAY_END);
+	expect_that(diverted_open(k) == 0, NULL, "none after the day end");
+	cJSON_Delete(issue(k, "cash_withdrawal", 100000, NULL));
+	expect_that(diverted_open(k) == 1, NULL, "one of the new day");
+	daemon_stop(d);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_error_detail_tickets, harness_teardown),
 		cmocka_unit_test_teardown(test_error_detail_recovery, harness_teardown),
+		cmocka_unit_test_teardown(test_diverted_open, harness_teardown),
 	};
 
 	return cmocka_run_group_tests_name("e2e_vendor", tests, NULL, NULL);
