@@ -13,6 +13,7 @@ op_hello(struct op_ctx *x)
 	const struct config		*cfg = x->x_branch->b_cfg;
 	const struct terminal_conf	*tc;
 	const char			*terminal = arg_str(x, "terminal");
+	char				 date[BQ_DATE_LEN];
 	bool				 ok;
 
 	if ((tc = config_terminal(cfg, terminal)) != NULL)
@@ -38,6 +39,10 @@ op_hello(struct op_ctx *x)
 	cJSON_AddNumberToObject(x->x_reply, "proto", BQ_PROTO_VERSION);
 	cJSON_AddStringToObject(x->x_reply, "terminal", tc->tc_id);
 	cJSON_AddStringToObject(x->x_reply, "branch", cfg->cf_branch);
+	/* PROTOCOL 1.1: a terminal shows local times and dates as the branch does. */
+	cJSON_AddStringToObject(x->x_reply, "timezone", cfg->cf_timezone);
+	business_date(clock_now(), date);
+	cJSON_AddStringToObject(x->x_reply, "business_date", date);
 	return 0;
 }
 

@@ -205,6 +205,35 @@ test_diverted_open(void **state)
 	daemon_stop(d);
 }
 
+/* ---- hello: the branch's time zone and business date ---- */
+
+static void
+test_hello_timezone_date(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*s = login(d, "S01"), *c = conn_open(d);
+	cJSON		*r;
+
+	(void)state;
+	r = rq_ok(c, "{\"op\":\"hello\",\"terminal\":\"K01\",\"token\":\"tok-K01\"}");
+	expect_str(r, "timezone", "Asia/Shanghai");
+	expect_str(r, "business_date", "2026-11-23");
+	cJSON_Delete(r);
+	/* 23:59:59 in the branch is still the same business day; midnight is the next */
+	advance(s, H_TO_DAY_END - 1);
+	c = conn_open(d);
+	r = rq_ok(c, "{\"op\":\"hello\",\"terminal\":\"D01\",\"token\":\"tok-D01\"}");
+	expect_str(r, "business_date", "2026-11-23");
+	cJSON_Delete(r);
+	advance(s, 1);
+	c = conn_open(d);
+	r = rq_ok(c, "{\"op\":\"hello\",\"terminal\":\"T01\",\"token\":\"tok-T01\"}");
+	expect_str(r, "business_date", "2026-11-24");
+	expect_str(r, "timezone", "Asia/Shanghai");
+	cJSON_Delete(r);
+	daemon_stop(d);
+}
+
 int
 main(void)
 {
@@ -212,6 +241,7 @@ main(void)
 		cmocka_unit_test_teardown(test_error_detail_tickets, harness_teardown),
 		cmocka_unit_test_teardown(test_error_detail_recovery, harness_teardown),
 		cmocka_unit_test_teardown(test_diverted_open, harness_teardown),
+		cmocka_unit_test_teardown(test_hello_timezone_date, harness_teardown),
 	};
 
 	return cmocka_run_group_tests_name("e2e_vendor", tests, NULL, NULL);
