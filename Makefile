@@ -51,7 +51,7 @@ CORE_TEST_O = $(filter-out $(BUILD)/obj/clock.o,$(CORE_O)) $(TOBJ)/clock.o
 UNIT	 = test_route test_queue test_clock test_config test_recovery test_stats test_json
 E2E	 = test_session test_tickets test_windows test_restart test_errors test_faults \
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
-	   test_limits test_group test_checkpoint test_vendor
+	   test_limits test_group test_checkpoint test_vendor test_events
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 
@@ -95,7 +95,7 @@ UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%) $(BUILD)/tests/test_barrier
 # The commit barrier on a real SQLite file, failing through the fault VFS.
 BARRIER_O = $(CORE_TEST_O) $(BUILD)/obj/store.o $(BUILD)/obj/checkpoint.o \
 	   $(BUILD)/obj/migrations.o $(BUILD)/obj/branch.o $(BUILD)/obj/barrier.o \
-	   $(TOBJ)/faultvfs.o
+	   $(BUILD)/obj/publish.o $(TOBJ)/faultvfs.o
 $(BUILD)/tests/test_barrier: tests/unit/test_barrier.c $(BARRIER_O) | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -o $@ $< $(BARRIER_O) $(TEST_LIBS)
 E2E_BIN	 = $(E2E:%=$(BUILD)/tests/e2e_%)

@@ -787,20 +787,54 @@ enum db_fault	faultvfs_get(void);
 
 /* ---- publish.c: pushed events to subscribers of any transport ---- */
 /* enum topic and topic_names: names.h */
+#define PUBLISH_RING		1000	/* PROTOCOL 1.1: events held for `since` */
+#define PUBLISH_SEQ_BLOCK	10000	/* event numbers reserved in the database at a time */
+/* Who hears an event beyond its topic's subscribers (PROTOCOL 1.1: followups). */
+struct audience {
+	unsigned	 au_roles;	/* ROLE_BIT mask: these roles hear it all */
+	const char	*au_staff[2];	/* and these staff members; NULL: none */
+};
 struct subscriber {
 	unsigned		 sb_topics;	/* 1 << enum topic */
+	enum role		 sb_role;	/* who listens (subscriber_identify) */
+	char			 sb_staff[BQ_ID_LEN + 1];
 	/* The transport's: one event line (no newline) for this subscriber.
 	 * It may remove the subscriber (a reader too slow to keep). */
 	void			(*sb_deliver)(struct subscriber *, const char *line);
+	/* The transport's: the bytes a replay may take (0: any); more is a reset. */
+	size_t			 sb_replay_limit;
 	struct subscriber	*sb_prev, *sb_next;
 	bool			 sb_listed;
+	bool			 sb_pending;	/* its replay waits for the group's end */
+	int64_t			 sb_replay_after;
 };
 void	subscriber_add(struct subscriber *, void (*deliver)(struct subscriber *, const char *));
 void	subscriber_remove(struct subscriber *);	/* safe when not added */
+void	subscriber_identify(struct subscriber *, enum role, const char *staff);
 void	subscriber_set_topics(struct subscriber *, unsigned topics);
-void	subscriber_send(struct subscriber *, const char *line);	/* to this one alone */
+/*
+ * A subscription starts: the events after `since` (since < 0: none) the
+ * subscriber may hear, then the state of its topics that have one, then
+ * live events.  *reset when `since` cannot be replayed (older than the
+ * ring, not one of ours, or more than sb_replay_limit).  Returns the seq
+ * after which it gets every event it may hear.
+ */
+int64_t	subscriber_start(struct subscriber *, int64_t since, bool *reset);
 bool	publish_wanted(enum topic);	/* anyone subscribed */
+/* An event line (a JSON object: "seq" is added) to its topic's subscribers. */
 void	publish(enum topic, const char *line);
+void	publish_to(enum topic, const char *line, const struct audience *);	/* NULL: all */
+/* The line a new subscriber of the topic gets after its replay (caller frees). */
+void	publish_set_state(enum topic, char *(*line)(void *), void *arg);
+int64_t	publish_seq(void);	/* the last event committed */
+/* The sequence from the database (reserving numbers); the ring emptied. */
+int	publish_open(struct store *, char *err, size_t errlen);
+void	publish_close(void);
+/* The barrier's: at each iteration's end, reserve numbers ahead if needed;
+ * a group commit opened; its end (a failed one's events are taken back). */
+void	publish_reserve(void);
+void	publish_group_opened(void);
+void	publish_group_done(bool committed);
 
 /* ---- proto.c: one request line in, one reply line out ---- */
 typedef struct cJSON cJSON;
@@ -914,6 +948,9 @@ void	 jw_bool(struct jw *, const char *key, bool);
 cJSON	*jw_finish(struct jw *);	/* the text as a raw item; w is spent */
 
 /* ---- op-*.c: the operations, one descriptor each ---- */
+/* op-session.c: a successful hello: the session is the terminal's, and so
+ * are the events it hears. */
+void	session_greet(struct session *, const struct terminal_conf *);
 extern const struct op_entry op_hello_entry, op_ping_entry, op_subscribe_entry;
 extern const struct op_entry op_ticket_issue_entry, op_ticket_status_entry,
 	op_ticket_reroute_entry, op_ticket_cancel_entry, op_ticket_call_next_entry,
@@ -936,7 +973,6 @@ extern const struct op_entry op_clock_advance_entry, op_test_fault_entry; /* op-
 void	events_init(struct event_base *, struct branch *);
 void	events_free(void);
 struct branch_hooks events_hooks(void);
-char	*events_queue_line(struct branch *);	/* caller frees */
 
 /* ---- barrier.c: no reply or event before its commit, any transport ---- */
 /*

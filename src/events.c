@@ -26,10 +26,12 @@ monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-char *
-events_queue_line(struct branch *b)
+/* The lanes now: queue.changed, and what a subscriber to the queue gets first. */
+static char *
+events_queue_line(void *arg)
 {
-	cJSON	*o = cJSON_CreateObject();
+	struct branch	*b = arg;
+	cJSON		*o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "event", "queue.changed");
 	cJSON_AddItemToObject(o, "at", json_time(clock_now()));
@@ -57,6 +59,8 @@ events_queue_changed(void)
 	struct timeval	tv;
 	int64_t		wait;
 
+	/* A state, not a happening: nobody listening, nothing to number or
+	 * keep (a subscriber gets the lanes as they are when it subscribes). */
 	if (ev_queue_timer == NULL || !publish_wanted(TOPIC_QUEUE) ||
 	    evtimer_pending(ev_queue_timer, NULL))
 		return;		/* nobody listens, or a send is already due */
@@ -74,8 +78,8 @@ events_ticket_called(const struct ticket *t, int window, int64_t at, bool recall
 	cJSON	*o;
 	char	*line;
 
-	if (!publish_wanted(TOPIC_CALLS))
-		return;
+	/* Published (so numbered and kept) whoever listens now: a display
+	 * that comes back with `since` must not miss a call. */
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "event", "ticket.called");
 	cJSON_AddStringToObject(o, "number", t->t_number);
@@ -88,15 +92,18 @@ events_ticket_called(const struct ticket *t, int window, int64_t at, bool recall
 	free(line);
 }
 
-/* PROTOCOL: complaint.logged, followup.overdue, followup.recorded. */
+/*
+ * PROTOCOL: complaint.logged, followup.overdue, followup.recorded.  PROTOCOL
+ * 1.1: supervisors hear every complaint's; other staff only those of the
+ * complaints they own or first responded to (docs/SECURITY.md).
+ */
 static void
 events_complaint(const char *event, const struct complaint *c, const char *outcome)
 {
-	cJSON	*o;
-	char	*line;
+	struct audience	 au = { R_SUPERVISOR, { c->c_owner, c->c_first_responder } };
+	cJSON		*o;
+	char		*line;
 
-	if (!publish_wanted(TOPIC_FOLLOWUPS))
-		return;
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "event", event);
 	cJSON_AddNumberToObject(o, "id", (double)c->c_id);
@@ -109,7 +116,7 @@ events_complaint(const char *event, const struct complaint *c, const char *outco
 		cJSON_AddStringToObject(o, "outcome", outcome);
 	cJSON_AddItemToObject(o, "at", json_time(clock_now()));
 	line = json_print_free(o);
-	publish(TOPIC_FOLLOWUPS, line);
+	publish_to(TOPIC_FOLLOWUPS, line, &au);
 	free(line);
 }
 
@@ -154,6 +161,7 @@ events_init(struct event_base *base, struct branch *b)
 	ev_branch = b;
 	if ((ev_queue_timer = evtimer_new(base, events_queue_send, NULL)) == NULL)
 		fatalx("evtimer_new failed");
+	publish_set_state(TOPIC_QUEUE, events_queue_line, b);
 }
 
 void
@@ -162,4 +170,5 @@ events_free(void)
 	if (ev_queue_timer != NULL)
 		event_free(ev_queue_timer);
 	ev_queue_timer = NULL;
+	publish_set_state(TOPIC_QUEUE, NULL, NULL);
 }

@@ -7,6 +7,13 @@
 
 #include "branchq.h"
 
+void
+session_greet(struct session *s, const struct terminal_conf *tc)
+{
+	s->s_term = tc;
+	subscriber_identify(&s->s_sub, tc->tc_role, tc->tc_staff);
+}
+
 static int
 op_hello(struct op_ctx *x)
 {
@@ -27,7 +34,7 @@ op_hello(struct op_ctx *x)
 	/* proto.c logs the failure (event=auth_failure) and counts it. */
 	if (!ok)
 		return bq_fail(&x->x_err, ERR_UNAUTHENTICATED, "terminal or token not recognised");
-	x->x_session->s_term = tc;
+	session_greet(x->x_session, tc);
 	log_info("event=hello peer=%s terminal=%s role=%s staff=%s",
 	    log_str(x->x_session->s_peer), tc->tc_id, role_name(tc->tc_role),
 	    *tc->tc_staff != '\0' ? tc->tc_staff : "-");
@@ -67,37 +74,47 @@ const struct op_entry op_ping_entry = {
 	.op_name = "ping", .op_flags = OP_ANYONE, .op_exec = op_ping,
 };
 
+/*
+ * PROTOCOL 1.1: `since` replays the events after it that the daemon holds
+ * (publish.c), else "reset"; a display may not hear complaints at all.
+ */
 static int
 op_subscribe(struct op_ctx *x)
 {
-	const cJSON	*topics = arg_item(x, "topics"), *el;
-	cJSON		*list;
-	char		*line;
-	unsigned	 set = 0;
-	int		 i;
+	struct subscriber	*sb = &x->x_session->s_sub;
+	const cJSON		*topics = arg_item(x, "topics"), *el;
+	cJSON			*list;
+	unsigned		 set = 0;
+	int64_t			 since = arg_int(x, "since", -1), seq;
+	bool			 reset;
+	int			 i;
 
 	cJSON_ArrayForEach(el, topics) {
 		for (i = 0; topic_names[i] != NULL; i++)
 			if (strcmp(topic_names[i], el->valuestring) == 0)
 				set |= 1u << i;
 	}
-	subscriber_set_topics(&x->x_session->s_sub, set);
+	/* Complaint details on a public screen: never (docs/SECURITY.md). */
+	if ((set & (1u << TOPIC_FOLLOWUPS)) && x->x_actor.a_role == ROLE_DISPLAY)
+		return bq_fail(&x->x_err, ERR_FORBIDDEN,
+		    "topics: a display may not subscribe to followups");
+	subscriber_set_topics(sb, set);
 	list = cJSON_AddArrayToObject(x->x_reply, "topics");
 	for (i = 0; topic_names[i] != NULL; i++)
 		if (set & (1u << i))
 			cJSON_AddItemToArray(list, cJSON_CreateString(topic_names[i]));
-	/* A display that subscribes to the queue wants to draw it now: the
-	 * lanes follow the reply as this session's own event. */
-	if (set & (1u << TOPIC_QUEUE)) {
-		line = events_queue_line(x->x_branch);
-		subscriber_send(&x->x_session->s_sub, line);
-		free(line);
-	}
+	/* The replay and the topics' state (the lanes, so that a display can
+	 * draw them now) follow the reply as this session's own events. */
+	seq = subscriber_start(sb, since, &reset);
+	cJSON_AddNumberToObject(x->x_reply, "seq", (double)seq);
+	if (since >= 0)
+		cJSON_AddBoolToObject(x->x_reply, "reset", reset);
 	return 0;
 }
 
 static const struct field_spec subscribe_fields[] = {
 	{ "topics", FT_TOPIC_LIST, true, 0, TOPIC__COUNT, topic_names, NULL },
+	{ "since", FT_INT, false, 0, 9007199254740991LL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 const struct op_entry op_subscribe_entry = {

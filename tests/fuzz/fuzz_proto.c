@@ -510,8 +510,9 @@ init_once(void)
 static void
 session_reset(size_t i)
 {
-	struct fz_conn	*fc = &fz_conns[i];
-	struct session	*s = &fc->fc_session;
+	struct fz_conn			*fc = &fz_conns[i];
+	struct session			*s = &fc->fc_session;
+	const struct terminal_conf	*tc;
 
 	subscriber_remove(&s->s_sub);
 	barrier_forget(&fc->fc_outlet);
@@ -522,9 +523,11 @@ session_reset(size_t i)
 	s->s_deliver = session_deliver;
 	s->s_conn_id = ++fz_next_conn;
 	snprintf(s->s_peer, sizeof s->s_peer, "fuzz:%zu", i);
-	if (fz_terminals[i] != NULL &&
-	    (s->s_term = config_terminal(&fz_cfg, fz_terminals[i])) == NULL)
-		fz_fail("no terminal %s", fz_terminals[i]);
+	if (fz_terminals[i] != NULL) {
+		if ((tc = config_terminal(&fz_cfg, fz_terminals[i])) == NULL)
+			fz_fail("no terminal %s", fz_terminals[i]);
+		session_greet(s, tc);
+	}
 }
 
 /*
@@ -541,6 +544,9 @@ open_branch(void)
 	empty_database();
 	clock_init(fz_base, true, FUZZ_START);
 	faultvfs_set(DBF_NONE);		/* what test.fault set */
+	/* The event numbers from the (empty) database, the ring emptied. */
+	if (publish_open(fz_store, err, sizeof err) == -1)
+		fz_fail("publish_open: %s", err);
 	events_init(fz_base, &fz_branch);
 	if (branch_open(&fz_branch, &fz_cfg, fz_store, events_hooks(), err, sizeof err) == -1)
 		fz_fail("branch_open: %s", err);
@@ -569,6 +575,7 @@ close_branch(void)
 		fz_conns[i].fc_request = NULL;
 	}
 	events_free();
+	publish_close();
 	branch_close(&fz_branch);
 	clock_shutdown();
 }
