@@ -412,6 +412,7 @@ struct complaint_action {
 	int			ca_on_time;	/* follow-ups: 0/1; else -1 */
 };
 struct complaint_request {
+	const struct request_key *cr_key;	/* NULL: none */
 	int		cr_category;
 	int		cr_severity;
 	const char	*cr_channel;
@@ -437,7 +438,10 @@ int	complaint_resolve(struct branch *, const struct actor *, int64_t id,
 int	followup_record(struct branch *, const struct actor *, int64_t id, enum complaint_step,
 	    const char *note, struct complaint *out, struct bq_error *);
 int	survey_submit(struct branch *, const struct actor *, const char *ticket, int score,
-	    const char *reason, struct complaint *opened, bool *detractor, struct bq_error *);
+	    const char *reason, const struct request_key *, struct complaint *opened,
+	    bool *detractor, struct bq_error *);
+/* A complaint by id, whoever asks (a request_key's retry): 0, or -1 with err. */
+int	complaint_find(struct branch *, int64_t id, struct complaint *out, struct bq_error *);
 /* The follow-up deadline: armed for the next due complaint; fires by itself.
  * followup_start() sets it up after branch_open() and catches up. */
 void	followup_start(struct branch *);
@@ -614,6 +618,34 @@ int	store_survey_insert(struct store *, int64_t ticket_id, int score, const char
 	    int64_t at, const char *date, int64_t complaint_id);
 int	store_outbox_add(struct store *, const char *event, const char *body, int64_t at,
 	    int64_t *id);
+/*
+ * PROTOCOL 1.1 request_key: a terminal's key for one request on one business
+ * day, and the fingerprint of the request's fields (fields_fingerprint).
+ * The domain writes it with what the request created, in its transaction.
+ */
+#define REQUEST_KEY_MAX		64	/* characters */
+#define FINGERPRINT_LEN		64	/* hex SHA-256 */
+struct request_key {
+	const char	*rk_terminal;
+	char		 rk_date[BQ_DATE_LEN];
+	const char	*rk_key;
+	const char	*rk_op;
+	char		 rk_fingerprint[FINGERPRINT_LEN + 1];
+};
+/* What the key's first request was and created, as stored. */
+struct request_key_row {
+	char		 kr_op[32];
+	char		 kr_fingerprint[FINGERPRINT_LEN + 1];
+	int64_t		 kr_ticket_id;		/* 0: none */
+	int64_t		 kr_complaint_id;	/* 0: none */
+	char		 kr_ticket_date[BQ_DATE_LEN];	/* the ticket's, "" for none */
+	char		 kr_ticket_number[BQ_NUMBER_LEN];
+};
+/* 0, 1 when the terminal has not used the key that day, or -1. */
+int	store_request_key_get(struct store *, const struct request_key *,
+	    struct request_key_row *);
+int	store_request_key_insert(struct store *, const struct request_key *, int64_t ticket_id,
+	    int64_t complaint_id, int64_t at);
 /* Webhook deliveries (webhook.c). */
 enum delivery_state { DS_PENDING, DS_DELIVERED, DS_FAILED, DS__COUNT };
 #define DELIVERY_KEY_LEN	36	/* a UUID */
@@ -710,6 +742,7 @@ void	branch_day_end(void *branch);
 
 /* ---- ticket.c: ticket operations (DOMAIN §1, §2) ---- */
 struct issue_request {
+	const struct request_key *ir_key;	/* NULL: none */
 	enum service		ir_service;
 	int64_t			ir_amount_fen;
 	struct ticket_flags	ir_flags;
@@ -873,6 +906,7 @@ struct op_ctx {
 	struct session		*x_session;
 	const cJSON		*x_req;
 	cJSON			*x_reply;	/* "id" and "ok" are in; add the rest */
+	const struct request_key *x_key;	/* request_key given and new; NULL: none */
 	struct actor		 x_actor;
 	struct bq_error		 x_err;
 };
@@ -893,6 +927,9 @@ struct op_entry {
 	/* 0; -1 with x_err; or OP_LATER: the handler took x_reply and the
 	 * connection waits for proto_deliver(). */
 	int			(*op_exec)(struct op_ctx *);
+	/* Ops that take request_key (in op_fields): the reply to a retry of
+	 * the request the key first came with, from what it created. */
+	int			(*op_replay)(struct op_ctx *, const struct request_key_row *);
 };
 /*
  * The reply line (no trailing newline; caller frees), or NULL when it comes
@@ -906,6 +943,10 @@ char	*proto_error_line(enum err_code, const char *message);
 /* ---- fields.c: a request's fields, checked from the op table, then read ---- */
 /* 0, or -1 with err naming the field; top-level unknown keys are let be. */
 int		 fields_check(const cJSON *req, const struct field_spec *, struct bq_error *);
+/* The fields' values in spec order (absent as null, objects likewise), but
+ * `skip`, hashed: equal for the same fields however they were sent. */
+void		 fields_fingerprint(const cJSON *req, const struct field_spec *,
+		    const char *skip, char out[FINGERPRINT_LEN + 1]);
 /* Field access in handlers, after the table validated the request. */
 const char	*arg_str(const struct op_ctx *, const char *name);	/* NULL: absent */
 int64_t		 arg_int(const struct op_ctx *, const char *name, int64_t absent);

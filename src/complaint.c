@@ -103,6 +103,7 @@ struct complaint_log {
 	struct branch		*cl_branch;
 	struct complaint	*cl_complaint;
 	const char		*cl_actor;
+	const struct request_key *cl_key;	/* NULL: none */
 };
 
 static int
@@ -110,8 +111,9 @@ log_writes(struct store *s, void *arg)
 {
 	const struct complaint_log	*cl = arg;
 
-	(void)s;
-	if (complaint_insert(cl->cl_branch, cl->cl_complaint, cl->cl_actor) == -1)
+	if (complaint_insert(cl->cl_branch, cl->cl_complaint, cl->cl_actor) == -1 ||
+	    (cl->cl_key != NULL && store_request_key_insert(s, cl->cl_key, 0,
+	    cl->cl_complaint->c_id, cl->cl_complaint->c_logged_at) == -1))
 		return -1;
 	return outbox_add(cl->cl_branch, "complaint.logged", cl->cl_complaint, NULL, -1, NULL);
 }
@@ -154,8 +156,8 @@ complaint_log(struct branch *b, const struct actor *a, const struct complaint_re
 		snprintf(c->c_customer_phone, sizeof c->c_customer_phone, "%s",
 		    cr->cr_customer_phone);
 
-	if (store_write(b->b_store, log_writes, &(struct complaint_log){ b, c, a->a_staff },
-	    NULL, err) == -1)
+	if (store_write(b->b_store, log_writes,
+	    &(struct complaint_log){ b, c, a->a_staff, cr->cr_key }, NULL, err) == -1)
 		return -1;
 	log_info("complaint %" PRId64 " logged by %s (severity %d, %s)", c->c_id, a->a_staff,
 	    c->c_severity, complaint_categories[c->c_category]);
@@ -165,8 +167,7 @@ complaint_log(struct branch *b, const struct actor *a, const struct complaint_re
 }
 
 int
-complaint_get(struct branch *b, const struct actor *a, int64_t id, struct complaint *c,
-    struct bq_error *err)
+complaint_find(struct branch *b, int64_t id, struct complaint *c, struct bq_error *err)
 {
 	int	rc = store_complaint_get(b->b_store, id, c);
 
@@ -175,6 +176,15 @@ complaint_get(struct branch *b, const struct actor *a, int64_t id, struct compla
 		    store_errmsg(b->b_store));
 	if (rc == 1)
 		return bq_fail(err, ERR_NOT_FOUND, "id: no complaint %" PRId64, id);
+	return 0;
+}
+
+int
+complaint_get(struct branch *b, const struct actor *a, int64_t id, struct complaint *c,
+    struct bq_error *err)
+{
+	if (complaint_find(b, id, c, err) == -1)
+		return -1;
 	/* PROTOCOL: staff act on the complaints they own; supervisors on any. */
 	if (a->a_role != ROLE_SUPERVISOR && strcmp(c->c_owner, a->a_staff) != 0)
 		return bq_fail(err, ERR_FORBIDDEN,
@@ -301,6 +311,7 @@ followup_record(struct branch *b, const struct actor *a, int64_t id, enum compla
 /* The answer, and the follow-up case a detractor opens (DOMAIN §4). */
 struct survey_write {
 	struct branch		*sw_branch;
+	const struct request_key *sw_key;	/* NULL: none */
 	const struct ticket	*sw_ticket;
 	int			 sw_score;
 	const char		*sw_reason;
@@ -320,13 +331,17 @@ survey_writes(struct store *s, void *arg)
 	    sw->sw_reason) == -1 ||
 	    outbox_add(sw->sw_branch, "complaint.logged", c, NULL, -1, NULL) == -1))
 		return -1;
+	if (sw->sw_key != NULL && store_request_key_insert(s, sw->sw_key, t->t_id,
+	    c != NULL ? c->c_id : 0, sw->sw_at) == -1)
+		return -1;
 	return store_survey_insert(s, t->t_id, sw->sw_score, sw->sw_reason, sw->sw_at,
 	    t->t_date, c != NULL ? c->c_id : 0);
 }
 
 int
 survey_submit(struct branch *b, const struct actor *a, const char *number, int score,
-    const char *reason, struct complaint *c, bool *detractor, struct bq_error *err)
+    const char *reason, const struct request_key *key, struct complaint *c, bool *detractor,
+    struct bq_error *err)
 {
 	struct ticket	*t = ticket_lookup(b, number);
 	const char	*duty = b->b_cfg->cf_duty_supervisor;
@@ -371,6 +386,7 @@ survey_submit(struct branch *b, const struct actor *a, const char *number, int s
 			    "survey score %d, no reason given", score);
 	}
 	sw.sw_branch = b;
+	sw.sw_key = key;
 	sw.sw_ticket = t;
 	sw.sw_score = score;
 	sw.sw_reason = reason;

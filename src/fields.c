@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -269,3 +270,46 @@ fields_check(const cJSON *req, const struct field_spec *fields, struct bq_error 
 	return check_fields(req, fields, NULL, err);
 }
 
+
+/* ---- the fingerprint of a request (PROTOCOL 1.1 request_key) ---- */
+
+static cJSON *
+fields_values(const cJSON *obj, const struct field_spec *fields, const char *skip)
+{
+	const struct field_spec	*fs;
+	const cJSON		*item;
+	cJSON			*list = cJSON_CreateArray();
+
+	for (fs = fields; fs != NULL && fs->fs_name != NULL; fs++) {
+		if (skip != NULL && strcmp(fs->fs_name, skip) == 0)
+			continue;
+		item = cJSON_GetObjectItemCaseSensitive(obj, fs->fs_name);
+		if (item == NULL || cJSON_IsNull(item))
+			cJSON_AddItemToArray(list, cJSON_CreateNull());
+		else if (fs->fs_type == FT_OBJECT)
+			cJSON_AddItemToArray(list, fields_values(item, fs->fs_fields, NULL));
+		else
+			cJSON_AddItemToArray(list, cJSON_Duplicate(item, true));
+	}
+	return list;
+}
+
+/*
+ * The checked fields only, in the table's order, objects by their own
+ * specs: members in another order, unknown fields, 1.0 for 1 or a null for
+ * an absent field make the same text, which json_print() writes the same
+ * way every time.
+ */
+void
+fields_fingerprint(const cJSON *req, const struct field_spec *fields, const char *skip,
+    char out[FINGERPRINT_LEN + 1])
+{
+	unsigned char	 h[32];
+	char		*text = json_print_free(fields_values(req, fields, skip));
+	size_t		 i;
+
+	sha256(text, strlen(text), h);
+	free(text);
+	for (i = 0; i < sizeof h; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}

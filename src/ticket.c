@@ -57,6 +57,7 @@ route_context(struct branch *b)
 struct issue_write {
 	struct branch		*iw_branch;
 	const struct actor	*iw_actor;
+	const struct request_key *iw_key;	/* NULL: none */
 	struct ticket		*iw_ticket;	/* numbered here */
 	int			 iw_seq;	/* the number's, once written */
 };
@@ -82,7 +83,11 @@ issue_writes(struct store *s, void *arg)
 	ev.te_to_lane = (int)t->t_lane;
 	ev.te_reason = route_rule_name(t->t_rule);
 	iw->iw_seq = seq;
-	return store_ticket_event(s, &ev);
+	if (store_ticket_event(s, &ev) == -1)
+		return -1;
+	/* PROTOCOL 1.1: a retry with the key finds this ticket, crash or not. */
+	return iw->iw_key != NULL ?
+	    store_request_key_insert(s, iw->iw_key, t->t_id, 0, t->t_issued_at) : 0;
 }
 
 int
@@ -115,6 +120,7 @@ ticket_issue(struct branch *b, const struct actor *a, const struct issue_request
 	t->t_issued_at = t->t_queued_at = now;
 	iw.iw_branch = b;
 	iw.iw_actor = a;
+	iw.iw_key = ir->ir_key;
 	iw.iw_ticket = t;
 
 	if (store_write(b->b_store, issue_writes, &iw, "no ticket was issued", err) == -1) {
