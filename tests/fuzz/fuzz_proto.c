@@ -235,11 +235,18 @@ parse_line(const char *what, const char *line)
 static void
 check_event(const char *line)
 {
-	cJSON	*o = parse_line("an event", line);
+	cJSON		*o = parse_line("an event", line);
+	const cJSON	*seq;
 
 	/* (Follow-up events carry the complaint's "id", as PROTOCOL shows.) */
 	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "event")))
 		fz_fail("an event without \"event\": %s", line);
+	/* PROTOCOL 1.1: every event is numbered (the lanes after subscribe
+	 * by the last event's number, 0 before any). */
+	seq = cJSON_GetObjectItemCaseSensitive(o, "seq");
+	if (!cJSON_IsNumber(seq) || seq->valuedouble < 0 ||
+	    seq->valuedouble != (double)(int64_t)seq->valuedouble)
+		fz_fail("an event without a whole \"seq\": %s", line);
 	cJSON_Delete(o);
 }
 
@@ -265,7 +272,7 @@ static void
 check_reply(const char *req, size_t len, const char *reply)
 {
 	cJSON		*o = parse_line("a reply", reply), *q, *e;
-	const cJSON	*ok, *code = NULL, *msg = NULL, *id, *rid;
+	const cJSON	*ok, *code = NULL, *msg = NULL, *id, *rid, *detail;
 	size_t		 i;
 
 	ok = cJSON_GetObjectItemCaseSensitive(o, "ok");
@@ -277,6 +284,9 @@ check_reply(const char *req, size_t len, const char *reply)
 		msg = cJSON_GetObjectItemCaseSensitive(e, "message");
 		if (!cJSON_IsString(code) || !cJSON_IsString(msg) || *msg->valuestring == '\0')
 			fz_fail("an error without a code and a message: %s", reply);
+		detail = cJSON_GetObjectItemCaseSensitive(e, "detail");
+		if (detail != NULL && (!cJSON_IsObject(detail) || detail->child == NULL))
+			fz_fail("an error's detail that is not an object of facts: %s", reply);
 		for (i = 0; error_codes[i] != NULL; i++)
 			if (strcmp(error_codes[i], code->valuestring) == 0)
 				break;
