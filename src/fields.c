@@ -191,7 +191,8 @@ check_fields(const cJSON *obj, const struct field_spec *fields, const char *pref
 {
 	const struct field_spec	*fs;
 	const cJSON		*item;
-	char			 name[128];
+	const char		*name;
+	char			 path[128];
 
 	if (prefix != NULL) {
 		cJSON_ArrayForEach(item, obj) {
@@ -201,10 +202,13 @@ check_fields(const cJSON *obj, const struct field_spec *fields, const char *pref
 		}
 	}
 	for (fs = fields; fs != NULL && fs->fs_name != NULL; fs++) {
-		if (prefix != NULL)
-			snprintf(name, sizeof name, "%s.%s", prefix, fs->fs_name);
-		else
-			snprintf(name, sizeof name, "%s", fs->fs_name);
+		/* A top-level field is its own name: no copy for each field of
+		 * each request (an snprintf is most of a field's check). */
+		name = fs->fs_name;
+		if (prefix != NULL) {
+			snprintf(path, sizeof path, "%s.%s", prefix, fs->fs_name);
+			name = path;
+		}
 		if (json_given_twice(obj, fs->fs_name))
 			return bq_fail(err, ERR_BAD_REQUEST, "%s: given more than once", name);
 		item = cJSON_GetObjectItemCaseSensitive(obj, fs->fs_name);
