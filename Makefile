@@ -25,12 +25,12 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 # The pure modules, shared by the daemon and the unit tests.
-CORE	 = log err clock names route queue config recovery stats json
+CORE	 = log err clock names route queue config recovery stats json fields
 # The daemon, layer by layer (docs/DESIGN.md): storage, domain, dispatch,
 # the commit barrier and the publisher, the TCP transport.
 DAEMON	 = $(CORE) store checkpoint migrations report \
 	   branch ticket window webhook complaint \
-	   fields op-session op-ticket op-window op-queue op-complaint op-report op-webhook proto \
+	   op-session op-ticket op-window op-queue op-complaint op-report op-webhook proto \
 	   events publish barrier server
 # The client is a program of its own: its files and the shared name lists.
 CLIENT	 = client client-args client-conn client-print client-report client-watch
@@ -48,10 +48,11 @@ TEST_O	 = $(filter-out $(HOOKED:%=$(BUILD)/obj/%.o),$(DAEMON_O)) \
 	   $(filter-out $(TOBJ)/branchqd.o,$(HOOKED:%=$(TOBJ)/%.o)) $(TESTONLY:%=$(TOBJ)/%.o)
 CORE_TEST_O = $(filter-out $(BUILD)/obj/clock.o,$(CORE_O)) $(TOBJ)/clock.o
 
-UNIT	 = test_route test_queue test_clock test_config test_recovery test_stats test_json
+UNIT	 = test_route test_queue test_clock test_config test_recovery test_stats test_json \
+	   test_fields
 E2E	 = test_session test_tickets test_dayend test_windows test_restart test_errors test_faults \
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
-	   test_limits test_group test_checkpoint
+	   test_limits test_group test_checkpoint test_vendor test_events
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 
@@ -95,7 +96,7 @@ UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%) $(BUILD)/tests/test_barrier
 # The commit barrier on a real SQLite file, failing through the fault VFS.
 BARRIER_O = $(CORE_TEST_O) $(BUILD)/obj/store.o $(BUILD)/obj/checkpoint.o \
 	   $(BUILD)/obj/migrations.o $(BUILD)/obj/branch.o $(BUILD)/obj/barrier.o \
-	   $(TOBJ)/faultvfs.o
+	   $(BUILD)/obj/publish.o $(TOBJ)/faultvfs.o
 $(BUILD)/tests/test_barrier: tests/unit/test_barrier.c $(BARRIER_O) | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -o $@ $< $(BARRIER_O) $(TEST_LIBS)
 E2E_BIN	 = $(E2E:%=$(BUILD)/tests/e2e_%)

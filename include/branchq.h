@@ -50,13 +50,33 @@ enum err_code {
 	ERR__COUNT
 };
 const char *err_code_name(enum err_code);
-struct bq_error {
-	enum err_code	e_code;
-	char		e_msg[256];
+/*
+ * Facts a client would otherwise parse out of the message (PROTOCOL:
+ * error.detail): a few named values, e.g. {"recalls":0,"max_recalls":2}.
+ */
+#define BQ_DETAIL_MAX		4
+#define BQ_DETAIL_STR_LEN	64
+enum detail_type { DT_INT, DT_STR, DT_NULL };
+struct bq_detail {
+	const char	*d_key;		/* a literal */
+	enum detail_type d_type;
+	int64_t		 d_int;
+	char		 d_str[BQ_DETAIL_STR_LEN];
 };
-/* Always returns -1, so handlers can `return bq_fail(err, ...)`. */
+struct bq_error {
+	enum err_code	 e_code;
+	char		 e_msg[256];
+	size_t		 e_ndetail;	/* 0: no detail */
+	struct bq_detail e_detail[BQ_DETAIL_MAX];
+};
+/* Always returns -1, so handlers can `return bq_fail(err, ...)`.  Clears
+ * any detail: add it after. */
 int	bq_fail(struct bq_error *, enum err_code, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* One value of the error's detail, after bq_fail; -1 likewise.  A string
+ * NULL is null. */
+int	bq_detail_int(struct bq_error *, const char *key, int64_t);
+int	bq_detail_str(struct bq_error *, const char *key, const char *);
 /* The one message for a write the database refused: "the database cannot be
  * written (why); outcome" (NULL outcome: "nothing was changed").  -1. */
 int	bq_unwritable(struct bq_error *, const char *why, const char *outcome);
@@ -211,6 +231,7 @@ struct lane_queue {
 };
 struct queue {
 	struct lane_queue q_lanes[LANE__COUNT];	/* self-service holds nothing */
+	struct lane_queue q_diverted;	/* tickets at the machines (status diverted) */
 	struct window	  q_windows[BQ_MAX_WINDOW + 1];	/* [0] unused */
 	struct ticket	**q_table;	/* open addressing, key date+number */
 	size_t		  q_table_cap, q_table_len;
@@ -233,7 +254,8 @@ struct ticket *queue_find(struct queue *, const char *date, const char *number);
  */
 int	queue_last_seq(const struct queue *, const char *date, enum lane);
 void	queue_set_seq(struct queue *, const char *date, enum lane, int seq);
-/* Lane membership follows status: call around every change of lane/status. */
+/* Lane membership (and being at the machines) follows status: call around
+ * every change of lane/status. */
 void	queue_unlink(struct queue *, struct ticket *);	/* out of its lane */
 void	queue_link(struct queue *, struct ticket *);	/* into its lane if waiting */
 /* Drop tickets of days before `today` that no window holds; caller freed nothing. */
@@ -242,6 +264,7 @@ struct window *queue_window_holding(struct queue *, const struct ticket *);	/* o
 size_t	queue_position(const struct queue *, const struct ticket *);	/* 1-based, 0: not waiting */
 int64_t	queue_estimate_wait(const struct queue *, const struct ticket *);	/* -1: not waiting */
 size_t	queue_waiting(const struct queue *, enum lane);
+size_t	queue_diverted(const struct queue *);	/* diverted, not yet expired, cancelled or rerouted */
 int64_t	queue_oldest_issued_at(const struct queue *, enum lane);	/* 0: empty */
 bool	queue_lane_open(const struct queue *, enum lane);	/* open, unpaused window serves it */
 int	queue_open_windows(const struct queue *, enum lane);
@@ -395,6 +418,7 @@ struct complaint_action {
 	int			ca_root_cause;	/* resolved: enum root_cause; else -1 */
 };
 struct complaint_request {
+	const struct request_key *cr_key;	/* NULL: none */
 	int		cr_category;
 	int		cr_severity;
 	const char	*cr_channel;
@@ -422,7 +446,10 @@ int	complaint_resolve(struct branch *, const struct actor *, int64_t id,
 int	followup_record(struct branch *, const struct actor *, int64_t id, enum complaint_step,
 	    const char *note, struct complaint *out, struct bq_error *);
 int	survey_submit(struct branch *, const struct actor *, const char *ticket, int score,
-	    const char *reason, struct complaint *opened, bool *detractor, struct bq_error *);
+	    const char *reason, const struct request_key *, struct complaint *opened,
+	    bool *detractor, struct bq_error *);
+/* A complaint by id, whoever asks (a request_key's retry): 0, or -1 with err. */
+int	complaint_find(struct branch *, int64_t id, struct complaint *out, struct bq_error *);
 /* The follow-up deadline: armed for the next due complaint; fires by itself.
  * followup_start() sets it up after branch_open() and catches up. */
 void	followup_start(struct branch *);
@@ -593,11 +620,40 @@ int	store_complaint_history(struct store *, int64_t id,
 int	store_complaint_next_due(struct store *, int64_t *at);	/* 0 when none */
 /* Ids of complaints whose due passed before `at`, not yet overdue.  Caller frees *ids. */
 int	store_complaints_due(struct store *, int64_t at, int64_t **ids, size_t *n);
-int	store_survey_exists(struct store *, int64_t ticket_id, bool *exists);
+/* When the ticket's survey was answered, 0 if it was not. */
+int	store_survey_answered(struct store *, int64_t ticket_id, int64_t *at);
 int	store_survey_insert(struct store *, int64_t ticket_id, int score, const char *reason,
 	    int64_t at, const char *date, int64_t complaint_id);
 int	store_outbox_add(struct store *, const char *event, const char *body, int64_t at,
 	    int64_t *id);
+/*
+ * PROTOCOL 1.1 request_key: a terminal's key for one request on one business
+ * day, and the fingerprint of the request's fields (fields_fingerprint).
+ * The domain writes it with what the request created, in its transaction.
+ */
+#define REQUEST_KEY_MAX		64	/* characters */
+#define FINGERPRINT_LEN		64	/* hex SHA-256 */
+struct request_key {
+	const char	*rk_terminal;
+	char		 rk_date[BQ_DATE_LEN];
+	const char	*rk_key;
+	const char	*rk_op;
+	char		 rk_fingerprint[FINGERPRINT_LEN + 1];
+};
+/* What the key's first request was and created, as stored. */
+struct request_key_row {
+	char		 kr_op[32];
+	char		 kr_fingerprint[FINGERPRINT_LEN + 1];
+	int64_t		 kr_ticket_id;		/* 0: none */
+	int64_t		 kr_complaint_id;	/* 0: none */
+	char		 kr_ticket_date[BQ_DATE_LEN];	/* the ticket's, "" for none */
+	char		 kr_ticket_number[BQ_NUMBER_LEN];
+};
+/* 0, 1 when the terminal has not used the key that day, or -1. */
+int	store_request_key_get(struct store *, const struct request_key *,
+	    struct request_key_row *);
+int	store_request_key_insert(struct store *, const struct request_key *, int64_t ticket_id,
+	    int64_t complaint_id, int64_t at);
 /* Webhook deliveries (webhook.c). */
 enum delivery_state { DS_PENDING, DS_DELIVERED, DS_FAILED, DS__COUNT };
 #define DELIVERY_KEY_LEN	36	/* a UUID */
@@ -697,6 +753,7 @@ void	branch_day_end(void *branch);
 
 /* ---- ticket.c: ticket operations (DOMAIN §1, §2) ---- */
 struct issue_request {
+	const struct request_key *ir_key;	/* NULL: none */
 	enum service		ir_service;
 	int64_t			ir_amount_fen;
 	struct ticket_flags	ir_flags;
@@ -719,6 +776,8 @@ int	selfservice_set(struct branch *, const struct actor *, bool available,
 
 /* ---- window.c: counter windows ---- */
 struct window *window_held_by(struct branch *, const char *terminal);
+/* conflict: the window still has its current ticket (with error.detail).  -1. */
+int	window_busy(struct bq_error *, const struct window *);
 int	window_open(struct branch *, const struct actor *, int no,
 	    const enum lane *lanes, int nlanes, struct window **out, struct bq_error *);
 int	window_close(struct branch *, const struct actor *, struct window **out,
@@ -772,20 +831,54 @@ enum db_fault	faultvfs_get(void);
 
 /* ---- publish.c: pushed events to subscribers of any transport ---- */
 /* enum topic and topic_names: names.h */
+#define PUBLISH_RING		1000	/* PROTOCOL 1.1: events held for `since` */
+#define PUBLISH_SEQ_BLOCK	10000	/* event numbers reserved in the database at a time */
+/* Who hears an event beyond its topic's subscribers (PROTOCOL 1.1: followups). */
+struct audience {
+	unsigned	 au_roles;	/* ROLE_BIT mask: these roles hear it all */
+	const char	*au_staff[2];	/* and these staff members; NULL: none */
+};
 struct subscriber {
 	unsigned		 sb_topics;	/* 1 << enum topic */
+	enum role		 sb_role;	/* who listens (subscriber_identify) */
+	char			 sb_staff[BQ_ID_LEN + 1];
 	/* The transport's: one event line (no newline) for this subscriber.
 	 * It may remove the subscriber (a reader too slow to keep). */
 	void			(*sb_deliver)(struct subscriber *, const char *line);
+	/* The transport's: the bytes a replay may take (0: any); more is a reset. */
+	size_t			 sb_replay_limit;
 	struct subscriber	*sb_prev, *sb_next;
 	bool			 sb_listed;
+	bool			 sb_pending;	/* its replay waits for the group's end */
+	int64_t			 sb_replay_after;
 };
 void	subscriber_add(struct subscriber *, void (*deliver)(struct subscriber *, const char *));
 void	subscriber_remove(struct subscriber *);	/* safe when not added */
+void	subscriber_identify(struct subscriber *, enum role, const char *staff);
 void	subscriber_set_topics(struct subscriber *, unsigned topics);
-void	subscriber_send(struct subscriber *, const char *line);	/* to this one alone */
+/*
+ * A subscription starts: the events after `since` (since < 0: none) the
+ * subscriber may hear, then the state of its topics that have one, then
+ * live events.  *reset when `since` cannot be replayed (older than the
+ * ring, not one of ours, or more than sb_replay_limit).  Returns the seq
+ * after which it gets every event it may hear.
+ */
+int64_t	subscriber_start(struct subscriber *, int64_t since, bool *reset);
 bool	publish_wanted(enum topic);	/* anyone subscribed */
+/* An event line (a JSON object: "seq" is added) to its topic's subscribers. */
 void	publish(enum topic, const char *line);
+void	publish_to(enum topic, const char *line, const struct audience *);	/* NULL: all */
+/* The line a new subscriber of the topic gets after its replay (caller frees). */
+void	publish_set_state(enum topic, char *(*line)(void *), void *arg);
+int64_t	publish_seq(void);	/* the last event committed */
+/* The sequence from the database (reserving numbers); the ring emptied. */
+int	publish_open(struct store *, char *err, size_t errlen);
+void	publish_close(void);
+/* The barrier's: at each iteration's end, reserve numbers ahead if needed;
+ * a group commit opened; its end (a failed one's events are taken back). */
+void	publish_reserve(void);
+void	publish_group_opened(void);
+void	publish_group_done(bool committed);
 
 /* ---- proto.c: one request line in, one reply line out ---- */
 typedef struct cJSON cJSON;
@@ -824,6 +917,7 @@ struct op_ctx {
 	struct session		*x_session;
 	const cJSON		*x_req;
 	cJSON			*x_reply;	/* "id" and "ok" are in; add the rest */
+	const struct request_key *x_key;	/* request_key given and new; NULL: none */
 	struct actor		 x_actor;
 	struct bq_error		 x_err;
 };
@@ -844,6 +938,9 @@ struct op_entry {
 	/* 0; -1 with x_err; or OP_LATER: the handler took x_reply and the
 	 * connection waits for proto_deliver(). */
 	int			(*op_exec)(struct op_ctx *);
+	/* Ops that take request_key (in op_fields): the reply to a retry of
+	 * the request the key first came with, from what it created. */
+	int			(*op_replay)(struct op_ctx *, const struct request_key_row *);
 };
 /*
  * The reply line (no trailing newline; caller frees), or NULL when it comes
@@ -857,6 +954,10 @@ char	*proto_error_line(enum err_code, const char *message);
 /* ---- fields.c: a request's fields, checked from the op table, then read ---- */
 /* 0, or -1 with err naming the field; top-level unknown keys are let be. */
 int		 fields_check(const cJSON *req, const struct field_spec *, struct bq_error *);
+/* The fields' values in spec order (absent as null, objects likewise), but
+ * `skip`, hashed: equal for the same fields however they were sent. */
+void		 fields_fingerprint(const cJSON *req, const struct field_spec *,
+		    const char *skip, char out[FINGERPRINT_LEN + 1]);
 /* Field access in handlers, after the table validated the request. */
 const char	*arg_str(const struct op_ctx *, const char *name);	/* NULL: absent */
 int64_t		 arg_int(const struct op_ctx *, const char *name, int64_t absent);
@@ -876,6 +977,8 @@ cJSON	*json_complaint(const struct complaint *, bool masked);
 /* Replies: {"id":...,"ok":...}, and an error reply as a line (caller frees). */
 cJSON	*json_reply_new(const cJSON *id, bool ok);
 char	*json_error_reply(const cJSON *id, enum err_code, const char *message);
+/* The same for an error with its detail, if any. */
+char	*json_error_reply_detail(const cJSON *id, const struct bq_error *);
 bool	 json_given_twice(const cJSON *obj, const char *name);	/* cJSON keeps both */
 /* The reply to a request whose change a failed group commit took back:
  * unavailable, with the request's id.  Caller frees. */
@@ -897,6 +1000,9 @@ void	 jw_bool(struct jw *, const char *key, bool);
 cJSON	*jw_finish(struct jw *);	/* the text as a raw item; w is spent */
 
 /* ---- op-*.c: the operations, one descriptor each ---- */
+/* op-session.c: a successful hello: the session is the terminal's, and so
+ * are the events it hears. */
+void	session_greet(struct session *, const struct terminal_conf *);
 extern const struct op_entry op_hello_entry, op_ping_entry, op_subscribe_entry;
 extern const struct op_entry op_ticket_issue_entry, op_ticket_status_entry,
 	op_ticket_reroute_entry, op_ticket_cancel_entry, op_ticket_call_next_entry,
@@ -919,7 +1025,6 @@ extern const struct op_entry op_clock_advance_entry, op_test_fault_entry; /* op-
 void	events_init(struct event_base *, struct branch *);
 void	events_free(void);
 struct branch_hooks events_hooks(void);
-char	*events_queue_line(struct branch *);	/* caller frees */
 
 /* ---- barrier.c: no reply or event before its commit, any transport ---- */
 /*

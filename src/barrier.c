@@ -204,9 +204,15 @@ void
 barrier_commit_now(void)
 {
 	char	why[256];
+	bool	committed;
 
-	if (group_open())
-		release(branch_group_commit(bar_branch, why, sizeof why) == 0, why);
+	if (!group_open())
+		return;
+	committed = branch_group_commit(bar_branch, why, sizeof why) == 0;
+	release(committed, why);
+	/* The publisher takes back the numbers of the events dropped, and
+	 * replays to those who subscribed meanwhile, now in order. */
+	publish_group_done(committed);
 }
 
 static void
@@ -217,6 +223,7 @@ iteration_end(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	publish_reserve();	/* event numbers ahead, in this group if one is open */
 	barrier_commit_now();
 	for (i = 0; i < bar_nflush; i++)
 		bar_flush[i]();
@@ -235,6 +242,7 @@ static void
 group_opened(void *arg)
 {
 	(void)arg;
+	publish_group_opened();
 	barrier_wake();
 }
 

@@ -263,6 +263,10 @@ main(int argc, char **argv)
 		startup_error("--db %s: %s", db_path, err);
 	if (reports_start(main_base, db_path, err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);
+	/* Event numbers go on from the last run's (PROTOCOL 1.1 seq), before
+	 * anything can publish. */
+	if (publish_open(store, err, sizeof err) == -1)
+		startup_error("--db %s: %s", db_path, err);
 	/* Before branch_open(): deadlines that passed while down fire in it. */
 	events_init(main_base, &branch);
 	if (branch_open(&branch, &cfg, store, events_hooks(), err, sizeof err) == -1)
@@ -290,6 +294,7 @@ main(int argc, char **argv)
 	events_free();
 	server_free();
 	barrier_free();
+	publish_close();
 	branch_close(&branch);
 	store_close(store);
 	clock_shutdown();

@@ -104,6 +104,7 @@ struct complaint_log {
 	struct branch		*cl_branch;
 	struct complaint	*cl_complaint;
 	const char		*cl_actor;
+	const struct request_key *cl_key;	/* NULL: none */
 };
 
 static int
@@ -111,8 +112,9 @@ log_writes(struct store *s, void *arg)
 {
 	const struct complaint_log	*cl = arg;
 
-	(void)s;
-	if (complaint_insert(cl->cl_branch, cl->cl_complaint, cl->cl_actor) == -1)
+	if (complaint_insert(cl->cl_branch, cl->cl_complaint, cl->cl_actor) == -1 ||
+	    (cl->cl_key != NULL && store_request_key_insert(s, cl->cl_key, 0,
+	    cl->cl_complaint->c_id, cl->cl_complaint->c_logged_at) == -1))
 		return -1;
 	return outbox_add(cl->cl_branch, "complaint.logged", cl->cl_complaint, NULL, -1, NULL);
 }
@@ -155,8 +157,8 @@ complaint_log(struct branch *b, const struct actor *a, const struct complaint_re
 		snprintf(c->c_customer_phone, sizeof c->c_customer_phone, "%s",
 		    cr->cr_customer_phone);
 
-	if (store_write(b->b_store, log_writes, &(struct complaint_log){ b, c, a->a_staff },
-	    NULL, err) == -1)
+	if (store_write(b->b_store, log_writes,
+	    &(struct complaint_log){ b, c, a->a_staff, cr->cr_key }, NULL, err) == -1)
 		return -1;
 	log_info("complaint %" PRId64 " logged by %s (severity %d, %s)", c->c_id, a->a_staff,
 	    c->c_severity, complaint_categories[c->c_category]);
@@ -165,10 +167,8 @@ complaint_log(struct branch *b, const struct actor *a, const struct complaint_re
 	return 0;
 }
 
-/* One complaint, if the actor may read it (reading) or act on it. */
-static int
-complaint_load(struct branch *b, const struct actor *a, int64_t id, bool reading,
-    struct complaint *c, struct bq_error *err)
+int
+complaint_find(struct branch *b, int64_t id, struct complaint *c, struct bq_error *err)
 {
 	int	rc = store_complaint_get(b->b_store, id, c);
 
@@ -177,15 +177,26 @@ complaint_load(struct branch *b, const struct actor *a, int64_t id, bool reading
 		    store_errmsg(b->b_store));
 	if (rc == 1)
 		return bq_fail(err, ERR_NOT_FOUND, "id: no complaint %" PRId64, id);
+	return 0;
+}
+
+/* One complaint, if the actor may read it (reading) or act on it. */
+static int
+complaint_load(struct branch *b, const struct actor *a, int64_t id, bool reading,
+    struct complaint *c, struct bq_error *err)
+{
+	if (complaint_find(b, id, c, err) == -1)
+		return -1;
 	/* PROTOCOL: staff act on the complaints they own; supervisors on any.
 	 * DOMAIN §3: the first responder is recorded for ever, and may always
 	 * read what became of the complaint, owner or not. */
 	if (a->a_role == ROLE_SUPERVISOR || strcmp(c->c_owner, a->a_staff) == 0 ||
 	    (reading && strcmp(c->c_first_responder, a->a_staff) == 0))
 		return 0;
-	return bq_fail(err, ERR_FORBIDDEN, "complaint %" PRId64 " is owned by %s; only its "
+	bq_fail(err, ERR_FORBIDDEN, "complaint %" PRId64 " is owned by %s; only its "
 	    "owner%s or a supervisor may %s it", id, c->c_owner,
 	    reading ? ", its first responder" : "", reading ? "read" : "act on");
+	return bq_detail_str(err, "owner", c->c_owner);
 }
 
 int
@@ -207,9 +218,10 @@ refuse_step(const struct complaint *c, enum complaint_step step, struct bq_error
 {
 	if (complaint_next_state(c->c_state, step) >= 0)
 		return 0;
-	return bq_fail(err, ERR_CONFLICT, "complaint %" PRId64 " is %s; %s is not possible",
+	bq_fail(err, ERR_CONFLICT, "complaint %" PRId64 " is %s; %s is not possible",
 	    c->c_id, complaint_state_name(c->c_state),
 	    step == STEP_RESOLVED ? "resolving it" : complaint_step_kind(step));
+	return bq_detail_str(err, "state", complaint_state_name(c->c_state));
 }
 
 int
@@ -247,9 +259,11 @@ complaint_reassign(struct branch *b, const struct actor *a, int64_t id, const ch
 	if (!config_staff_exists(b->b_cfg, to_staff))
 		return bq_fail(err, ERR_NOT_FOUND, "to_staff: no staff %s in the configuration",
 		    to_staff);
-	if (strcmp(c->c_owner, to_staff) == 0)
-		return bq_fail(err, ERR_CONFLICT, "complaint %" PRId64 " is already owned by %s",
+	if (strcmp(c->c_owner, to_staff) == 0) {
+		bq_fail(err, ERR_CONFLICT, "complaint %" PRId64 " is already owned by %s",
 		    id, to_staff);
+		return bq_detail_str(err, "owner", c->c_owner);
+	}
 	action_init(&ca, STEP_REASSIGNED, a->a_staff, reason);
 	snprintf(ca.ca_to_staff, sizeof ca.ca_to_staff, "%s", to_staff);
 	/* The owner changes; the first responder never does. */
@@ -316,6 +330,7 @@ followup_record(struct branch *b, const struct actor *a, int64_t id, enum compla
 /* The answer, and the follow-up case a detractor opens (DOMAIN §4). */
 struct survey_write {
 	struct branch		*sw_branch;
+	const struct request_key *sw_key;	/* NULL: none */
 	const struct ticket	*sw_ticket;
 	int			 sw_score;
 	const char		*sw_reason;
@@ -335,33 +350,42 @@ survey_writes(struct store *s, void *arg)
 	    sw->sw_reason) == -1 ||
 	    outbox_add(sw->sw_branch, "complaint.logged", c, NULL, -1, NULL) == -1))
 		return -1;
+	if (sw->sw_key != NULL && store_request_key_insert(s, sw->sw_key, t->t_id,
+	    c != NULL ? c->c_id : 0, sw->sw_at) == -1)
+		return -1;
 	return store_survey_insert(s, t->t_id, sw->sw_score, sw->sw_reason, sw->sw_at,
 	    t->t_date, c != NULL ? c->c_id : 0);
 }
 
 int
 survey_submit(struct branch *b, const struct actor *a, const char *number, int score,
-    const char *reason, struct complaint *c, bool *detractor, struct bq_error *err)
+    const char *reason, const struct request_key *key, struct complaint *c, bool *detractor,
+    struct bq_error *err)
 {
 	struct ticket	*t = ticket_lookup(b, number);
 	const char	*duty = b->b_cfg->cf_duty_supervisor;
 	struct survey_write sw;
-	bool		 exists;
-	int64_t		 now = clock_now();
+	char		 at[BQ_TIME_LEN];
+	int64_t		 now = clock_now(), answered_at;
 
 	(void)a;
 	*detractor = nps_class(score) == NPS_DETRACTOR;
 	if (t == NULL)
 		return bq_fail(err, ERR_NOT_FOUND, "ticket: no ticket %s today", number);
-	if (t->t_status != TS_DONE)
-		return bq_fail(err, ERR_CONFLICT,
+	if (t->t_status != TS_DONE) {
+		bq_fail(err, ERR_CONFLICT,
 		    "ticket %s is %s; a survey follows a completed service", number,
 		    ticket_status_name(t->t_status));
-	if (store_survey_exists(b->b_store, t->t_id, &exists) == -1)
+		return bq_detail_str(err, "status", ticket_status_name(t->t_status));
+	}
+	if (store_survey_answered(b->b_store, t->t_id, &answered_at) == -1)
 		return bq_fail(err, ERR_UNAVAILABLE, "the database cannot be read (%s)",
 		    store_errmsg(b->b_store));
-	if (exists)
-		return bq_fail(err, ERR_CONFLICT, "ticket %s already has a survey answer", number);
+	if (answered_at != 0) {
+		bq_fail(err, ERR_CONFLICT, "ticket %s already has a survey answer", number);
+		time_format(answered_at, at);
+		return bq_detail_str(err, "answered_at", at);
+	}
 	if (*detractor && duty == NULL)
 		return bq_fail(err, ERR_INTERNAL,
 		    "no duty supervisor is configured to own the follow-up");
@@ -381,6 +405,7 @@ survey_submit(struct branch *b, const struct actor *a, const char *number, int s
 			    "survey score %d, no reason given", score);
 	}
 	sw.sw_branch = b;
+	sw.sw_key = key;
 	sw.sw_ticket = t;
 	sw.sw_score = score;
 	sw.sw_reason = reason;

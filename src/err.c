@@ -33,9 +33,44 @@ bq_fail(struct bq_error *err, enum err_code code, const char *fmt, ...)
 	va_list	ap;
 
 	err->e_code = code;
+	err->e_ndetail = 0;
 	va_start(ap, fmt);
 	vsnprintf(err->e_msg, sizeof err->e_msg, fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+/* The next value, or NULL past BQ_DETAIL_MAX (the message says it all anyway). */
+static struct bq_detail *
+detail_add(struct bq_error *err, const char *key, enum detail_type type)
+{
+	struct bq_detail	*d;
+
+	if (err->e_ndetail >= BQ_DETAIL_MAX)
+		return NULL;
+	d = &err->e_detail[err->e_ndetail++];
+	d->d_key = key;
+	d->d_type = type;
+	return d;
+}
+
+int
+bq_detail_int(struct bq_error *err, const char *key, int64_t v)
+{
+	struct bq_detail	*d = detail_add(err, key, DT_INT);
+
+	if (d != NULL)
+		d->d_int = v;
+	return -1;
+}
+
+int
+bq_detail_str(struct bq_error *err, const char *key, const char *v)
+{
+	struct bq_detail	*d = detail_add(err, key, v != NULL ? DT_STR : DT_NULL);
+
+	if (d != NULL && v != NULL)
+		snprintf(d->d_str, sizeof d->d_str, "%s", v);
 	return -1;
 }
 

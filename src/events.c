@@ -26,10 +26,12 @@ monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-char *
-events_queue_line(struct branch *b)
+/* The lanes now: queue.changed, and what a subscriber to the queue gets first. */
+static char *
+events_queue_line(void *arg)
 {
-	cJSON	*o = cJSON_CreateObject();
+	struct branch	*b = arg;
+	cJSON		*o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "event", "queue.changed");
 	cJSON_AddItemToObject(o, "at", json_time(clock_now()));
@@ -39,11 +41,11 @@ events_queue_line(struct branch *b)
 
 /* The event as one line to the topic's subscribers; frees o. */
 static void
-publish_object(enum topic topic, cJSON *o)
+publish_object(enum topic topic, cJSON *o, const struct audience *au)
 {
 	char	*line = json_print_free(o);
 
-	publish(topic, line);
+	publish_to(topic, line, au);
 	free(line);
 }
 
@@ -67,6 +69,8 @@ events_queue_changed(void)
 	struct timeval	tv;
 	int64_t		wait;
 
+	/* A state, not a happening: nobody listening, nothing to number or
+	 * keep (a subscriber gets the lanes as they are when it subscribes). */
 	if (ev_queue_timer == NULL || !publish_wanted(TOPIC_QUEUE) ||
 	    evtimer_pending(ev_queue_timer, NULL))
 		return;		/* nobody listens, or a send is already due */
@@ -83,8 +87,8 @@ events_ticket_called(const struct ticket *t, int window, int64_t at, bool recall
 {
 	cJSON	*o;
 
-	if (!publish_wanted(TOPIC_CALLS))
-		return;
+	/* Published (so numbered and kept) whoever listens now: a display
+	 * that comes back with `since` must not miss a call. */
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "event", "ticket.called");
 	cJSON_AddStringToObject(o, "number", t->t_number);
@@ -92,17 +96,20 @@ events_ticket_called(const struct ticket *t, int window, int64_t at, bool recall
 	cJSON_AddStringToObject(o, "lane", lane_name(t->t_lane));
 	cJSON_AddBoolToObject(o, "recall", recall);
 	cJSON_AddItemToObject(o, "at", json_time(at));
-	publish_object(TOPIC_CALLS, o);
+	publish_object(TOPIC_CALLS, o, NULL);
 }
 
-/* PROTOCOL: complaint.logged, followup.overdue, followup.recorded. */
+/*
+ * PROTOCOL: complaint.logged, followup.overdue, followup.recorded.  PROTOCOL
+ * 1.1: supervisors hear every complaint's; other staff only those of the
+ * complaints they own or first responded to (docs/SECURITY.md).
+ */
 static void
 events_complaint(const char *event, const struct complaint *c, const char *outcome)
 {
-	cJSON	*o;
+	struct audience	 au = { R_SUPERVISOR, { c->c_owner, c->c_first_responder } };
+	cJSON		*o;
 
-	if (!publish_wanted(TOPIC_FOLLOWUPS))
-		return;
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "event", event);
 	cJSON_AddNumberToObject(o, "id", (double)c->c_id);
@@ -114,22 +121,22 @@ events_complaint(const char *event, const struct complaint *c, const char *outco
 	if (outcome != NULL)
 		cJSON_AddStringToObject(o, "outcome", outcome);
 	cJSON_AddItemToObject(o, "at", json_time(clock_now()));
-	publish_object(TOPIC_FOLLOWUPS, o);
+	publish_object(TOPIC_FOLLOWUPS, o, &au);
 }
 
-/* PROTOCOL 1.1: the business day ended; its open tickets are closed. */
+/* PROTOCOL 1.1: the business day ended; its open tickets are closed.
+ * Published whoever listens now, so that a display coming back with
+ * `since` learns of it. */
 static void
 events_day_ended(const char *date)
 {
 	cJSON	*o;
 
-	if (!publish_wanted(TOPIC_QUEUE))
-		return;
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "event", "day.ended");
 	cJSON_AddStringToObject(o, "business_date", date);
 	cJSON_AddItemToObject(o, "at", json_time(clock_now()));
-	publish_object(TOPIC_QUEUE, o);
+	publish_object(TOPIC_QUEUE, o, NULL);
 }
 
 /* A webhook's body: the event, the branch, the time and the object. */
@@ -174,6 +181,7 @@ events_init(struct event_base *base, struct branch *b)
 	ev_branch = b;
 	if ((ev_queue_timer = evtimer_new(base, events_queue_send, NULL)) == NULL)
 		fatalx("evtimer_new failed");
+	publish_set_state(TOPIC_QUEUE, events_queue_line, b);
 }
 
 void
@@ -182,4 +190,5 @@ events_free(void)
 	if (ev_queue_timer != NULL)
 		event_free(ev_queue_timer);
 	ev_queue_timer = NULL;
+	publish_set_state(TOPIC_QUEUE, NULL, NULL);
 }

@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -190,7 +191,8 @@ check_fields(const cJSON *obj, const struct field_spec *fields, const char *pref
 {
 	const struct field_spec	*fs;
 	const cJSON		*item;
-	char			 name[128];
+	const char		*name;
+	char			 path[128];
 
 	if (prefix != NULL) {
 		cJSON_ArrayForEach(item, obj) {
@@ -200,10 +202,13 @@ check_fields(const cJSON *obj, const struct field_spec *fields, const char *pref
 		}
 	}
 	for (fs = fields; fs != NULL && fs->fs_name != NULL; fs++) {
-		if (prefix != NULL)
-			snprintf(name, sizeof name, "%s.%s", prefix, fs->fs_name);
-		else
-			snprintf(name, sizeof name, "%s", fs->fs_name);
+		/* A top-level field is its own name: no copy for each field of
+		 * each request (an snprintf is most of a field's check). */
+		name = fs->fs_name;
+		if (prefix != NULL) {
+			snprintf(path, sizeof path, "%s.%s", prefix, fs->fs_name);
+			name = path;
+		}
 		if (json_given_twice(obj, fs->fs_name))
 			return bq_fail(err, ERR_BAD_REQUEST, "%s: given more than once", name);
 		item = cJSON_GetObjectItemCaseSensitive(obj, fs->fs_name);
@@ -269,3 +274,46 @@ fields_check(const cJSON *req, const struct field_spec *fields, struct bq_error 
 	return check_fields(req, fields, NULL, err);
 }
 
+
+/* ---- the fingerprint of a request (PROTOCOL 1.1 request_key) ---- */
+
+static cJSON *
+fields_values(const cJSON *obj, const struct field_spec *fields, const char *skip)
+{
+	const struct field_spec	*fs;
+	const cJSON		*item;
+	cJSON			*list = cJSON_CreateArray();
+
+	for (fs = fields; fs != NULL && fs->fs_name != NULL; fs++) {
+		if (skip != NULL && strcmp(fs->fs_name, skip) == 0)
+			continue;
+		item = cJSON_GetObjectItemCaseSensitive(obj, fs->fs_name);
+		if (item == NULL || cJSON_IsNull(item))
+			cJSON_AddItemToArray(list, cJSON_CreateNull());
+		else if (fs->fs_type == FT_OBJECT)
+			cJSON_AddItemToArray(list, fields_values(item, fs->fs_fields, NULL));
+		else
+			cJSON_AddItemToArray(list, cJSON_Duplicate(item, true));
+	}
+	return list;
+}
+
+/*
+ * The checked fields only, in the table's order, objects by their own
+ * specs: members in another order, unknown fields, 1.0 for 1 or a null for
+ * an absent field make the same text, which json_print() writes the same
+ * way every time.
+ */
+void
+fields_fingerprint(const cJSON *req, const struct field_spec *fields, const char *skip,
+    char out[FINGERPRINT_LEN + 1])
+{
+	unsigned char	 h[32];
+	char		*text = json_print_free(fields_values(req, fields, skip));
+	size_t		 i;
+
+	sha256(text, strlen(text), h);
+	free(text);
+	for (i = 0; i < sizeof h; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}

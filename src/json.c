@@ -409,6 +409,8 @@ json_lanes(const struct queue *q, int64_t now)
 		    oldest != 0 && now > oldest ? now - oldest : 0));
 		cJSON_AddNumberToObject(l, "open_windows",
 		    queue_open_windows(q, (enum lane)lane));
+		if (lane == LANE_SELF_SERVICE)
+			cJSON_AddNumberToObject(l, "diverted_open", (double)queue_diverted(q));
 	}
 	return o;
 }
@@ -511,14 +513,45 @@ json_reply_new(const cJSON *id, bool ok)
 	return r;
 }
 
-char *
-json_error_reply(const cJSON *id, enum err_code code, const char *message)
+static char *
+error_reply(const cJSON *id, enum err_code code, const char *message,
+    const struct bq_detail *detail, size_t ndetail)
 {
-	cJSON	*r = json_reply_new(id, false), *e = cJSON_AddObjectToObject(r, "error");
+	cJSON	*r = json_reply_new(id, false), *e = cJSON_AddObjectToObject(r, "error"), *o;
+	size_t	 i;
 
 	cJSON_AddStringToObject(e, "code", err_code_name(code));
 	cJSON_AddStringToObject(e, "message", message);
+	if (ndetail == 0)
+		return json_print_free(r);
+	o = cJSON_AddObjectToObject(e, "detail");
+	for (i = 0; i < ndetail; i++) {
+		switch (detail[i].d_type) {
+		case DT_INT:
+			cJSON_AddNumberToObject(o, detail[i].d_key, (double)detail[i].d_int);
+			break;
+		case DT_STR:
+			cJSON_AddStringToObject(o, detail[i].d_key, detail[i].d_str);
+			break;
+		case DT_NULL:
+			cJSON_AddNullToObject(o, detail[i].d_key);
+			break;
+		}
+	}
 	return json_print_free(r);
+}
+
+char *
+json_error_reply(const cJSON *id, enum err_code code, const char *message)
+{
+	return error_reply(id, code, message, NULL, 0);
+}
+
+/* PROTOCOL: error.detail, beside code and message, when the error has facts. */
+char *
+json_error_reply_detail(const cJSON *id, const struct bq_error *err)
+{
+	return error_reply(id, err->e_code, err->e_msg, err->e_detail, err->e_ndetail);
 }
 
 /* The reply to a request whose change a failed group commit took back. */

@@ -59,6 +59,7 @@ static const struct field_spec log_fields[] = {
 	{ "channel", FT_ENUM, true, 0, 0, complaint_channels, NULL },
 	{ "ticket", FT_NUMBER, false, 0, 0, NULL, NULL },
 	{ "customer", FT_OBJECT, false, 0, 0, NULL, customer_fields },
+	{ "request_key", FT_STRING, false, 1, REQUEST_KEY_MAX, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -79,6 +80,7 @@ op_complaint_log(struct op_ctx *x)
 	const char			*phone;
 
 	memset(&cr, 0, sizeof cr);
+	cr.cr_key = x->x_key;
 	cr.cr_category = arg_enum(x, "category", complaint_categories);
 	cr.cr_severity = (int)arg_int(x, "severity", 1);
 	cr.cr_channel = arg_str(x, "channel");
@@ -94,9 +96,21 @@ op_complaint_log(struct op_ctx *x)
 	return reply_complaint(x, &c);
 }
 
+/* A retry: the complaint it logged, as it is now. */
+static int
+op_complaint_log_replay(struct op_ctx *x, const struct request_key_row *row)
+{
+	struct complaint	c;
+
+	if (complaint_find(x->x_branch, row->kr_complaint_id, &c, &x->x_err) == -1)
+		return -1;
+	return reply_complaint(x, &c);
+}
+
 const struct op_entry op_complaint_log_entry = {
 	.op_name = "complaint.log", .op_roles = R_TELLER | R_LOBBY | R_SUPERVISOR,
 	.op_fields = log_fields, .op_exec = op_complaint_log,
+	.op_replay = op_complaint_log_replay,
 };
 
 /* ---- complaint.get ---- */
@@ -274,30 +288,52 @@ static const struct field_spec survey_fields[] = {
 	{ "ticket", FT_NUMBER, true, 0, 0, NULL, NULL },
 	{ "score", FT_INT, true, 0, 10, NULL, NULL },
 	{ "reason", FT_STRING, false, 0, COMPLAINT_TEXT_MAX, NULL, NULL },
+	{ "request_key", FT_STRING, false, 1, REQUEST_KEY_MAX, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
+
+/* The answer, and the complaint a detractor opened (NULL: none). */
+static int
+reply_survey(struct op_ctx *x, const struct complaint *opened)
+{
+	cJSON	*s = cJSON_AddObjectToObject(x->x_reply, "survey");
+	int	 score = (int)arg_int(x, "score", 0);
+
+	cJSON_AddStringToObject(s, "ticket", arg_str(x, "ticket"));
+	cJSON_AddNumberToObject(s, "score", score);
+	cJSON_AddBoolToObject(s, "detractor", nps_class(score) == NPS_DETRACTOR);
+	cJSON_AddItemToObject(x->x_reply, "complaint", opened != NULL ?
+	    json_complaint(opened, false) : cJSON_CreateNull());
+	return 0;
+}
 
 static int
 op_survey_submit(struct op_ctx *x)
 {
 	struct complaint	 c;
-	cJSON			*s;
 	bool			 detractor;
-	int			 score = (int)arg_int(x, "score", 0);
 
-	if (survey_submit(x->x_branch, &x->x_actor, arg_str(x, "ticket"), score,
-	    arg_str(x, "reason"), &c, &detractor, &x->x_err) == -1)
+	if (survey_submit(x->x_branch, &x->x_actor, arg_str(x, "ticket"),
+	    (int)arg_int(x, "score", 0), arg_str(x, "reason"), x->x_key, &c, &detractor,
+	    &x->x_err) == -1)
 		return -1;
-	s = cJSON_AddObjectToObject(x->x_reply, "survey");
-	cJSON_AddStringToObject(s, "ticket", arg_str(x, "ticket"));
-	cJSON_AddNumberToObject(s, "score", score);
-	cJSON_AddBoolToObject(s, "detractor", detractor);
-	cJSON_AddItemToObject(x->x_reply, "complaint", detractor ? json_complaint(&c, false) :
-	    cJSON_CreateNull());
-	return 0;
+	return reply_survey(x, detractor ? &c : NULL);
+}
+
+/* A retry: its fields are the first request's (the key's fingerprint). */
+static int
+op_survey_submit_replay(struct op_ctx *x, const struct request_key_row *row)
+{
+	struct complaint	c;
+
+	if (row->kr_complaint_id != 0 &&
+	    complaint_find(x->x_branch, row->kr_complaint_id, &c, &x->x_err) == -1)
+		return -1;
+	return reply_survey(x, row->kr_complaint_id != 0 ? &c : NULL);
 }
 
 const struct op_entry op_survey_submit_entry = {
 	.op_name = "survey.submit", .op_roles = R_KIOSK | R_LOBBY | R_SUPERVISOR,
 	.op_fields = survey_fields, .op_exec = op_survey_submit,
+	.op_replay = op_survey_submit_replay,
 };

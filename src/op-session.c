@@ -7,12 +7,20 @@
 
 #include "branchq.h"
 
+void
+session_greet(struct session *s, const struct terminal_conf *tc)
+{
+	s->s_term = tc;
+	subscriber_identify(&s->s_sub, tc->tc_role, tc->tc_staff);
+}
+
 static int
 op_hello(struct op_ctx *x)
 {
 	const struct config		*cfg = x->x_branch->b_cfg;
 	const struct terminal_conf	*tc;
 	const char			*terminal = arg_str(x, "terminal");
+	char				 date[BQ_DATE_LEN];
 	bool				 ok;
 
 	if ((tc = config_terminal(cfg, terminal)) != NULL)
@@ -26,7 +34,7 @@ op_hello(struct op_ctx *x)
 	/* proto.c logs the failure (event=auth_failure) and counts it. */
 	if (!ok)
 		return bq_fail(&x->x_err, ERR_UNAUTHENTICATED, "terminal or token not recognised");
-	x->x_session->s_term = tc;
+	session_greet(x->x_session, tc);
 	log_info("event=hello peer=%s terminal=%s role=%s staff=%s",
 	    log_str(x->x_session->s_peer), tc->tc_id, role_name(tc->tc_role),
 	    *tc->tc_staff != '\0' ? tc->tc_staff : "-");
@@ -38,6 +46,10 @@ op_hello(struct op_ctx *x)
 	cJSON_AddNumberToObject(x->x_reply, "proto", BQ_PROTO_VERSION);
 	cJSON_AddStringToObject(x->x_reply, "terminal", tc->tc_id);
 	cJSON_AddStringToObject(x->x_reply, "branch", cfg->cf_branch);
+	/* PROTOCOL 1.1: a terminal shows local times and dates as the branch does. */
+	cJSON_AddStringToObject(x->x_reply, "timezone", cfg->cf_timezone);
+	business_date(clock_now(), date);
+	cJSON_AddStringToObject(x->x_reply, "business_date", date);
 	return 0;
 }
 
@@ -62,37 +74,47 @@ const struct op_entry op_ping_entry = {
 	.op_name = "ping", .op_flags = OP_ANYONE, .op_exec = op_ping,
 };
 
+/*
+ * PROTOCOL 1.1: `since` replays the events after it that the daemon holds
+ * (publish.c), else "reset"; a display may not hear complaints at all.
+ */
 static int
 op_subscribe(struct op_ctx *x)
 {
-	const cJSON	*topics = arg_item(x, "topics"), *el;
-	cJSON		*list;
-	char		*line;
-	unsigned	 set = 0;
-	int		 i;
+	struct subscriber	*sb = &x->x_session->s_sub;
+	const cJSON		*topics = arg_item(x, "topics"), *el;
+	cJSON			*list;
+	unsigned		 set = 0;
+	int64_t			 since = arg_int(x, "since", -1), seq;
+	bool			 reset;
+	int			 i;
 
 	cJSON_ArrayForEach(el, topics) {
 		for (i = 0; topic_names[i] != NULL; i++)
 			if (strcmp(topic_names[i], el->valuestring) == 0)
 				set |= 1u << i;
 	}
-	subscriber_set_topics(&x->x_session->s_sub, set);
+	/* Complaint details on a public screen: never (docs/SECURITY.md). */
+	if ((set & (1u << TOPIC_FOLLOWUPS)) && x->x_actor.a_role == ROLE_DISPLAY)
+		return bq_fail(&x->x_err, ERR_FORBIDDEN,
+		    "topics: a display may not subscribe to followups");
+	subscriber_set_topics(sb, set);
 	list = cJSON_AddArrayToObject(x->x_reply, "topics");
 	for (i = 0; topic_names[i] != NULL; i++)
 		if (set & (1u << i))
 			cJSON_AddItemToArray(list, cJSON_CreateString(topic_names[i]));
-	/* A display that subscribes to the queue wants to draw it now: the
-	 * lanes follow the reply as this session's own event. */
-	if (set & (1u << TOPIC_QUEUE)) {
-		line = events_queue_line(x->x_branch);
-		subscriber_send(&x->x_session->s_sub, line);
-		free(line);
-	}
+	/* The replay and the topics' state (the lanes, so that a display can
+	 * draw them now) follow the reply as this session's own events. */
+	seq = subscriber_start(sb, since, &reset);
+	cJSON_AddNumberToObject(x->x_reply, "seq", (double)seq);
+	if (since >= 0)
+		cJSON_AddBoolToObject(x->x_reply, "reset", reset);
 	return 0;
 }
 
 static const struct field_spec subscribe_fields[] = {
 	{ "topics", FT_TOPIC_LIST, true, 0, TOPIC__COUNT, topic_names, NULL },
+	{ "since", FT_INT, false, 0, 9007199254740991LL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 const struct op_entry op_subscribe_entry = {

@@ -33,6 +33,7 @@ static const struct field_spec issue_fields[] = {
 	{ "service", FT_ENUM, true, 0, 0, service_names, NULL },
 	{ "amount_fen", FT_INT, false, 1, 1000000000000LL, NULL, NULL },
 	{ "flags", FT_OBJECT, false, 0, 0, NULL, issue_flag_fields },
+	{ "request_key", FT_STRING, false, 1, REQUEST_KEY_MAX, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -50,6 +51,7 @@ op_ticket_issue(struct op_ctx *x)
 	const cJSON		*flags = arg_item(x, "flags"), *acc;
 
 	memset(&ir, 0, sizeof ir);
+	ir.ir_key = x->x_key;
 	ir.ir_service = (enum service)service_from_name(arg_str(x, "service"));
 	ir.ir_amount_fen = arg_int(x, "amount_fen", 0);
 	if (service_has_amount(ir.ir_service) && ir.ir_amount_fen == 0)
@@ -67,9 +69,23 @@ op_ticket_issue(struct op_ctx *x)
 	return reply_ticket(x, t);
 }
 
+/* A retry: the ticket as it is now (a kiosk reprinting it wants its place now). */
+static int
+op_ticket_issue_replay(struct op_ctx *x, const struct request_key_row *row)
+{
+	struct ticket	*t = queue_find(&x->x_branch->b_queue, row->kr_ticket_date,
+	    row->kr_ticket_number);
+
+	if (t == NULL)
+		return bq_fail(&x->x_err, ERR_INTERNAL, "request_key: ticket %s of %s is not "
+		    "in memory", row->kr_ticket_number, row->kr_ticket_date);
+	return reply_ticket(x, t);
+}
+
 const struct op_entry op_ticket_issue_entry = {
 	.op_name = "ticket.issue", .op_roles = R_KIOSK | R_LOBBY | R_SUPERVISOR,
 	.op_fields = issue_fields, .op_exec = op_ticket_issue,
+	.op_replay = op_ticket_issue_replay,
 };
 
 /* ---- ticket.status ---- */

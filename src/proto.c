@@ -373,6 +373,45 @@ proto_error_line(enum err_code code, const char *message)
 	return json_error_reply(NULL, code, message);
 }
 
+#define KEY_NEW		2	/* request_key(): run the operation */
+
+/*
+ * PROTOCOL 1.1 request_key: the key a terminal used today finds what its
+ * first request created.  0: a retry, *replayed and the reply made from it;
+ * KEY_NEW: x_key is *rk, for the handler to write with what it creates;
+ * -1 with x_err (a conflict: the key came with other fields).
+ */
+static int
+request_key(struct op_ctx *x, const struct op_entry *op, const char *key,
+    struct request_key *rk, bool *replayed)
+{
+	struct request_key_row	row;
+	int			rc;
+
+	rk->rk_terminal = x->x_actor.a_terminal;
+	business_date(clock_now(), rk->rk_date);
+	rk->rk_key = key;
+	rk->rk_op = op->op_name;
+	fields_fingerprint(x->x_req, op->op_fields, "request_key", rk->rk_fingerprint);
+	if ((rc = store_request_key_get(x->x_branch->b_store, rk, &row)) == -1)
+		return bq_fail(&x->x_err, ERR_UNAVAILABLE, "the database cannot be read (%s)",
+		    store_errmsg(x->x_branch->b_store));
+	if (rc == 1) {
+		x->x_key = rk;
+		return KEY_NEW;
+	}
+	if (strcmp(row.kr_op, op->op_name) != 0 ||
+	    strcmp(row.kr_fingerprint, rk->rk_fingerprint) != 0) {
+		bq_fail(&x->x_err, ERR_CONFLICT, "request_key: terminal %s already used this key "
+		    "today for a %s with other fields", rk->rk_terminal, row.kr_op);
+		return bq_detail_str(&x->x_err, "op", row.kr_op);
+	}
+	log_info("event=request_repeated terminal=%s op=%s request_key=%s", rk->rk_terminal,
+	    op->op_name, log_str(key));
+	*replayed = true;
+	return op->op_replay(x, &row);
+}
+
 static bool
 role_allowed(const struct op_entry *op, enum role role)
 {
@@ -386,6 +425,10 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
 	const struct op_entry	*op = NULL;
 	const cJSON		*id, *opname;
 	struct op_ctx		 x;
+	struct request_key	 rk;
+	const char		*key;
+	bool			 replayed = false;
+	int			 rc;
 	struct string_find	 nul = { -1, 0, "" };
 	cJSON			*req;
 	const char		*end = NULL;
@@ -462,12 +505,19 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
 			x.x_actor.a_role = s->s_term->tc_role;
 			x.x_actor.a_staff = s->s_term->tc_staff;
 		}
-		switch (op->op_exec(&x)) {
+		rc = KEY_NEW;
+		if (op->op_replay != NULL && (key = arg_str(&x, "request_key")) != NULL)
+			rc = request_key(&x, op, key, &rk, &replayed);
+		if (rc == KEY_NEW)
+			rc = op->op_exec(&x);
+		switch (rc) {
 		case 0:
 			/* The test clock's changes are the deadlines' work, not the
-			 * request's: its reply stands even if that work is redone. */
-			*changed = store_changes(b->b_store) != changes &&
-			    !(op->op_flags & OP_BACKGROUND);
+			 * request's: its reply stands even if that work is redone.
+			 * A retry's reply tells of what may be in this very group:
+			 * refused with it if the commit fails. */
+			*changed = (store_changes(b->b_store) != changes &&
+			    !(op->op_flags & OP_BACKGROUND)) || replayed;
 			reply = json_print_free(x.x_reply);
 			cJSON_Delete(req);
 			return reply;
@@ -482,7 +532,7 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
 	/* A refusal can follow a change (a day end redone first). */
 	*changed = store_changes(b->b_store) != changes && op != NULL &&
 	    !(op->op_flags & OP_BACKGROUND);
-	reply = json_error_reply(id, x.x_err.e_code, x.x_err.e_msg);
+	reply = json_error_reply_detail(id, &x.x_err);
 	cJSON_Delete(req);
 	return reply;
 }

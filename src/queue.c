@@ -346,6 +346,9 @@ queue_free(struct queue *q)
 		q->q_lanes[lane].lq_items = NULL;
 		q->q_lanes[lane].lq_len = q->q_lanes[lane].lq_cap = 0;
 	}
+	free(q->q_diverted.lq_items);
+	q->q_diverted.lq_items = NULL;
+	q->q_diverted.lq_len = q->q_diverted.lq_cap = 0;
 	/* Those tickets are gone: no window may point at one. */
 	for (no = 1; no <= BQ_MAX_WINDOW; no++)
 		q->q_windows[no].w_current = NULL;
@@ -415,6 +418,9 @@ queue_unlink(struct queue *q, struct ticket *t)
 	lq = &q->q_lanes[t->t_lane];
 	if (lane_find(lq, t, &i))
 		lane_remove(lq, i);
+	/* Only a self-service ticket is ever at the machines. */
+	if (t->t_lane == LANE_SELF_SERVICE && lane_find(&q->q_diverted, t, &i))
+		lane_remove(&q->q_diverted, i);
 }
 
 void
@@ -424,6 +430,8 @@ queue_link(struct queue *q, struct ticket *t)
 	size_t			 i;
 
 	queue_check_lane(t->t_lane, __func__);
+	if (t->t_status == TS_DIVERTED && !lane_find(&q->q_diverted, t, &i))
+		lane_insert(&q->q_diverted, t);
 	if (t->t_status != TS_WAITING)
 		return;
 	lq = &q->q_lanes[t->t_lane];
@@ -494,6 +502,13 @@ queue_waiting(const struct queue *q, enum lane lane)
 {
 	queue_check_lane(lane, __func__);
 	return q->q_lanes[lane].lq_len;
+}
+
+/* PROTOCOL 1.1: diverted_open.  The day end expires every one of them. */
+size_t
+queue_diverted(const struct queue *q)
+{
+	return q->q_diverted.lq_len;
 }
 
 /*

@@ -661,6 +661,8 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->c_outlet.o_write = conn_write;
 	c->c_outlet.o_released = conn_released;
 	subscriber_add(&c->c_session.s_sub, conn_event_line);
+	/* A replay larger than half the buffer is a reset, not a cut-off. */
+	c->c_session.s_sub.sb_replay_limit = (size_t)srv_cfg->cf_subscriber_buffer_bytes / 2;
 	c->c_session.s_deliver = conn_deliver;
 	peer_name(sa, c->c_session.s_peer, sizeof c->c_session.s_peer);
 	peer_key(sa, &c->c_session);

@@ -26,7 +26,7 @@ enum stmt {
 	ST_LOAD_TICKETS, ST_LOAD_WINDOWS, ST_TICKET_KEY, ST_RECENT_SERVICE,
 	ST_COMPLAINT_INSERT, ST_COMPLAINT_UPDATE, ST_COMPLAINT_GET, ST_ACTION_INSERT,
 	ST_ACTION_LIST, ST_NEXT_DUE, ST_DUE_LIST, ST_SURVEY_EXISTS, ST_SURVEY_INSERT,
-	ST_OUTBOX_ADD,
+	ST_OUTBOX_ADD, ST_KEY_GET, ST_KEY_INSERT,
 	ST_DELIVERY_ADD, ST_DELIVERY_PENDING_COUNT, ST_DELIVERY_HEAD, ST_DELIVERY_UPDATE,
 	ST_ATTEMPT_INSERT, ST_DELIVERY_GET, ST_DELIVERY_LIST, ST_DELIVERY_COUNTS,
 	ST_DELIVERY_RECEIVERS, ST_DELIVERY_ABANDON,
@@ -117,11 +117,18 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_DUE_LIST] =
 	    "SELECT id FROM complaints WHERE state != 'closed' AND overdue = 0 "
 	    "AND follow_up_due < ?1 ORDER BY follow_up_due, id",
-	[ST_SURVEY_EXISTS] = "SELECT 1 FROM surveys WHERE ticket_id = ?1",
+	[ST_SURVEY_EXISTS] = "SELECT at FROM surveys WHERE ticket_id = ?1",
 	[ST_SURVEY_INSERT] =
 	    "INSERT INTO surveys (ticket_id, score, reason, at, business_date, complaint_id) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_OUTBOX_ADD] = "INSERT INTO outbox (event, body, created_at) VALUES (?1, ?2, ?3)",
+	[ST_KEY_GET] =
+	    "SELECT k.op, k.fingerprint, k.ticket_id, k.complaint_id, t.business_date, t.number "
+	    "FROM request_keys k LEFT JOIN tickets t ON t.id = k.ticket_id "
+	    "WHERE k.terminal = ?1 AND k.business_date = ?2 AND k.request_key = ?3",
+	[ST_KEY_INSERT] =
+	    "INSERT INTO request_keys (terminal, business_date, request_key, op, fingerprint, "
+	    "ticket_id, complaint_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_DELIVERY_ADD] =
 	    "INSERT INTO deliveries (outbox_id, receiver, delivery_key, state, next_at, "
 	    "retry_from, last_error, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -1027,14 +1034,14 @@ store_complaints_due(struct store *s, int64_t at, int64_t **ids, size_t *n)
 }
 
 int
-store_survey_exists(struct store *s, int64_t ticket_id, bool *exists)
+store_survey_answered(struct store *s, int64_t ticket_id, int64_t *at)
 {
 	sqlite3_stmt	*st = s->s_stmt[ST_SURVEY_EXISTS];
 	int		 rc;
 
 	sqlite3_bind_int64(st, 1, ticket_id);
 	rc = sqlite3_step(st);
-	*exists = rc == SQLITE_ROW;
+	*at = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, "survey");
@@ -1053,6 +1060,50 @@ store_survey_insert(struct store *s, int64_t ticket_id, int score, const char *r
 	sqlite3_bind_text(st, 5, date, -1, SQLITE_TRANSIENT);
 	bind_opt_int(st, 6, complaint_id);
 	return store_exec(s, ST_SURVEY_INSERT);
+}
+
+int
+store_request_key_get(struct store *s, const struct request_key *rk,
+    struct request_key_row *row)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_KEY_GET];
+	int		 rc;
+
+	memset(row, 0, sizeof *row);
+	sqlite3_bind_text(st, 1, rk->rk_terminal, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rk->rk_date, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, rk->rk_key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_column(row->kr_op, sizeof row->kr_op, st, 0);
+		copy_column(row->kr_fingerprint, sizeof row->kr_fingerprint, st, 1);
+		row->kr_ticket_id = sqlite3_column_int64(st, 2);
+		row->kr_complaint_id = sqlite3_column_int64(st, 3);
+		copy_column(row->kr_ticket_date, sizeof row->kr_ticket_date, st, 4);
+		copy_column(row->kr_ticket_number, sizeof row->kr_ticket_number, st, 5);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : store_fail(s, "request key");
+}
+
+int
+store_request_key_insert(struct store *s, const struct request_key *rk, int64_t ticket_id,
+    int64_t complaint_id, int64_t at)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_KEY_INSERT];
+
+	sqlite3_bind_text(st, 1, rk->rk_terminal, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rk->rk_date, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, rk->rk_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, rk->rk_op, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, rk->rk_fingerprint, -1, SQLITE_STATIC);
+	bind_opt_int(st, 6, ticket_id);
+	bind_opt_int(st, 7, complaint_id);
+	sqlite3_bind_int64(st, 8, at);
+	return store_exec(s, ST_KEY_INSERT);
 }
 
 int

@@ -57,6 +57,7 @@ route_context(struct branch *b)
 struct issue_write {
 	struct branch		*iw_branch;
 	const struct actor	*iw_actor;
+	const struct request_key *iw_key;	/* NULL: none */
 	struct ticket		*iw_ticket;	/* numbered here */
 	int			 iw_seq;	/* the number's, once written */
 };
@@ -82,7 +83,11 @@ issue_writes(struct store *s, void *arg)
 	ev.te_to_lane = (int)t->t_lane;
 	ev.te_reason = route_rule_name(t->t_rule);
 	iw->iw_seq = seq;
-	return store_ticket_event(s, &ev);
+	if (store_ticket_event(s, &ev) == -1)
+		return -1;
+	/* PROTOCOL 1.1: a retry with the key finds this ticket, crash or not. */
+	return iw->iw_key != NULL ?
+	    store_request_key_insert(s, iw->iw_key, t->t_id, 0, t->t_issued_at) : 0;
 }
 
 int
@@ -115,6 +120,7 @@ ticket_issue(struct branch *b, const struct actor *a, const struct issue_request
 	t->t_issued_at = t->t_queued_at = now;
 	iw.iw_branch = b;
 	iw.iw_actor = a;
+	iw.iw_key = ir->ir_key;
 	iw.iw_ticket = t;
 
 	if (store_write(b->b_store, issue_writes, &iw, "no ticket was issued", err) == -1) {
@@ -143,11 +149,13 @@ not_found(struct bq_error *err, const char *number)
 	return bq_fail(err, ERR_NOT_FOUND, "number: no ticket %s today", number);
 }
 
+/* PROTOCOL: a ticket in the wrong state is conflict with {"status":…}. */
 static int
 wrong_state(struct bq_error *err, const struct ticket *t, const char *what)
 {
-	return bq_fail(err, ERR_CONFLICT, "ticket %s is %s; %s", t->t_number,
+	bq_fail(err, ERR_CONFLICT, "ticket %s is %s; %s", t->t_number,
 	    ticket_status_name(t->t_status), what);
+	return bq_detail_str(err, "status", ticket_status_name(t->t_status));
 }
 
 int
@@ -164,9 +172,12 @@ ticket_reroute(struct branch *b, const struct actor *a, const char *number,
 		return bq_fail(err, ERR_BAD_REQUEST, "to_lane: must be express, counter or vip");
 	if (ticket_next_status(t->t_status, TA_REROUTE) < 0)
 		return wrong_state(err, t, "only a diverted or waiting ticket can be rerouted");
-	if (t->t_status == TS_WAITING && t->t_lane == to)
-		return bq_fail(err, ERR_CONFLICT, "ticket %s is already waiting in the %s lane",
+	if (t->t_status == TS_WAITING && t->t_lane == to) {
+		bq_fail(err, ERR_CONFLICT, "ticket %s is already waiting in the %s lane",
 		    t->t_number, lane_name(to));
+		bq_detail_str(err, "status", ticket_status_name(t->t_status));
+		return bq_detail_str(err, "lane", lane_name(t->t_lane));
+	}
 
 	memset(&c, 0, sizeof c);
 	c.c_ticket = t;
@@ -251,12 +262,13 @@ ticket_call_next(struct branch *b, const struct actor *a, struct ticket **out,
 	*window = w->w_no;
 	if (day_end_first(b, err) == -1)
 		return -1;
-	if (w->w_paused)
-		return bq_fail(err, ERR_CONFLICT, "window %d is paused; resume it first", w->w_no);
+	if (w->w_paused) {
+		bq_fail(err, ERR_CONFLICT, "window %d is paused; resume it first", w->w_no);
+		bq_detail_int(err, "window", w->w_no);
+		return bq_detail_str(err, "state", "paused");
+	}
 	if (w->w_current != NULL)
-		return bq_fail(err, ERR_CONFLICT,
-		    "window %d still has ticket %s %s; complete, transfer or mark it no-show first",
-		    w->w_no, w->w_current->t_number, ticket_status_name(w->w_current->t_status));
+		return window_busy(err, w);
 	if ((t = queue_pick_next(&b->b_queue, w)) == NULL) {
 		*out = NULL;
 		return 0;
@@ -301,37 +313,53 @@ window_of_current(struct branch *b, const struct actor *a, const struct ticket *
 	return w != NULL && w->w_current == t ? w : NULL;
 }
 
+/* PROTOCOL: {"recalls":N,"max_recalls":M} on a recall or no-show refused. */
+static int
+recalls_detail(struct bq_error *err, const struct ticket *t, int max)
+{
+	bq_detail_int(err, "recalls", t->t_recalls);
+	return bq_detail_int(err, "max_recalls", max);
+}
+
 static int
 check_act(struct branch *b, const struct ticket *t, enum ticket_action action,
     enum lane to, struct bq_error *err)
 {
 	int	max = b->b_cfg->cf_max_recalls;
 
-	if (ticket_next_status(t->t_status, action) < 0)
-		return bq_fail(err, ERR_CONFLICT, "ticket %s is %s; it cannot be %s",
+	if (ticket_next_status(t->t_status, action) < 0) {
+		bq_fail(err, ERR_CONFLICT, "ticket %s is %s; it cannot be %s",
 		    t->t_number, ticket_status_name(t->t_status), ticket_action_name(action));
+		return bq_detail_str(err, "status", ticket_status_name(t->t_status));
+	}
 	switch (action) {
 	case TA_RECALL:
-		if (t->t_recalls >= max)
-			return bq_fail(err, ERR_CONFLICT,
+		if (t->t_recalls >= max) {
+			bq_fail(err, ERR_CONFLICT,
 			    "ticket %s has been recalled %d time(s), the limit; mark it no-show",
 			    t->t_number, t->t_recalls);
+			return recalls_detail(err, t, max);
+		}
 		break;
 	case TA_NO_SHOW:
 		/* DOMAIN §2: no-show only after the configured recalls. */
-		if (t->t_recalls < max)
-			return bq_fail(err, ERR_CONFLICT,
+		if (t->t_recalls < max) {
+			bq_fail(err, ERR_CONFLICT,
 			    "ticket %s has been recalled %d of %d time(s); recall it before marking no-show",
 			    t->t_number, t->t_recalls, max);
+			return recalls_detail(err, t, max);
+		}
 		break;
 	case TA_TRANSFER:
 		if (!queue_lane(to))
 			return bq_fail(err, ERR_BAD_REQUEST, "to_lane: must be express, counter or vip");
 		/* As reroute: a transfer to its own lane would only put it back
 		 * at its old place. */
-		if (t->t_lane == to)
-			return bq_fail(err, ERR_CONFLICT, "ticket %s is already in the %s lane; "
+		if (t->t_lane == to) {
+			bq_fail(err, ERR_CONFLICT, "ticket %s is already in the %s lane; "
 			    "transfer it to another lane", t->t_number, lane_name(to));
+			return bq_detail_str(err, "lane", lane_name(to));
+		}
 		break;
 	default:
 		break;
@@ -353,9 +381,14 @@ ticket_act(struct branch *b, const struct actor *a, enum ticket_action action,
 		return -1;
 	if ((t = ticket_lookup(b, number)) == NULL)
 		return not_found(err, number);
-	if ((w = window_of_current(b, a, t)) == NULL)
-		return bq_fail(err, ERR_CONFLICT, "ticket %s is not current at %s", number,
+	if ((w = window_of_current(b, a, t)) == NULL) {
+		bq_fail(err, ERR_CONFLICT, "ticket %s is not current at %s", number,
 		    a->a_role == ROLE_SUPERVISOR ? "any window" : "your window");
+		bq_detail_str(err, "status", ticket_status_name(t->t_status));
+		if (t->t_window != 0)
+			return bq_detail_int(err, "window", t->t_window);
+		return bq_detail_str(err, "window", NULL);
+	}
 	if (check_act(b, t, action, to, err) == -1)
 		return -1;
 

@@ -21,6 +21,26 @@ window_held_by(struct branch *b, const char *terminal)
 	return NULL;
 }
 
+/* A window that still has its current ticket: {"window","number","status"}. */
+int
+window_busy(struct bq_error *err, const struct window *w)
+{
+	bq_fail(err, ERR_CONFLICT,
+	    "window %d still has ticket %s %s; complete, transfer or mark it no-show first",
+	    w->w_no, w->w_current->t_number, ticket_status_name(w->w_current->t_status));
+	bq_detail_int(err, "window", w->w_no);
+	bq_detail_str(err, "number", w->w_current->t_number);
+	return bq_detail_str(err, "status", ticket_status_name(w->w_current->t_status));
+}
+
+/* Who holds a window: {"window":N,"terminal":"T02"}. */
+static int
+window_held_detail(struct bq_error *err, const struct window *w)
+{
+	bq_detail_int(err, "window", w->w_no);
+	return bq_detail_str(err, "terminal", w->w_terminal);
+}
+
 static int
 window_commit(struct branch *b, struct window *w, const struct window *next,
     struct window **out, struct bq_error *err)
@@ -53,13 +73,17 @@ window_open(struct branch *b, const struct actor *a, int no, const enum lane *la
 		return bq_fail(err, ERR_BAD_REQUEST, "lanes: must list 1 to 3 lanes");
 	w = &b->b_queue.q_windows[no];
 	held = window_held_by(b, a->a_terminal);
-	if (held != NULL && held != w)
-		return bq_fail(err, ERR_CONFLICT,
+	if (held != NULL && held != w) {
+		bq_fail(err, ERR_CONFLICT,
 		    "terminal %s already holds window %d; close it first", a->a_terminal,
 		    held->w_no);
-	if (w->w_open && held != w)
-		return bq_fail(err, ERR_CONFLICT, "window %d is held by terminal %s", no,
+		return window_held_detail(err, held);
+	}
+	if (w->w_open && held != w) {
+		bq_fail(err, ERR_CONFLICT, "window %d is held by terminal %s", no,
 		    w->w_terminal);
+		return window_held_detail(err, w);
+	}
 
 	next = *w;
 	if (!w->w_open) {
@@ -88,9 +112,7 @@ window_close(struct branch *b, const struct actor *a, struct window **out,
 		return bq_fail(err, ERR_CONFLICT, "terminal %s holds no open window",
 		    a->a_terminal);
 	if (w->w_current != NULL)
-		return bq_fail(err, ERR_CONFLICT,
-		    "window %d still has ticket %s %s; complete, transfer or mark it no-show first",
-		    w->w_no, w->w_current->t_number, ticket_status_name(w->w_current->t_status));
+		return window_busy(err, w);
 	memset(&next, 0, sizeof next);
 	next.w_no = w->w_no;
 	next.w_accessible = w->w_accessible;
@@ -109,9 +131,12 @@ window_pause(struct branch *b, const struct actor *a, bool paused, struct window
 	if (w == NULL)
 		return bq_fail(err, ERR_CONFLICT, "terminal %s holds no open window",
 		    a->a_terminal);
-	if (w->w_paused == paused)
-		return bq_fail(err, ERR_CONFLICT, "window %d is already %s", w->w_no,
+	if (w->w_paused == paused) {
+		bq_fail(err, ERR_CONFLICT, "window %d is already %s", w->w_no,
 		    paused ? "paused" : "open");
+		bq_detail_int(err, "window", w->w_no);
+		return bq_detail_str(err, "state", paused ? "paused" : "open");
+	}
 	next = *w;
 	next.w_paused = paused;
 	return window_commit(b, w, &next, out, err);

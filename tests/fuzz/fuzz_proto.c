@@ -236,11 +236,18 @@ parse_line(const char *what, const char *line)
 static void
 check_event(const char *line)
 {
-	cJSON	*o = parse_line("an event", line);
+	cJSON		*o = parse_line("an event", line);
+	const cJSON	*seq;
 
 	/* (Follow-up events carry the complaint's "id", as PROTOCOL shows.) */
 	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "event")))
 		fz_fail("an event without \"event\": %s", line);
+	/* PROTOCOL 1.1: every event is numbered (the lanes after subscribe
+	 * by the last event's number, 0 before any). */
+	seq = cJSON_GetObjectItemCaseSensitive(o, "seq");
+	if (!cJSON_IsNumber(seq) || seq->valuedouble < 0 ||
+	    seq->valuedouble != (double)(int64_t)seq->valuedouble)
+		fz_fail("an event without a whole \"seq\": %s", line);
 	cJSON_Delete(o);
 }
 
@@ -266,7 +273,7 @@ static void
 check_reply(const char *req, size_t len, const char *reply)
 {
 	cJSON		*o = parse_line("a reply", reply), *q, *e;
-	const cJSON	*ok, *code = NULL, *msg = NULL, *id, *rid;
+	const cJSON	*ok, *code = NULL, *msg = NULL, *id, *rid, *detail;
 	size_t		 i;
 
 	ok = cJSON_GetObjectItemCaseSensitive(o, "ok");
@@ -278,6 +285,9 @@ check_reply(const char *req, size_t len, const char *reply)
 		msg = cJSON_GetObjectItemCaseSensitive(e, "message");
 		if (!cJSON_IsString(code) || !cJSON_IsString(msg) || *msg->valuestring == '\0')
 			fz_fail("an error without a code and a message: %s", reply);
+		detail = cJSON_GetObjectItemCaseSensitive(e, "detail");
+		if (detail != NULL && (!cJSON_IsObject(detail) || detail->child == NULL))
+			fz_fail("an error's detail that is not an object of facts: %s", reply);
 		for (i = 0; error_codes[i] != NULL; i++)
 			if (strcmp(error_codes[i], code->valuestring) == 0)
 				break;
@@ -516,8 +526,9 @@ init_once(void)
 static void
 session_reset(size_t i)
 {
-	struct fz_conn	*fc = &fz_conns[i];
-	struct session	*s = &fc->fc_session;
+	struct fz_conn			*fc = &fz_conns[i];
+	struct session			*s = &fc->fc_session;
+	const struct terminal_conf	*tc;
 
 	subscriber_remove(&s->s_sub);
 	barrier_forget(&fc->fc_outlet);
@@ -528,9 +539,11 @@ session_reset(size_t i)
 	s->s_deliver = session_deliver;
 	s->s_conn_id = ++fz_next_conn;
 	snprintf(s->s_peer, sizeof s->s_peer, "fuzz:%zu", i);
-	if (fz_terminals[i] != NULL &&
-	    (s->s_term = config_terminal(&fz_cfg, fz_terminals[i])) == NULL)
-		fz_fail("no terminal %s", fz_terminals[i]);
+	if (fz_terminals[i] != NULL) {
+		if ((tc = config_terminal(&fz_cfg, fz_terminals[i])) == NULL)
+			fz_fail("no terminal %s", fz_terminals[i]);
+		session_greet(s, tc);
+	}
 }
 
 /*
@@ -547,6 +560,9 @@ open_branch(void)
 	empty_database();
 	clock_init(fz_base, true, FUZZ_START);
 	faultvfs_set(DBF_NONE);		/* what test.fault set */
+	/* The event numbers from the (empty) database, the ring emptied. */
+	if (publish_open(fz_store, err, sizeof err) == -1)
+		fz_fail("publish_open: %s", err);
 	events_init(fz_base, &fz_branch);
 	if (branch_open(&fz_branch, &fz_cfg, fz_store, events_hooks(), err, sizeof err) == -1)
 		fz_fail("branch_open: %s", err);
@@ -575,6 +591,7 @@ close_branch(void)
 		fz_conns[i].fc_request = NULL;
 	}
 	events_free();
+	publish_close();
 	branch_close(&fz_branch);
 	clock_shutdown();
 }

@@ -1066,6 +1066,56 @@ test_adopt_duplicate_fatal(void **state)
 	assert_int_equal(WTERMSIG(status), SIGABRT);
 }
 
+/* PROTOCOL 1.1 diverted_open: tickets at the machines, as status changes. */
+static void
+test_diverted_count(void **state)
+{
+	struct queue	 q;
+	struct ticket	*s1, *s2, *s3, *a1;
+
+	(void)state;
+	queue_init(&q, 300);
+	s1 = mkticket(TODAY, "S001", LANE_SELF_SERVICE, TS_DIVERTED, false, T0, 1);
+	s2 = mkticket(TODAY, "S002", LANE_SELF_SERVICE, TS_DIVERTED, false, T0 + 1, 2);
+	s3 = mkticket(TODAY, "S003", LANE_SELF_SERVICE, TS_DIVERTED, true, T0 + 2, 3);
+	a1 = waiting(&q, "A001", LANE_COUNTER, false, T0, 4);
+	assert_int_equal(queue_diverted(&q), 0);
+	queue_adopt(&q, s1);
+	queue_adopt(&q, s2);
+	queue_adopt(&q, s3);
+	assert_int_equal(queue_diverted(&q), 3);
+	/* at the machines is not waiting in a lane */
+	assert_int_equal(queue_waiting(&q, LANE_SELF_SERVICE), 0);
+	assert_int_equal(queue_position(&q, s1), 0);
+
+	/* linking twice counts once; unlinking twice removes once */
+	queue_link(&q, s1);
+	assert_int_equal(queue_diverted(&q), 3);
+
+	/* rerouted: out of the machines, into the counter lane */
+	queue_unlink(&q, s2);
+	s2->t_lane = LANE_COUNTER;
+	s2->t_status = TS_WAITING;
+	queue_link(&q, s2);
+	assert_int_equal(queue_diverted(&q), 2);
+	assert_int_equal(queue_waiting(&q, LANE_COUNTER), 2);
+
+	/* cancelled: unlinked after the status changed, as the day end does */
+	s3->t_status = TS_CANCELLED;
+	queue_unlink(&q, s3);
+	queue_unlink(&q, s3);
+	queue_link(&q, s3);
+	assert_int_equal(queue_diverted(&q), 1);
+
+	/* expired at the day end, then forgotten */
+	queue_unlink(&q, s1);
+	s1->t_status = TS_EXPIRED;
+	assert_int_equal(queue_diverted(&q), 0);
+	(void)a1;
+	queue_free(&q);
+	assert_int_equal(queue_diverted(&q), 0);
+}
+
 int
 main(void)
 {
@@ -1094,6 +1144,7 @@ main(void)
 		cmocka_unit_test(test_forget_before),
 		cmocka_unit_test(test_table_growth),
 		cmocka_unit_test(test_adopt_duplicate_fatal),
+		cmocka_unit_test(test_diverted_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
