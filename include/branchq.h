@@ -567,6 +567,14 @@ struct ticket_event {
 int	store_ticket_event(struct store *, const struct ticket_event *);
 int	store_window_save(struct store *, const struct window *);
 int	store_window_delete(struct store *, int no);
+/* A line of a window's history (window_events): kind "opened", "lanes",
+ * "paused", "resumed" or "closed"; state "open", "paused" or "closed" after
+ * it; w names the window, its terminal, staff and lanes. */
+int	store_window_event(struct store *, const struct window *w, const char *kind,
+	    const char *state, int64_t at);
+/* A line of the self-service switch's history (selfservice_events). */
+int	store_selfservice_event(struct store *, bool available, const struct actor *,
+	    int64_t at);
 int	store_setting_set(struct store *, const char *key, const char *value);
 /* Caller frees *value (NULL when unset). */
 int	store_setting_get(struct store *, const char *key, char **value);
