@@ -96,6 +96,11 @@ int	time_parse(const char *, int64_t *at);		/* RFC 3339 with Z */
 void	business_date(int64_t at, char out[BQ_DATE_LEN]);
 int64_t	business_day_end(int64_t at);	/* next local midnight after at */
 int	date_parse(const char *, int *y, int *m, int *d);	/* YYYY-MM-DD */
+int64_t	date_ordinal(const char *date);	/* days since 1970-01-01; -1: not a date */
+void	date_add_days(const char *date, int64_t days, char out[BQ_DATE_LEN]);
+/* The first second of a business date in the branch's time zone (its local
+ * midnight); -1 when it is not a date. */
+int64_t	date_start_at(const char *date);
 
 /* ---- route.c: which lane a new ticket joins (pure; DOMAIN §1) ---- */
 /* enum lane, enum service, enum accessibility and their names: names.h */
@@ -506,12 +511,23 @@ struct sqlite3;
 int	report_followups(struct sqlite3 *, struct report_job *);
 int	report_summary(struct sqlite3 *, struct report_job *);
 
-/* ---- stats.c: exact duration statistics for the reports ---- */
+/* ---- stats.c: the reports' arithmetic: duration statistics, periods ---- */
 int64_t	percentile(const int64_t *sorted, size_t n, int p);	/* nearest rank */
 /* Count, rounded mean, nearest-rank p50 and p90, max, and how many are at or
  * under target (target < 0: none) of v[0..n), negatives counted as 0.  May
  * reorder v. */
 void	duration_stats_of(int64_t *v, size_t n, int64_t target, struct duration_stats *);
+/* A grouped report.summary's periods: the whole range, each day, or each
+ * half hour, on the branch's local clock. */
+enum report_group { GROUP_NONE, GROUP_DAY, GROUP_HALF_HOUR };
+/* The periods of business dates from..to (valid, from <= to): n of them,
+ * period i from (*bounds)[i] to (*bounds)[i + 1]; returns n.  Caller frees
+ * *bounds. */
+size_t	report_periods(const char *from, const char *to, enum report_group,
+	    int64_t **bounds);
+/* The period of n holding at; a time before the first is in the first, one
+ * after the last in the last. */
+size_t	period_of(const int64_t *bounds, size_t n, int64_t at);
 
 /* ---- store.c: SQLite: every write, and all SQL but the reports' ---- */
 struct migration {
