@@ -440,8 +440,14 @@ void	checkpoint_stop(struct sqlite3 *);	/* waits for the copy under way */
  */
 enum report_kind { REPORT_FOLLOWUPS, REPORT_SUMMARY };
 enum followups_status { FOLLOWUPS_OPEN, FOLLOWUPS_OVERDUE, FOLLOWUPS_ALL };
+/* A grouped report.summary's periods: the whole range, each day, or each
+ * half hour, on the branch's local clock (stats.c cuts them). */
+enum report_group { GROUP_NONE, GROUP_DAY, GROUP_HALF_HOUR };
 #define REPORT_DUE_SOON_S	(4 * 3600)
 #define REPORT_MAX_QUEUED	16
+/* A grouped summary's range, at most (op-report.c refuses more). */
+#define REPORT_MAX_DAYS_BY_DAY		731	/* two years, a leap day included */
+#define REPORT_MAX_DAYS_BY_HALF_HOUR	31	/* about 1,500 half hours */
 struct duration_stats {
 	int64_t	ds_count;
 	int64_t	ds_mean, ds_p50, ds_p90, ds_max;	/* whole seconds */
@@ -449,7 +455,20 @@ struct duration_stats {
 };
 struct staff_stats {
 	char			ss_staff[BQ_ID_LEN + 1];
-	struct duration_stats	ss_service;
+	struct duration_stats	ss_service;	/* start to completion */
+	struct duration_stats	ss_by_service[SERVICE__COUNT];
+	int64_t			ss_called;	/* calls made (recalls not counted) */
+	int64_t			ss_served, ss_no_shows;	/* tickets they called last */
+	/* Their window's open time, split: a ticket current there, paused
+	 * with none, open with none. */
+	int64_t			ss_serving_s, ss_paused_s, ss_idle_s;
+};
+/* One period of a grouped summary. */
+struct period_stats {
+	int64_t			ps_from, ps_to;	/* [from, to) */
+	int64_t			ps_tickets, ps_served, ps_no_show;
+	int64_t			ps_eligible, ps_diverted, ps_rerouted;
+	struct duration_stats	ps_wait;	/* every lane */
 };
 struct owner_count {
 	char	oc_staff[BQ_ID_LEN + 1];
@@ -467,6 +486,10 @@ struct summary_report {
 	int64_t			 sr_by_service[SERVICE__COUNT], sr_by_status[TS__COUNT];
 	int64_t			 sr_eligible, sr_diverted;
 	int64_t			 sr_rerouted[REROUTE_REASON__COUNT], sr_rerouted_total;
+	int64_t			 sr_kept[RULE__COUNT];	/* eligible, not diverted, by rule */
+	int64_t			 sr_unused;	/* diverted, cancelled at the machines */
+	int64_t			 sr_left_queue;	/* rerouted back, then left that queue */
+	int64_t			 sr_self_service_down_s;
 	struct duration_stats	 sr_wait[LANE__COUNT], sr_wait_all;
 	struct staff_stats	*sr_staff;
 	size_t			 sr_nstaff;
@@ -475,8 +498,11 @@ struct summary_report {
 	int64_t			 sr_by_severity[4];
 	int64_t			 sr_by_cause[CAUSE__COUNT + 1];	/* last: unresolved */
 	int64_t			 sr_compensation_fen;
+	int64_t			 sr_compensation_by_cause_fen[CAUSE__COUNT + 1];
 	int64_t			 sr_followup_on_time, sr_followup_late, sr_open_overdue;
 	int64_t			 sr_promoters, sr_passives, sr_detractors;
+	struct period_stats	*sr_periods;	/* grouped: one per period */
+	size_t			 sr_nperiods;
 };
 struct report_job {
 	enum report_kind	 rj_kind;
@@ -487,6 +513,7 @@ struct report_job {
 	/* summary */
 	char			 rj_from[BQ_DATE_LEN], rj_to[BQ_DATE_LEN];
 	int64_t			 rj_target_wait_s;
+	enum report_group	 rj_group;	/* GROUP_NONE: no groups */
 	/* results: rj_ok false with rj_err on a database failure */
 	bool			 rj_ok;
 	char			 rj_err[256];
@@ -517,9 +544,6 @@ int64_t	percentile(const int64_t *sorted, size_t n, int p);	/* nearest rank */
  * under target (target < 0: none) of v[0..n), negatives counted as 0.  May
  * reorder v. */
 void	duration_stats_of(int64_t *v, size_t n, int64_t target, struct duration_stats *);
-/* A grouped report.summary's periods: the whole range, each day, or each
- * half hour, on the branch's local clock. */
-enum report_group { GROUP_NONE, GROUP_DAY, GROUP_HALF_HOUR };
 /* The periods of business dates from..to (valid, from <= to): n of them,
  * period i from (*bounds)[i] to (*bounds)[i + 1]; returns n.  Caller frees
  * *bounds. */

@@ -5,6 +5,7 @@
  * their job); back on the loop, finish() hands the line to the session's
  * transport (s_deliver), which drops it if the session is gone.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 #include "branchq.h"
 
 static const char *const followups_statuses[] = { "open", "overdue", "all", NULL };
+/* report.summary's group, in enum report_group order after GROUP_NONE. */
+static const char *const summary_groups[] = { "day", "half_hour", NULL };
 
 struct pending {
 	void		(*p_deliver)(uint64_t conn_id, const char *line);
@@ -209,6 +212,68 @@ add_stats(cJSON *o, const struct duration_stats *ds, bool within)
 		    any ? share(ds->ds_within, ds->ds_count) : 0));
 }
 
+/* DOMAIN §1: the exceptions that keep a job eligible by amount from the
+ * machines, in the router's rank order (src/route.c). */
+static const enum route_rule kept_rules[] = {
+	RULE_ACCESSIBILITY, RULE_NEEDS_ASSISTANCE, RULE_VIP, RULE_LOOSE_CASH,
+	RULE_SELF_SERVICE_UNAVAILABLE, RULE_COUNTER_IDLE,
+};
+
+/* PROTOCOL: rate = (diverted - rerouted) / eligible, null without eligible jobs. */
+static cJSON *
+diversion_rate(int64_t eligible, int64_t diverted, int64_t rerouted)
+{
+	return number_or_null(eligible > 0, eligible > 0 ?
+	    (double)(diverted - rerouted) / (double)eligible : 0);
+}
+
+static void
+staff_encode(cJSON *o, const struct staff_stats *ss)
+{
+	cJSON	*by;
+	size_t	 i;
+
+	add_stats(o, &ss->ss_service, false);
+	cJSON_AddNumberToObject(o, "called", (double)ss->ss_called);
+	cJSON_AddNumberToObject(o, "served", (double)ss->ss_served);
+	cJSON_AddNumberToObject(o, "no_shows", (double)ss->ss_no_shows);
+	cJSON_AddNumberToObject(o, "serving_s", (double)ss->ss_serving_s);
+	cJSON_AddNumberToObject(o, "paused_s", (double)ss->ss_paused_s);
+	cJSON_AddNumberToObject(o, "idle_s", (double)ss->ss_idle_s);
+	/* The services they completed, each with its service time. */
+	by = cJSON_AddObjectToObject(o, "by_service");
+	for (i = 0; i < SERVICE__COUNT; i++)
+		if (ss->ss_by_service[i].ds_count > 0)
+			add_stats(cJSON_AddObjectToObject(by, service_names[i]),
+			    &ss->ss_by_service[i], false);
+}
+
+static void
+groups_encode(cJSON *r, const struct summary_report *sr)
+{
+	const struct period_stats	*ps;
+	cJSON				*list = cJSON_AddArrayToObject(r, "groups"), *g, *o;
+	size_t				 i;
+
+	for (i = 0; i < sr->sr_nperiods; i++) {
+		ps = &sr->sr_periods[i];
+		g = cJSON_CreateObject();
+		cJSON_AddItemToObject(g, "from", json_time(ps->ps_from));
+		cJSON_AddItemToObject(g, "to", json_time(ps->ps_to));
+		cJSON_AddNumberToObject(g, "tickets", (double)ps->ps_tickets);
+		add_stats(cJSON_AddObjectToObject(g, "waiting"), &ps->ps_wait, true);
+		cJSON_AddNumberToObject(g, "served", (double)ps->ps_served);
+		cJSON_AddNumberToObject(g, "no_show", (double)ps->ps_no_show);
+		o = cJSON_AddObjectToObject(g, "diversion");
+		cJSON_AddNumberToObject(o, "eligible", (double)ps->ps_eligible);
+		cJSON_AddNumberToObject(o, "diverted", (double)ps->ps_diverted);
+		cJSON_AddNumberToObject(o, "rerouted_total", (double)ps->ps_rerouted);
+		cJSON_AddItemToObject(o, "rate", diversion_rate(ps->ps_eligible,
+		    ps->ps_diverted, ps->ps_rerouted));
+		cJSON_AddItemToArray(list, g);
+	}
+}
+
 static void
 summary_encode(struct report_job *job)
 {
@@ -227,6 +292,9 @@ summary_encode(struct report_job *job)
 		return;
 	cJSON_AddStringToObject(r, "from", job->rj_from);
 	cJSON_AddStringToObject(r, "to", job->rj_to);
+	cJSON_AddItemToObject(r, "now", json_time(job->rj_now));
+	if (job->rj_group != GROUP_NONE)
+		cJSON_AddStringToObject(r, "group", summary_groups[job->rj_group - 1]);
 
 	o = cJSON_AddObjectToObject(r, "tickets");
 	cJSON_AddNumberToObject(o, "total", (double)sr->sr_tickets);
@@ -240,9 +308,15 @@ summary_encode(struct report_job *job)
 	cJSON_AddNumberToObject(o, "diverted", (double)sr->sr_diverted);
 	counts(o, "rerouted", sr->sr_rerouted, reroute_reasons, REROUTE_REASON__COUNT);
 	cJSON_AddNumberToObject(o, "rerouted_total", (double)sr->sr_rerouted_total);
-	/* PROTOCOL: rate = (diverted - rerouted) / eligible. */
-	cJSON_AddItemToObject(o, "rate", number_or_null(sr->sr_eligible > 0, sr->sr_eligible > 0 ?
-	    (double)(sr->sr_diverted - sr->sr_rerouted_total) / (double)sr->sr_eligible : 0));
+	cJSON_AddItemToObject(o, "rate", diversion_rate(sr->sr_eligible, sr->sr_diverted,
+	    sr->sr_rerouted_total));
+	l = cJSON_AddObjectToObject(o, "kept_at_counter");
+	for (i = 0; i < sizeof kept_rules / sizeof kept_rules[0]; i++)
+		cJSON_AddNumberToObject(l, route_rule_name(kept_rules[i]),
+		    (double)sr->sr_kept[kept_rules[i]]);
+	cJSON_AddNumberToObject(o, "self_service_down_s", (double)sr->sr_self_service_down_s);
+	cJSON_AddNumberToObject(o, "unused", (double)sr->sr_unused);
+	cJSON_AddNumberToObject(o, "left_queue", (double)sr->sr_left_queue);
 
 	o = cJSON_AddObjectToObject(r, "waiting");
 	cJSON_AddNumberToObject(o, "target_wait_s", (double)job->rj_target_wait_s);
@@ -255,8 +329,8 @@ summary_encode(struct report_job *job)
 
 	o = cJSON_AddObjectToObject(cJSON_AddObjectToObject(r, "service"), "by_staff");
 	for (i = 0; i < sr->sr_nstaff; i++)
-		add_stats(cJSON_AddObjectToObject(o, sr->sr_staff[i].ss_staff),
-		    &sr->sr_staff[i].ss_service, false);
+		staff_encode(cJSON_AddObjectToObject(o, sr->sr_staff[i].ss_staff),
+		    &sr->sr_staff[i]);
 
 	o = cJSON_AddObjectToObject(r, "no_show");
 	cJSON_AddNumberToObject(o, "total", (double)sr->sr_no_show);
@@ -269,6 +343,8 @@ summary_encode(struct report_job *job)
 	counts(o, "by_severity", sr->sr_by_severity + 1, severities + 1, 3);
 	counts(o, "by_root_cause", sr->sr_by_cause, causes, CAUSE__COUNT + 1);
 	cJSON_AddNumberToObject(o, "compensation_fen", (double)sr->sr_compensation_fen);
+	counts(o, "compensation_by_root_cause_fen", sr->sr_compensation_by_cause_fen, causes,
+	    CAUSE__COUNT + 1);
 
 	o = cJSON_AddObjectToObject(r, "followups");
 	cJSON_AddNumberToObject(o, "on_time", (double)sr->sr_followup_on_time);
@@ -283,15 +359,16 @@ summary_encode(struct report_job *job)
 	cJSON_AddNumberToObject(o, "detractors", (double)sr->sr_detractors);
 	cJSON_AddNumberToObject(o, "score",
 	    nps_score(sr->sr_promoters, sr->sr_passives, sr->sr_detractors));
+	if (job->rj_group != GROUP_NONE)
+		groups_encode(r, sr);
 	encoded(job);
 }
 
+/* from and to: business dates, from <= to; *days: how many, both included. */
 static int
-op_report_summary(struct op_ctx *x)
+parse_range(struct op_ctx *x, const char *from, const char *to, int64_t *days)
 {
-	struct report_job	*job;
-	const char		*from = arg_str(x, "from"), *to = arg_str(x, "to");
-	int			 y, m, d;
+	int	y, m, d;
 
 	if (date_parse(from, &y, &m, &d) == -1)
 		return bq_fail(&x->x_err, ERR_BAD_REQUEST, "from: must be a date YYYY-MM-DD");
@@ -299,18 +376,40 @@ op_report_summary(struct op_ctx *x)
 		return bq_fail(&x->x_err, ERR_BAD_REQUEST, "to: must be a date YYYY-MM-DD");
 	if (strcmp(from, to) > 0)
 		return bq_fail(&x->x_err, ERR_BAD_REQUEST, "to: must not be before from");
+	*days = date_ordinal(to) - date_ordinal(from) + 1;
+	return 0;
+}
+
+static int
+op_report_summary(struct op_ctx *x)
+{
+	struct report_job	*job;
+	const char		*from = arg_str(x, "from"), *to = arg_str(x, "to");
+	int			 group = arg_enum(x, "group", summary_groups) + 1;
+	int64_t			 days = 0, max;
+
+	if (parse_range(x, from, to, &days) == -1)
+		return -1;
+	/* A grouped reply grows with the range: bounded (docs/PROTOCOL.md). */
+	max = group == GROUP_HALF_HOUR ? REPORT_MAX_DAYS_BY_HALF_HOUR : REPORT_MAX_DAYS_BY_DAY;
+	if (group != GROUP_NONE && days > max)
+		return bq_fail(&x->x_err, ERR_BAD_REQUEST, "group: %s covers at most %" PRId64
+		    " days; from %s to %s is %" PRId64, summary_groups[group - 1], max, from, to,
+		    days);
 	if ((job = calloc(1, sizeof *job)) == NULL)
 		fatal("calloc");
 	job->rj_kind = REPORT_SUMMARY;
 	snprintf(job->rj_from, sizeof job->rj_from, "%s", from);
 	snprintf(job->rj_to, sizeof job->rj_to, "%s", to);
 	job->rj_target_wait_s = x->x_branch->b_cfg->cf_target_wait_s;
+	job->rj_group = (enum report_group)group;
 	return submit(x, job, summary_encode);
 }
 
 static const struct field_spec summary_fields[] = {
 	{ "from", FT_STRING, true, 10, 10, NULL, NULL },
 	{ "to", FT_STRING, true, 10, 10, NULL, NULL },
+	{ "group", FT_ENUM, false, 0, 0, summary_groups, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 const struct op_entry op_report_summary_entry = {

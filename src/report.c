@@ -235,12 +235,57 @@ report_followups(sqlite3 *db, struct report_job *job)
 
 /* ---- report.summary ---- */
 
+/* A stretch of one window's open time in the range, and the time inside it
+ * that a ticket was current there. */
+struct window_span {
+	int64_t	ws_from, ws_to;
+	size_t	ws_staff;	/* its holder: a slot of sr_staff */
+	bool	ws_paused;
+	int64_t	ws_busy;
+};
+
+/* The ticket current at a window as the history is read: called, not yet
+ * completed, marked no-show or transferred. */
+struct window_call {
+	int64_t	wc_ticket;	/* 0: none */
+	int64_t	wc_at;
+	size_t	wc_staff;	/* who called it */
+};
+
+struct staff_pass {
+	struct durations	st_service;
+	struct durations	st_by_service[SERVICE__COUNT];
+};
+
+/* A ticket of the range and the period it was issued in. */
+struct ticket_period {
+	int64_t		tp_id;
+	uint32_t	tp_period;
+};
+
 struct summary_pass {
 	struct durations	 sp_wait[LANE__COUNT];
 	struct durations	 sp_wait_all;
-	struct durations	*sp_staff;	/* parallel to sr_staff */
+	struct durations	*sp_period_wait;	/* grouped: per period */
+	struct staff_pass	*sp_staff;	/* parallel to sr_staff */
 	size_t			*sp_hash;	/* open addressing: slot + 1, 0 empty */
 	size_t			 sp_hash_cap;	/* a power of two, over twice sr_nstaff */
+	/* The range's days and periods; time is counted up to sp_end, the
+	 * end of the range or now, whichever is first. */
+	int64_t			*sp_days;
+	size_t			 sp_ndays;
+	int64_t			*sp_bounds;	/* sr_nperiods periods */
+	int64_t			 sp_lo, sp_end;
+	bool			 sp_scan;	/* read tables straight through */
+	/* The range's tickets: their periods, then by id (sp_period_of). */
+	struct ticket_period	*sp_ids;
+	size_t			 sp_nids, sp_capids;
+	int64_t			 sp_min_id, sp_max_id;
+	int32_t			*sp_period_of;	/* [id - sp_min_id]; -1: not in the range */
+	/* Each window's open time, and its current ticket. */
+	struct window_span	*sp_spans[BQ_MAX_WINDOW + 1];
+	size_t			 sp_nspans[BQ_MAX_WINDOW + 1];
+	struct window_call	 sp_calls[BQ_MAX_WINDOW + 1];
 };
 
 static size_t
@@ -328,18 +373,79 @@ range_is_most(sqlite3 *db, struct report_job *job)
 	return rc == SQLITE_ROW ? most : fail(db, job, "report.summary");
 }
 
+/* The range's days and periods; sr_periods with their times. */
+static void
+summary_range(struct report_job *job, struct summary_pass *sp)
+{
+	struct summary_report	*sr = &job->rj_summary;
+	size_t			 i;
+
+	sp->sp_ndays = report_periods(job->rj_from, job->rj_to, GROUP_DAY, &sp->sp_days);
+	sr->sr_nperiods = report_periods(job->rj_from, job->rj_to, job->rj_group,
+	    &sp->sp_bounds);
+	sp->sp_lo = sp->sp_days[0];
+	sp->sp_end = sp->sp_days[sp->sp_ndays] < job->rj_now ? sp->sp_days[sp->sp_ndays] :
+	    job->rj_now;
+	if ((sr->sr_periods = calloc(sr->sr_nperiods, sizeof *sr->sr_periods)) == NULL ||
+	    (sp->sp_period_wait = calloc(sr->sr_nperiods, sizeof *sp->sp_period_wait)) == NULL)
+		fatal("calloc");
+	for (i = 0; i < sr->sr_nperiods; i++) {
+		sr->sr_periods[i].ps_from = sp->sp_bounds[i];
+		sr->sr_periods[i].ps_to = sp->sp_bounds[i + 1];
+	}
+}
+
+/*
+ * The period of a ticket's end (completion, no-show): when it happened,
+ * held within the ticket's own business day, so that every figure of a
+ * ticket falls in its day; a ticket finished after its day (one left at a
+ * window over midnight) counts in its day's last period.
+ */
+static size_t
+finished_period(const struct summary_report *sr, const struct summary_pass *sp,
+    int64_t issued_at, int64_t finished_at)
+{
+	size_t	day = period_of(sp->sp_days, sp->sp_ndays, issued_at);
+
+	if (finished_at >= sp->sp_days[day + 1])
+		finished_at = sp->sp_days[day + 1] - 1;
+	if (finished_at < sp->sp_days[day])
+		finished_at = sp->sp_days[day];
+	return period_of(sp->sp_bounds, sr->sr_nperiods, finished_at);
+}
+
+static void
+ticket_period_add(struct summary_pass *sp, int64_t id, size_t period)
+{
+	if (sp->sp_nids == sp->sp_capids) {
+		sp->sp_capids = sp->sp_capids ? 2 * sp->sp_capids : 1024;
+		if ((sp->sp_ids = reallocarray(sp->sp_ids, sp->sp_capids,
+		    sizeof *sp->sp_ids)) == NULL)
+			fatal("reallocarray");
+	}
+	sp->sp_ids[sp->sp_nids].tp_id = id;
+	sp->sp_ids[sp->sp_nids++].tp_period = (uint32_t)period;
+	if (sp->sp_nids == 1 || id < sp->sp_min_id)
+		sp->sp_min_id = id;
+	if (sp->sp_nids == 1 || id > sp->sp_max_id)
+		sp->sp_max_id = id;
+}
+
 /* One pass over the range's tickets. */
 static int
 summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 {
 	struct summary_report	*sr = &job->rj_summary;
+	struct period_stats	*ps;
 	sqlite3_stmt		*st;
-	int			 rc, lane, issue_lane, service, status, scan;
+	size_t			 period, slot;
+	int64_t			 issued_at;
+	int			 rc, lane, issue_lane, service, status, rule;
+	bool			 grouped = job->rj_group != GROUP_NONE;
 
 #define SUMMARY_COLUMNS	"SELECT lane, issue_lane, service, status, eligible, issued_at, " \
-	"first_called_at, started_at, finished_at, staff FROM tickets "
-	if ((scan = range_is_most(db, job)) == -1 ||
-	    sqlite3_prepare_v2(db, scan ?
+	"first_called_at, started_at, finished_at, staff, id, route_rule FROM tickets "
+	if (sqlite3_prepare_v2(db, sp->sp_scan ?
 	    SUMMARY_COLUMNS "NOT INDEXED WHERE business_date BETWEEN ?1 AND ?2" :
 	    SUMMARY_COLUMNS "WHERE business_date BETWEEN ?1 AND ?2", -1, &st, NULL) != SQLITE_OK)
 		return fail(db, job, "report.summary");
@@ -350,31 +456,331 @@ summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 		    (service = name_index(service_names, text(st, 2))) < 0 ||
 		    (status = name_index(ticket_statuses, text(st, 3))) < 0)
 			continue;	/* cannot happen: the daemon wrote it */
+		issued_at = sqlite3_column_int64(st, 5);
+		period = grouped ? period_of(sp->sp_bounds, sr->sr_nperiods, issued_at) : 0;
+		ps = &sr->sr_periods[period];
+		ticket_period_add(sp, sqlite3_column_int64(st, 10), period);
 		sr->sr_tickets++;
 		sr->sr_by_lane[lane]++;
 		sr->sr_by_service[service]++;
 		sr->sr_by_status[status]++;
-		sr->sr_eligible += sqlite3_column_int(st, 4) != 0;
-		sr->sr_diverted += issue_lane == LANE_SELF_SERVICE;
+		ps->ps_tickets++;
+		if (sqlite3_column_int(st, 4) != 0) {
+			sr->sr_eligible++;
+			ps->ps_eligible++;
+			/* Eligible by amount, kept from the machines: by the rule that did. */
+			if (issue_lane != LANE_SELF_SERVICE &&
+			    (rule = route_rule_from_name(text(st, 11))) >= 0)
+				sr->sr_kept[rule]++;
+		}
+		if (issue_lane == LANE_SELF_SERVICE) {
+			sr->sr_diverted++;
+			ps->ps_diverted++;
+			/* Still at the machines when cancelled: the customer used
+			 * neither a machine nor a queue.  Rerouted and then gone
+			 * from that queue: a customer who left a queue. */
+			if (lane == LANE_SELF_SERVICE && status == TS_CANCELLED)
+				sr->sr_unused++;
+			else if (lane != LANE_SELF_SERVICE &&
+			    (status == TS_CANCELLED || status == TS_EXPIRED))
+				sr->sr_left_queue++;
+		}
+		/* DOMAIN §2: the wait runs from the (original) issue to the first call. */
+		if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+			int64_t w = sqlite3_column_int64(st, 6) - issued_at;
+
+			durations_add(&sp->sp_wait[lane], w);
+			durations_add(&sp->sp_wait_all, w);
+			if (grouped)
+				durations_add(&sp->sp_period_wait[period], w);
+		}
+		if ((status == TS_DONE || status == TS_NO_SHOW) && grouped) {
+			ps = &sr->sr_periods[finished_period(sr, sp, issued_at,
+			    sqlite3_column_int64(st, 8))];
+			if (status == TS_DONE)
+				ps->ps_served++;
+			else
+				ps->ps_no_show++;
+		}
 		if (status == TS_NO_SHOW) {
 			sr->sr_no_show++;
 			sr->sr_no_show_by_lane[lane]++;
 		}
-		/* DOMAIN §2: the wait runs from the (original) issue to the first call. */
-		if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
-			int64_t w = sqlite3_column_int64(st, 6) - sqlite3_column_int64(st, 5);
-
-			durations_add(&sp->sp_wait[lane], w);
-			durations_add(&sp->sp_wait_all, w);
+		/* Served and no-shows count for who called the ticket last:
+		 * the teller at whose window it was. */
+		if ((status != TS_DONE && status != TS_NO_SHOW) ||
+		    sqlite3_column_type(st, 9) == SQLITE_NULL)
+			continue;
+		slot = staff_slot(sr, sp, text(st, 9));	/* may move sp_staff */
+		if (status == TS_NO_SHOW) {
+			sr->sr_staff[slot].ss_no_shows++;
+			continue;
 		}
-		if (status == TS_DONE && sqlite3_column_type(st, 7) != SQLITE_NULL &&
-		    sqlite3_column_type(st, 9) != SQLITE_NULL) {
-			size_t slot = staff_slot(sr, sp, text(st, 9));	/* may move sp_staff */
+		sr->sr_staff[slot].ss_served++;
+		if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+			int64_t s = sqlite3_column_int64(st, 8) - sqlite3_column_int64(st, 7);
 
-			durations_add(&sp->sp_staff[slot],
-			    sqlite3_column_int64(st, 8) - sqlite3_column_int64(st, 7));
+			durations_add(&sp->sp_staff[slot].st_service, s);
+			durations_add(&sp->sp_staff[slot].st_by_service[service], s);
 		}
 	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.summary");
+}
+
+/* The range's tickets by id, for the history pass. */
+static void
+ticket_period_map(struct summary_pass *sp)
+{
+	size_t	n = sp->sp_nids > 0 ? (size_t)(sp->sp_max_id - sp->sp_min_id + 1) : 0, i;
+
+	if ((sp->sp_period_of = malloc((n > 0 ? n : 1) * sizeof *sp->sp_period_of)) == NULL)
+		fatal("malloc");
+	for (i = 0; i < n; i++)
+		sp->sp_period_of[i] = -1;
+	for (i = 0; i < sp->sp_nids; i++)
+		sp->sp_period_of[sp->sp_ids[i].tp_id - sp->sp_min_id] =
+		    (int32_t)sp->sp_ids[i].tp_period;
+	free(sp->sp_ids);
+	sp->sp_ids = NULL;
+}
+
+static void
+span_add(struct summary_pass *sp, int no, int64_t from, int64_t to, size_t staff, bool paused)
+{
+	struct window_span	*ws;
+
+	if (to <= from)
+		return;
+	if ((sp->sp_spans[no] = reallocarray(sp->sp_spans[no], sp->sp_nspans[no] + 1,
+	    sizeof *sp->sp_spans[no])) == NULL)
+		fatal("reallocarray");
+	ws = &sp->sp_spans[no][sp->sp_nspans[no]++];
+	ws->ws_from = from;
+	ws->ws_to = to;
+	ws->ws_staff = staff;
+	ws->ws_paused = paused;
+	ws->ws_busy = 0;
+}
+
+/*
+ * Each window's open and paused time in the range, from its history
+ * (window_events): its state when the range begins, then each change.
+ */
+static int
+summary_windows(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
+{
+	struct summary_report	*sr = &job->rj_summary;
+	sqlite3_stmt		*before = NULL, *during = NULL;
+	int64_t			 from = 0, at;
+	size_t			 staff = 0;
+	bool			 open, paused = false;
+	int			 no, rc = SQLITE_DONE;
+
+	if (sp->sp_end <= sp->sp_lo)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT at, state, staff FROM window_events "
+	    "WHERE window = ?1 AND at < ?2 ORDER BY at DESC, id DESC LIMIT 1", -1, &before,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT at, state, staff FROM window_events "
+	    "WHERE window = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, id", -1, &during,
+	    NULL) != SQLITE_OK) {
+		sqlite3_finalize(before);
+		return fail(db, job, "report.summary");
+	}
+	for (no = 1; no <= BQ_MAX_WINDOW && (rc == SQLITE_DONE || rc == SQLITE_ROW); no++) {
+		sqlite3_reset(before);
+		sqlite3_bind_int(before, 1, no);
+		sqlite3_bind_int64(before, 2, sp->sp_lo);
+		open = false;
+		if ((rc = sqlite3_step(before)) == SQLITE_ROW &&
+		    strcmp(text(before, 1), "closed") != 0) {
+			open = true;
+			paused = strcmp(text(before, 1), "paused") == 0;
+			staff = staff_slot(sr, sp, text(before, 2));
+			from = sp->sp_lo;
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			break;
+		sqlite3_reset(during);
+		sqlite3_bind_int(during, 1, no);
+		sqlite3_bind_int64(during, 2, sp->sp_lo);
+		sqlite3_bind_int64(during, 3, sp->sp_end);
+		while ((rc = sqlite3_step(during)) == SQLITE_ROW) {
+			at = sqlite3_column_int64(during, 0);
+			if (open)
+				span_add(sp, no, from, at, staff, paused);
+			open = strcmp(text(during, 1), "closed") != 0;
+			paused = strcmp(text(during, 1), "paused") == 0;
+			staff = open ? staff_slot(sr, sp, text(during, 2)) : 0;
+			from = at;
+		}
+		if (open)
+			span_add(sp, no, from, sp->sp_end, staff, paused);
+	}
+	sqlite3_finalize(before);
+	sqlite3_finalize(during);
+	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.summary");
+}
+
+/* A ticket stopped being current at a window: its time counts as serving
+ * for who called it, and as busy in the window's open time. */
+static void
+call_end(struct summary_report *sr, struct summary_pass *sp, int no, int64_t at)
+{
+	struct window_call	*wc = &sp->sp_calls[no];
+	struct window_span	*ws = sp->sp_spans[no];
+	size_t			 lo = 0, hi = sp->sp_nspans[no], mid;
+	int64_t			 from = wc->wc_at > sp->sp_lo ? wc->wc_at : sp->sp_lo;
+	int64_t			 to = at < sp->sp_end ? at : sp->sp_end;
+
+	wc->wc_ticket = 0;
+	if (to <= from)
+		return;
+	sr->sr_staff[wc->wc_staff].ss_serving_s += to - from;
+	/* The first span ending after from; spans of a window are in order. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ws[mid].ws_to <= from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < sp->sp_nspans[no] && ws[lo].ws_from < to; lo++)
+		ws[lo].ws_busy += (ws[lo].ws_to < to ? ws[lo].ws_to : to) -
+		    (ws[lo].ws_from > from ? ws[lo].ws_from : from);
+}
+
+/*
+ * One pass over the history of the range's tickets (ticket_events): calls
+ * per teller, the time each ticket was current at a window, and the
+ * reroutes back from the machines by reason.  Read in rowid order (time)
+ * or through the ticket index (by ticket, each ticket's lines in order);
+ * either way a ticket called at a window stays current there until a line
+ * of the same ticket ends it (no-show, completion, transfer, or anything
+ * but a recall or a start), and one that nothing ended is current still.
+ */
+static int
+summary_history(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
+{
+	struct summary_report	*sr = &job->rj_summary;
+	sqlite3_stmt		*st;
+	const char		*kind;
+	int64_t			 ticket, at;
+	int32_t			 period;
+	int			 rc, no, i;
+
+	if (sp->sp_nids == 0)
+		return 0;
+#define HISTORY_COLUMNS	"SELECT ticket_id, at, kind, staff, window, from_lane, reason " \
+	"FROM ticket_events "
+	if (sqlite3_prepare_v2(db, sp->sp_scan ?
+	    HISTORY_COLUMNS "NOT INDEXED WHERE ticket_id BETWEEN ?1 AND ?2" :
+	    HISTORY_COLUMNS "WHERE ticket_id BETWEEN ?1 AND ?2", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, job, "report.summary");
+	sqlite3_bind_int64(st, 1, sp->sp_min_id);
+	sqlite3_bind_int64(st, 2, sp->sp_max_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ticket = sqlite3_column_int64(st, 0);
+		if ((period = sp->sp_period_of[ticket - sp->sp_min_id]) < 0)
+			continue;
+		at = sqlite3_column_int64(st, 1);
+		kind = text(st, 2);
+		no = sqlite3_column_int(st, 4);
+		if (strcmp(kind, "issued") == 0 || strcmp(kind, "recalled") == 0 ||
+		    strcmp(kind, "started") == 0)
+			continue;
+		if (strcmp(kind, "rerouted") == 0) {
+			if (strcmp(text(st, 5), "self_service") == 0 &&
+			    (i = name_index(reroute_reasons, text(st, 6))) >= 0) {
+				sr->sr_rerouted[i]++;
+				sr->sr_periods[period].ps_rerouted++;
+			}
+			continue;
+		}
+		if (strcmp(kind, "called") == 0) {
+			if (no < 1 || no > BQ_MAX_WINDOW || sqlite3_column_type(st, 3) == SQLITE_NULL)
+				continue;
+			/* One not ended before: current still (read by ticket). */
+			if (sp->sp_calls[no].wc_ticket != 0)
+				call_end(sr, sp, no, sp->sp_end);
+			sp->sp_calls[no].wc_ticket = ticket;
+			sp->sp_calls[no].wc_at = at;
+			sp->sp_calls[no].wc_staff = staff_slot(sr, sp, text(st, 3));
+			sr->sr_staff[sp->sp_calls[no].wc_staff].ss_called++;
+			continue;
+		}
+		/* Anything else ends the ticket's time at its window. */
+		if (no >= 1 && no <= BQ_MAX_WINDOW && sp->sp_calls[no].wc_ticket == ticket)
+			call_end(sr, sp, no, at);
+		else
+			for (i = 1; i <= BQ_MAX_WINDOW; i++)
+				if (sp->sp_calls[i].wc_ticket == ticket)
+					call_end(sr, sp, i, at);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.summary");
+}
+
+/* Open time not busy: paused or idle, for the window's holder. */
+static void
+summary_window_time(struct summary_report *sr, struct summary_pass *sp)
+{
+	struct window_span	*ws;
+	int64_t			 spare;
+	size_t			 i;
+	int			 no;
+
+	for (no = 1; no <= BQ_MAX_WINDOW; no++) {
+		if (sp->sp_calls[no].wc_ticket != 0)
+			call_end(sr, sp, no, sp->sp_end);
+		for (i = 0; i < sp->sp_nspans[no]; i++) {
+			ws = &sp->sp_spans[no][i];
+			if ((spare = ws->ws_to - ws->ws_from - ws->ws_busy) < 0)
+				spare = 0;
+			if (ws->ws_paused)
+				sr->sr_staff[ws->ws_staff].ss_paused_s += spare;
+			else
+				sr->sr_staff[ws->ws_staff].ss_idle_s += spare;
+		}
+	}
+}
+
+/* The time the self-service zone was marked out of order (selfservice_events). */
+static int
+summary_selfservice(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
+{
+	struct summary_report	*sr = &job->rj_summary;
+	sqlite3_stmt		*st;
+	int64_t			 from = sp->sp_lo, at;
+	bool			 down = false;
+	int			 rc;
+
+	if (sp->sp_end <= sp->sp_lo)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT available FROM selfservice_events WHERE at < ?1 "
+	    "ORDER BY at DESC, id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, job, "report.summary");
+	sqlite3_bind_int64(st, 1, sp->sp_lo);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		down = sqlite3_column_int(st, 0) == 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(db, job, "report.summary");
+	if (sqlite3_prepare_v2(db, "SELECT at, available FROM selfservice_events "
+	    "WHERE at >= ?1 AND at < ?2 ORDER BY at, id", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, job, "report.summary");
+	sqlite3_bind_int64(st, 1, sp->sp_lo);
+	sqlite3_bind_int64(st, 2, sp->sp_end);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		at = sqlite3_column_int64(st, 0);
+		if (down)
+			sr->sr_self_service_down_s += at - from;
+		down = sqlite3_column_int(st, 1) == 0;
+		from = at;
+	}
+	if (down)
+		sr->sr_self_service_down_s += sp->sp_end - from;
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.summary");
 }
@@ -415,14 +821,16 @@ summary_money_and_nps(sqlite3 *db, struct report_job *job)
 
 	memset(scores, 0, sizeof scores);
 	if (count_by(db, job,
-	    "SELECT e.reason, count(*) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
-	    "WHERE e.kind = 'rerouted' AND e.from_lane = 'self_service' "
-	    "AND t.business_date BETWEEN ?1 AND ?2 GROUP BY e.reason",
-	    reroute_reasons, sr->sr_rerouted, true) == -1 ||
-	    count_by(db, job,
 	    "SELECT 0, coalesce(sum(amount_fen), 0) FROM complaint_actions "
 	    "WHERE business_date BETWEEN ?1 AND ?2 AND kind = 'compensation'",
 	    NULL, comp, true) == -1 ||
+	    /* By the complaint's root cause as it stands; unresolved: the rest. */
+	    count_by(db, job,
+	    "SELECT c.root_cause, sum(a.amount_fen) "
+	    "FROM complaint_actions a JOIN complaints c ON c.id = a.complaint_id "
+	    "WHERE a.business_date BETWEEN ?1 AND ?2 AND a.kind = 'compensation' "
+	    "AND c.root_cause IS NOT NULL GROUP BY 1", root_causes,
+	    sr->sr_compensation_by_cause_fen, true) == -1 ||
 	    followup_counts(db, job, true, &sr->sr_followup_on_time,
 	    &sr->sr_followup_late) == -1 ||
 	    count_by(db, job,
@@ -432,6 +840,10 @@ summary_money_and_nps(sqlite3 *db, struct report_job *job)
 	for (i = 0; i < REROUTE_REASON__COUNT; i++)
 		sr->sr_rerouted_total += sr->sr_rerouted[i];
 	sr->sr_compensation_fen = comp[0];
+	sr->sr_compensation_by_cause_fen[CAUSE__COUNT] = comp[0];
+	for (i = 0; i < CAUSE__COUNT; i++)
+		sr->sr_compensation_by_cause_fen[CAUSE__COUNT] -=
+		    sr->sr_compensation_by_cause_fen[i];
 	for (i = 0; i <= 10; i++) {
 		switch (nps_class(i)) {
 		case NPS_DETRACTOR: sr->sr_detractors += scores[i]; break;
@@ -442,38 +854,80 @@ summary_money_and_nps(sqlite3 *db, struct report_job *job)
 	return 0;
 }
 
+/* Statistics from the durations gathered, and everything freed. */
+static void
+summary_finish(struct report_job *job, struct summary_pass *sp)
+{
+	struct summary_report	*sr = &job->rj_summary;
+	size_t			 i, j;
+	int			 no;
+
+	for (i = 0; i < LANE__COUNT; i++) {
+		durations_stats(&sp->sp_wait[i], job->rj_target_wait_s, &sr->sr_wait[i]);
+		free(sp->sp_wait[i].d_v);
+	}
+	durations_stats(&sp->sp_wait_all, job->rj_target_wait_s, &sr->sr_wait_all);
+	free(sp->sp_wait_all.d_v);
+	for (i = 0; i < sr->sr_nperiods; i++) {
+		durations_stats(&sp->sp_period_wait[i], job->rj_target_wait_s,
+		    &sr->sr_periods[i].ps_wait);
+		free(sp->sp_period_wait[i].d_v);
+	}
+	free(sp->sp_period_wait);
+	for (i = 0; i < sr->sr_nstaff; i++) {
+		durations_stats(&sp->sp_staff[i].st_service, -1, &sr->sr_staff[i].ss_service);
+		free(sp->sp_staff[i].st_service.d_v);
+		for (j = 0; j < SERVICE__COUNT; j++) {
+			durations_stats(&sp->sp_staff[i].st_by_service[j], -1,
+			    &sr->sr_staff[i].ss_by_service[j]);
+			free(sp->sp_staff[i].st_by_service[j].d_v);
+		}
+	}
+	free(sp->sp_staff);
+	free(sp->sp_hash);
+	free(sp->sp_days);
+	free(sp->sp_bounds);
+	free(sp->sp_ids);
+	free(sp->sp_period_of);
+	for (no = 0; no <= BQ_MAX_WINDOW; no++)
+		free(sp->sp_spans[no]);
+}
+
 int
 report_summary(sqlite3 *db, struct report_job *job)
 {
 	struct summary_report	*sr = &job->rj_summary;
 	struct summary_pass	 sp;
-	size_t			 i;
 	int			 rc;
 
 	memset(sr, 0, sizeof *sr);
 	memset(&sp, 0, sizeof sp);
+	summary_range(job, &sp);
 	/* One read transaction: every figure from the same snapshot. */
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		summary_finish(job, &sp);
 		return fail(db, job, "report.summary");
-	rc = summary_tickets(db, job, &sp);
+	}
+	if ((rc = range_is_most(db, job)) >= 0) {
+		sp.sp_scan = rc == 1;
+		rc = summary_tickets(db, job, &sp);
+	}
+	if (rc == 0) {
+		ticket_period_map(&sp);
+		rc = summary_windows(db, job, &sp);
+	}
+	if (rc == 0)
+		rc = summary_history(db, job, &sp);
+	if (rc == 0) {
+		summary_window_time(sr, &sp);
+		rc = summary_selfservice(db, job, &sp);
+	}
 	if (rc == 0)
 		rc = summary_complaints(db, job);
 	if (rc == 0)
 		rc = summary_money_and_nps(db, job);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-
-	for (i = 0; i < LANE__COUNT; i++) {
-		durations_stats(&sp.sp_wait[i], job->rj_target_wait_s, &sr->sr_wait[i]);
-		free(sp.sp_wait[i].d_v);
-	}
-	durations_stats(&sp.sp_wait_all, job->rj_target_wait_s, &sr->sr_wait_all);
-	free(sp.sp_wait_all.d_v);
-	for (i = 0; i < sr->sr_nstaff; i++) {
-		durations_stats(&sp.sp_staff[i], -1, &sr->sr_staff[i].ss_service);
-		free(sp.sp_staff[i].d_v);
-	}
-	free(sp.sp_staff);
-	free(sp.sp_hash);
+	summary_finish(job, &sp);
 	return rc;
 }
 
@@ -644,5 +1098,6 @@ report_job_free(struct report_job *job)
 		return;
 	free(job->rj_followups.fr_owners);
 	free(job->rj_summary.sr_staff);
+	free(job->rj_summary.sr_periods);
 	free(job);
 }
