@@ -438,8 +438,8 @@ void	checkpoint_stop(struct sqlite3 *);	/* waits for the copy under way */
  * rj_encode) run there too and touch nothing but the job; its rj_done runs
  * back on the loop thread, which owns everything else.
  */
-enum report_kind { REPORT_FOLLOWUPS, REPORT_SUMMARY };
-enum followups_status { FOLLOWUPS_OPEN, FOLLOWUPS_OVERDUE, FOLLOWUPS_ALL };
+enum report_kind { REPORT_FOLLOWUPS, REPORT_SUMMARY, REPORT_COMPENSATION };
+enum followups_status { FOLLOWUPS_OPEN, FOLLOWUPS_OVERDUE, FOLLOWUPS_ALL, FOLLOWUPS_DUE_SOON };
 /* A grouped report.summary's periods: the whole range, each day, or each
  * half hour, on the branch's local clock (stats.c cuts them). */
 enum report_group { GROUP_NONE, GROUP_DAY, GROUP_HALF_HOUR };
@@ -474,6 +474,13 @@ struct owner_count {
 	char	oc_staff[BQ_ID_LEN + 1];
 	int64_t	oc_open, oc_overdue;
 };
+/* What report.followups shows of each complaint beside the complaint. */
+struct followup_row {
+	char		fw_ticket_date[BQ_DATE_LEN];	/* its ticket's business date; "": none */
+	int64_t		fw_last_at;	/* the last follow-up recorded; 0: none */
+	char		fw_last_outcome[16];
+	int		fw_survey_score;	/* -1: not opened by a survey */
+};
 struct followups_report {
 	int64_t			 fr_total;	/* matching, before the limit */
 	int64_t			 fr_open, fr_overdue, fr_due_soon, fr_on_time, fr_late;
@@ -504,13 +511,28 @@ struct summary_report {
 	struct period_stats	*sr_periods;	/* grouped: one per period */
 	size_t			 sr_nperiods;
 };
+/* One compensation granted (a complaint action of that kind). */
+struct grant {
+	int64_t		gr_at;
+	int64_t		gr_complaint;
+	char		gr_actor[BQ_ID_LEN + 1];
+	int64_t		gr_amount_fen;
+	int		gr_root_cause;	/* the complaint's now; -1: unresolved */
+	int		gr_category;	/* index in complaint_categories */
+};
+struct compensation_report {
+	int64_t		 cr_total;	/* grants in the range, before the limit */
+	int64_t		 cr_total_fen;	/* over all of them */
+	struct grant	*cr_grants;	/* the first rj_limit, by time */
+	size_t		 cr_ngrants;
+};
 struct report_job {
 	enum report_kind	 rj_kind;
 	int64_t			 rj_now;
 	/* followups */
 	enum followups_status	 rj_status;
-	int64_t			 rj_limit;
-	/* summary */
+	int64_t			 rj_limit;	/* and compensation */
+	/* summary and compensation */
 	char			 rj_from[BQ_DATE_LEN], rj_to[BQ_DATE_LEN];
 	int64_t			 rj_target_wait_s;
 	enum report_group	 rj_group;	/* GROUP_NONE: no groups */
@@ -519,9 +541,11 @@ struct report_job {
 	char			 rj_err[256];
 	struct followups_report	 rj_followups;
 	struct summary_report	 rj_summary;
+	struct compensation_report rj_compensation;
 	/* On the worker thread, touching nothing but the job: each complaint
 	 * of a followups report as it is read, then the reply's encoding. */
-	void			(*rj_item)(struct report_job *, const struct complaint *);
+	void			(*rj_item)(struct report_job *, const struct complaint *,
+				    const struct followup_row *);
 	void			(*rj_encode)(struct report_job *);
 	/* back on the loop thread; must call report_job_free() */
 	void			(*rj_done)(struct report_job *);
@@ -537,6 +561,7 @@ void	report_job_free(struct report_job *);
 struct sqlite3;
 int	report_followups(struct sqlite3 *, struct report_job *);
 int	report_summary(struct sqlite3 *, struct report_job *);
+int	report_compensation(struct sqlite3 *, struct report_job *);
 
 /* ---- stats.c: the reports' arithmetic: duration statistics, periods ---- */
 int64_t	percentile(const int64_t *sorted, size_t n, int p);	/* nearest rank */
@@ -945,7 +970,8 @@ extern const struct op_entry op_queue_snapshot_entry, op_selfservice_set_entry;
 extern const struct op_entry op_complaint_log_entry, op_complaint_get_entry,
 	op_complaint_action_entry, op_complaint_reassign_entry, op_complaint_resolve_entry,
 	op_followup_record_entry, op_survey_submit_entry;
-extern const struct op_entry op_report_followups_entry, op_report_summary_entry;
+extern const struct op_entry op_report_followups_entry, op_report_summary_entry,
+	op_report_compensation_entry;
 extern const struct op_entry op_webhook_deliveries_entry, op_webhook_retry_entry;
 #ifdef BQ_TEST_HOOKS
 extern const struct op_entry op_clock_advance_entry, op_test_fault_entry; /* op-test.c */

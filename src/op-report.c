@@ -1,9 +1,10 @@
 /*
- * report.followups and report.summary on the wire.  The handler validates,
- * hands a job to the report worker and returns OP_LATER.  The reply is
- * built and printed on the worker thread too (the encoders below touch only
- * their job); back on the loop, finish() hands the line to the session's
- * transport (s_deliver), which drops it if the session is gone.
+ * report.followups, report.summary and report.compensation on the wire.
+ * The handler validates, hands a job to the report worker and returns
+ * OP_LATER.  The reply is built and printed on the worker thread too (the
+ * encoders below touch only their job); back on the loop, finish() hands
+ * the line to the session's transport (s_deliver), which drops it if the
+ * session is gone.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,7 +15,10 @@
 
 #include "branchq.h"
 
-static const char *const followups_statuses[] = { "open", "overdue", "all", NULL };
+/* In enum followups_status order. */
+static const char *const followups_statuses[] = {
+	"open", "overdue", "all", "due_soon", NULL
+};
 /* report.summary's group, in enum report_group order after GROUP_NONE. */
 static const char *const summary_groups[] = { "day", "half_hour", NULL };
 
@@ -107,10 +111,11 @@ share(int64_t part, int64_t whole)
 
 /* On the worker thread, for each complaint as it is read. */
 static void
-followups_item(struct report_job *job, const struct complaint *cp)
+followups_item(struct report_job *job, const struct complaint *cp,
+    const struct followup_row *fw)
 {
 	struct pending	*p = job->rj_arg;
-	cJSON		*c;
+	cJSON		*c, *last;
 
 	if (p->p_list == NULL && (p->p_list = cJSON_CreateArray()) == NULL)
 		fatalx("cJSON: out of memory");
@@ -120,6 +125,18 @@ followups_item(struct report_job *job, const struct complaint *cp)
 	cJSON_DeleteItemFromObjectCaseSensitive(c, "resolution");
 	cJSON_AddNumberToObject(c, "overdue_s", cp->c_overdue &&
 	    job->rj_now > cp->c_follow_up_due ? (double)(job->rj_now - cp->c_follow_up_due) : 0);
+	/* A ticket number names a ticket only with its business date. */
+	if (*cp->c_ticket_number != '\0')
+		cJSON_AddItemToObject(c, "ticket_date", *fw->fw_ticket_date != '\0' ?
+		    cJSON_CreateString(fw->fw_ticket_date) : cJSON_CreateNull());
+	if (fw->fw_last_at != 0) {
+		last = cJSON_AddObjectToObject(c, "last_followup");
+		cJSON_AddItemToObject(last, "at", json_time(fw->fw_last_at));
+		cJSON_AddStringToObject(last, "outcome", fw->fw_last_outcome);
+	} else
+		cJSON_AddNullToObject(c, "last_followup");
+	if (fw->fw_survey_score >= 0)
+		cJSON_AddNumberToObject(c, "survey_score", fw->fw_survey_score);
 	cJSON_AddItemToArray(p->p_list, c);
 }
 
@@ -415,4 +432,68 @@ static const struct field_spec summary_fields[] = {
 const struct op_entry op_report_summary_entry = {
 	.op_name = "report.summary", .op_roles = R_SUPERVISOR,
 	.op_fields = summary_fields, .op_exec = op_report_summary,
+};
+
+/* ---- report.compensation ---- */
+
+static void
+compensation_encode(struct report_job *job)
+{
+	struct compensation_report	*cr = &job->rj_compensation;
+	const struct grant		*gr;
+	cJSON				*r = reply_of(job), *list, *g;
+	size_t				 i;
+
+	if (!job->rj_ok)
+		return;
+	cJSON_AddStringToObject(r, "from", job->rj_from);
+	cJSON_AddStringToObject(r, "to", job->rj_to);
+	cJSON_AddItemToObject(r, "now", json_time(job->rj_now));
+	cJSON_AddNumberToObject(r, "total", (double)cr->cr_total);
+	list = cJSON_AddArrayToObject(r, "grants");
+	for (i = 0; i < cr->cr_ngrants; i++) {
+		gr = &cr->cr_grants[i];
+		g = cJSON_CreateObject();
+		cJSON_AddItemToObject(g, "at", json_time(gr->gr_at));
+		cJSON_AddNumberToObject(g, "complaint", (double)gr->gr_complaint);
+		cJSON_AddStringToObject(g, "actor", gr->gr_actor);
+		cJSON_AddNumberToObject(g, "amount_fen", (double)gr->gr_amount_fen);
+		cJSON_AddItemToObject(g, "root_cause", gr->gr_root_cause >= 0 ?
+		    cJSON_CreateString(root_causes[gr->gr_root_cause]) : cJSON_CreateNull());
+		cJSON_AddItemToObject(g, "category", gr->gr_category >= 0 ?
+		    cJSON_CreateString(complaint_categories[gr->gr_category]) :
+		    cJSON_CreateNull());
+		cJSON_AddItemToArray(list, g);
+	}
+	cJSON_AddNumberToObject(r, "total_fen", (double)cr->cr_total_fen);
+	encoded(job);
+}
+
+static int
+op_report_compensation(struct op_ctx *x)
+{
+	struct report_job	*job;
+	const char		*from = arg_str(x, "from"), *to = arg_str(x, "to");
+	int64_t			 days;
+
+	if (parse_range(x, from, to, &days) == -1)
+		return -1;
+	if ((job = calloc(1, sizeof *job)) == NULL)
+		fatal("calloc");
+	job->rj_kind = REPORT_COMPENSATION;
+	snprintf(job->rj_from, sizeof job->rj_from, "%s", from);
+	snprintf(job->rj_to, sizeof job->rj_to, "%s", to);
+	job->rj_limit = arg_int(x, "limit", 1000);
+	return submit(x, job, compensation_encode);
+}
+
+static const struct field_spec compensation_fields[] = {
+	{ "from", FT_STRING, true, 10, 10, NULL, NULL },
+	{ "to", FT_STRING, true, 10, 10, NULL, NULL },
+	{ "limit", FT_INT, false, 1, 10000, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL }
+};
+const struct op_entry op_report_compensation_entry = {
+	.op_name = "report.compensation", .op_roles = R_SUPERVISOR,
+	.op_fields = compensation_fields, .op_exec = op_report_compensation,
 };

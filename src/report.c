@@ -153,11 +153,45 @@ followup_counts(sqlite3 *db, struct report_job *job, bool dated, int64_t *on_tim
 
 /* ---- report.followups ---- */
 
+/* ?2: now + REPORT_DUE_SOON_S. */
 static const char *const followups_where[] = {
 	[FOLLOWUPS_OPEN] = "state IN ('open', 'resolved')",	/* not closed */
 	[FOLLOWUPS_OVERDUE] = "state IN ('open', 'resolved') AND overdue = 1",
 	[FOLLOWUPS_ALL] = "1",
+	[FOLLOWUPS_DUE_SOON] =
+	    "state IN ('open', 'resolved') AND overdue = 0 AND follow_up_due <= ?2",
 };
+
+/* Beside the complaint's own columns (store_complaint_row): its ticket's
+ * date, its last follow-up, and the survey that opened it. */
+#define FOLLOWUP_ROW_COLUMNS \
+	"(SELECT business_date FROM tickets WHERE id = complaints.ticket_id), " \
+	"(SELECT at FROM complaint_actions a WHERE a.complaint_id = complaints.id " \
+	"AND a.kind = 'followup' ORDER BY a.id DESC LIMIT 1), " \
+	"(SELECT outcome FROM complaint_actions a WHERE a.complaint_id = complaints.id " \
+	"AND a.kind = 'followup' ORDER BY a.id DESC LIMIT 1), " \
+	"(SELECT score FROM surveys WHERE complaint_id = complaints.id)"
+#define FOLLOWUP_ROW_FIRST	21	/* after store_complaint_columns() */
+
+static void
+followup_row(sqlite3_stmt *st, struct followup_row *fw)
+{
+	int	col = FOLLOWUP_ROW_FIRST;
+
+	snprintf(fw->fw_ticket_date, sizeof fw->fw_ticket_date, "%s", text(st, col));
+	fw->fw_last_at = sqlite3_column_int64(st, col + 1);
+	snprintf(fw->fw_last_outcome, sizeof fw->fw_last_outcome, "%s", text(st, col + 2));
+	fw->fw_survey_score = sqlite3_column_type(st, col + 3) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(st, col + 3);
+}
+
+/* ?2 of followups_where, where the statement has one. */
+static void
+bind_due_soon(sqlite3_stmt *st, const struct report_job *job)
+{
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, job->rj_now + REPORT_DUE_SOON_S);
+}
 
 static int
 followups_owners(sqlite3 *db, struct report_job *job)
@@ -196,8 +230,9 @@ report_followups(sqlite3 *db, struct report_job *job)
 {
 	struct followups_report	*fr = &job->rj_followups;
 	struct complaint	*c;
+	struct followup_row	 fw;
 	sqlite3_stmt		*st;
-	char			 sql[512];
+	char			 sql[1024];
 	int			 rc;
 
 	memset(fr, 0, sizeof *fr);
@@ -209,24 +244,27 @@ report_followups(sqlite3 *db, struct report_job *job)
 	    followups_where[job->rj_status]);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return fail(db, job, "report.followups");
+	bind_due_soon(st, job);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		fr->fr_total = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 
 	/* One row at a time to the encoder: no array of a thousand complaints. */
-	snprintf(sql, sizeof sql, "SELECT %s FROM complaints WHERE %s "
-	    "ORDER BY follow_up_due, id LIMIT ?1", store_complaint_columns(),
+	snprintf(sql, sizeof sql, "SELECT %s, " FOLLOWUP_ROW_COLUMNS " FROM complaints "
+	    "WHERE %s ORDER BY follow_up_due, id LIMIT ?1", store_complaint_columns(),
 	    followups_where[job->rj_status]);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return fail(db, job, "report.followups");
 	sqlite3_bind_int64(st, 1, job->rj_limit);
+	bind_due_soon(st, job);
 	if ((c = malloc(sizeof *c)) == NULL)
 		fatal("malloc");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		store_complaint_row(st, c);
+		followup_row(st, &fw);
 		fr->fr_nitems++;
 		if (job->rj_item != NULL)
-			job->rj_item(job, c);
+			job->rj_item(job, c, &fw);
 	}
 	free(c);
 	sqlite3_finalize(st);
@@ -931,7 +969,72 @@ report_summary(sqlite3 *db, struct report_job *job)
 	return rc;
 }
 
+/* ---- report.compensation ---- */
+
+/* Compensation granted on the business dates of the range, by time. */
+int
+report_compensation(sqlite3 *db, struct report_job *job)
+{
+	struct compensation_report	*cr = &job->rj_compensation;
+	struct grant			*g;
+	sqlite3_stmt			*st;
+	size_t				 cap;
+	int				 rc;
+
+	memset(cr, 0, sizeof *cr);
+	if (sqlite3_prepare_v2(db, "SELECT count(*), coalesce(sum(amount_fen), 0) "
+	    "FROM complaint_actions WHERE business_date BETWEEN ?1 AND ?2 "
+	    "AND kind = 'compensation'", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, job, "report.compensation");
+	bind_range(st, job);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cr->cr_total = sqlite3_column_int64(st, 0);
+		cr->cr_total_fen = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return fail(db, job, "report.compensation");
+
+	if (sqlite3_prepare_v2(db, "SELECT a.at, a.complaint_id, a.actor, a.amount_fen, "
+	    "c.root_cause, c.category FROM complaint_actions a "
+	    "JOIN complaints c ON c.id = a.complaint_id "
+	    "WHERE a.business_date BETWEEN ?1 AND ?2 AND a.kind = 'compensation' "
+	    "ORDER BY a.at, a.id LIMIT ?3", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, job, "report.compensation");
+	bind_range(st, job);
+	sqlite3_bind_int64(st, 3, job->rj_limit);
+	/* The same snapshot: at most as many rows as counted. */
+	cap = (size_t)(cr->cr_total < job->rj_limit ? cr->cr_total : job->rj_limit);
+	if ((cr->cr_grants = calloc(cap + 1, sizeof *cr->cr_grants)) == NULL)
+		fatal("calloc");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && cr->cr_ngrants < cap) {
+		g = &cr->cr_grants[cr->cr_ngrants++];
+		g->gr_at = sqlite3_column_int64(st, 0);
+		g->gr_complaint = sqlite3_column_int64(st, 1);
+		snprintf(g->gr_actor, sizeof g->gr_actor, "%s", text(st, 2));
+		g->gr_amount_fen = sqlite3_column_int64(st, 3);
+		g->gr_root_cause = name_index(root_causes, text(st, 4));
+		g->gr_category = name_index(complaint_categories, text(st, 5));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.compensation");
+}
+
 /* ---- the worker ---- */
+
+/* One read transaction: every figure of a report from the same snapshot. */
+static int
+in_snapshot(struct report_job *job, int (*fn)(sqlite3 *, struct report_job *),
+    const char *what)
+{
+	int	rc;
+
+	if (sqlite3_exec(rp_db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(rp_db, job, what);
+	rc = fn(rp_db, job);
+	sqlite3_exec(rp_db, "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
 
 static void
 run_job(struct report_job *job)
@@ -939,15 +1042,17 @@ run_job(struct report_job *job)
 	int	rc;
 
 	job->rj_err[0] = '\0';
-	if (job->rj_kind == REPORT_FOLLOWUPS) {
-		if (sqlite3_exec(rp_db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-			rc = fail(rp_db, job, "report.followups");
-		else {
-			rc = report_followups(rp_db, job);
-			sqlite3_exec(rp_db, "COMMIT", NULL, NULL, NULL);
-		}
-	} else
-		rc = report_summary(rp_db, job);
+	switch (job->rj_kind) {
+	case REPORT_FOLLOWUPS:
+		rc = in_snapshot(job, report_followups, "report.followups");
+		break;
+	case REPORT_COMPENSATION:
+		rc = in_snapshot(job, report_compensation, "report.compensation");
+		break;
+	default:
+		rc = report_summary(rp_db, job);	/* its own transaction */
+		break;
+	}
 	job->rj_ok = rc == 0;
 }
 
@@ -1099,5 +1204,6 @@ report_job_free(struct report_job *job)
 	free(job->rj_followups.fr_owners);
 	free(job->rj_summary.sr_staff);
 	free(job->rj_summary.sr_periods);
+	free(job->rj_compensation.cr_grants);
 	free(job);
 }

@@ -259,7 +259,12 @@ test_followups_report(void **state)
 	expect_str(c, "customer.name", "张*");
 	expect_str(c, "customer.phone", "138****5678");
 	expect_that(jget(c, "description") == NULL, c, "a report carries no description");
+	expect_str(c, "last_followup.at", at_plus(elapsed));
+	expect_str(c, "last_followup.outcome", "unreachable");
+	expect_that(jget(c, "ticket_date") == NULL, c, "no ticket, no ticket_date");
+	expect_that(jget(c, "survey_score") == NULL, c, "not opened by a survey");
 	c = jget(r, "complaints.1");
+	expect_that(cJSON_IsNull(jget(c, "last_followup")), c, "no follow-up yet");
 	expect_bool(c, "overdue", false);
 	expect_int(c, "overdue_s", 0);
 	expect_str(c, "follow_up_due", at_plus(3600 + DAY));
@@ -288,6 +293,20 @@ test_followups_report(void **state)
 	expect_int(r, "complaints.0.id", c1);
 	expect_int(r, "complaints.0.overdue_s", 100);
 	expect_int(r, "summary.open", 4);	/* the summary does not depend on status */
+	cJSON_Delete(r);
+
+	/* due soon: open, not overdue, due within 4 hours (c5 is due in 24) */
+	r = rq_ok(s, "{\"op\":\"report.followups\",\"status\":\"due_soon\"}");
+	expect_str(r, "status", "due_soon");
+	expect_int(r, "total", 2);
+	expect_that(cJSON_GetArraySize(jget(r, "complaints")) == 2, r, "two due soon");
+	expect_int(r, "complaints.0.id", c2);
+	expect_int(r, "complaints.1.id", c3);
+	expect_int(r, "summary.due_soon", 2);
+	cJSON_Delete(r);
+	r = rq_ok(s, "{\"op\":\"report.followups\",\"status\":\"due_soon\",\"limit\":1}");
+	expect_int(r, "total", 2);
+	expect_that(cJSON_GetArraySize(jget(r, "complaints")) == 1, r, "limit 1");
 	cJSON_Delete(r);
 
 	/* all, with the closed one (same due as c3: by id) */
@@ -603,6 +622,24 @@ test_summary_day(void **state)
 	expect_int(r, "complaints.total", 0);
 	expect_int(r, "followups.late", 0);
 	expect_int(r, "nps.responses", 0);
+	cJSON_Delete(r);
+	/* A003 is a number of both days: the follow-up list says which.  By
+	 * due: C1, C2, C4 (the survey's), C3 (unsatisfied: due again later). */
+	r = rq_ok(s, "{\"op\":\"report.followups\",\"status\":\"all\"}");
+	expect_int(r, "complaints.0.id", 1);
+	expect_str(r, "complaints.0.ticket", "A003");
+	expect_str(r, "complaints.0.ticket_date", DAY1);
+	expect_str(r, "complaints.0.last_followup.outcome", "satisfied");
+	expect_that(jget(r, "complaints.0.survey_score") == NULL, r, "C1 is no survey's");
+	expect_int(r, "complaints.2.id", 4);
+	expect_str(r, "complaints.2.channel", "survey");
+	expect_str(r, "complaints.2.ticket", "A007");
+	expect_str(r, "complaints.2.ticket_date", DAY1);
+	expect_int(r, "complaints.2.survey_score", 3);
+	expect_str(r, "complaints.2.last_followup.outcome", "unreachable");
+	expect_int(r, "complaints.3.id", 3);
+	expect_str(r, "complaints.3.last_followup.outcome", "unsatisfied");
+	expect_str(r, "complaints.3.last_followup.at", "2026-11-23T03:28:01Z");
 	cJSON_Delete(r);
 	r = summary(s, DAY1, DAY2);
 	expect_int(r, "tickets.total", 20);
@@ -1044,6 +1081,105 @@ test_summary_groups(void **state)
 	daemon_stop(d);
 }
 
+/*
+ * report.compensation: every grant by the business date it was granted on,
+ * with the complaint's root cause as it stands.  Day 1 as build_day1 (C1
+ * 5000 fen by E1001, resolved system; C2 30000 by E2001, personnel); on
+ * day 2 E1002 grants 2000 on C3 (fees, unresolved).
+ */
+static void
+test_compensation_report(void **state)
+{
+	struct daemon_opts	 o = { .extra_config = "\"target_wait_s\":300,\"follow_up_hours\":1" };
+	struct daemon		*d = daemon_start(&o);
+	struct conn		*s, *t;
+	const cJSON		*g;
+	cJSON			*r;
+
+	(void)state;
+	elapsed = 0;
+	build_day1(d);
+	s = login(d, "S01");
+	r = rq_ok(s, "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\"}");
+	expect_str(r, "from", DAY1);
+	expect_str(r, "to", DAY1);
+	expect_int(r, "total", 2);
+	expect_int(r, "total_fen", 35000);
+	expect_that(cJSON_GetArraySize(jget(r, "grants")) == 2, r, "two grants");
+	g = jget(r, "grants.0");
+	expect_str(g, "at", "2026-11-23T02:28:00Z");
+	expect_int(g, "complaint", 1);
+	expect_str(g, "actor", "E1001");
+	expect_int(g, "amount_fen", 5000);
+	expect_str(g, "root_cause", "system");
+	expect_str(g, "category", "wait_time");
+	g = jget(r, "grants.1");
+	expect_int(g, "complaint", 2);
+	expect_str(g, "actor", "E2001");
+	expect_int(g, "amount_fen", 30000);
+	expect_str(g, "root_cause", "personnel");
+	expect_str(g, "category", "staff_attitude");
+	cJSON_Delete(r);
+	r = summary(s, DAY1, DAY1);
+	expect_members(r, "complaints.compensation_by_root_cause_fen", 6);
+	expect_int(r, "complaints.compensation_by_root_cause_fen.system", 5000);
+	expect_int(r, "complaints.compensation_by_root_cause_fen.personnel", 30000);
+	expect_int(r, "complaints.compensation_by_root_cause_fen.value", 0);
+	expect_int(r, "complaints.compensation_by_root_cause_fen.unresolved", 0);
+	cJSON_Delete(r);
+
+	adv(s, H_TO_DAY_END - elapsed + 3600);	/* 01:00 on day 2 */
+	t = login(d, "T02");
+	op_ok(t, "complaint.action", 3, ",\"kind\":\"compensation\",\"note\":\"x\","
+	    "\"amount_fen\":2000");
+	r = rq_ok(s, "{\"op\":\"report.compensation\",\"from\":\"" DAY2 "\",\"to\":\"" DAY2 "\"}");
+	expect_int(r, "total", 1);
+	expect_int(r, "total_fen", 2000);
+	expect_str(r, "grants.0.at", at_plus(elapsed));
+	expect_int(r, "grants.0.complaint", 3);
+	expect_str(r, "grants.0.actor", "E1002");
+	expect_null(r, "grants.0.root_cause");
+	expect_str(r, "grants.0.category", "fees");
+	cJSON_Delete(r);
+	/* limit: the first by time; the totals over every grant */
+	r = rq_ok(s, "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\",\"to\":\"" DAY2 "\","
+	    "\"limit\":1}");
+	expect_int(r, "total", 3);
+	expect_int(r, "total_fen", 37000);
+	expect_that(cJSON_GetArraySize(jget(r, "grants")) == 1, r, "limit 1");
+	expect_int(r, "grants.0.complaint", 1);
+	cJSON_Delete(r);
+	r = summary(s, DAY1, DAY2);
+	expect_int(r, "complaints.compensation_fen", 37000);
+	expect_int(r, "complaints.compensation_by_root_cause_fen.unresolved", 2000);
+	cJSON_Delete(r);
+	/* nothing granted */
+	r = rq_ok(s, "{\"op\":\"report.compensation\",\"from\":\"2026-11-01\",\"to\":\"2026-11-22\"}");
+	expect_int(r, "total", 0);
+	expect_int(r, "total_fen", 0);
+	expect_that(cJSON_IsArray(jget(r, "grants")) && cJSON_GetArraySize(jget(r, "grants")) == 0,
+	    r, "no grants");
+	cJSON_Delete(r);
+
+	/* errors and roles */
+	rq_bad(s, "from", "{\"op\":\"report.compensation\",\"to\":\"" DAY1 "\"}");
+	rq_bad(s, "from", "{\"op\":\"report.compensation\",\"from\":\"2026-02-30\",\"to\":\"" DAY1 "\"}");
+	rq_bad(s, "to", "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\"}");
+	rq_bad(s, "to", "{\"op\":\"report.compensation\",\"from\":\"" DAY2 "\",\"to\":\"" DAY1 "\"}");
+	rq_bad(s, "limit", "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\","
+	    "\"limit\":0}");
+	rq_bad(s, "limit", "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\","
+	    "\"limit\":10001}");
+	rq_err(t, "forbidden", "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\"}");
+	conn_close(t);
+	t = login(d, "L01");
+	rq_err(t, "forbidden", "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\"}");
+	conn_close(t);
+	t = login(d, "K01");
+	rq_err(t, "forbidden", "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\"}");
+	daemon_stop(d);
+}
+
 /* Replies come in request order, a report's too. */
 static void
 test_replies_in_order_after_report(void **state)
@@ -1102,6 +1238,7 @@ main(void)
 		cmocka_unit_test_teardown(test_summary_staff_time, harness_teardown),
 		cmocka_unit_test_teardown(test_summary_diversion, harness_teardown),
 		cmocka_unit_test_teardown(test_summary_groups, harness_teardown),
+		cmocka_unit_test_teardown(test_compensation_report, harness_teardown),
 		cmocka_unit_test_teardown(test_replies_in_order_after_report, harness_teardown),
 	};
 
