@@ -476,7 +476,6 @@ struct owner_count {
 };
 /* What report.followups shows of each complaint beside the complaint. */
 struct followup_row {
-	char		fw_ticket_date[BQ_DATE_LEN];	/* its ticket's business date; "": none */
 	int64_t		fw_last_at;	/* the last follow-up recorded; 0: none */
 	char		fw_last_outcome[16];
 	int		fw_survey_score;	/* -1: not opened by a survey */

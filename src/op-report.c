@@ -26,7 +26,8 @@ struct pending {
 	void		(*p_deliver)(uint64_t conn_id, const char *line);
 	uint64_t	 p_conn;
 	cJSON		*p_reply;	/* until encoded */
-	cJSON		*p_list;	/* followups: the complaints, as read */
+	char		*p_list;	/* followups: "[{…},{…}" the complaints, printed */
+	size_t		 p_list_len, p_list_cap;
 	char		*p_line;	/* the encoded reply */
 };
 
@@ -73,7 +74,7 @@ finish(struct report_job *job)
 	}
 	p->p_deliver(p->p_conn, p->p_line);
 	free(p->p_line);
-	cJSON_Delete(p->p_list);
+	free(p->p_list);
 	free(p);
 	report_job_free(job);
 }
@@ -116,19 +117,22 @@ followups_item(struct report_job *job, const struct complaint *cp,
 {
 	struct pending	*p = job->rj_arg;
 	cJSON		*c, *last;
+	char		*text;
+	size_t		 len;
 
-	if (p->p_list == NULL && (p->p_list = cJSON_CreateArray()) == NULL)
-		fatalx("cJSON: out of memory");
 	/* DOMAIN §5: the customer is masked in every report. */
 	c = json_complaint(cp, true);
 	cJSON_DeleteItemFromObjectCaseSensitive(c, "description");
 	cJSON_DeleteItemFromObjectCaseSensitive(c, "resolution");
 	cJSON_AddNumberToObject(c, "overdue_s", cp->c_overdue &&
 	    job->rj_now > cp->c_follow_up_due ? (double)(job->rj_now - cp->c_follow_up_due) : 0);
-	/* A ticket number names a ticket only with its business date. */
+	/*
+	 * A ticket number names a ticket only with its business date: the
+	 * complaint's own, as complaint.log and survey.submit take only a
+	 * ticket of the day (not_found otherwise).
+	 */
 	if (*cp->c_ticket_number != '\0')
-		cJSON_AddItemToObject(c, "ticket_date", *fw->fw_ticket_date != '\0' ?
-		    cJSON_CreateString(fw->fw_ticket_date) : cJSON_CreateNull());
+		cJSON_AddStringToObject(c, "ticket_date", cp->c_date);
 	if (fw->fw_last_at != 0) {
 		last = cJSON_AddObjectToObject(c, "last_followup");
 		cJSON_AddItemToObject(last, "at", json_time(fw->fw_last_at));
@@ -137,7 +141,23 @@ followups_item(struct report_job *job, const struct complaint *cp,
 		cJSON_AddNullToObject(c, "last_followup");
 	if (fw->fw_survey_score >= 0)
 		cJSON_AddNumberToObject(c, "survey_score", fw->fw_survey_score);
-	cJSON_AddItemToArray(p->p_list, c);
+	/*
+	 * Printed now and the tree freed: ten thousand complaints as trees
+	 * would hold ten times the reply's size at once, and touching that
+	 * much fresh memory costs more than the printing.
+	 */
+	text = json_print_free(c);
+	len = strlen(text);
+	if (p->p_list_len + len + 3 > p->p_list_cap) {
+		p->p_list_cap = 2 * (p->p_list_len + len + 3);
+		if ((p->p_list = realloc(p->p_list, p->p_list_cap)) == NULL)
+			fatal("realloc");
+	}
+	p->p_list[p->p_list_len] = p->p_list_len == 0 ? '[' : ',';
+	p->p_list_len++;
+	memcpy(p->p_list + p->p_list_len, text, len);
+	p->p_list_len += len;
+	free(text);
 }
 
 static void
@@ -145,7 +165,7 @@ followups_encode(struct report_job *job)
 {
 	struct followups_report	*fr = &job->rj_followups;
 	struct pending		*p = job->rj_arg;
-	cJSON			*r = reply_of(job), *sum, *owners, *o;
+	cJSON			*r = reply_of(job), *sum, *owners, *o, *item;
 	size_t			 i;
 
 	if (!job->rj_ok)
@@ -170,8 +190,15 @@ followups_encode(struct report_job *job)
 	}
 	if (p->p_list == NULL)
 		cJSON_AddArrayToObject(r, "complaints");
-	else
-		cJSON_AddItemToObject(r, "complaints", p->p_list);
+	else {
+		p->p_list[p->p_list_len++] = ']';	/* room was kept */
+		p->p_list[p->p_list_len] = '\0';
+		if ((item = cJSON_CreateRaw("")) == NULL)
+			fatalx("cJSON_CreateRaw: out of memory");
+		cJSON_free(item->valuestring);
+		item->valuestring = p->p_list;	/* cJSON_Delete frees it with free() */
+		cJSON_AddItemToObject(r, "complaints", item);
+	}
 	p->p_list = NULL;
 	encoded(job);
 }

@@ -162,27 +162,39 @@ static const char *const followups_where[] = {
 	    "state IN ('open', 'resolved') AND overdue = 0 AND follow_up_due <= ?2",
 };
 
-/* Beside the complaint's own columns (store_complaint_row): its ticket's
- * date, its last follow-up, and the survey that opened it. */
+/*
+ * Beside the complaint's own columns (store_complaint_row): its last
+ * follow-up's line (found in the partial index of follow-ups by
+ * complaint, sql/009, then read by rowid), and the score of the survey
+ * that opened it.
+ */
 #define FOLLOWUP_ROW_COLUMNS \
-	"(SELECT business_date FROM tickets WHERE id = complaints.ticket_id), " \
-	"(SELECT at FROM complaint_actions a WHERE a.complaint_id = complaints.id " \
-	"AND a.kind = 'followup' ORDER BY a.id DESC LIMIT 1), " \
-	"(SELECT outcome FROM complaint_actions a WHERE a.complaint_id = complaints.id " \
-	"AND a.kind = 'followup' ORDER BY a.id DESC LIMIT 1), " \
-	"(SELECT score FROM surveys WHERE complaint_id = complaints.id)"
+	"(SELECT max(a.id) FROM complaint_actions a INDEXED BY complaint_actions_followup_of " \
+	"WHERE a.complaint_id = complaints.id AND a.kind = 'followup'), " \
+	"CASE WHEN channel = 'survey' THEN " \
+	"(SELECT score FROM surveys WHERE complaint_id = complaints.id) END"
 #define FOLLOWUP_ROW_FIRST	21	/* after store_complaint_columns() */
 
-static void
-followup_row(sqlite3_stmt *st, struct followup_row *fw)
+/* last: "SELECT at, outcome FROM complaint_actions WHERE id = ?1". */
+static int
+followup_row(sqlite3_stmt *st, sqlite3_stmt *last, struct followup_row *fw)
 {
-	int	col = FOLLOWUP_ROW_FIRST;
+	int	col = FOLLOWUP_ROW_FIRST, rc = SQLITE_ROW;
 
-	snprintf(fw->fw_ticket_date, sizeof fw->fw_ticket_date, "%s", text(st, col));
-	fw->fw_last_at = sqlite3_column_int64(st, col + 1);
-	snprintf(fw->fw_last_outcome, sizeof fw->fw_last_outcome, "%s", text(st, col + 2));
-	fw->fw_survey_score = sqlite3_column_type(st, col + 3) == SQLITE_NULL ? -1 :
-	    sqlite3_column_int(st, col + 3);
+	fw->fw_last_at = 0;
+	fw->fw_last_outcome[0] = '\0';
+	if (sqlite3_column_type(st, col) != SQLITE_NULL) {
+		sqlite3_reset(last);
+		sqlite3_bind_int64(last, 1, sqlite3_column_int64(st, col));
+		if ((rc = sqlite3_step(last)) == SQLITE_ROW) {
+			fw->fw_last_at = sqlite3_column_int64(last, 0);
+			snprintf(fw->fw_last_outcome, sizeof fw->fw_last_outcome, "%s",
+			    text(last, 1));
+		}
+	}
+	fw->fw_survey_score = sqlite3_column_type(st, col + 1) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(st, col + 1);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* ?2 of followups_where, where the statement has one. */
@@ -231,7 +243,7 @@ report_followups(sqlite3 *db, struct report_job *job)
 	struct followups_report	*fr = &job->rj_followups;
 	struct complaint	*c;
 	struct followup_row	 fw;
-	sqlite3_stmt		*st;
+	sqlite3_stmt		*st, *last;
 	char			 sql[1024];
 	int			 rc;
 
@@ -253,21 +265,30 @@ report_followups(sqlite3 *db, struct report_job *job)
 	snprintf(sql, sizeof sql, "SELECT %s, " FOLLOWUP_ROW_COLUMNS " FROM complaints "
 	    "WHERE %s ORDER BY follow_up_due, id LIMIT ?1", store_complaint_columns(),
 	    followups_where[job->rj_status]);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT at, outcome FROM complaint_actions WHERE id = ?1", -1,
+	    &last, NULL) != SQLITE_OK)
 		return fail(db, job, "report.followups");
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(last);
+		return fail(db, job, "report.followups");
+	}
 	sqlite3_bind_int64(st, 1, job->rj_limit);
 	bind_due_soon(st, job);
 	if ((c = malloc(sizeof *c)) == NULL)
 		fatal("malloc");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		store_complaint_row(st, c);
-		followup_row(st, &fw);
+		if (followup_row(st, last, &fw) == -1) {
+			rc = SQLITE_ERROR;
+			break;
+		}
 		fr->fr_nitems++;
 		if (job->rj_item != NULL)
 			job->rj_item(job, c, &fw);
 	}
 	free(c);
 	sqlite3_finalize(st);
+	sqlite3_finalize(last);
 	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.followups");
 }
 
@@ -282,23 +303,9 @@ struct window_span {
 	int64_t	ws_busy;
 };
 
-/* The ticket current at a window as the history is read: called, not yet
- * completed, marked no-show or transferred. */
-struct window_call {
-	int64_t	wc_ticket;	/* 0: none */
-	int64_t	wc_at;
-	size_t	wc_staff;	/* who called it */
-};
-
 struct staff_pass {
 	struct durations	st_service;
 	struct durations	st_by_service[SERVICE__COUNT];
-};
-
-/* A ticket of the range and the period it was issued in. */
-struct ticket_period {
-	int64_t		tp_id;
-	uint32_t	tp_period;
 };
 
 struct summary_pass {
@@ -315,15 +322,14 @@ struct summary_pass {
 	int64_t			*sp_bounds;	/* sr_nperiods periods */
 	int64_t			 sp_lo, sp_end;
 	bool			 sp_scan;	/* read tables straight through */
-	/* The range's tickets: their periods, then by id (sp_period_of). */
-	struct ticket_period	*sp_ids;
-	size_t			 sp_nids, sp_capids;
-	int64_t			 sp_min_id, sp_max_id;
-	int32_t			*sp_period_of;	/* [id - sp_min_id]; -1: not in the range */
-	/* Each window's open time, and its current ticket. */
+	int64_t			 sp_first_id, sp_last_id;	/* the range's tickets' ids */
+	/* Each window's open time. */
 	struct window_span	*sp_spans[BQ_MAX_WINDOW + 1];
-	size_t			 sp_nspans[BQ_MAX_WINDOW + 1];
-	struct window_call	 sp_calls[BQ_MAX_WINDOW + 1];
+	size_t			 sp_nspans[BQ_MAX_WINDOW + 1], sp_capspans[BQ_MAX_WINDOW + 1];
+	/* Tickets of the range ever transferred (ascending), and those of
+	 * them called: their visits to windows are read from their history. */
+	int64_t			*sp_transferred, *sp_revisited;
+	size_t			 sp_ntransferred, sp_nrevisited;
 };
 
 static size_t
@@ -452,21 +458,115 @@ finished_period(const struct summary_report *sr, const struct summary_pass *sp,
 	return period_of(sp->sp_bounds, sr->sr_nperiods, finished_at);
 }
 
-static void
-ticket_period_add(struct summary_pass *sp, int64_t id, size_t period)
+/* Whether a ticket of the range was ever transferred (DOMAIN §2). */
+static bool
+was_transferred(const struct summary_pass *sp, int64_t id)
 {
-	if (sp->sp_nids == sp->sp_capids) {
-		sp->sp_capids = sp->sp_capids ? 2 * sp->sp_capids : 1024;
-		if ((sp->sp_ids = reallocarray(sp->sp_ids, sp->sp_capids,
-		    sizeof *sp->sp_ids)) == NULL)
-			fatal("reallocarray");
+	size_t	lo = 0, hi = sp->sp_ntransferred, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (sp->sp_transferred[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	sp->sp_ids[sp->sp_nids].tp_id = id;
-	sp->sp_ids[sp->sp_nids++].tp_period = (uint32_t)period;
-	if (sp->sp_nids == 1 || id < sp->sp_min_id)
-		sp->sp_min_id = id;
-	if (sp->sp_nids == 1 || id > sp->sp_max_id)
-		sp->sp_max_id = id;
+	return lo < sp->sp_ntransferred && sp->sp_transferred[lo] == id;
+}
+
+/*
+ * The first and last ticket ids of the range, to read the partial indexes
+ * of transfers and reroutes (a few thousand lines a year each) between
+ * them; all of them for a long range.  Tickets of other days in between
+ * (a clock set back) are read but never counted: they are not looked up.
+ */
+static int
+summary_id_bounds(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	sp->sp_first_id = 0;
+	sp->sp_last_id = INT64_MAX;
+	if (sp->sp_scan)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT min(id), max(id) FROM tickets "
+	    "WHERE business_date BETWEEN ?1 AND ?2", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, job, "report.summary");
+	bind_range(st, job);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sp->sp_first_id = sqlite3_column_int64(st, 0);	/* no tickets: NULL, 0 */
+		sp->sp_last_id = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : fail(db, job, "report.summary");
+}
+
+/*
+ * The tickets of the range ever transferred: the only ones a window can
+ * have called more than once (a call ends in a no-show, a completion or a
+ * transfer, and only a transfer lets the ticket be called again), from
+ * the partial index of transfers (sql/009).
+ */
+static int
+summary_transferred(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
+{
+	sqlite3_stmt	*st;
+	size_t		 cap = 0;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT ticket_id FROM ticket_events "
+	    "INDEXED BY ticket_events_transferred WHERE kind = 'transferred' "
+	    "AND ticket_id BETWEEN ?1 AND ?2 ORDER BY ticket_id", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, job, "report.summary");
+	sqlite3_bind_int64(st, 1, sp->sp_first_id);
+	sqlite3_bind_int64(st, 2, sp->sp_last_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sp->sp_ntransferred == cap) {
+			cap = cap ? 2 * cap : 64;
+			if ((sp->sp_transferred = reallocarray(sp->sp_transferred, cap,
+			    sizeof *sp->sp_transferred)) == NULL)
+				fatal("reallocarray");
+		}
+		sp->sp_transferred[sp->sp_ntransferred++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.summary");
+}
+
+/*
+ * A ticket was current at a window (called or serving) from..to: serving
+ * time for who called it, and busy time in the window's open time.
+ */
+static void
+visit_add(struct summary_report *sr, struct summary_pass *sp, int no, size_t staff,
+    int64_t from, int64_t to)
+{
+	struct window_span	*ws;
+	size_t			 lo = 0, hi, mid;
+
+	if (from < sp->sp_lo)
+		from = sp->sp_lo;
+	if (to > sp->sp_end)
+		to = sp->sp_end;
+	if (to <= from)
+		return;
+	sr->sr_staff[staff].ss_serving_s += to - from;
+	if (no < 1 || no > BQ_MAX_WINDOW)
+		return;
+	/* The first span ending after from; a window's spans are in order. */
+	ws = sp->sp_spans[no];
+	hi = sp->sp_nspans[no];
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ws[mid].ws_to <= from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < sp->sp_nspans[no] && ws[lo].ws_from < to; lo++)
+		ws[lo].ws_busy += (ws[lo].ws_to < to ? ws[lo].ws_to : to) -
+		    (ws[lo].ws_from > from ? ws[lo].ws_from : from);
 }
 
 /* One pass over the range's tickets. */
@@ -477,12 +577,13 @@ summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 	struct period_stats	*ps;
 	sqlite3_stmt		*st;
 	size_t			 period, slot;
-	int64_t			 issued_at;
+	int64_t			 issued_at, id, end;
 	int			 rc, lane, issue_lane, service, status, rule;
 	bool			 grouped = job->rj_group != GROUP_NONE;
 
 #define SUMMARY_COLUMNS	"SELECT lane, issue_lane, service, status, eligible, issued_at, " \
-	"first_called_at, started_at, finished_at, staff, id, route_rule FROM tickets "
+	"first_called_at, started_at, finished_at, staff, id, route_rule, called_at, window " \
+	"FROM tickets "
 	if (sqlite3_prepare_v2(db, sp->sp_scan ?
 	    SUMMARY_COLUMNS "NOT INDEXED WHERE business_date BETWEEN ?1 AND ?2" :
 	    SUMMARY_COLUMNS "WHERE business_date BETWEEN ?1 AND ?2", -1, &st, NULL) != SQLITE_OK)
@@ -497,7 +598,6 @@ summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 		issued_at = sqlite3_column_int64(st, 5);
 		period = grouped ? period_of(sp->sp_bounds, sr->sr_nperiods, issued_at) : 0;
 		ps = &sr->sr_periods[period];
-		ticket_period_add(sp, sqlite3_column_int64(st, 10), period);
 		sr->sr_tickets++;
 		sr->sr_by_lane[lane]++;
 		sr->sr_by_service[service]++;
@@ -523,14 +623,9 @@ summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 			    (status == TS_CANCELLED || status == TS_EXPIRED))
 				sr->sr_left_queue++;
 		}
-		/* DOMAIN §2: the wait runs from the (original) issue to the first call. */
-		if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
-			int64_t w = sqlite3_column_int64(st, 6) - issued_at;
-
-			durations_add(&sp->sp_wait[lane], w);
-			durations_add(&sp->sp_wait_all, w);
-			if (grouped)
-				durations_add(&sp->sp_period_wait[period], w);
+		if (status == TS_NO_SHOW) {
+			sr->sr_no_show++;
+			sr->sr_no_show_by_lane[lane]++;
 		}
 		if ((status == TS_DONE || status == TS_NO_SHOW) && grouped) {
 			ps = &sr->sr_periods[finished_period(sr, sp, issued_at,
@@ -540,47 +635,47 @@ summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 			else
 				ps->ps_no_show++;
 		}
-		if (status == TS_NO_SHOW) {
-			sr->sr_no_show++;
-			sr->sr_no_show_by_lane[lane]++;
-		}
-		/* Served and no-shows count for who called the ticket last:
-		 * the teller at whose window it was. */
-		if ((status != TS_DONE && status != TS_NO_SHOW) ||
-		    sqlite3_column_type(st, 9) == SQLITE_NULL)
+		if (sqlite3_column_type(st, 6) == SQLITE_NULL)
+			continue;	/* never called */
+
+		/* DOMAIN §2: the wait runs from the (original) issue to the first call. */
+		durations_add(&sp->sp_wait[lane], sqlite3_column_int64(st, 6) - issued_at);
+		durations_add(&sp->sp_wait_all, sqlite3_column_int64(st, 6) - issued_at);
+		if (grouped)
+			durations_add(&sp->sp_period_wait[period],
+			    sqlite3_column_int64(st, 6) - issued_at);
+		if (sqlite3_column_type(st, 9) == SQLITE_NULL)
 			continue;
+		/* A ticket counts for who called it last: the teller at whose
+		 * window it was served or marked no-show. */
 		slot = staff_slot(sr, sp, text(st, 9));	/* may move sp_staff */
+		id = sqlite3_column_int64(st, 10);
+		if (was_transferred(sp, id)) {
+			/* Its visits and calls come from its history (summary_revisits). */
+			sp->sp_revisited[sp->sp_nrevisited++] = id;
+		} else {
+			/* Called once, current until it ended (or now). */
+			end = status == TS_DONE || status == TS_NO_SHOW ?
+			    sqlite3_column_int64(st, 8) : sp->sp_end;
+			sr->sr_staff[slot].ss_called++;
+			visit_add(sr, sp, sqlite3_column_int(st, 13), slot,
+			    sqlite3_column_int64(st, 12), end);
+		}
 		if (status == TS_NO_SHOW) {
 			sr->sr_staff[slot].ss_no_shows++;
-			continue;
-		}
-		sr->sr_staff[slot].ss_served++;
-		if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
-			int64_t s = sqlite3_column_int64(st, 8) - sqlite3_column_int64(st, 7);
+		} else if (status == TS_DONE) {
+			sr->sr_staff[slot].ss_served++;
+			if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+				int64_t s = sqlite3_column_int64(st, 8) -
+				    sqlite3_column_int64(st, 7);
 
-			durations_add(&sp->sp_staff[slot].st_service, s);
-			durations_add(&sp->sp_staff[slot].st_by_service[service], s);
+				durations_add(&sp->sp_staff[slot].st_service, s);
+				durations_add(&sp->sp_staff[slot].st_by_service[service], s);
+			}
 		}
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.summary");
-}
-
-/* The range's tickets by id, for the history pass. */
-static void
-ticket_period_map(struct summary_pass *sp)
-{
-	size_t	n = sp->sp_nids > 0 ? (size_t)(sp->sp_max_id - sp->sp_min_id + 1) : 0, i;
-
-	if ((sp->sp_period_of = malloc((n > 0 ? n : 1) * sizeof *sp->sp_period_of)) == NULL)
-		fatal("malloc");
-	for (i = 0; i < n; i++)
-		sp->sp_period_of[i] = -1;
-	for (i = 0; i < sp->sp_nids; i++)
-		sp->sp_period_of[sp->sp_ids[i].tp_id - sp->sp_min_id] =
-		    (int32_t)sp->sp_ids[i].tp_period;
-	free(sp->sp_ids);
-	sp->sp_ids = NULL;
 }
 
 static void
@@ -590,9 +685,12 @@ span_add(struct summary_pass *sp, int no, int64_t from, int64_t to, size_t staff
 
 	if (to <= from)
 		return;
-	if ((sp->sp_spans[no] = reallocarray(sp->sp_spans[no], sp->sp_nspans[no] + 1,
-	    sizeof *sp->sp_spans[no])) == NULL)
-		fatal("reallocarray");
+	if (sp->sp_nspans[no] == sp->sp_capspans[no]) {
+		sp->sp_capspans[no] = sp->sp_capspans[no] ? 2 * sp->sp_capspans[no] : 16;
+		if ((sp->sp_spans[no] = reallocarray(sp->sp_spans[no], sp->sp_capspans[no],
+		    sizeof *sp->sp_spans[no])) == NULL)
+			fatal("reallocarray");
+	}
 	ws = &sp->sp_spans[no][sp->sp_nspans[no]++];
 	ws->ws_from = from;
 	ws->ws_to = to;
@@ -661,100 +759,82 @@ summary_windows(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.summary");
 }
 
-/* A ticket stopped being current at a window: its time counts as serving
- * for who called it, and as busy in the window's open time. */
-static void
-call_end(struct summary_report *sr, struct summary_pass *sp, int no, int64_t at)
-{
-	struct window_call	*wc = &sp->sp_calls[no];
-	struct window_span	*ws = sp->sp_spans[no];
-	size_t			 lo = 0, hi = sp->sp_nspans[no], mid;
-	int64_t			 from = wc->wc_at > sp->sp_lo ? wc->wc_at : sp->sp_lo;
-	int64_t			 to = at < sp->sp_end ? at : sp->sp_end;
-
-	wc->wc_ticket = 0;
-	if (to <= from)
-		return;
-	sr->sr_staff[wc->wc_staff].ss_serving_s += to - from;
-	/* The first span ending after from; spans of a window are in order. */
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (ws[mid].ws_to <= from)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < sp->sp_nspans[no] && ws[lo].ws_from < to; lo++)
-		ws[lo].ws_busy += (ws[lo].ws_to < to ? ws[lo].ws_to : to) -
-		    (ws[lo].ws_from > from ? ws[lo].ws_from : from);
-}
-
 /*
- * One pass over the history of the range's tickets (ticket_events): calls
- * per teller, the time each ticket was current at a window, and the
- * reroutes back from the machines by reason.  Read in rowid order (time)
- * or through the ticket index (by ticket, each ticket's lines in order);
- * either way a ticket called at a window stays current there until a line
- * of the same ticket ends it (no-show, completion, transfer, or anything
- * but a recall or a start), and one that nothing ended is current still.
+ * The transferred tickets' visits to windows, from their history: each
+ * call starts one (and counts for who made it), the ticket's next line
+ * ends it (a no-show, a completion, a transfer, any but a recall or a
+ * start); one that nothing ended is current still.
  */
 static int
-summary_history(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
+summary_revisits(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 {
 	struct summary_report	*sr = &job->rj_summary;
 	sqlite3_stmt		*st;
 	const char		*kind;
-	int64_t			 ticket, at;
-	int32_t			 period;
-	int			 rc, no, i;
+	int64_t			 from = 0;
+	size_t			 i, staff = 0;
+	int			 rc = SQLITE_DONE, no = 0;
+	bool			 visiting;
 
-	if (sp->sp_nids == 0)
+	if (sp->sp_nrevisited == 0)
 		return 0;
-#define HISTORY_COLUMNS	"SELECT ticket_id, at, kind, staff, window, from_lane, reason " \
-	"FROM ticket_events "
-	if (sqlite3_prepare_v2(db, sp->sp_scan ?
-	    HISTORY_COLUMNS "NOT INDEXED WHERE ticket_id BETWEEN ?1 AND ?2" :
-	    HISTORY_COLUMNS "WHERE ticket_id BETWEEN ?1 AND ?2", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT at, kind, staff, window FROM ticket_events "
+	    "WHERE ticket_id = ?1 ORDER BY id", -1, &st, NULL) != SQLITE_OK)
 		return fail(db, job, "report.summary");
-	sqlite3_bind_int64(st, 1, sp->sp_min_id);
-	sqlite3_bind_int64(st, 2, sp->sp_max_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ticket = sqlite3_column_int64(st, 0);
-		if ((period = sp->sp_period_of[ticket - sp->sp_min_id]) < 0)
-			continue;
-		at = sqlite3_column_int64(st, 1);
-		kind = text(st, 2);
-		no = sqlite3_column_int(st, 4);
-		if (strcmp(kind, "issued") == 0 || strcmp(kind, "recalled") == 0 ||
-		    strcmp(kind, "started") == 0)
-			continue;
-		if (strcmp(kind, "rerouted") == 0) {
-			if (strcmp(text(st, 5), "self_service") == 0 &&
-			    (i = name_index(reroute_reasons, text(st, 6))) >= 0) {
-				sr->sr_rerouted[i]++;
-				sr->sr_periods[period].ps_rerouted++;
-			}
-			continue;
-		}
-		if (strcmp(kind, "called") == 0) {
-			if (no < 1 || no > BQ_MAX_WINDOW || sqlite3_column_type(st, 3) == SQLITE_NULL)
+	for (i = 0; i < sp->sp_nrevisited && rc == SQLITE_DONE; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, sp->sp_revisited[i]);
+		visiting = false;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			kind = text(st, 1);
+			if (strcmp(kind, "recalled") == 0 || strcmp(kind, "started") == 0 ||
+			    strcmp(kind, "issued") == 0 || strcmp(kind, "rerouted") == 0)
 				continue;
-			/* One not ended before: current still (read by ticket). */
-			if (sp->sp_calls[no].wc_ticket != 0)
-				call_end(sr, sp, no, sp->sp_end);
-			sp->sp_calls[no].wc_ticket = ticket;
-			sp->sp_calls[no].wc_at = at;
-			sp->sp_calls[no].wc_staff = staff_slot(sr, sp, text(st, 3));
-			sr->sr_staff[sp->sp_calls[no].wc_staff].ss_called++;
-			continue;
+			if (visiting)
+				visit_add(sr, sp, no, staff, from, sqlite3_column_int64(st, 0));
+			if ((visiting = strcmp(kind, "called") == 0 &&
+			    sqlite3_column_type(st, 2) != SQLITE_NULL)) {
+				from = sqlite3_column_int64(st, 0);
+				no = sqlite3_column_int(st, 3);
+				staff = staff_slot(sr, sp, text(st, 2));
+				sr->sr_staff[staff].ss_called++;
+			}
 		}
-		/* Anything else ends the ticket's time at its window. */
-		if (no >= 1 && no <= BQ_MAX_WINDOW && sp->sp_calls[no].wc_ticket == ticket)
-			call_end(sr, sp, no, at);
-		else
-			for (i = 1; i <= BQ_MAX_WINDOW; i++)
-				if (sp->sp_calls[i].wc_ticket == ticket)
-					call_end(sr, sp, i, at);
+		if (visiting)
+			visit_add(sr, sp, no, staff, from, sp->sp_end);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.summary");
+}
+
+/* Reroutes out of self-service of the range's tickets, by reason (and by
+ * the period the ticket was issued in). */
+static int
+summary_reroutes(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
+{
+	struct summary_report	*sr = &job->rj_summary;
+	sqlite3_stmt		*st;
+	size_t			 period;
+	int			 rc, i;
+
+	/* From the partial index of reroutes to the tickets: not from the
+	 * tickets of the range to it (a year's million lookups). */
+	if (sqlite3_prepare_v2(db, "SELECT e.reason, t.issued_at FROM ticket_events e "
+	    "INDEXED BY ticket_events_rerouted CROSS JOIN tickets t ON t.id = e.ticket_id "
+	    "WHERE e.kind = 'rerouted' AND e.ticket_id BETWEEN ?3 AND ?4 "
+	    "AND e.from_lane = 'self_service' AND t.business_date BETWEEN ?1 AND ?2", -1, &st,
+	    NULL) != SQLITE_OK)
+		return fail(db, job, "report.summary");
+	bind_range(st, job);
+	sqlite3_bind_int64(st, 3, sp->sp_first_id);
+	sqlite3_bind_int64(st, 4, sp->sp_last_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((i = name_index(reroute_reasons, text(st, 0))) < 0)
+			continue;
+		sr->sr_rerouted[i]++;
+		period = job->rj_group != GROUP_NONE ? period_of(sp->sp_bounds, sr->sr_nperiods,
+		    sqlite3_column_int64(st, 1)) : 0;
+		sr->sr_periods[period].ps_rerouted++;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.summary");
@@ -770,8 +850,6 @@ summary_window_time(struct summary_report *sr, struct summary_pass *sp)
 	int			 no;
 
 	for (no = 1; no <= BQ_MAX_WINDOW; no++) {
-		if (sp->sp_calls[no].wc_ticket != 0)
-			call_end(sr, sp, no, sp->sp_end);
 		for (i = 0; i < sp->sp_nspans[no]; i++) {
 			ws = &sp->sp_spans[no][i];
 			if ((spare = ws->ws_to - ws->ws_from - ws->ws_busy) < 0)
@@ -925,8 +1003,8 @@ summary_finish(struct report_job *job, struct summary_pass *sp)
 	free(sp->sp_hash);
 	free(sp->sp_days);
 	free(sp->sp_bounds);
-	free(sp->sp_ids);
-	free(sp->sp_period_of);
+	free(sp->sp_transferred);
+	free(sp->sp_revisited);
 	for (no = 0; no <= BQ_MAX_WINDOW; no++)
 		free(sp->sp_spans[no]);
 }
@@ -946,16 +1024,25 @@ report_summary(sqlite3 *db, struct report_job *job)
 		summary_finish(job, &sp);
 		return fail(db, job, "report.summary");
 	}
+	/* The windows' open time first: each visit is then counted in it. */
 	if ((rc = range_is_most(db, job)) >= 0) {
 		sp.sp_scan = rc == 1;
-		rc = summary_tickets(db, job, &sp);
-	}
-	if (rc == 0) {
-		ticket_period_map(&sp);
-		rc = summary_windows(db, job, &sp);
+		rc = summary_id_bounds(db, job, &sp);
 	}
 	if (rc == 0)
-		rc = summary_history(db, job, &sp);
+		rc = summary_transferred(db, job, &sp);
+	if (rc == 0)
+		rc = summary_windows(db, job, &sp);
+	if (rc == 0) {
+		if ((sp.sp_revisited = calloc(sp.sp_ntransferred + 1,
+		    sizeof *sp.sp_revisited)) == NULL)
+			fatal("calloc");
+		rc = summary_tickets(db, job, &sp);
+	}
+	if (rc == 0)
+		rc = summary_revisits(db, job, &sp);
+	if (rc == 0)
+		rc = summary_reroutes(db, job, &sp);
 	if (rc == 0) {
 		summary_window_time(sr, &sp);
 		rc = summary_selfservice(db, job, &sp);
@@ -968,7 +1055,6 @@ report_summary(sqlite3 *db, struct report_job *job)
 	summary_finish(job, &sp);
 	return rc;
 }
-
 /* ---- report.compensation ---- */
 
 /* Compensation granted on the business dates of the range, by time. */

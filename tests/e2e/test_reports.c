@@ -829,6 +829,29 @@ test_summary_staff_time(void **state)
 	expect_staff_time(r, "E1001", 3, 1, 1, 560, 300, 940);
 	expect_staff_time(r, "E1002", 1, 1, 0, 300, 1300, 400 + H_TO_DAY_END - 2000 + 3600);
 	cJSON_Delete(r);
+	/* Tickets current at the report count up to it: A001 called at 01:00,
+	 * transferred at 01:10, called again at 01:11:40, current at 01:16:40. */
+	expect_issue(k, "loan", 0, NULL, "A001", "counter");
+	call_expect(t2, "A001");
+	adv(s, 600);
+	cJSON_Delete(rq_ok(t2, "{\"op\":\"ticket.transfer\",\"number\":\"A001\","
+	    "\"to_lane\":\"express\"}"));
+	adv(s, 100);
+	call_expect(t2, "A001");
+	adv(s, 300);
+	r = summary(s, DAY2, DAY2);
+	expect_staff_time(r, "E1002", 2, 0, 0, 600 + 300, 0, 3600 + 100);
+	expect_int(r, "service.by_staff.E1002.count", 0);
+	cJSON_Delete(r);
+	/* and one called once, current now: 50 s of serving, no idle time */
+	expect_issue(k, "loan", 0, NULL, "A002", "counter");
+	open_window(t1, 1, "[\"counter\"]");
+	call_expect(t1, "A002");
+	adv(s, 50);
+	r = summary(s, DAY2, DAY2);
+	expect_staff_time(r, "E1001", 1, 0, 0, 50, 0, 0);
+	expect_staff_time(r, "E1002", 2, 0, 0, 600 + 300 + 50, 0, 3600 + 100);
+	cJSON_Delete(r);
 	/* A range that ends before the windows opened: nobody. */
 	r = summary(s, "2026-11-22", "2026-11-22");
 	expect_members(r, "service.by_staff", 0);
