@@ -22,6 +22,17 @@ member(const cJSON *obj, const char *name)
 	return cJSON_GetObjectItemCaseSensitive(obj, name);
 }
 
+/* Prints the table, or none when it has no row; frees it. */
+static void
+table_finish(FILE *fp, struct table *tb, const char *none)
+{
+	if (tb->tb_rows == 0)
+		fputs(none, fp);
+	else
+		table_print(fp, tb);
+	table_free(tb);
+}
+
 /* A share 0..1 as "87.5%"; anything else as text_of().  Caller frees. */
 static char *
 rate_text(const cJSON *item)
@@ -210,11 +221,7 @@ followups_table_print(FILE *fp, const cJSON *reply, const struct report *rp)
 		table_add(&tb, cells);
 	}
 	fputc('\n', fp);
-	if (tb.tb_rows == 0)
-		fputs("no complaints\n", fp);
-	else
-		table_print(fp, &tb);
-	table_free(&tb);
+	table_finish(fp, &tb, "no complaints\n");
 }
 
 /*
@@ -262,6 +269,16 @@ heading_print(FILE *fp, const char *title, char *value)
 	free(value);
 }
 
+/* cells[0..3]: mean, p50, p90 and max of a statistics object, as durations. */
+static void
+stats_cells(char **cells, const cJSON *stats)
+{
+	cells[0] = duration_text(member(stats, "mean"));
+	cells[1] = duration_text(member(stats, "p50"));
+	cells[2] = duration_text(member(stats, "p90"));
+	cells[3] = duration_text(member(stats, "max"));
+}
+
 /* A table of duration statistics, one row per lane. */
 static void
 stats_table_print(FILE *fp, const char *first, const cJSON *rows)
@@ -277,18 +294,11 @@ stats_table_print(FILE *fp, const char *first, const cJSON *rows)
 			continue;
 		cells[0] = escape(r->string);
 		cells[1] = text_of(member(r, "count"));
-		cells[2] = duration_text(member(r, "mean"));
-		cells[3] = duration_text(member(r, "p50"));
-		cells[4] = duration_text(member(r, "p90"));
-		cells[5] = duration_text(member(r, "max"));
+		stats_cells(cells + 2, r);
 		cells[6] = rate_text(member(r, "within_target"));
 		table_add(&tb, cells);
 	}
-	if (tb.tb_rows == 0)
-		fputs("  none\n", fp);
-	else
-		table_print(fp, &tb);
-	table_free(&tb);
+	table_finish(fp, &tb, "  none\n");
 }
 
 /*
@@ -327,23 +337,14 @@ staff_tables_print(FILE *fp, const cJSON *staff)
 			cells[0] = escape(r->string);
 			cells[1] = escape(sv->string);
 			cells[2] = text_of(member(sv, "count"));
-			cells[3] = duration_text(member(sv, "mean"));
-			cells[4] = duration_text(member(sv, "p50"));
-			cells[5] = duration_text(member(sv, "p90"));
-			cells[6] = duration_text(member(sv, "max"));
+			stats_cells(cells + 3, sv);
 			table_add(&bs, cells);
 		}
 	}
-	if (tb.tb_rows == 0)
-		fputs("  none\n", fp);
-	else
-		table_print(fp, &tb);
-	if (bs.tb_rows > 0) {
+	table_finish(fp, &tb, "  none\n");
+	if (bs.tb_rows > 0)
 		fputs("\nService time by service:\n", fp);
-		table_print(fp, &bs);
-	}
-	table_free(&tb);
-	table_free(&bs);
+	table_finish(fp, &bs, "");
 }
 
 /* Whether anyone answered: with no answer the daemon's score is 0, which
@@ -468,11 +469,7 @@ groups_table_print(FILE *fp, const cJSON *reply, const struct report *rp)
 		cells[11] = rate_text(member(dv, "rate"));
 		table_add(&tb, cells);
 	}
-	if (tb.tb_rows == 0)
-		fputs("  none\n", fp);
-	else
-		table_print(fp, &tb);
-	table_free(&tb);
+	table_finish(fp, &tb, "  none\n");
 }
 
 static void
@@ -592,11 +589,7 @@ compensation_table_print(FILE *fp, const cJSON *reply, const struct report *rp)
 		table_add(&tb, cells);
 	}
 	fputc('\n', fp);
-	if (tb.tb_rows == 0)
-		fputs("no compensation granted\n", fp);
-	else
-		table_print(fp, &tb);
-	table_free(&tb);
+	table_finish(fp, &tb, "no compensation granted\n");
 }
 
 /* ---- CSV (RFC 4180): a header row, CRLF line ends ---- */

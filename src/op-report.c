@@ -256,6 +256,15 @@ add_stats(cJSON *o, const struct duration_stats *ds, bool within)
 		    any ? share(ds->ds_within, ds->ds_count) : 0));
 }
 
+/* A report over business dates: its range, and when it was made. */
+static void
+range_encode(cJSON *r, const struct report_job *job)
+{
+	cJSON_AddStringToObject(r, "from", job->rj_from);
+	cJSON_AddStringToObject(r, "to", job->rj_to);
+	cJSON_AddItemToObject(r, "now", json_time(job->rj_now));
+}
+
 /* DOMAIN §1: the exceptions that keep a job eligible by amount from the
  * machines, in the router's rank order (src/route.c). */
 static const enum route_rule kept_rules[] = {
@@ -334,9 +343,7 @@ summary_encode(struct report_job *job)
 
 	if (!job->rj_ok)
 		return;
-	cJSON_AddStringToObject(r, "from", job->rj_from);
-	cJSON_AddStringToObject(r, "to", job->rj_to);
-	cJSON_AddItemToObject(r, "now", json_time(job->rj_now));
+	range_encode(r, job);
 	if (job->rj_group != GROUP_NONE)
 		cJSON_AddStringToObject(r, "group", summary_groups[job->rj_group - 1]);
 
@@ -408,51 +415,68 @@ summary_encode(struct report_job *job)
 	encoded(job);
 }
 
-/* from and to: business dates, from <= to; *days: how many, both included. */
-static int
-parse_range(struct op_ctx *x, const char *from, const char *to, int64_t *days)
+/*
+ * A job of a report over business dates: from and to checked (from <= to),
+ * *days how many, both included.  NULL with x_err on a bad request.
+ */
+static struct report_job *
+range_job(struct op_ctx *x, enum report_kind kind, int64_t *days)
 {
-	int	y, m, d;
+	struct report_job	*job;
+	const char		*from = arg_str(x, "from"), *to = arg_str(x, "to");
+	int			 y, m, d;
 
-	if (date_parse(from, &y, &m, &d) == -1)
-		return bq_fail(&x->x_err, ERR_BAD_REQUEST, "from: must be a date YYYY-MM-DD");
-	if (date_parse(to, &y, &m, &d) == -1)
-		return bq_fail(&x->x_err, ERR_BAD_REQUEST, "to: must be a date YYYY-MM-DD");
-	if (strcmp(from, to) > 0)
-		return bq_fail(&x->x_err, ERR_BAD_REQUEST, "to: must not be before from");
+	if (date_parse(from, &y, &m, &d) == -1) {
+		bq_fail(&x->x_err, ERR_BAD_REQUEST, "from: must be a date YYYY-MM-DD");
+		return NULL;
+	}
+	if (date_parse(to, &y, &m, &d) == -1) {
+		bq_fail(&x->x_err, ERR_BAD_REQUEST, "to: must be a date YYYY-MM-DD");
+		return NULL;
+	}
+	if (strcmp(from, to) > 0) {
+		bq_fail(&x->x_err, ERR_BAD_REQUEST, "to: must not be before from");
+		return NULL;
+	}
 	*days = date_ordinal(to) - date_ordinal(from) + 1;
-	return 0;
+	if ((job = calloc(1, sizeof *job)) == NULL)
+		fatal("calloc");
+	job->rj_kind = kind;
+	snprintf(job->rj_from, sizeof job->rj_from, "%s", from);
+	snprintf(job->rj_to, sizeof job->rj_to, "%s", to);
+	return job;
 }
 
 static int
 op_report_summary(struct op_ctx *x)
 {
 	struct report_job	*job;
-	const char		*from = arg_str(x, "from"), *to = arg_str(x, "to");
 	int			 group = arg_enum(x, "group", summary_groups) + 1;
 	int64_t			 days = 0, max;
 
-	if (parse_range(x, from, to, &days) == -1)
+	if ((job = range_job(x, REPORT_SUMMARY, &days)) == NULL)
 		return -1;
 	/* A grouped reply grows with the range: bounded (docs/PROTOCOL.md). */
 	max = group == GROUP_HALF_HOUR ? REPORT_MAX_DAYS_BY_HALF_HOUR : REPORT_MAX_DAYS_BY_DAY;
-	if (group != GROUP_NONE && days > max)
-		return bq_fail(&x->x_err, ERR_BAD_REQUEST, "group: %s covers at most %" PRId64
-		    " days; from %s to %s is %" PRId64, summary_groups[group - 1], max, from, to,
-		    days);
-	if ((job = calloc(1, sizeof *job)) == NULL)
-		fatal("calloc");
-	job->rj_kind = REPORT_SUMMARY;
-	snprintf(job->rj_from, sizeof job->rj_from, "%s", from);
-	snprintf(job->rj_to, sizeof job->rj_to, "%s", to);
+	if (group != GROUP_NONE && days > max) {
+		bq_fail(&x->x_err, ERR_BAD_REQUEST, "group: %s covers at most %" PRId64
+		    " days; from %s to %s is %" PRId64, summary_groups[group - 1], max,
+		    job->rj_from, job->rj_to, days);
+		report_job_free(job);
+		return -1;
+	}
 	job->rj_target_wait_s = x->x_branch->b_cfg->cf_target_wait_s;
 	job->rj_group = (enum report_group)group;
 	return submit(x, job, summary_encode);
 }
 
+/* A range of business dates, YYYY-MM-DD (range_job checks them). */
+#define RANGE_FIELDS \
+	{ "from", FT_STRING, true, 10, 10, NULL, NULL }, \
+	{ "to", FT_STRING, true, 10, 10, NULL, NULL }
+
 static const struct field_spec summary_fields[] = {
-	{ "from", FT_STRING, true, 10, 10, NULL, NULL },
-	{ "to", FT_STRING, true, 10, 10, NULL, NULL },
+	RANGE_FIELDS,
 	{ "group", FT_ENUM, false, 0, 0, summary_groups, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
@@ -473,9 +497,7 @@ compensation_encode(struct report_job *job)
 
 	if (!job->rj_ok)
 		return;
-	cJSON_AddStringToObject(r, "from", job->rj_from);
-	cJSON_AddStringToObject(r, "to", job->rj_to);
-	cJSON_AddItemToObject(r, "now", json_time(job->rj_now));
+	range_encode(r, job);
 	cJSON_AddNumberToObject(r, "total", (double)cr->cr_total);
 	list = cJSON_AddArrayToObject(r, "grants");
 	for (i = 0; i < cr->cr_ngrants; i++) {
@@ -500,23 +522,16 @@ static int
 op_report_compensation(struct op_ctx *x)
 {
 	struct report_job	*job;
-	const char		*from = arg_str(x, "from"), *to = arg_str(x, "to");
 	int64_t			 days;
 
-	if (parse_range(x, from, to, &days) == -1)
+	if ((job = range_job(x, REPORT_COMPENSATION, &days)) == NULL)
 		return -1;
-	if ((job = calloc(1, sizeof *job)) == NULL)
-		fatal("calloc");
-	job->rj_kind = REPORT_COMPENSATION;
-	snprintf(job->rj_from, sizeof job->rj_from, "%s", from);
-	snprintf(job->rj_to, sizeof job->rj_to, "%s", to);
 	job->rj_limit = arg_int(x, "limit", 1000);
 	return submit(x, job, compensation_encode);
 }
 
 static const struct field_spec compensation_fields[] = {
-	{ "from", FT_STRING, true, 10, 10, NULL, NULL },
-	{ "to", FT_STRING, true, 10, 10, NULL, NULL },
+	RANGE_FIELDS,
 	{ "limit", FT_INT, false, 1, 10000, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };

@@ -176,22 +176,28 @@ expect_lane_empty(const cJSON *r, const char *lane)
 	}
 }
 
+/* service.by_staff.STAFF.names[i] is want[i], for n figures. */
+static void
+expect_staff_figures(const cJSON *r, const char *staff, const char *const *names,
+    const long long *want, size_t n)
+{
+	char	p[96];
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof p, "service.by_staff.%s.%s", staff, names[i]);
+		expect_int(r, p, want[i]);
+	}
+}
+
 static void
 expect_staff_stats(const cJSON *r, const char *staff, long long count, long long mean,
     long long p50, long long p90, long long max)
 {
-	char	p[96];
+	static const char *const names[] = { "count", "mean", "p50", "p90", "max" };
+	const long long		 want[] = { count, mean, p50, p90, max };
 
-	snprintf(p, sizeof p, "service.by_staff.%s.count", staff);
-	expect_int(r, p, count);
-	snprintf(p, sizeof p, "service.by_staff.%s.mean", staff);
-	expect_int(r, p, mean);
-	snprintf(p, sizeof p, "service.by_staff.%s.p50", staff);
-	expect_int(r, p, p50);
-	snprintf(p, sizeof p, "service.by_staff.%s.p90", staff);
-	expect_int(r, p, p90);
-	snprintf(p, sizeof p, "service.by_staff.%s.max", staff);
-	expect_int(r, p, max);
+	expect_staff_figures(r, staff, names, want, 5);
 }
 
 /* ---- report.followups ---- */
@@ -720,20 +726,12 @@ static void
 expect_staff_time(const cJSON *r, const char *staff, long long called, long long served,
     long long no_shows, long long serving, long long paused, long long idle)
 {
-	char	p[96];
+	static const char *const names[] = {
+		"called", "served", "no_shows", "serving_s", "paused_s", "idle_s"
+	};
+	const long long		 want[] = { called, served, no_shows, serving, paused, idle };
 
-	snprintf(p, sizeof p, "service.by_staff.%s.called", staff);
-	expect_int(r, p, called);
-	snprintf(p, sizeof p, "service.by_staff.%s.served", staff);
-	expect_int(r, p, served);
-	snprintf(p, sizeof p, "service.by_staff.%s.no_shows", staff);
-	expect_int(r, p, no_shows);
-	snprintf(p, sizeof p, "service.by_staff.%s.serving_s", staff);
-	expect_int(r, p, serving);
-	snprintf(p, sizeof p, "service.by_staff.%s.paused_s", staff);
-	expect_int(r, p, paused);
-	snprintf(p, sizeof p, "service.by_staff.%s.idle_s", staff);
-	expect_int(r, p, idle);
+	expect_staff_figures(r, staff, names, want, 6);
 }
 
 /*
