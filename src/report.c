@@ -303,6 +303,12 @@ struct window_span {
 	int64_t	ws_busy;
 };
 
+/* A ticket of the range and the period it was issued in. */
+struct ticket_period {
+	int64_t		tp_id;
+	size_t		tp_period;
+};
+
 struct staff_pass {
 	struct durations	st_service;
 	struct durations	st_by_service[SERVICE__COUNT];
@@ -330,6 +336,9 @@ struct summary_pass {
 	 * them called: their visits to windows are read from their history. */
 	int64_t			*sp_transferred, *sp_revisited;
 	size_t			 sp_ntransferred, sp_nrevisited;
+	/* Tickets of the range diverted and then rerouted to a queue. */
+	struct ticket_period	*sp_back;
+	size_t			 sp_nback, sp_capback;
 };
 
 static size_t
@@ -569,6 +578,19 @@ visit_add(struct summary_report *sr, struct summary_pass *sp, int no, size_t sta
 		    (ws[lo].ws_from > from ? ws[lo].ws_from : from);
 }
 
+static void
+rerouted_add(struct summary_pass *sp, int64_t id, size_t period)
+{
+	if (sp->sp_nback == sp->sp_capback) {
+		sp->sp_capback = sp->sp_capback ? 2 * sp->sp_capback : 256;
+		if ((sp->sp_back = reallocarray(sp->sp_back, sp->sp_capback,
+		    sizeof *sp->sp_back)) == NULL)
+			fatal("reallocarray");
+	}
+	sp->sp_back[sp->sp_nback].tp_id = id;
+	sp->sp_back[sp->sp_nback++].tp_period = period;
+}
+
 /* One pass over the range's tickets. */
 static int
 summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
@@ -614,6 +636,9 @@ summary_tickets(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 		if (issue_lane == LANE_SELF_SERVICE) {
 			sr->sr_diverted++;
 			ps->ps_diverted++;
+			/* Only a reroute takes a ticket out of self-service. */
+			if (lane != LANE_SELF_SERVICE)
+				rerouted_add(sp, sqlite3_column_int64(st, 10), period);
 			/* Still at the machines when cancelled: the customer used
 			 * neither a machine nor a queue.  Rerouted and then gone
 			 * from that queue: a customer who left a queue. */
@@ -748,7 +773,10 @@ summary_windows(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 				span_add(sp, no, from, at, staff, paused);
 			open = strcmp(text(during, 1), "closed") != 0;
 			paused = strcmp(text(during, 1), "paused") == 0;
-			staff = open ? staff_slot(sr, sp, text(during, 2)) : 0;
+			/* A window's holder changes once a day at most. */
+			if (open && (staff >= sr->sr_nstaff ||
+			    strcmp(sr->sr_staff[staff].ss_staff, text(during, 2)) != 0))
+				staff = staff_slot(sr, sp, text(during, 2));
 			from = at;
 		}
 		if (open)
@@ -807,34 +835,47 @@ summary_revisits(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.summary");
 }
 
-/* Reroutes out of self-service of the range's tickets, by reason (and by
- * the period the ticket was issued in). */
+static int
+cmp_ticket_period(const void *a, const void *b)
+{
+	int64_t	x = ((const struct ticket_period *)a)->tp_id;
+	int64_t	y = ((const struct ticket_period *)b)->tp_id;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Reroutes out of self-service of the range's tickets, by reason (and by
+ * the period the ticket was issued in): the reasons of the tickets the
+ * pass found rerouted, read from the partial index of reroutes alone
+ * (sql/009 makes it hold the lane and the reason), no table touched.
+ */
 static int
 summary_reroutes(sqlite3 *db, struct report_job *job, struct summary_pass *sp)
 {
 	struct summary_report	*sr = &job->rj_summary;
+	struct ticket_period	 key, *tp;
 	sqlite3_stmt		*st;
-	size_t			 period;
 	int			 rc, i;
 
-	/* From the partial index of reroutes to the tickets: not from the
-	 * tickets of the range to it (a year's million lookups). */
-	if (sqlite3_prepare_v2(db, "SELECT e.reason, t.issued_at FROM ticket_events e "
-	    "INDEXED BY ticket_events_rerouted CROSS JOIN tickets t ON t.id = e.ticket_id "
-	    "WHERE e.kind = 'rerouted' AND e.ticket_id BETWEEN ?3 AND ?4 "
-	    "AND e.from_lane = 'self_service' AND t.business_date BETWEEN ?1 AND ?2", -1, &st,
+	if (sp->sp_nback == 0)
+		return 0;
+	qsort(sp->sp_back, sp->sp_nback, sizeof *sp->sp_back, cmp_ticket_period);
+	if (sqlite3_prepare_v2(db, "SELECT ticket_id, reason FROM ticket_events "
+	    "INDEXED BY ticket_events_rerouted WHERE kind = 'rerouted' "
+	    "AND ticket_id BETWEEN ?1 AND ?2 AND from_lane = 'self_service'", -1, &st,
 	    NULL) != SQLITE_OK)
 		return fail(db, job, "report.summary");
-	bind_range(st, job);
-	sqlite3_bind_int64(st, 3, sp->sp_first_id);
-	sqlite3_bind_int64(st, 4, sp->sp_last_id);
+	sqlite3_bind_int64(st, 1, sp->sp_back[0].tp_id);
+	sqlite3_bind_int64(st, 2, sp->sp_back[sp->sp_nback - 1].tp_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((i = name_index(reroute_reasons, text(st, 0))) < 0)
-			continue;
+		key.tp_id = sqlite3_column_int64(st, 0);
+		if ((tp = bsearch(&key, sp->sp_back, sp->sp_nback, sizeof *sp->sp_back,
+		    cmp_ticket_period)) == NULL ||
+		    (i = name_index(reroute_reasons, text(st, 1))) < 0)
+			continue;	/* another day's ticket between them */
 		sr->sr_rerouted[i]++;
-		period = job->rj_group != GROUP_NONE ? period_of(sp->sp_bounds, sr->sr_nperiods,
-		    sqlite3_column_int64(st, 1)) : 0;
-		sr->sr_periods[period].ps_rerouted++;
+		sr->sr_periods[tp->tp_period].ps_rerouted++;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.summary");
@@ -1005,6 +1046,7 @@ summary_finish(struct report_job *job, struct summary_pass *sp)
 	free(sp->sp_bounds);
 	free(sp->sp_transferred);
 	free(sp->sp_revisited);
+	free(sp->sp_back);
 	for (no = 0; no <= BQ_MAX_WINDOW; no++)
 		free(sp->sp_spans[no]);
 }
