@@ -97,10 +97,10 @@ void	business_date(int64_t at, char out[BQ_DATE_LEN]);
 int64_t	business_day_end(int64_t at);	/* next local midnight after at */
 int	date_parse(const char *, int *y, int *m, int *d);	/* YYYY-MM-DD */
 int64_t	date_ordinal(const char *date);	/* days since 1970-01-01; -1: not a date */
-void	date_add_days(const char *date, int64_t days, char out[BQ_DATE_LEN]);
 /* The first second of a business date in the branch's time zone (its local
- * midnight); -1 when it is not a date. */
+ * midnight); -1 when it is not a date.  day_start_at: of a date's ordinal. */
 int64_t	date_start_at(const char *date);
+int64_t	day_start_at(int64_t day);
 
 /* ---- route.c: which lane a new ticket joins (pure; DOMAIN §1) ---- */
 /* enum lane, enum service, enum accessibility and their names: names.h */

@@ -254,23 +254,6 @@ days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-/* The date of a day count since 1970-01-01 (Howard Hinnant's inverse). */
-static void
-civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	int64_t	era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 int64_t
 date_ordinal(const char *date)
 {
@@ -279,16 +262,6 @@ date_ordinal(const char *date)
 	if (date_parse(date, &y, &m, &d) == -1)
 		return -1;
 	return days_from_civil(y, m, d);
-}
-
-void
-date_add_days(const char *date, int64_t days, char out[BQ_DATE_LEN])
-{
-	int	y, m, d;
-
-	civil_from_days(date_ordinal(date) + days, &y, &m, &d);
-	snprintf(out, BQ_DATE_LEN, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
-	    (unsigned)d % 100u);
 }
 
 /* The local date of at as days since 1970-01-01. */
@@ -303,21 +276,19 @@ local_ordinal(int64_t at)
 }
 
 /*
- * The first second whose local date is the date: its midnight, or the
+ * The first second whose local date is the day: its midnight, or the
  * first moment of the day where a zone skips midnight.  Found by bisection
  * over the local date, so no mktime() guess about a missing or repeated
  * hour is involved.  Offsets run from -12 to +14 hours: the local day
  * starts after 10:00 UTC the day before and by 12:00 UTC on the date.
  */
 int64_t
-date_start_at(const char *date)
+day_start_at(int64_t day)
 {
-	int64_t	day = date_ordinal(date), lo, hi, mid;
+	int64_t	lo = day * 86400 - 15 * 3600;	/* its local date is before the day */
+	int64_t	hi = day * 86400 + 12 * 3600;	/* its local date is the day or after */
+	int64_t	mid;
 
-	if (day == -1)
-		return -1;
-	lo = day * 86400 - 15 * 3600;	/* its local date is before the day */
-	hi = day * 86400 + 12 * 3600;	/* its local date is the day or after */
 	while (hi - lo > 1) {
 		mid = lo + (hi - lo) / 2;
 		if (local_ordinal(mid) >= day)
@@ -326,6 +297,14 @@ date_start_at(const char *date)
 			lo = mid;
 	}
 	return hi;
+}
+
+int64_t
+date_start_at(const char *date)
+{
+	int64_t	day = date_ordinal(date);
+
+	return day == -1 ? -1 : day_start_at(day);
 }
 
 int

@@ -321,8 +321,8 @@ struct summary_pass {
 	struct staff_pass	*sp_staff;	/* parallel to sr_staff */
 	size_t			*sp_hash;	/* open addressing: slot + 1, 0 empty */
 	size_t			 sp_hash_cap;	/* a power of two, over twice sr_nstaff */
-	/* The range's days and periods; time is counted up to sp_end, the
-	 * end of the range or now, whichever is first. */
+	/* The range's days (grouped; else its two ends) and periods; time is
+	 * counted up to sp_end, the end of the range or now, whichever is first. */
 	int64_t			*sp_days;
 	size_t			 sp_ndays;
 	int64_t			*sp_bounds;	/* sr_nperiods periods */
@@ -433,7 +433,10 @@ summary_range(struct report_job *job, struct summary_pass *sp)
 	struct summary_report	*sr = &job->rj_summary;
 	size_t			 i;
 
-	sp->sp_ndays = report_periods(job->rj_from, job->rj_to, GROUP_DAY, &sp->sp_days);
+	/* The days only when grouped (at most REPORT_MAX_DAYS_BY_DAY): finished
+	 * tickets are held within theirs.  Else the range's ends alone. */
+	sp->sp_ndays = report_periods(job->rj_from, job->rj_to, job->rj_group != GROUP_NONE ?
+	    GROUP_DAY : GROUP_NONE, &sp->sp_days);
 	sr->sr_nperiods = report_periods(job->rj_from, job->rj_to, job->rj_group,
 	    &sp->sp_bounds);
 	sp->sp_lo = sp->sp_days[0];

@@ -114,23 +114,24 @@ bound_add(int64_t **b, size_t *n, size_t *cap, int64_t at)
 size_t
 report_periods(const char *from, const char *to, enum report_group group, int64_t **bounds)
 {
-	int64_t	ndays = date_ordinal(to) - date_ordinal(from) + 1, d, start, end, at;
+	int64_t	first = date_ordinal(from), last = date_ordinal(to), day, start, end, at;
 	size_t	n = 0, cap = 0;
-	char	next[BQ_DATE_LEN];
 
 	*bounds = NULL;
-	start = date_start_at(from);
-	for (d = 0; d < ndays; d++) {
-		date_add_days(from, d + 1, next);
-		end = date_start_at(next);
-		if (group == GROUP_HALF_HOUR)
-			for (at = start; at < end; at += 1800)
-				bound_add(bounds, &n, &cap, at);
-		else if (group == GROUP_DAY || d == 0)
-			bound_add(bounds, &n, &cap, start);
-		start = end;
-	}
+	start = day_start_at(first);
 	bound_add(bounds, &n, &cap, start);
+	/* The whole range: its ends alone, however many days it has. */
+	if (group == GROUP_NONE) {
+		bound_add(bounds, &n, &cap, day_start_at(last + 1));
+		return 1;
+	}
+	for (day = first; day <= last; day++, start = end) {
+		end = day_start_at(day + 1);
+		if (group == GROUP_HALF_HOUR)
+			for (at = start + 1800; at < end; at += 1800)
+				bound_add(bounds, &n, &cap, at);
+		bound_add(bounds, &n, &cap, end);
+	}
 	return n - 1;
 }
 

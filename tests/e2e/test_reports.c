@@ -1087,6 +1087,11 @@ test_summary_groups(void **state)
 	    "\"group\":\"day\"}");
 	expect_that(cJSON_GetArraySize(jget(r, "groups")) == 731, r, "731 days");
 	cJSON_Delete(r);
+	/* Without a group any range is cut into nothing: every date there is. */
+	r = summary(s, "1970-01-01", "9999-12-31");
+	expect_int(r, "tickets.total", 4);
+	expect_that(jget(r, "groups") == NULL, r, "no groups");
+	cJSON_Delete(r);
 	rq_bad(s, "group", "{\"op\":\"report.summary\",\"from\":\"2026-11-01\","
 	    "\"to\":\"2026-12-02\",\"group\":\"half_hour\"}");
 	rq_bad(s, "group", "{\"op\":\"report.summary\",\"from\":\"2025-11-25\","

@@ -102,24 +102,19 @@ test_business_day_dst(void **state)
 static void
 test_date_start(void **state)
 {
-	char	d[BQ_DATE_LEN];
-
 	(void)state;
 	assert_int_equal(date_ordinal("1970-01-01"), 0);
 	assert_int_equal(date_ordinal("2026-11-23"), 20780);
 	assert_int_equal(date_ordinal("2026-02-30"), -1);
-	date_add_days("2024-02-28", 1, d);
-	assert_string_equal(d, "2024-02-29");
-	date_add_days("2026-12-31", 1, d);
-	assert_string_equal(d, "2027-01-01");
-	date_add_days("2026-03-01", -1, d);
-	assert_string_equal(d, "2026-02-28");
-	date_add_days("2025-01-01", 365, d);
-	assert_string_equal(d, "2026-01-01");
+	assert_int_equal(date_ordinal("2024-02-29") - date_ordinal("2024-02-28"), 1);
+	assert_int_equal(date_ordinal("2027-01-01") - date_ordinal("2026-12-31"), 1);
+	assert_int_equal(date_ordinal("2026-01-01") - date_ordinal("2025-01-01"), 365);
 
 	assert_int_equal(time_set_zone("Asia/Shanghai"), 0);
 	assert_int_equal(date_start_at("2026-11-23"), at("2026-11-22T16:00:00Z"));
 	assert_int_equal(date_start_at("2026-13-01"), -1);
+	/* The day after the last date a request may name. */
+	assert_int_equal(day_start_at(date_ordinal("9999-12-31") + 1), 253402300800 - 8 * 3600);
 	assert_int_equal(time_set_zone("Europe/Berlin"), 0);
 	assert_int_equal(date_start_at("2026-03-29"), at("2026-03-28T23:00:00Z"));	/* CET */
 	assert_int_equal(date_start_at("2026-03-30"), at("2026-03-29T22:00:00Z"));	/* CEST */
