@@ -258,6 +258,7 @@ struct gwindow {
 	bool		 gw_idle;	/* found nothing to call: woken by a new ticket */
 	bool		 gw_pause_pending;
 	int		 gw_teller;
+	int64_t		 gw_last_at;	/* the last visit ended */
 	/* the visit under way */
 	enum ticket_action gw_end;	/* TA_COMPLETE, TA_NO_SHOW or TA_TRANSFER */
 	enum lane	 gw_to;
@@ -281,7 +282,8 @@ struct arrival {
 	(vec).v[(vec).n++] = (item);					\
 } while (0)
 
-enum stmt_id { S_TICKET, S_EVENT, S_COMPLAINT, S_ACTION, S_SURVEY, S__COUNT };
+enum stmt_id { S_TICKET, S_EVENT, S_COMPLAINT, S_ACTION, S_SURVEY, S_WINDOW, S_SELFSERVICE,
+	S__COUNT };
 
 static const char *const stmt_sql[S__COUNT] = {
 	[S_TICKET] =
@@ -306,6 +308,12 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_SURVEY] =
 	    "INSERT INTO surveys (id, ticket_id, score, reason, at, business_date, complaint_id) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_WINDOW] =
+	    "INSERT INTO window_events (window, at, kind, state, terminal, staff, lanes) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_SELFSERVICE] =
+	    "INSERT INTO selfservice_events (at, available, terminal, staff) "
+	    "VALUES (?1, ?2, ?3, ?4)",
 };
 
 struct gen {
@@ -339,6 +347,9 @@ struct gen {
 	int64_t		 g_by_status[TS__COUNT];
 	int64_t		 g_open, g_overdue, g_suppressed_detractors;
 };
+
+static void	window_history(struct gen *, int64_t at, int no, const char *kind);
+static void	selfservice_history(struct gen *, int64_t at, bool available);
 
 /* ---- the event heap of the simulation ---- */
 
@@ -699,9 +710,11 @@ on_visit_end(struct gen *g, int64_t now, int no)
 	default:
 		fatalx("visit end: %d", (int)gw->gw_end);
 	}
+	gw->gw_last_at = now;
 	if (gw->gw_pause_pending) {
 		gw->gw_pause_pending = false;
 		w->w_paused = true;
+		window_history(g, now, no, "paused");
 		return;
 	}
 	gw->gw_idle = false;
@@ -1039,6 +1052,44 @@ bind_opt(sqlite3_stmt *st, int col, int64_t v)	/* 0: NULL, as the daemon stores 
 		sqlite3_bind_int64(st, col, v);
 }
 
+/* A window's history line (src/branch.c window_writes), as it happens. */
+static void
+window_history(struct gen *g, int64_t at, int no, const char *kind)
+{
+	sqlite3_stmt	*st = g->g_st[S_WINDOW];
+	struct window	*w = &g->g_q.q_windows[no];
+	char		 lanes[64] = "";
+	int		 i;
+
+	for (i = 0; i < w->w_nlanes; i++) {
+		if (i > 0)
+			strncat(lanes, ",", sizeof lanes - strlen(lanes) - 1);
+		strncat(lanes, lane_name(w->w_lanes[i]), sizeof lanes - strlen(lanes) - 1);
+	}
+	sqlite3_bind_int(st, 1, no);
+	sqlite3_bind_int64(st, 2, at);
+	sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, strcmp(kind, "closed") == 0 ? "closed" :
+	    w->w_paused ? "paused" : "open", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, w->w_terminal, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, w->w_staff, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 7, lanes, -1, SQLITE_TRANSIENT);
+	run(g, S_WINDOW);
+}
+
+/* The lobby manager marks the self-service zone (src/ticket.c selfservice_set). */
+static void
+selfservice_history(struct gen *g, int64_t at, bool available)
+{
+	sqlite3_stmt	*st = g->g_st[S_SELFSERVICE];
+
+	sqlite3_bind_int64(st, 1, at);
+	sqlite3_bind_int(st, 2, available);
+	sqlite3_bind_text(st, 3, lobby_terms[0], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, lobby_staff[0], -1, SQLITE_STATIC);
+	run(g, S_SELFSERVICE);
+}
+
 static void
 write_ticket(struct gen *g, const struct ticket *t)
 {
@@ -1350,6 +1401,7 @@ open_windows(struct gen *g, int dayno)
 		else
 			set_lanes(w, LANE_COUNTER, no % 2 == 0 ? LANE_EXPRESS : -1);
 		g->g_w[no].gw_idle = true;
+		window_history(g, w->w_opened_at, no, "opened");
 		sim_push(g, g->g_day_at + OPEN_AT_S + rrange(0, 60), SK_CALL, no);
 		/* Lunch: about half the counter windows pause, in two shifts;
 		 * the accessible, express and VIP windows stay open. */
@@ -1408,17 +1460,29 @@ run_day(struct gen *g, int dayno, int64_t nticket, int64_t ncomplaints)
 		case SK_PAUSE:
 			if (g->g_q.q_windows[ev.se_arg].w_current != NULL)
 				g->g_w[ev.se_arg].gw_pause_pending = true;
-			else
+			else {
 				g->g_q.q_windows[ev.se_arg].w_paused = true;
+				window_history(g, ev.se_at, ev.se_arg, "paused");
+			}
 			break;
 		case SK_RESUME:
 			g->g_w[ev.se_arg].gw_pause_pending = false;
-			g->g_q.q_windows[ev.se_arg].w_paused = false;
+			if (g->g_q.q_windows[ev.se_arg].w_paused) {
+				g->g_q.q_windows[ev.se_arg].w_paused = false;
+				window_history(g, ev.se_at, ev.se_arg, "resumed");
+			}
 			g->g_w[ev.se_arg].gw_idle = false;
 			sim_push(g, ev.se_at, SK_CALL, ev.se_arg);
 			break;
-		case SK_SS_DOWN: g->g_ss_available = false; g->g_ss_outage = true; break;
-		case SK_SS_UP: g->g_ss_available = true; break;
+		case SK_SS_DOWN:
+			g->g_ss_available = false;
+			g->g_ss_outage = true;
+			selfservice_history(g, ev.se_at, false);
+			break;
+		case SK_SS_UP:
+			g->g_ss_available = true;
+			selfservice_history(g, ev.se_at, true);
+			break;
 		}
 	}
 	for (lane = 0; lane < LANE__COUNT; lane++)
@@ -1442,8 +1506,16 @@ run_day(struct gen *g, int dayno, int64_t nticket, int64_t ncomplaints)
 	staff_complaints(g);
 	write_complaints_and_surveys(g);
 
-	for (i = 1; i <= (size_t)g->g_nwindows; i++)
+	/* Each teller closes the window a while after the last visit, or
+	 * after the doors close if that was earlier. */
+	for (i = 1; i <= (size_t)g->g_nwindows; i++) {
+		int64_t close_at = g->g_w[i].gw_last_at;
+
+		if (close_at < g->g_day_at + ISSUE_END_S)
+			close_at = g->g_day_at + ISSUE_END_S;
+		window_history(g, close_at + 300, (int)i, "closed");
 		g->g_q.q_windows[i].w_open = false;
+	}
 	business_date(g->g_day_end, next);
 	queue_forget_before(&g->g_q, next);
 }

@@ -116,6 +116,11 @@ int	time_parse(const char *, int64_t *at);		/* RFC 3339 with Z */
 void	business_date(int64_t at, char out[BQ_DATE_LEN]);
 int64_t	business_day_end(int64_t at);	/* next local midnight after at */
 int	date_parse(const char *, int *y, int *m, int *d);	/* YYYY-MM-DD */
+int64_t	date_ordinal(const char *date);	/* days since 1970-01-01; -1: not a date */
+/* The first second of a business date in the branch's time zone (its local
+ * midnight); -1 when it is not a date.  day_start_at: of a date's ordinal. */
+int64_t	date_start_at(const char *date);
+int64_t	day_start_at(int64_t day);
 
 /* ---- route.c: which lane a new ticket joins (pure; DOMAIN §1) ---- */
 /* enum lane, enum service, enum accessibility and their names: names.h */
@@ -468,10 +473,16 @@ void	checkpoint_stop(struct sqlite3 *);	/* waits for the copy under way */
  * rj_encode) run there too and touch nothing but the job; its rj_done runs
  * back on the loop thread, which owns everything else.
  */
-enum report_kind { REPORT_FOLLOWUPS, REPORT_SUMMARY };
-enum followups_status { FOLLOWUPS_OPEN, FOLLOWUPS_OVERDUE, FOLLOWUPS_ALL };
+enum report_kind { REPORT_FOLLOWUPS, REPORT_SUMMARY, REPORT_COMPENSATION };
+enum followups_status { FOLLOWUPS_OPEN, FOLLOWUPS_OVERDUE, FOLLOWUPS_ALL, FOLLOWUPS_DUE_SOON };
+/* A grouped report.summary's periods: the whole range, each day, or each
+ * half hour, on the branch's local clock (stats.c cuts them). */
+enum report_group { GROUP_NONE, GROUP_DAY, GROUP_HALF_HOUR };
 #define REPORT_DUE_SOON_S	(4 * 3600)
 #define REPORT_MAX_QUEUED	16
+/* A grouped summary's range, at most (op-report.c refuses more). */
+#define REPORT_MAX_DAYS_BY_DAY		731	/* two years, a leap day included */
+#define REPORT_MAX_DAYS_BY_HALF_HOUR	31	/* about 1,500 half hours */
 struct duration_stats {
 	int64_t	ds_count;
 	int64_t	ds_mean, ds_p50, ds_p90, ds_max;	/* whole seconds */
@@ -479,11 +490,30 @@ struct duration_stats {
 };
 struct staff_stats {
 	char			ss_staff[BQ_ID_LEN + 1];
-	struct duration_stats	ss_service;
+	struct duration_stats	ss_service;	/* start to completion */
+	struct duration_stats	ss_by_service[SERVICE__COUNT];
+	int64_t			ss_called;	/* calls made (recalls not counted) */
+	int64_t			ss_served, ss_no_shows;	/* tickets they called last */
+	/* Their window's open time, split: a ticket current there, paused
+	 * with none, open with none. */
+	int64_t			ss_serving_s, ss_paused_s, ss_idle_s;
+};
+/* One period of a grouped summary. */
+struct period_stats {
+	int64_t			ps_from, ps_to;	/* [from, to) */
+	int64_t			ps_tickets, ps_served, ps_no_show;
+	int64_t			ps_eligible, ps_diverted, ps_rerouted;
+	struct duration_stats	ps_wait;	/* every lane */
 };
 struct owner_count {
 	char	oc_staff[BQ_ID_LEN + 1];
 	int64_t	oc_open, oc_overdue;
+};
+/* What report.followups shows of each complaint beside the complaint. */
+struct followup_row {
+	int64_t		fw_last_at;	/* the last follow-up recorded; 0: none */
+	char		fw_last_outcome[16];
+	int		fw_survey_score;	/* -1: not opened by a survey */
 };
 struct followups_report {
 	int64_t			 fr_total;	/* matching, before the limit */
@@ -497,6 +527,10 @@ struct summary_report {
 	int64_t			 sr_by_service[SERVICE__COUNT], sr_by_status[TS__COUNT];
 	int64_t			 sr_eligible, sr_diverted;
 	int64_t			 sr_rerouted[REROUTE_REASON__COUNT], sr_rerouted_total;
+	int64_t			 sr_kept[RULE__COUNT];	/* eligible, not diverted, by rule */
+	int64_t			 sr_unused;	/* diverted, cancelled at the machines */
+	int64_t			 sr_left_queue;	/* rerouted back, then left that queue */
+	int64_t			 sr_self_service_down_s;
 	struct duration_stats	 sr_wait[LANE__COUNT], sr_wait_all;
 	struct staff_stats	*sr_staff;
 	size_t			 sr_nstaff;
@@ -505,26 +539,47 @@ struct summary_report {
 	int64_t			 sr_by_severity[4];
 	int64_t			 sr_by_cause[CAUSE__COUNT + 1];	/* last: unresolved */
 	int64_t			 sr_compensation_fen;
+	int64_t			 sr_compensation_by_cause_fen[CAUSE__COUNT + 1];
 	int64_t			 sr_followup_on_time, sr_followup_late, sr_open_overdue;
 	int64_t			 sr_promoters, sr_passives, sr_detractors;
+	struct period_stats	*sr_periods;	/* grouped: one per period */
+	size_t			 sr_nperiods;
+};
+/* One compensation granted (a complaint action of that kind). */
+struct grant {
+	int64_t		gr_at;
+	int64_t		gr_complaint;
+	char		gr_actor[BQ_ID_LEN + 1];
+	int64_t		gr_amount_fen;
+	int		gr_root_cause;	/* the complaint's now; -1: unresolved */
+	int		gr_category;	/* index in complaint_categories */
+};
+struct compensation_report {
+	int64_t		 cr_total;	/* grants in the range, before the limit */
+	int64_t		 cr_total_fen;	/* over all of them */
+	struct grant	*cr_grants;	/* the first rj_limit, by time */
+	size_t		 cr_ngrants;
 };
 struct report_job {
 	enum report_kind	 rj_kind;
 	int64_t			 rj_now;
 	/* followups */
 	enum followups_status	 rj_status;
-	int64_t			 rj_limit;
-	/* summary */
+	int64_t			 rj_limit;	/* and compensation */
+	/* summary and compensation */
 	char			 rj_from[BQ_DATE_LEN], rj_to[BQ_DATE_LEN];
 	int64_t			 rj_target_wait_s;
+	enum report_group	 rj_group;	/* GROUP_NONE: no groups */
 	/* results: rj_ok false with rj_err on a database failure */
 	bool			 rj_ok;
 	char			 rj_err[256];
 	struct followups_report	 rj_followups;
 	struct summary_report	 rj_summary;
+	struct compensation_report rj_compensation;
 	/* On the worker thread, touching nothing but the job: each complaint
 	 * of a followups report as it is read, then the reply's encoding. */
-	void			(*rj_item)(struct report_job *, const struct complaint *);
+	void			(*rj_item)(struct report_job *, const struct complaint *,
+				    const struct followup_row *);
 	void			(*rj_encode)(struct report_job *);
 	/* back on the loop thread; must call report_job_free() */
 	void			(*rj_done)(struct report_job *);
@@ -540,13 +595,22 @@ void	report_job_free(struct report_job *);
 struct sqlite3;
 int	report_followups(struct sqlite3 *, struct report_job *);
 int	report_summary(struct sqlite3 *, struct report_job *);
+int	report_compensation(struct sqlite3 *, struct report_job *);
 
-/* ---- stats.c: exact duration statistics for the reports ---- */
+/* ---- stats.c: the reports' arithmetic: duration statistics, periods ---- */
 int64_t	percentile(const int64_t *sorted, size_t n, int p);	/* nearest rank */
 /* Count, rounded mean, nearest-rank p50 and p90, max, and how many are at or
  * under target (target < 0: none) of v[0..n), negatives counted as 0.  May
  * reorder v. */
 void	duration_stats_of(int64_t *v, size_t n, int64_t target, struct duration_stats *);
+/* The periods of business dates from..to (valid, from <= to): n of them,
+ * period i from (*bounds)[i] to (*bounds)[i + 1]; returns n.  Caller frees
+ * *bounds. */
+size_t	report_periods(const char *from, const char *to, enum report_group,
+	    int64_t **bounds);
+/* The period of n holding at; a time before the first is in the first, one
+ * after the last in the last. */
+size_t	period_of(const int64_t *bounds, size_t n, int64_t at);
 
 /* ---- store.c: SQLite: every write, and all SQL but the reports' ---- */
 struct migration {
@@ -602,6 +666,14 @@ struct ticket_event {
 int	store_ticket_event(struct store *, const struct ticket_event *);
 int	store_window_save(struct store *, const struct window *);
 int	store_window_delete(struct store *, int no);
+/* A line of a window's history (window_events): kind "opened", "lanes",
+ * "paused", "resumed" or "closed"; state "open", "paused" or "closed" after
+ * it; w names the window, its terminal, staff and lanes. */
+int	store_window_event(struct store *, const struct window *w, const char *kind,
+	    const char *state, int64_t at);
+/* A line of the self-service switch's history (selfservice_events). */
+int	store_selfservice_event(struct store *, bool available, const struct actor *,
+	    int64_t at);
 int	store_setting_set(struct store *, const char *key, const char *value);
 /* Caller frees *value (NULL when unset). */
 int	store_setting_get(struct store *, const char *key, char **value);
@@ -1014,7 +1086,8 @@ extern const struct op_entry op_queue_snapshot_entry, op_selfservice_set_entry;
 extern const struct op_entry op_complaint_log_entry, op_complaint_get_entry,
 	op_complaint_action_entry, op_complaint_reassign_entry, op_complaint_resolve_entry,
 	op_followup_record_entry, op_survey_submit_entry;
-extern const struct op_entry op_report_followups_entry, op_report_summary_entry;
+extern const struct op_entry op_report_followups_entry, op_report_summary_entry,
+	op_report_compensation_entry;
 extern const struct op_entry op_webhook_deliveries_entry, op_webhook_retry_entry;
 #ifdef BQ_TEST_HOOKS
 extern const struct op_entry op_clock_advance_entry, op_test_fault_entry; /* op-test.c */

@@ -10,6 +10,41 @@
 
 #define DAY_END_RETRY_S	10	/* a failed day-end commit is tried again */
 
+/*
+ * The line a window's change adds to its history (window_events, read by
+ * the reports for paused and idle time), or NULL when only its current
+ * ticket changes.
+ */
+static const char *
+window_change_kind(const struct window *before, const struct window *after)
+{
+	if (before->w_open != after->w_open)
+		return after->w_open ? "opened" : "closed";
+	if (!after->w_open)
+		return NULL;
+	if (before->w_paused != after->w_paused)
+		return after->w_paused ? "paused" : "resumed";
+	if (before->w_nlanes != after->w_nlanes || memcmp(before->w_lanes, after->w_lanes,
+	    (size_t)after->w_nlanes * sizeof after->w_lanes[0]) != 0)
+		return "lanes";
+	return NULL;
+}
+
+static int
+window_writes(struct store *s, const struct window *before, const struct window *after)
+{
+	const char	*kind = window_change_kind(before, after);
+
+	if ((after->w_open ? store_window_save(s, after) :
+	    store_window_delete(s, after->w_no)) == -1)
+		return -1;
+	if (kind == NULL)
+		return 0;
+	/* A closed window is named as it was: its terminal, staff and lanes. */
+	return store_window_event(s, after->w_open ? after : before, kind,
+	    !after->w_open ? "closed" : after->w_paused ? "paused" : "open", clock_now());
+}
+
 static int
 apply_writes(struct store *s, void *arg)
 {
@@ -18,9 +53,7 @@ apply_writes(struct store *s, void *arg)
 	if (c->c_ticket != NULL && (store_ticket_update(s, &c->c_ticket_next) == -1 ||
 	    store_ticket_event(s, &c->c_event) == -1))
 		return -1;
-	if (c->c_window != NULL && (c->c_window_next.w_open ?
-	    store_window_save(s, &c->c_window_next) :
-	    store_window_delete(s, c->c_window_next.w_no)) == -1)
+	if (c->c_window != NULL && window_writes(s, c->c_window, &c->c_window_next) == -1)
 		return -1;
 	return 0;
 }

@@ -16,10 +16,13 @@
 const char usage_text[] =
 "usage: branchq [options] OP [field=value ...]\n"
 "       branchq [options] watch [TOPIC ...]\n"
-"       branchq [options] report followups [--status open|overdue|all]\n"
+"       branchq [options] report followups [--status open|overdue|due_soon|all]\n"
 "                                 [--limit N] [--format table|json|csv]\n"
 "       branchq [options] report summary --from DATE [--to DATE]\n"
-"                                 [--format table|json|csv]\n"
+"                                 [--by day|half_hour] [--format table|json|csv]\n"
+"       branchq [options] report compensation --from DATE [--to DATE]\n"
+"                                 [--limit N] [--format table|json|csv]\n"
+"                          (each report also takes --bom and --utc)\n"
 "       branchq [options] shell\n"
 "       branchq --help\n";
 
@@ -32,6 +35,9 @@ const char help_text[] =
 "  --json               print the raw reply (or event) lines\n"
 "  --timeout S          seconds to wait for a reply (default " CL_DEFAULT_TIMEOUT
     "; 0: for ever)\n"
+"  --tz ZONE            local times in this IANA zone (BRANCHQ_TZ; default the\n"
+"                       branch's, if the daemon's hello says it, else the\n"
+"                       machine's)\n"
 "\n"
 "fields:\n"
 "  name=value   JSON when value is a number, true, false, null, [...] or {...};\n"
@@ -45,11 +51,14 @@ const char help_text[] =
 "connection closes or ^C.  shell reads \"OP field=value ...\" lines from stdin\n"
 "and prints replies and events as they come; \"quit\" or end of input ends it.\n"
 "\n"
-"report (a supervisor's) sends report.followups or report.summary and prints\n"
-"a table (default), the raw reply (--format json, as --json) or CSV with a\n"
-"header row (--format csv; the summary as section,key,metric,value rows).\n"
+"report (a supervisor's) sends report.followups, report.summary or\n"
+"report.compensation and prints a table (default), the raw reply (--format\n"
+"json, as --json) or CSV with a header row (--format csv; the summary as\n"
+"section,key,metric,value rows, or with --by one row per day or half hour).\n"
 "--status defaults to open, --limit to the daemon's 1000.  DATE is a business\n"
-"date, YYYY-MM-DD; --to defaults to --from (one day).\n"
+"date, YYYY-MM-DD; --to defaults to --from (one day).  Times are local (see\n"
+"--tz); --utc prints them as the daemon sends them.  --bom starts CSV with a\n"
+"UTF-8 byte-order mark (for Excel).\n"
 "\n"
 "examples:\n"
 "  branchq ping\n"
@@ -61,7 +70,7 @@ const char help_text[] =
 "  branchq --terminal S01 --token supervisor-demo report followups \\\n"
 "      --status overdue\n"
 "  branchq --terminal S01 --token supervisor-demo report summary \\\n"
-"      --from 2026-11-01 --to 2026-11-30 --format csv\n"
+"      --from 2026-11-01 --to 2026-11-30 --by day --format csv --bom\n"
 "\n"
 "exit status: 0 ok, 1 error reply, 2 usage or connection problem\n";
 
@@ -254,6 +263,7 @@ static const struct value_option {
 	{ "--terminal", offsetof(struct options, opt_terminal) },
 	{ "--token", offsetof(struct options, opt_token) },
 	{ "--timeout", offsetof(struct options, opt_timeout) },
+	{ "--tz", offsetof(struct options, opt_tz) },
 };
 
 /* "--name value" or "--name=value"; 1 if arg is not this option. */

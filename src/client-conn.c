@@ -395,6 +395,14 @@ client_request(struct client *cl, cJSON *req, bool *fatal)
 	return rc;
 }
 
+static void
+hello_string(const cJSON *reply, const char *name, char *out, size_t len)
+{
+	const cJSON	*item = cJSON_GetObjectItemCaseSensitive(reply, name);
+
+	snprintf(out, len, "%s", cJSON_IsString(item) ? item->valuestring : "");
+}
+
 /* hello as the terminal; quiet when it works, the error when not. */
 int
 client_hello(struct client *cl, const struct options *opt, bool tell)
@@ -412,9 +420,15 @@ client_hello(struct client *cl, const struct options *opt, bool tell)
 	cJSON_Delete(req);
 	if (rc != CL_EXIT_OK)
 		return rc;
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
 		rc = reply_print(cl, raw, reply);
-	else if (tell) {
+		cJSON_Delete(reply);
+		return rc;
+	}
+	/* For the reports: the branch, and its time zone once the daemon says it. */
+	hello_string(reply, "branch", cl->cl_branch, sizeof cl->cl_branch);
+	hello_string(reply, "timezone", cl->cl_timezone, sizeof cl->cl_timezone);
+	if (tell) {
 		role = cJSON_GetObjectItemCaseSensitive(reply, "role");
 		staff = cJSON_GetObjectItemCaseSensitive(reply, "staff");
 		fprintf(stderr, "connected to %s as %s (", cl->cl_addr,

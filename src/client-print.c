@@ -4,10 +4,13 @@
  * as one line, queue.snapshot as tables (the table code serves the reports
  * in client-report.c too), and an error reply on stderr.
  */
+#include <sys/stat.h>
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cJSON.h>
 
@@ -118,6 +121,104 @@ text_of(const cJSON *item)
 	s = escape(json);
 	cJSON_free(json);
 	return s;
+}
+
+/* RFC 3339 (UTC "Z" or an offset) -> time_t; -1 when it is not one. */
+time_t
+rfc3339_parse(const char *s)
+{
+	struct tm	 tm;
+	int		 n = 0, oh = 0, om = 0;
+	time_t		 t;
+	const char	*p;
+
+	memset(&tm, 0, sizeof tm);
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n == 0)
+		return -1;
+	p = s + n;
+	if (*p == '.')
+		p += 1 + strspn(p + 1, "0123456789");
+	if ((*p == '+' || *p == '-') &&
+	    sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
+		return -1;
+	else if (*p != '+' && *p != '-' && strcmp(p, "Z") != 0 &&
+	    strcmp(p, "z") != 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	return *p == '-' ? t + (oh * 60 + om) * 60 : t - (oh * 60 + om) * 60;
+}
+
+/* ---- local times: the branch's time zone ---- */
+
+static char	zone_name[256];	/* "" until zone_set(): the machine's own */
+
+/*
+ * Times print in this IANA zone from now on (setenv TZ): the branch's, as
+ * --tz or the daemon's hello says.  -1 when no such zone is installed
+ * (the C library would silently take UTC for it).
+ */
+int
+zone_set(const char *name)
+{
+	char		 path[512];
+	const char	*dir = getenv("TZDIR");
+	struct stat	 st;
+
+	if (name == NULL || *name == '\0' || strlen(name) >= sizeof zone_name ||
+	    strstr(name, "..") != NULL || name[0] == '/')
+		return -1;
+	if (strcmp(name, "UTC") != 0) {
+		snprintf(path, sizeof path, "%s/%s", dir != NULL ? dir : "/usr/share/zoneinfo",
+		    name);
+		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
+			return -1;
+	}
+	setenv("TZ", name, 1);
+	tzset();
+	snprintf(zone_name, sizeof zone_name, "%s", name);
+	return 0;
+}
+
+/* The zone local times are in: its name, or the machine's abbreviation. */
+const char *
+zone_label(void)
+{
+	static char	abbr[64];
+	time_t		now = time(NULL);
+	struct tm	tm;
+
+	if (*zone_name != '\0')
+		return zone_name;
+	localtime_r(&now, &tm);
+	if (strftime(abbr, sizeof abbr, "%Z", &tm) == 0)
+		snprintf(abbr, sizeof abbr, "local time");
+	return abbr;
+}
+
+/*
+ * A time from the daemon (RFC 3339 UTC) in the zone: LT_TABLE
+ * "2026-11-23 09:15", LT_CSV "2026-11-23 09:15:00" (what a spreadsheet
+ * reads as a date and time), LT_AS_SENT as it came.  Anything else, null or
+ * missing, as text_of().  Caller frees.
+ */
+char *
+time_text(const cJSON *item, enum time_style style)
+{
+	struct tm	tm;
+	time_t		t;
+	char		buf[64];
+
+	if (style == LT_AS_SENT || !cJSON_IsString(item) ||
+	    (t = rfc3339_parse(item->valuestring)) == -1)
+		return text_of(item);
+	localtime_r(&t, &tm);
+	if (strftime(buf, sizeof buf, style == LT_CSV ? "%Y-%m-%d %H:%M:%S" :
+	    "%Y-%m-%d %H:%M", &tm) == 0)
+		return text_of(item);
+	return xstrdup(buf);
 }
 
 /* A duration in seconds as "9m00s"; anything else as text_of().  Caller frees. */

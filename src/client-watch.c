@@ -23,41 +23,13 @@ static const char shell_help_text[] =
 "OP [field=value ...]   send a request, e.g. ticket.call_next\n"
 "                       or ticket.start number=A001\n"
 "watch [TOPIC ...]      subscribe (default: calls queue); events show as they come\n"
-"report followups|summary [--option value ...]\n"
+"report followups|summary|compensation [--option value ...]\n"
 "                       a supervisor's report, as on the command line\n"
 "help                   this text\n"
 "quit                   leave (so does end of input)\n"
 "Quote as in sh: lanes='[\"counter\",\"vip\"]' note=\"customer waited long\"\n";
 
 /* ---- printing events, one line each ---- */
-
-/* RFC 3339 (UTC "Z" or an offset) -> time_t; -1 when it is not one. */
-static time_t
-rfc3339_parse(const char *s)
-{
-	struct tm	 tm;
-	int		 n = 0, oh = 0, om = 0;
-	time_t		 t;
-	const char	*p;
-
-	memset(&tm, 0, sizeof tm);
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n == 0)
-		return -1;
-	p = s + n;
-	if (*p == '.')
-		p += 1 + strspn(p + 1, "0123456789");
-	if ((*p == '+' || *p == '-') &&
-	    sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
-		return -1;
-	else if (*p != '+' && *p != '-' && strcmp(p, "Z") != 0 &&
-	    strcmp(p, "z") != 0)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	t = timegm(&tm);
-	return *p == '-' ? t + (oh * 60 + om) * 60 : t - (oh * 60 + om) * 60;
-}
 
 /* "08:15:02", local time, of the event's "at" (else of now). */
 static void

@@ -157,7 +157,7 @@ cjson_malloc(size_t size)
 static int
 run(struct client *cl, const struct options *opt, int argc, char **argv)
 {
-	struct report	 rp = { false, RF_TABLE, NULL };
+	struct report	 rp = { RK_FOLLOWUPS, RF_TABLE, false, false, NULL };
 	char		 err[512];
 	cJSON		*req = NULL;
 	bool		 shell = strcmp(argv[0], "shell") == 0, fatal;
@@ -183,6 +183,11 @@ run(struct client *cl, const struct options *opt, int argc, char **argv)
 	rc = client_connect(cl, opt->opt_connect);
 	if (rc == CL_EXIT_OK && opt->opt_terminal != NULL)
 		rc = client_hello(cl, opt, shell && isatty(STDIN_FILENO));
+	/* Local times are the branch's: --tz, else what the daemon says. */
+	if (rc == CL_EXIT_OK && opt->opt_tz == NULL && *cl->cl_timezone != '\0' &&
+	    zone_set(cl->cl_timezone) == -1)
+		cl_warnx("the branch's time zone %s is not installed here; times are %s",
+		    cl->cl_timezone, zone_label());
 	if (rc == CL_EXIT_OK) {
 		if (shell)
 			rc = shell_run(cl);
@@ -211,8 +216,12 @@ main(int argc, char **argv)
 	opt.opt_terminal = env_or("BRANCHQ_TERMINAL", NULL);
 	opt.opt_token = env_or("BRANCHQ_TOKEN", NULL);
 	opt.opt_timeout = CL_DEFAULT_TIMEOUT;
+	opt.opt_tz = env_or("BRANCHQ_TZ", NULL);
 	if ((rc = options_parse(argc, argv, &opt, &first)) != CL_EXIT_OK)
 		return rc;
+	if (opt.opt_tz != NULL && zone_set(opt.opt_tz) == -1)
+		return usage_error("--tz: no time zone \"%s\" here (an IANA name, "
+		    "e.g. Asia/Shanghai)", opt.opt_tz);
 	if (first >= argc) {
 		fputs(usage_text, stderr);
 		return CL_EXIT_FAILURE;

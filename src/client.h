@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "names.h"
 
@@ -50,6 +51,7 @@ struct options {
 	const char	*opt_terminal;
 	const char	*opt_token;
 	const char	*opt_timeout;
+	const char	*opt_tz;	/* NULL: hello's timezone, else the machine's */
 	bool		 opt_json;
 };
 extern const char usage_text[];
@@ -84,6 +86,8 @@ struct client {
 	bool		 cl_show_events;	/* print events met while waiting */
 	bool		 cl_prompt_shown;	/* shell: a prompt is on the screen */
 	bool		 cl_prompt_erase;	/* shell: stdout is a tty */
+	char		 cl_branch[64];		/* hello's "branch" */
+	char		 cl_timezone[64];	/* hello's "timezone", "" if none */
 };
 void		 lb_init(struct linebuf *, int fd);
 void		 lb_free(struct linebuf *);
@@ -99,7 +103,7 @@ int		 client_request(struct client *, cJSON *req, bool *fatal);
 int		 client_hello(struct client *, const struct options *, bool tell);
 
 /* ---- client-print.c: text for people, replies, tables ---- */
-#define TABLE_COLS	10
+#define TABLE_COLS	12
 
 struct table {
 	int		  tb_ncols;
@@ -115,6 +119,13 @@ void	 number_format(double, char *buf, size_t len);
 bool	 is_integer(const cJSON *);
 char	*text_of(const cJSON *);
 char	*duration_text(const cJSON *);
+/* RFC 3339 (UTC "Z" or an offset) -> time_t; -1 when it is not one. */
+time_t	 rfc3339_parse(const char *);
+/* Local times: the branch's zone once zone_set() (--tz, or hello's). */
+enum time_style { LT_TABLE, LT_CSV, LT_AS_SENT };
+int	 zone_set(const char *iana_name);	/* -1: no such zone here */
+const char *zone_label(void);
+char	*time_text(const cJSON *, enum time_style);
 char	*yuan_text(const cJSON *);
 void	 put_text(FILE *, const cJSON *);
 void	 table_add(struct table *, char **cells);
@@ -124,11 +135,14 @@ int	 reply_print(struct client *, const char *raw, const cJSON *reply);
 
 /* ---- client-report.c: supervisor reports as tables or CSV ---- */
 enum report_format { RF_TABLE, RF_JSON, RF_CSV, RF__COUNT };
+enum report_kind { RK_FOLLOWUPS, RK_SUMMARY, RK_COMPENSATION, RK__COUNT };
 
 /* A report subcommand, parsed. */
 struct report {
-	bool			 rp_summary;	/* else followups */
+	enum report_kind	 rp_kind;
 	enum report_format	 rp_format;
+	bool			 rp_bom;	/* CSV: a UTF-8 byte-order mark first */
+	bool			 rp_utc;	/* times as the daemon sends them */
 	cJSON			*rp_req;
 };
 int	report_build(int argc, char **argv, bool json, struct report *,

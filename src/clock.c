@@ -254,6 +254,59 @@ days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+int64_t
+date_ordinal(const char *date)
+{
+	int	y, m, d;
+
+	if (date_parse(date, &y, &m, &d) == -1)
+		return -1;
+	return days_from_civil(y, m, d);
+}
+
+/* The local date of at as days since 1970-01-01. */
+static int64_t
+local_ordinal(int64_t at)
+{
+	time_t		t = (time_t)at;
+	struct tm	tm;
+
+	localtime_r(&t, &tm);
+	return days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+/*
+ * The first second whose local date is the day: its midnight, or the
+ * first moment of the day where a zone skips midnight.  Found by bisection
+ * over the local date, so no mktime() guess about a missing or repeated
+ * hour is involved.  Offsets run from -12 to +14 hours: the local day
+ * starts after 10:00 UTC the day before and by 12:00 UTC on the date.
+ */
+int64_t
+day_start_at(int64_t day)
+{
+	int64_t	lo = day * 86400 - 15 * 3600;	/* its local date is before the day */
+	int64_t	hi = day * 86400 + 12 * 3600;	/* its local date is the day or after */
+	int64_t	mid;
+
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (local_ordinal(mid) >= day)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
+int64_t
+date_start_at(const char *date)
+{
+	int64_t	day = date_ordinal(date);
+
+	return day == -1 ? -1 : day_start_at(day);
+}
+
 int
 time_parse(const char *s, int64_t *at)
 {

@@ -50,6 +50,7 @@ static const struct op_entry *const op_table[] = {
 	&op_survey_submit_entry,
 	&op_report_followups_entry,
 	&op_report_summary_entry,
+	&op_report_compensation_entry,
 	&op_webhook_deliveries_entry,
 	&op_webhook_retry_entry,
 };

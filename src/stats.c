@@ -1,6 +1,7 @@
 /*
- * Exact duration statistics for the reports (DOMAIN §5): count, mean,
- * nearest-rank p50 and p90, max, and the share within a target.
+ * The reports' arithmetic (DOMAIN §5): exact duration statistics (count,
+ * mean, nearest-rank p50 and p90, max, the share within a target) and the
+ * periods a grouped report.summary is cut into.
  *
  * Durations are whole seconds, nearly all under a few hours.  Counting them
  * by value gives the same nearest ranks as sorting them, in two linear
@@ -87,4 +88,65 @@ duration_stats_of(int64_t *v, size_t n, int64_t target, struct duration_stats *s
 	qsort(v, n, sizeof *v, cmp_int64);
 	st->ds_p50 = percentile(v, n, 50);
 	st->ds_p90 = percentile(v, n, 90);
+}
+
+/* ---- periods: a report's days or half hours on the branch's clock ---- */
+
+static void
+bound_add(int64_t **b, size_t *n, size_t *cap, int64_t at)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		if ((*b = reallocarray(*b, *cap, sizeof **b)) == NULL)
+			fatal("reallocarray");
+	}
+	(*b)[(*n)++] = at;
+}
+
+/*
+ * Each day is the business date's local day (23 or 25 hours on a day the
+ * clocks change); its half hours are counted from its start, so they fall
+ * on :00 and :30 of the local clock wherever the zone's offsets and their
+ * changes are whole half hours (every zone in use; a +05:45 zone's local
+ * half hours too, as they are counted from its own midnight).  A day that
+ * is not a whole number of half hours would end with a shorter one.
+ */
+size_t
+report_periods(const char *from, const char *to, enum report_group group, int64_t **bounds)
+{
+	int64_t	first = date_ordinal(from), last = date_ordinal(to), day, start, end, at;
+	size_t	n = 0, cap = 0;
+
+	*bounds = NULL;
+	start = day_start_at(first);
+	bound_add(bounds, &n, &cap, start);
+	/* The whole range: its ends alone, however many days it has. */
+	if (group == GROUP_NONE) {
+		bound_add(bounds, &n, &cap, day_start_at(last + 1));
+		return 1;
+	}
+	for (day = first; day <= last; day++, start = end) {
+		end = day_start_at(day + 1);
+		if (group == GROUP_HALF_HOUR)
+			for (at = start + 1800; at < end; at += 1800)
+				bound_add(bounds, &n, &cap, at);
+		bound_add(bounds, &n, &cap, end);
+	}
+	return n - 1;
+}
+
+size_t
+period_of(const int64_t *bounds, size_t n, int64_t at)
+{
+	size_t	lo = 0, hi = n, mid;
+
+	/* The last period whose start is at or before at. */
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (bounds[mid] <= at)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
 }

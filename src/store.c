@@ -21,8 +21,8 @@ enum stmt {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
 	ST_SEQ_LAST,
 	ST_TICKET_INSERT, ST_TICKET_UPDATE, ST_EVENT_INSERT,
-	ST_WINDOW_SAVE, ST_WINDOW_DELETE,
-	ST_SETTING_SET, ST_SETTING_GET,
+	ST_WINDOW_SAVE, ST_WINDOW_DELETE, ST_WINDOW_EVENT,
+	ST_SETTING_SET, ST_SETTING_GET, ST_SELFSERVICE_EVENT,
 	ST_LOAD_TICKETS, ST_LOAD_WINDOWS, ST_TICKET_KEY, ST_RECENT_SERVICE,
 	ST_COMPLAINT_INSERT, ST_COMPLAINT_UPDATE, ST_COMPLAINT_GET, ST_ACTION_INSERT,
 	ST_ACTION_LIST, ST_NEXT_DUE, ST_DUE_LIST, ST_SURVEY_EXISTS, ST_SURVEY_INSERT,
@@ -81,8 +81,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "INSERT OR REPLACE INTO windows (number, terminal, staff, lanes, paused, "
 	    "current_ticket, opened_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_WINDOW_DELETE] = "DELETE FROM windows WHERE number = ?1",
+	[ST_WINDOW_EVENT] =
+	    "INSERT INTO window_events (window, at, kind, state, terminal, staff, lanes) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_SETTING_SET] = "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)",
 	[ST_SETTING_GET] = "SELECT value FROM settings WHERE key = ?1",
+	[ST_SELFSERVICE_EVENT] =
+	    "INSERT INTO selfservice_events (at, available, terminal, staff) "
+	    "VALUES (?1, ?2, ?3, ?4)",
 	/* Today's tickets, and any older one still unfinished (day end catches those up). */
 	[ST_LOAD_TICKETS] =
 	    "SELECT " TICKET_COLUMNS " FROM tickets WHERE business_date = ?1 "
@@ -614,18 +620,27 @@ store_ticket_event(struct store *s, const struct ticket_event *ev)
 	return store_exec(s, ST_EVENT_INSERT);
 }
 
+/* "counter,express": a window's lanes as the windows table keeps them. */
+static void
+window_lanes(const struct window *w, char lanes[64])
+{
+	int	i;
+
+	lanes[0] = '\0';
+	for (i = 0; i < w->w_nlanes; i++) {
+		if (i > 0)
+			strncat(lanes, ",", 64 - strlen(lanes) - 1);
+		strncat(lanes, lane_name(w->w_lanes[i]), 64 - strlen(lanes) - 1);
+	}
+}
+
 int
 store_window_save(struct store *s, const struct window *w)
 {
 	sqlite3_stmt	*st = s->s_stmt[ST_WINDOW_SAVE];
-	char		 lanes[64] = "";
-	int		 i;
+	char		 lanes[64];
 
-	for (i = 0; i < w->w_nlanes; i++) {
-		if (i > 0)
-			strncat(lanes, ",", sizeof lanes - strlen(lanes) - 1);
-		strncat(lanes, lane_name(w->w_lanes[i]), sizeof lanes - strlen(lanes) - 1);
-	}
+	window_lanes(w, lanes);
 	sqlite3_bind_int(st, 1, w->w_no);
 	sqlite3_bind_text(st, 2, w->w_terminal, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, w->w_staff, -1, SQLITE_TRANSIENT);
@@ -641,6 +656,36 @@ store_window_delete(struct store *s, int no)
 {
 	sqlite3_bind_int(s->s_stmt[ST_WINDOW_DELETE], 1, no);
 	return store_exec(s, ST_WINDOW_DELETE);
+}
+
+int
+store_window_event(struct store *s, const struct window *w, const char *kind,
+    const char *state, int64_t at)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_WINDOW_EVENT];
+	char		 lanes[64];
+
+	window_lanes(w, lanes);
+	sqlite3_bind_int(st, 1, w->w_no);
+	sqlite3_bind_int64(st, 2, at);
+	sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, w->w_terminal, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, w->w_staff, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, lanes, -1, SQLITE_STATIC);
+	return store_exec(s, ST_WINDOW_EVENT);
+}
+
+int
+store_selfservice_event(struct store *s, bool available, const struct actor *a, int64_t at)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_SELFSERVICE_EVENT];
+
+	sqlite3_bind_int64(st, 1, at);
+	sqlite3_bind_int(st, 2, available);
+	bind_text(st, 3, a->a_terminal);
+	bind_text(st, 4, a->a_staff);
+	return store_exec(s, ST_SELFSERVICE_EVENT);
 }
 
 int

@@ -437,19 +437,29 @@ ticket_act(struct branch *b, const struct actor *a, enum ticket_action action,
 	return 0;
 }
 
+struct selfservice_write {
+	bool			 sw_available;
+	const struct actor	*sw_actor;
+};
+
 static int
 selfservice_writes(struct store *s, void *arg)
 {
-	const bool	*available = arg;
+	const struct selfservice_write	*sw = arg;
 
-	return store_setting_set(s, "self_service_available", *available ? "1" : "0");
+	/* The switch, and its history: the reports count the time it was off. */
+	if (store_setting_set(s, "self_service_available", sw->sw_available ? "1" : "0") == -1)
+		return -1;
+	return store_selfservice_event(s, sw->sw_available, sw->sw_actor, clock_now());
 }
 
 int
 selfservice_set(struct branch *b, const struct actor *a, bool available,
     struct bq_error *err)
 {
-	if (store_write(b->b_store, selfservice_writes, &available, NULL, err) == -1)
+	struct selfservice_write	sw = { available, a };
+
+	if (store_write(b->b_store, selfservice_writes, &sw, NULL, err) == -1)
 		return -1;
 	b->b_self_service_available = available;
 	log_info("self-service %s by %s", available ? "available" : "unavailable",

@@ -2,10 +2,12 @@
  * End-to-end: the command-line client (docs/CLIENT.md) against the real
  * daemon.  Each check runs build/branchq (BUILD) as a separate process on
  * the harness's daemon and looks at its stdout, stderr and exit status:
- * plain operations, readable and --json; `report followups` and `report
- * summary` as table, json and csv (RFC 4180); compensation shown in yuan
- * from fen, exactly; the daemon's errors (a teller is forbidden reports)
- * with status 1; usage mistakes with status 2, before anything is sent.
+ * plain operations, readable and --json; `report followups`, `report
+ * summary` (also by day and half hour) and `report compensation` as table,
+ * json and csv (RFC 4180), times local (--tz) or as sent (--utc), with a
+ * byte-order mark on asking; compensation shown in yuan from fen, exactly;
+ * the daemon's errors (a teller is forbidden reports) with status 1; usage
+ * mistakes with status 2, before anything is sent.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -23,6 +25,7 @@
 #include "harness.h"
 
 #define DAY1		"2026-11-23"	/* the business date of H_CLOCK_START */
+#define TZ		"--tz", "Asia/Shanghai"	/* the harness's branch */
 #define MAX_ARGS	32
 
 /* What one run of the client did. */
@@ -351,6 +354,30 @@ three_complaints(struct daemon *d)
 	return s;
 }
 
+/* The supervisor's connection of three_complaints (a new one). */
+static struct conn *
+s_of(struct daemon *d)
+{
+	return login(d, "S01");
+}
+
+/* A001 served by T01 today; its customer answers 3: case #4, E9001's. */
+static void
+survey_case(struct daemon *d)
+{
+	struct conn	*k = login(d, "K01"), *t = login(d, "T01");
+	cJSON		*r;
+
+	cJSON_Delete(issue(k, "loan", 0, NULL));
+	cJSON_Delete(rq_ok(t, "{\"op\":\"window.open\",\"window\":1,\"lanes\":[\"counter\"]}"));
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.call_next\"}"));
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.start\",\"number\":\"A001\"}"));
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.complete\",\"number\":\"A001\"}"));
+	r = rq_ok(k, "{\"op\":\"survey.submit\",\"ticket\":\"A001\",\"score\":3}");
+	expect_int(r, "complaint.id", 4);
+	cJSON_Delete(r);
+}
+
 static void
 test_followups_table(void **state)
 {
@@ -360,21 +387,24 @@ test_followups_table(void **state)
 
 	(void)state;
 	three_complaints(d);
-	run_client(&r, d, "S01", NULL, "report", "followups", NULL);
+	/* Local times, in the branch's zone; durations as everywhere. */
+	run_client(&r, d, "S01", NULL, TZ, "report", "followups", NULL);
 	expect_status(&r, 0);
-	expect_out(&r, "follow-ups (open) at 2026-11-25T04:00:00Z: 3 complaints\n");
+	expect_out(&r, "follow-ups (open) at 2026-11-25 12:00: 3 complaints "
+	    "(times in Asia/Shanghai)\n");
 	expect_out(&r, "open 3  overdue 1  due within 4h 0  on-time rate - (0 on time, 0 late)\n");
 	expect_out(&r, "by owner: E9001 3 open, 1 overdue\n");
 	expect_out(&r, "ID  OWNER  FIRST RESP  SEV  CATEGORY");
+	expect_out(&r, "  LAST CONTACT  TICKET  CUSTOMER\n");
 	/* One row per complaint, in the daemon's order: #1 (due first) on top. */
 	row = line_with(&r, "138****5678");
 	expect_that(strncmp(row, " 1  E9001  E9001", 16) == 0 &&
 	    strstr(row, "wait_time") != NULL && strstr(row, "open") != NULL &&
-	    strstr(row, "2026-11-24T01:00:00Z") != NULL && strstr(row, "1d 3h") != NULL &&
+	    strstr(row, "2026-11-24 09:00") != NULL && strstr(row, "27h00m00s") != NULL &&
 	    strstr(row, "张* 138****5678") != NULL, NULL, "row of #1: \"%s\"", row);
 	free(row);
 	row = line_with(&r, "139****5678");
-	w = word_of(row, 7);
+	w = word_of(row, 8);	/* the due time is two words */
 	expect_that(strncmp(row, " 2  E9001", 9) == 0 && strstr(row, "fees") != NULL &&
 	    strcmp(w, "-") == 0, NULL, "row of #2 (not overdue): \"%s\"", row);
 	free(w);
@@ -389,7 +419,7 @@ test_followups_table(void **state)
 	/* --limit cuts the rows, not the counts. */
 	run_client(&r, d, "S01", NULL, "report", "followups", "--limit", "1", NULL);
 	expect_status(&r, 0);
-	expect_out(&r, ": 3 complaints, 1 shown\n");
+	expect_out(&r, ": 3 complaints, 1 shown (times in ");
 	expect_out(&r, "138****5678");
 	expect_not_out(&r, "139****5678");
 	run_free(&r);
@@ -397,8 +427,36 @@ test_followups_table(void **state)
 	run_client(&r, d, "S01", NULL, "report", "followups", "--status=overdue", NULL);
 	expect_status(&r, 0);
 	expect_out(&r, "follow-ups (overdue) at ");
-	expect_out(&r, ": 1 complaint\n");
+	expect_out(&r, ": 1 complaint (times in ");
 	expect_not_out(&r, "139****5678");
+	run_free(&r);
+
+	/* --utc: times as the daemon sends them. */
+	run_client(&r, d, "S01", NULL, TZ, "report", "followups", "--utc", NULL);
+	expect_status(&r, 0);
+	expect_out(&r, "follow-ups (open) at 2026-11-25T04:00:00Z: 3 complaints\n");
+	expect_out(&r, "2026-11-24T01:00:00Z");
+	run_free(&r);
+
+	/* A follow-up recorded, and a survey's case with its ticket and score:
+	 * the worklist shows the last contact, the ticket's day and the score. */
+	cJSON_Delete(rq_ok(s_of(d), "{\"op\":\"followup.record\",\"complaint\":1,"
+	    "\"outcome\":\"unreachable\",\"note\":\"no answer\"}"));
+	survey_case(d);
+	run_client(&r, d, "S01", NULL, TZ, "report", "followups", NULL);
+	expect_status(&r, 0);
+	row = line_with(&r, "138****5678");
+	expect_that(strstr(row, "unreachable 2026-11-25 12:00") != NULL, NULL,
+	    "row of #1: \"%s\"", row);
+	free(row);
+	row = line_with(&r, "(survey 3)");
+	expect_that(strncmp(row, " 4  E9001", 9) == 0 && strstr(row, "other (survey 3)") != NULL &&
+	    strstr(row, "A001 (11-25)") != NULL, NULL, "row of #4: \"%s\"", row);
+	free(row);
+	run_free(&r);
+	run_client(&r, d, "S01", NULL, "report", "followups", "--status", "due_soon", NULL);
+	expect_status(&r, 0);
+	expect_out(&r, "follow-ups (due_soon) at ");
 	run_free(&r);
 }
 
@@ -407,7 +465,8 @@ test_followups_json_and_csv(void **state)
 {
 	static const char header[] = "id,owner,first_responder,severity,category,state,"
 	    "overdue,follow_up_due,overdue_s,logged_at,channel,ticket,customer_name,"
-	    "customer_phone,root_cause,compensation_fen\r\n";
+	    "customer_phone,root_cause,compensation_fen,resolved_at,closed_at,ticket_date,"
+	    "last_followup_at,last_followup_outcome,survey_score\r\n";
 	struct daemon	*d = daemon_start(NULL);
 	struct run	 r, same;
 	cJSON		*j;
@@ -435,14 +494,15 @@ test_followups_json_and_csv(void **state)
 	run_free(&r);
 
 	/* csv: a header, one row per complaint, quoted where RFC 4180 says. */
-	run_client(&r, d, "S01", NULL, "report", "followups", "--format", "csv", NULL);
+	run_client(&r, d, "S01", NULL, TZ, "report", "followups", "--format", "csv", NULL);
 	expect_status(&r, 0);
 	expect_that(count_lines(&r, true) == 4, NULL, "a header and 3 rows:\n%s", r.r_out);
 	expect_that(strncmp(r.r_out, header, strlen(header)) == 0, NULL, "header:\n%s", r.r_out);
+	/* Local times a spreadsheet reads as such. */
 	row = line_with(&r, "\n1,");
-	expect_that(strcmp(row, "1,E9001,E9001,2,wait_time,open,true,2026-11-24T01:00:00Z,97200,"
-	    "2026-11-23T01:00:00Z,counter,,张*,138****5678,,0") == 0, NULL, "row 1: \"%s\"",
-	    row);
+	expect_that(strcmp(row, "1,E9001,E9001,2,wait_time,open,true,2026-11-24 09:00:00,97200,"
+	    "2026-11-23 09:00:00,counter,,张*,138****5678,,0,,,,,,") == 0, NULL,
+	    "row 1: \"%s\"", row);
 	free(row);
 	/* "Quoted -> "* -> """*"; ,comma -> ,* -> ",*". */
 	row = line_with(&r, "\n2,");
@@ -459,6 +519,25 @@ test_followups_json_and_csv(void **state)
 	    "--format=csv", NULL);
 	expect_status(&r, 0);
 	expect_that(count_lines(&r, true) == 2, NULL, "a header and 1 row:\n%s", r.r_out);
+	run_free(&r);
+
+	/* Resolved and closed, a follow-up recorded; --utc; a byte-order mark. */
+	cJSON_Delete(rq_ok(s_of(d), "{\"op\":\"complaint.resolve\",\"complaint\":1,"
+	    "\"resolution\":\"apologised\",\"root_cause\":\"personnel\"}"));
+	cJSON_Delete(rq_ok(s_of(d), "{\"op\":\"followup.record\",\"complaint\":1,"
+	    "\"outcome\":\"satisfied\",\"note\":\"fine now\"}"));
+	run_client(&r, d, "S01", NULL, "report", "followups", "--status", "all", "--utc",
+	    "--format", "csv", "--bom", NULL);
+	expect_status(&r, 0);
+	expect_that(strncmp(r.r_out, "\xEF\xBB\xBF", 3) == 0 &&
+	    strncmp(r.r_out + 3, header, strlen(header)) == 0, NULL,
+	    "a byte-order mark, then the header:\n%s", r.r_out);
+	row = line_with(&r, "\n1,");
+	expect_that(strcmp(row, "1,E9001,E9001,2,wait_time,closed,false,2026-11-24T01:00:00Z,0,"
+	    "2026-11-23T01:00:00Z,counter,,张*,138****5678,personnel,0,2026-11-25T04:00:00Z,"
+	    "2026-11-25T04:00:00Z,,2026-11-25T04:00:00Z,satisfied,") == 0, NULL,
+	    "row 1: \"%s\"", row);
+	free(row);
 	run_free(&r);
 }
 
@@ -483,9 +562,11 @@ test_summary(void **state)
 	id = log_complaint(s, "wait_time", "{\"name\":\"张三丰\",\"phone\":\"13812345678\"}");
 	compensate(s, id, 12345);
 
-	run_client(&r, d, "S01", NULL, "report", "summary", "--from", DAY1, "--to", DAY1, NULL);
+	run_client(&r, d, "S01", NULL, TZ, "report", "summary", "--from", DAY1, "--to", DAY1,
+	    NULL);
 	expect_status(&r, 0);
-	expect_out(&r, "summary " DAY1 " to " DAY1 "\n");
+	expect_out(&r, "summary " DAY1 " to " DAY1 "\nmade 2026-11-23 09:00 (times in "
+	    "Asia/Shanghai)\n");
 	expect_out(&r, "\nTickets: 3\n");
 	expect_out(&r, "  by lane        self_service: 1  express: 0  counter: 2  vip: 0\n");
 	expect_out(&r, "  by service     cash_withdrawal: 2  account_opening: 1\n");
@@ -494,17 +575,27 @@ test_summary(void **state)
 	expect_out(&r, "  compensation   CNY 123.45 (12345 fen)\n");
 	expect_out(&r, "LANE          COUNT");
 	expect_out(&r, "\nFollow-ups: on time 0, late 0; open and overdue 0 ");
-	expect_out(&r, "\nNPS: 0 (responses 0: promoters 0, passives 0, detractors 0)\n");
+	/* No answer is no score, not a score of 0. */
+	expect_out(&r, "\nNPS: - (responses 0: promoters 0, passives 0, detractors 0)\n");
+	expect_out(&r, "  not diverted   none\n");
+	expect_out(&r, "  machines down  0s\n");
+	expect_out(&r, "  compensation   CNY 123.45 (12345 fen)\n  by cause (CNY) "
+	    "unresolved: 123.45\n");
 	run_free(&r);
 
 	/* csv: section,key,metric,value; yuan beside fen. */
-	run_client(&r, d, "S01", NULL, "report", "summary", "--from", DAY1, "--format", "csv",
-	    NULL);
+	run_client(&r, d, "S01", NULL, TZ, "report", "summary", "--from", DAY1, "--format",
+	    "csv", NULL);
 	expect_status(&r, 0);
 	expect_that(count_lines(&r, true) > 50, NULL, "a row per figure:\n%s", r.r_out);
 	expect_that(strncmp(r.r_out, "section,key,metric,value\r\n", 26) == 0, NULL,
 	    "header:\n%s", r.r_out);
-	expect_out(&r, "\nreport,,from," DAY1 "\r\nreport,,to," DAY1 "\r\n");	/* --to = --from */
+	expect_out(&r, "\nreport,,from," DAY1 "\r\nreport,,to," DAY1 "\r\n"	/* --to = --from */
+	    "report,,branch,E2E-001\r\nreport,,timezone,Asia/Shanghai\r\n"
+	    "report,,made_at,2026-11-23 09:00:00\r\n");
+	expect_out(&r, "\ndiversion,counter_idle,kept_at_counter,0\r\n");
+	expect_out(&r, "\ncomplaints,unresolved,compensation_by_root_cause_fen,12345\r\n");
+	expect_out(&r, "\nnps,,score,\r\n");	/* no answer: no score */
 	expect_out(&r, "\ntickets,,total,3\r\n");
 	expect_out(&r, "\ntickets,counter,by_lane,2\r\n");
 	expect_out(&r, "\ntickets,self_service,by_lane,1\r\n");
@@ -550,6 +641,119 @@ test_summary(void **state)
 	run_free(&r);
 }
 
+/*
+ * A regional manager's export: one row per day, one column per figure,
+ * with the branch, its zone and when it was made; local times; days with
+ * nothing in them too.  Day 1: A001 (loan) waits 10 minutes and is served
+ * at 09:15; S001 diverted.  Day 2: A001 waits.  Day 3: nothing.
+ */
+static void
+test_summary_by_day(void **state)
+{
+	static const char header[] = "branch,timezone,made_at,date,from,to,tickets,served,"
+	    "no_show,waits,wait_mean_s,wait_p50_s,wait_p90_s,wait_max_s,within_target,"
+	    "eligible,diverted,rerouted,diversion_rate\r\n";
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*k = login(d, "K01"), *s = login(d, "S01"), *t = login(d, "T01");
+	struct run	 r;
+
+	(void)state;
+	cJSON_Delete(issue(k, "loan", 0, NULL));
+	advance(s, 600);
+	cJSON_Delete(rq_ok(t, "{\"op\":\"window.open\",\"window\":1,\"lanes\":[\"counter\"]}"));
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.call_next\"}"));
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.start\",\"number\":\"A001\"}"));
+	advance(s, 300);
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.complete\",\"number\":\"A001\"}"));
+	cJSON_Delete(rq_ok(t, "{\"op\":\"window.close\"}"));
+	cJSON_Delete(issue(k, "cash_withdrawal", 100000, NULL));	/* S001 */
+	advance(s, H_TO_DAY_END - 900 + 3600);			/* 01:00 on day 2 */
+	cJSON_Delete(issue(k, "loan", 0, NULL));
+
+	run_client(&r, d, "S01", NULL, TZ, "report", "summary", "--from", DAY1, "--to",
+	    "2026-11-25", "--by", "day", "--format", "csv", "--bom", NULL);
+	expect_status(&r, 0);
+	expect_that(strncmp(r.r_out, "\xEF\xBB\xBF", 3) == 0 &&
+	    strncmp(r.r_out + 3, header, strlen(header)) == 0, NULL, "header:\n%s", r.r_out);
+	expect_that(count_lines(&r, true) == 4, NULL, "a header and 3 days:\n%s", r.r_out);
+	expect_out(&r, "\r\nE2E-001,Asia/Shanghai,2026-11-24 01:00:00,2026-11-23,"
+	    "2026-11-23 00:00:00,2026-11-24 00:00:00,2,1,0,1,600,600,600,600,1,1,1,0,1\r\n");
+	expect_out(&r, "\r\nE2E-001,Asia/Shanghai,2026-11-24 01:00:00,2026-11-24,"
+	    "2026-11-24 00:00:00,2026-11-25 00:00:00,1,0,0,0,,,,,,0,0,0,\r\n");
+	expect_out(&r, "\r\nE2E-001,Asia/Shanghai,2026-11-24 01:00:00,2026-11-25,"
+	    "2026-11-25 00:00:00,2026-11-26 00:00:00,0,0,0,0,,,,,,0,0,0,\r\n");
+	run_free(&r);
+
+	/* Half hours, as a table: the day's 48, empty ones too. */
+	run_client(&r, d, "S01", NULL, TZ, "report", "summary", "--from", DAY1, "--by",
+	    "half_hour", NULL);
+	expect_status(&r, 0);
+	expect_out(&r, "\nBy half hour:\nFROM              TICKETS");
+	expect_out(&r, "\n2026-11-23 09:00        2       1         0      1  10m00s  10m00s  "
+	    "10m00s         100.0%         1         1  100.0%\n");
+	expect_out(&r, "\n2026-11-23 23:30        0       0         0      0       -       -"
+	    "       -              -         0         0       -\n");
+	run_free(&r);
+
+	/* Days in the table are their dates. */
+	run_client(&r, d, "S01", NULL, TZ, "report", "summary", "--from", DAY1, "--to",
+	    "2026-11-24", "--by", "day", NULL);
+	expect_status(&r, 0);
+	expect_out(&r, "\nBy day:\nFROM        TICKETS");
+	expect_out(&r, "\n2026-11-24        1       0");
+	run_free(&r);
+}
+
+/* report compensation: every grant, by time, in yuan; CSV with fen and yuan. */
+static void
+test_compensation(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*s = login(d, "S01");
+	struct run	 r;
+	long long	 a, b;
+
+	(void)state;
+	a = log_complaint(s, "fees", "{\"name\":\"Li Wei\",\"phone\":\"13912345678\"}");
+	b = log_complaint(s, "wait_time", "{\"name\":\"张三\",\"phone\":\"13812345678\"}");
+	compensate(s, a, 5000);
+	advance(s, 90);
+	compensate(s, b, 12345);
+	cJSON_Delete(rq_ok(s, "{\"op\":\"complaint.resolve\",\"complaint\":%lld,"
+	    "\"resolution\":\"refund\",\"root_cause\":\"system\"}", b));
+
+	run_client(&r, d, "S01", NULL, TZ, "report", "compensation", "--from", DAY1, NULL);
+	expect_status(&r, 0);
+	expect_out(&r, "compensation " DAY1 " to " DAY1 ": 2 grants, CNY 173.45 (17345 fen) "
+	    "(times in Asia/Shanghai)\n");
+	expect_out(&r, "\nAT                COMPLAINT  ACTOR      AMOUNT  ROOT CAUSE  CATEGORY\n");
+	expect_out(&r, "\n2026-11-23 09:00          1  E9001   CNY 50.00  -           fees\n");
+	expect_out(&r, "\n2026-11-23 09:01          2  E9001  CNY 123.45  system      "
+	    "wait_time\n");
+	expect_not_out(&r, "13812345678");
+	run_free(&r);
+
+	run_client(&r, d, "S01", NULL, TZ, "report", "compensation", "--from", DAY1,
+	    "--format", "csv", "--limit", "1", NULL);
+	expect_status(&r, 0);
+	expect_that(strcmp(r.r_out, "at,complaint,actor,amount_fen,amount_yuan,root_cause,"
+	    "category\r\n2026-11-23 09:00:00,1,E9001,5000,50.00,,fees\r\n") == 0, NULL,
+	    "csv:\n%s", r.r_out);
+	run_free(&r);
+
+	run_client(&r, d, "S01", NULL, "report", "compensation", "--from", "2026-11-01",
+	    "--to", "2026-11-22", NULL);
+	expect_status(&r, 0);
+	expect_out(&r, ": 0 grants, CNY 0.00 (0 fen)");
+	expect_out(&r, "\nno compensation granted\n");
+	run_free(&r);
+
+	run_client(&r, d, "T01", NULL, "report", "compensation", "--from", DAY1, NULL);
+	expect_status(&r, 1);
+	expect_err(&r, "error: forbidden: ");
+	run_free(&r);
+}
+
 /* The shell takes the same report command. */
 static void
 test_report_in_shell(void **state)
@@ -563,7 +767,7 @@ test_report_in_shell(void **state)
 	id = log_complaint(s, "fees", "{\"name\":\"Li Wei\",\"phone\":\"13912345678\"}");
 	compensate(s, id, 5);
 	run_client(&r, d, "S01", "report summary --from " DAY1 " --format csv\n"
-	    "report followups\n", "shell", NULL);
+	    "report followups --utc\n", "shell", NULL);
 	expect_status(&r, 0);
 	expect_out(&r, "complaints,,compensation_yuan,0.05\r\n");
 	expect_out(&r, "follow-ups (open) at " H_CLOCK_START ": 1 complaint\n");
@@ -625,6 +829,13 @@ test_report_usage(void **state)
 		{ "report", "followups", "--from", DAY1, NULL },	/* not an option here */
 		{ "report", "summary", "--from", DAY1, "extra", NULL },
 		{ "--json", "report", "followups", "--format", "csv", NULL },
+		{ "report", "summary", "--from", DAY1, "--by", "week", NULL },
+		{ "report", "followups", "--by", "day", NULL },	/* not an option here */
+		{ "report", "compensation", NULL },		/* --from is required */
+		{ "report", "compensation", "--from", DAY1, "--status", "open", NULL },
+		{ "report", "compensation", "--from", DAY1, "--limit", "-1", NULL },
+		{ "--tz", "Mars/Olympus_Mons", "report", "followups", NULL },
+		{ "--tz", "../../etc/passwd", "report", "followups", NULL },
 	};
 	struct daemon	*d = daemon_start(NULL);
 	struct run	 r;
@@ -642,6 +853,13 @@ test_report_usage(void **state)
 	}
 	run_client(&r, d, "S01", NULL, "report", "followups", "--format", "xml", NULL);
 	expect_err(&r, "--format: expected table, json or csv, got \"xml\"");
+	run_free(&r);
+	run_client(&r, d, "S01", NULL, "report", "summary", "--from", DAY1, "--by", "week",
+	    NULL);
+	expect_err(&r, "--by: expected day or half_hour, got \"week\"");
+	run_free(&r);
+	run_client(&r, d, "S01", NULL, "--tz", "Mars/Olympus_Mons", "report", "followups", NULL);
+	expect_err(&r, "--tz: no time zone \"Mars/Olympus_Mons\" here");
 	run_free(&r);
 
 	/* Usage is checked before connecting: no daemon is needed to be told. */
@@ -665,6 +883,8 @@ main(void)
 		cmocka_unit_test_teardown(test_followups_table, harness_teardown),
 		cmocka_unit_test_teardown(test_followups_json_and_csv, harness_teardown),
 		cmocka_unit_test_teardown(test_summary, harness_teardown),
+		cmocka_unit_test_teardown(test_summary_by_day, harness_teardown),
+		cmocka_unit_test_teardown(test_compensation, harness_teardown),
 		cmocka_unit_test_teardown(test_report_in_shell, harness_teardown),
 		cmocka_unit_test_teardown(test_report_forbidden, harness_teardown),
 		cmocka_unit_test_teardown(test_report_usage, harness_teardown),

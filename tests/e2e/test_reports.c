@@ -176,22 +176,28 @@ expect_lane_empty(const cJSON *r, const char *lane)
 	}
 }
 
+/* service.by_staff.STAFF.names[i] is want[i], for n figures. */
+static void
+expect_staff_figures(const cJSON *r, const char *staff, const char *const *names,
+    const long long *want, size_t n)
+{
+	char	p[96];
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof p, "service.by_staff.%s.%s", staff, names[i]);
+		expect_int(r, p, want[i]);
+	}
+}
+
 static void
 expect_staff_stats(const cJSON *r, const char *staff, long long count, long long mean,
     long long p50, long long p90, long long max)
 {
-	char	p[96];
+	static const char *const names[] = { "count", "mean", "p50", "p90", "max" };
+	const long long		 want[] = { count, mean, p50, p90, max };
 
-	snprintf(p, sizeof p, "service.by_staff.%s.count", staff);
-	expect_int(r, p, count);
-	snprintf(p, sizeof p, "service.by_staff.%s.mean", staff);
-	expect_int(r, p, mean);
-	snprintf(p, sizeof p, "service.by_staff.%s.p50", staff);
-	expect_int(r, p, p50);
-	snprintf(p, sizeof p, "service.by_staff.%s.p90", staff);
-	expect_int(r, p, p90);
-	snprintf(p, sizeof p, "service.by_staff.%s.max", staff);
-	expect_int(r, p, max);
+	expect_staff_figures(r, staff, names, want, 5);
 }
 
 /* ---- report.followups ---- */
@@ -259,7 +265,12 @@ test_followups_report(void **state)
 	expect_str(c, "customer.name", "张*");
 	expect_str(c, "customer.phone", "138****5678");
 	expect_that(jget(c, "description") == NULL, c, "a report carries no description");
+	expect_str(c, "last_followup.at", at_plus(elapsed));
+	expect_str(c, "last_followup.outcome", "unreachable");
+	expect_that(jget(c, "ticket_date") == NULL, c, "no ticket, no ticket_date");
+	expect_that(jget(c, "survey_score") == NULL, c, "not opened by a survey");
 	c = jget(r, "complaints.1");
+	expect_that(cJSON_IsNull(jget(c, "last_followup")), c, "no follow-up yet");
 	expect_bool(c, "overdue", false);
 	expect_int(c, "overdue_s", 0);
 	expect_str(c, "follow_up_due", at_plus(3600 + DAY));
@@ -288,6 +299,20 @@ test_followups_report(void **state)
 	expect_int(r, "complaints.0.id", c1);
 	expect_int(r, "complaints.0.overdue_s", 100);
 	expect_int(r, "summary.open", 4);	/* the summary does not depend on status */
+	cJSON_Delete(r);
+
+	/* due soon: open, not overdue, due within 4 hours (c5 is due in 24) */
+	r = rq_ok(s, "{\"op\":\"report.followups\",\"status\":\"due_soon\"}");
+	expect_str(r, "status", "due_soon");
+	expect_int(r, "total", 2);
+	expect_that(cJSON_GetArraySize(jget(r, "complaints")) == 2, r, "two due soon");
+	expect_int(r, "complaints.0.id", c2);
+	expect_int(r, "complaints.1.id", c3);
+	expect_int(r, "summary.due_soon", 2);
+	cJSON_Delete(r);
+	r = rq_ok(s, "{\"op\":\"report.followups\",\"status\":\"due_soon\",\"limit\":1}");
+	expect_int(r, "total", 2);
+	expect_that(cJSON_GetArraySize(jget(r, "complaints")) == 1, r, "limit 1");
 	cJSON_Delete(r);
 
 	/* all, with the closed one (same due as c3: by id) */
@@ -604,6 +629,24 @@ test_summary_day(void **state)
 	expect_int(r, "followups.late", 0);
 	expect_int(r, "nps.responses", 0);
 	cJSON_Delete(r);
+	/* A003 is a number of both days: the follow-up list says which.  By
+	 * due: C1, C2, C4 (the survey's), C3 (unsatisfied: due again later). */
+	r = rq_ok(s, "{\"op\":\"report.followups\",\"status\":\"all\"}");
+	expect_int(r, "complaints.0.id", 1);
+	expect_str(r, "complaints.0.ticket", "A003");
+	expect_str(r, "complaints.0.ticket_date", DAY1);
+	expect_str(r, "complaints.0.last_followup.outcome", "satisfied");
+	expect_that(jget(r, "complaints.0.survey_score") == NULL, r, "C1 is no survey's");
+	expect_int(r, "complaints.2.id", 4);
+	expect_str(r, "complaints.2.channel", "survey");
+	expect_str(r, "complaints.2.ticket", "A007");
+	expect_str(r, "complaints.2.ticket_date", DAY1);
+	expect_int(r, "complaints.2.survey_score", 3);
+	expect_str(r, "complaints.2.last_followup.outcome", "unreachable");
+	expect_int(r, "complaints.3.id", 3);
+	expect_str(r, "complaints.3.last_followup.outcome", "unsatisfied");
+	expect_str(r, "complaints.3.last_followup.at", "2026-11-23T03:28:01Z");
+	cJSON_Delete(r);
 	r = summary(s, DAY1, DAY2);
 	expect_int(r, "tickets.total", 20);
 	expect_int(r, "tickets.by_service.loan", 12);
@@ -659,6 +702,507 @@ test_summary_day(void **state)
 	conn_close(t);
 	t = login(d, "D01");
 	rq_err(t, "forbidden", "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\"}");
+	daemon_stop(d);
+}
+
+/* ---- report.summary: per teller, diversion, groups (issue 15) ---- */
+
+static void
+act(struct conn *c, const char *op, const char *number)
+{
+	cJSON_Delete(rq_ok(c, "{\"op\":\"%s\",\"number\":\"%s\"}", op, number));
+}
+
+static void
+call_expect(struct conn *c, const char *number)
+{
+	cJSON	*r = rq_ok(c, "{\"op\":\"ticket.call_next\"}");
+
+	expect_str(r, "ticket.number", number);
+	cJSON_Delete(r);
+}
+
+static void
+expect_staff_time(const cJSON *r, const char *staff, long long called, long long served,
+    long long no_shows, long long serving, long long paused, long long idle)
+{
+	static const char *const names[] = {
+		"called", "served", "no_shows", "serving_s", "paused_s", "idle_s"
+	};
+	const long long		 want[] = { called, served, no_shows, serving, paused, idle };
+
+	expect_staff_figures(r, staff, names, want, 6);
+}
+
+/*
+ * Two tellers' day, from 09:00 (t = 0):
+ *   T01 (E1001) holds window 1 [counter] from 0 to 1800, paused 600-900.
+ *     A001 called 60, started 120, completed 420 (busy 360, service 300);
+ *     A002 called 1000, transferred to express 1100 (busy 100);
+ *     A003 called 1600, recalled twice, no-show 1700 (busy 100).
+ *   T02 (E1002) holds window 2 [express, counter] from 0 on, paused
+ *     0-1200 and 1400-1600, the second time while serving A002: called
+ *     1200, started 1300, completed 1500 (busy 300, of which 100 paused;
+ *     service 200).
+ * Report at 2000: E1001 open 1800 = serving 560 + paused 300 + idle 940;
+ * E1002 open 2000 = serving 300 + paused 1200 + 100 + idle 400.
+ */
+static void
+test_summary_staff_time(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*s = login(d, "S01"), *k = login(d, "K01");
+	struct conn	*t1 = login(d, "T01"), *t2 = login(d, "T02");
+	cJSON		*r;
+
+	(void)state;
+	elapsed = 0;
+	open_window(t1, 1, "[\"counter\"]");
+	open_window(t2, 2, "[\"express\",\"counter\"]");
+	cJSON_Delete(rq_ok(t2, "{\"op\":\"window.pause\"}"));	/* nothing to call yet */
+	cJSON_Delete(rq_ok(t2, "{\"op\":\"window.resume\"}"));
+	expect_issue(k, "loan", 0, NULL, "A001", "counter");
+	cJSON_Delete(rq_ok(t2, "{\"op\":\"window.pause\"}"));	/* T01 takes A001 */
+	adv(s, 60);
+	call_expect(t1, "A001");
+	adv(s, 60);
+	act(t1, "ticket.start", "A001");
+	adv(s, 300);
+	act(t1, "ticket.complete", "A001");
+	adv(s, 180);				/* 600 */
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"window.pause\"}"));
+	adv(s, 300);				/* 900 */
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"window.resume\"}"));
+	expect_issue(k, "loan", 0, NULL, "A002", "counter");
+	adv(s, 100);				/* 1000 */
+	call_expect(t1, "A002");
+	adv(s, 100);				/* 1100 */
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"ticket.transfer\",\"number\":\"A002\","
+	    "\"to_lane\":\"express\"}"));
+	adv(s, 100);				/* 1200 */
+	cJSON_Delete(rq_ok(t2, "{\"op\":\"window.resume\"}"));
+	call_expect(t2, "A002");
+	adv(s, 100);				/* 1300 */
+	act(t2, "ticket.start", "A002");
+	adv(s, 100);				/* 1400 */
+	cJSON_Delete(rq_ok(t2, "{\"op\":\"window.pause\"}"));
+	adv(s, 100);				/* 1500 */
+	act(t2, "ticket.complete", "A002");
+	expect_issue(k, "loan", 0, NULL, "A003", "counter");
+	adv(s, 100);				/* 1600 */
+	cJSON_Delete(rq_ok(t2, "{\"op\":\"window.resume\"}"));
+	call_expect(t1, "A003");
+	act(t1, "ticket.recall", "A003");
+	act(t1, "ticket.recall", "A003");
+	adv(s, 100);				/* 1700 */
+	act(t1, "ticket.no_show", "A003");
+	adv(s, 100);				/* 1800 */
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"window.close\"}"));
+	adv(s, 200);				/* 2000 */
+
+	r = summary(s, DAY1, DAY1);
+	expect_str(r, "now", at_plus(2000));
+	expect_members(r, "service.by_staff", 2);
+	expect_staff_time(r, "E1001", 3, 1, 1, 560, 300, 940);
+	expect_staff_stats(r, "E1001", 1, 300, 300, 300, 300);
+	expect_members(r, "service.by_staff.E1001.by_service", 1);
+	expect_int(r, "service.by_staff.E1001.by_service.loan.count", 1);
+	expect_int(r, "service.by_staff.E1001.by_service.loan.mean", 300);
+	expect_staff_time(r, "E1002", 1, 1, 0, 300, 1300, 400);
+	expect_staff_stats(r, "E1002", 1, 200, 200, 200, 200);
+	expect_int(r, "service.by_staff.E1002.by_service.loan.max", 200);
+	expect_int(r, "no_show.total", 1);
+	expect_that(jget(r, "groups") == NULL, r, "no groups unless asked");
+	cJSON_Delete(r);
+
+	/* A window left open over midnight: idle the next day from 00:00. */
+	adv(s, H_TO_DAY_END - elapsed + 3600);	/* 01:00 on day 2 */
+	r = summary(s, DAY2, DAY2);
+	expect_members(r, "service.by_staff", 1);
+	expect_staff_time(r, "E1002", 0, 0, 0, 0, 0, 3600);
+	expect_members(r, "service.by_staff.E1002.by_service", 0);
+	expect_null(r, "service.by_staff.E1002.mean");
+	cJSON_Delete(r);
+	r = summary(s, DAY1, DAY2);
+	expect_staff_time(r, "E1001", 3, 1, 1, 560, 300, 940);
+	expect_staff_time(r, "E1002", 1, 1, 0, 300, 1300, 400 + H_TO_DAY_END - 2000 + 3600);
+	cJSON_Delete(r);
+	/* Tickets current at the report count up to it: A001 called at 01:00,
+	 * transferred at 01:10, called again at 01:11:40, current at 01:16:40. */
+	expect_issue(k, "loan", 0, NULL, "A001", "counter");
+	call_expect(t2, "A001");
+	adv(s, 600);
+	cJSON_Delete(rq_ok(t2, "{\"op\":\"ticket.transfer\",\"number\":\"A001\","
+	    "\"to_lane\":\"express\"}"));
+	adv(s, 100);
+	call_expect(t2, "A001");
+	adv(s, 300);
+	r = summary(s, DAY2, DAY2);
+	expect_staff_time(r, "E1002", 2, 0, 0, 600 + 300, 0, 3600 + 100);
+	expect_int(r, "service.by_staff.E1002.count", 0);
+	cJSON_Delete(r);
+	/* and one called once, current now: 50 s of serving, no idle time */
+	expect_issue(k, "loan", 0, NULL, "A002", "counter");
+	open_window(t1, 1, "[\"counter\"]");
+	call_expect(t1, "A002");
+	adv(s, 50);
+	r = summary(s, DAY2, DAY2);
+	expect_staff_time(r, "E1001", 1, 0, 0, 50, 0, 0);
+	expect_staff_time(r, "E1002", 2, 0, 0, 600 + 300 + 50, 0, 3600 + 100);
+	cJSON_Delete(r);
+	/* A range that ends before the windows opened: nobody. */
+	r = summary(s, "2026-11-22", "2026-11-22");
+	expect_members(r, "service.by_staff", 0);
+	cJSON_Delete(r);
+	daemon_stop(d);
+}
+
+/*
+ * The diversion picture (DOMAIN §1).  From 09:00 (t = 0), cash jobs of
+ * CNY 1,000 (eligible by amount) unless said otherwise:
+ *   A001 counter_idle (T01's window open and idle; closed right after);
+ *   S001-S003 diverted (a withdrawal, a transfer, a deposit);
+ *   A002 vip, A003 loose_cash, A004 needs_assistance, A005 accessibility;
+ *   A006 over the threshold, A007 a loan: not eligible, not "kept";
+ *   300: self-service marked out of order; A008 self_service_unavailable;
+ *   900: back; S004 diverted; S001 cancelled at the machines (unused);
+ *        S002 rerouted (machine_failed) and cancelled from the counter
+ *        queue (left a queue); S003 rerouted (customer_declined), waits;
+ *   1000: out of order again, still so at the report (1200).
+ */
+static void
+test_summary_diversion(void **state)
+{
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*s = login(d, "S01"), *k = login(d, "K01");
+	struct conn	*l = login(d, "L01"), *t1 = login(d, "T01");
+	cJSON		*r;
+
+	(void)state;
+	elapsed = 0;
+	open_window(t1, 1, "[\"counter\"]");
+	expect_issue(k, "cash_withdrawal", 100000, NULL, "A001", "counter");
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"ticket.call_next\"}"));
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"ticket.start\",\"number\":\"A001\"}"));
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"ticket.complete\",\"number\":\"A001\"}"));
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"window.close\"}"));
+	expect_issue(k, "cash_withdrawal", 100000, NULL, "S001", "self_service");
+	expect_issue(k, "transfer", 100000, NULL, "S002", "self_service");
+	expect_issue(k, "cash_deposit", 100000, NULL, "S003", "self_service");
+	expect_issue(k, "cash_withdrawal", 100000, "{\"vip\":true}", "A002", "counter");
+	expect_issue(k, "cash_deposit", 100000, "{\"loose_cash\":true}", "A003", "counter");
+	expect_issue(k, "cash_withdrawal", 100000, "{\"needs_assistance\":true}", "A004",
+	    "counter");
+	expect_issue(k, "cash_withdrawal", 100000, "{\"accessibility\":\"wheelchair\"}", "A005",
+	    "counter");
+	expect_issue(k, "cash_withdrawal", 3000000, NULL, "A006", "counter");
+	expect_issue(k, "loan", 0, NULL, "A007", "counter");
+	adv(s, 300);
+	cJSON_Delete(rq_ok(l, "{\"op\":\"selfservice.set\",\"available\":false}"));
+	expect_issue(k, "cash_withdrawal", 100000, NULL, "A008", "counter");
+	adv(s, 600);				/* 900 */
+	cJSON_Delete(rq_ok(l, "{\"op\":\"selfservice.set\",\"available\":true}"));
+	expect_issue(k, "cash_withdrawal", 100000, NULL, "S004", "self_service");
+	act(l, "ticket.cancel", "S001");
+	cJSON_Delete(rq_ok(l, "{\"op\":\"ticket.reroute\",\"number\":\"S002\","
+	    "\"to_lane\":\"counter\",\"reason\":\"machine_failed\"}"));
+	act(l, "ticket.cancel", "S002");
+	cJSON_Delete(rq_ok(l, "{\"op\":\"ticket.reroute\",\"number\":\"S003\","
+	    "\"to_lane\":\"counter\",\"reason\":\"customer_declined\"}"));
+	adv(s, 100);				/* 1000 */
+	cJSON_Delete(rq_ok(l, "{\"op\":\"selfservice.set\",\"available\":false}"));
+	adv(s, 200);				/* 1200 */
+
+	r = summary(s, DAY1, DAY1);
+	expect_int(r, "diversion.eligible", 10);
+	expect_int(r, "diversion.diverted", 4);
+	expect_int(r, "diversion.rerouted_total", 2);
+	expect_int(r, "diversion.rerouted.machine_failed", 1);
+	expect_int(r, "diversion.rerouted.customer_declined", 1);
+	expect_num(r, "diversion.rate", 0.2);
+	expect_members(r, "diversion.kept_at_counter", 6);
+	expect_int(r, "diversion.kept_at_counter.counter_idle", 1);
+	expect_int(r, "diversion.kept_at_counter.vip", 1);
+	expect_int(r, "diversion.kept_at_counter.loose_cash", 1);
+	expect_int(r, "diversion.kept_at_counter.needs_assistance", 1);
+	expect_int(r, "diversion.kept_at_counter.accessibility", 1);
+	expect_int(r, "diversion.kept_at_counter.self_service_unavailable", 1);
+	expect_int(r, "diversion.self_service_down_s", 600 + 200);
+	expect_int(r, "diversion.unused", 1);
+	expect_int(r, "diversion.left_queue", 1);
+	cJSON_Delete(r);
+
+	/* The next day: S003 expired in the counter queue (it left a queue),
+	 * S004 at the machines (neither); the zone was down until midnight
+	 * and still is. */
+	adv(s, H_TO_DAY_END - elapsed + 3600);	/* 01:00 on day 2 */
+	r = summary(s, DAY1, DAY1);
+	expect_int(r, "diversion.unused", 1);
+	expect_int(r, "diversion.left_queue", 2);
+	expect_int(r, "tickets.by_status.expired", 1 + 1 + 5 + 2);
+	expect_int(r, "diversion.self_service_down_s", 600 + H_TO_DAY_END - 1000);
+	cJSON_Delete(r);
+	r = summary(s, DAY2, DAY2);
+	expect_int(r, "diversion.self_service_down_s", 3600);
+	expect_int(r, "diversion.eligible", 0);
+	expect_all_zero(r, "diversion.kept_at_counter");
+	cJSON_Delete(r);
+	/* Before any history: nothing was down. */
+	r = summary(s, "2026-11-22", "2026-11-22");
+	expect_int(r, "diversion.self_service_down_s", 0);
+	cJSON_Delete(r);
+	daemon_stop(d);
+}
+
+static const cJSON *
+group_at(const cJSON *r, int i)
+{
+	return cJSON_GetArrayItem(jget(r, "groups"), i);
+}
+
+static void
+expect_group(const cJSON *r, int i, const char *from, const char *to, long long tickets,
+    long long waits, long long served, long long no_show, long long eligible,
+    long long diverted, long long rerouted)
+{
+	const cJSON	*g = group_at(r, i);
+
+	expect_that(g != NULL, r, "groups.%d is missing", i);
+	expect_str(g, "from", from);
+	expect_str(g, "to", to);
+	expect_int(g, "tickets", tickets);
+	expect_int(g, "waiting.count", waits);
+	expect_int(g, "served", served);
+	expect_int(g, "no_show", no_show);
+	expect_int(g, "diversion.eligible", eligible);
+	expect_int(g, "diversion.diverted", diverted);
+	expect_int(g, "diversion.rerouted_total", rerouted);
+	if (eligible == 0)
+		expect_null(g, "diversion.rate");
+	if (waits == 0) {
+		expect_null(g, "waiting.mean");
+		expect_null(g, "waiting.within_target");
+	}
+}
+
+/*
+ * Day 1 from 09:00 (t = 0), target wait 600 s, T01 at window 1 [counter]:
+ *   A001, A002 loans at 0; A001 called 600, done 900 (09:15); A002 called
+ *   900, started 960, done 2000 (09:33:20);
+ *   S001 diverted at 1900 (09:31:40), rerouted 1950, called 2100, no-show
+ *   2300 (09:38:20).
+ * Day 2: A001 at 01:00, waiting.  Day 3: nothing.
+ */
+static void
+test_summary_groups(void **state)
+{
+	struct daemon_opts	 o = { .extra_config = "\"target_wait_s\":600" };
+	struct daemon		*d = daemon_start(&o);
+	struct conn		*s = login(d, "S01"), *k = login(d, "K01");
+	struct conn		*l = login(d, "L01"), *t1 = login(d, "T01");
+	const cJSON		*g;
+	cJSON			*r;
+	int			 i;
+
+	(void)state;
+	elapsed = 0;
+	expect_issue(k, "loan", 0, NULL, "A001", "counter");
+	expect_issue(k, "loan", 0, NULL, "A002", "counter");
+	adv(s, 600);
+	open_window(t1, 1, "[\"counter\"]");
+	call_expect(t1, "A001");
+	act(t1, "ticket.start", "A001");
+	adv(s, 300);				/* 900 */
+	act(t1, "ticket.complete", "A001");
+	call_expect(t1, "A002");
+	adv(s, 60);
+	act(t1, "ticket.start", "A002");
+	adv(s, 940);				/* 1900 */
+	expect_issue(k, "cash_withdrawal", 100000, NULL, "S001", "self_service");
+	adv(s, 50);
+	cJSON_Delete(rq_ok(l, "{\"op\":\"ticket.reroute\",\"number\":\"S001\","
+	    "\"to_lane\":\"counter\",\"reason\":\"customer_declined\"}"));
+	adv(s, 50);				/* 2000 */
+	act(t1, "ticket.complete", "A002");
+	adv(s, 100);				/* 2100 */
+	call_expect(t1, "S001");
+	act(t1, "ticket.recall", "S001");
+	act(t1, "ticket.recall", "S001");
+	adv(s, 200);				/* 2300 */
+	act(t1, "ticket.no_show", "S001");
+
+	/* Half hours of the branch's clock (Asia/Shanghai): 48 in the day. */
+	r = rq_ok(s, "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\","
+	    "\"group\":\"half_hour\"}");
+	expect_str(r, "group", "half_hour");
+	expect_that(cJSON_GetArraySize(jget(r, "groups")) == 48, r, "48 half hours");
+	expect_group(r, 0, "2026-11-22T16:00:00Z", "2026-11-22T16:30:00Z", 0, 0, 0, 0, 0, 0, 0);
+	expect_group(r, 18, "2026-11-23T01:00:00Z", "2026-11-23T01:30:00Z", 2, 2, 1, 0, 0, 0, 0);
+	g = group_at(r, 18);
+	expect_int(g, "waiting.mean", 750);
+	expect_int(g, "waiting.p50", 600);
+	expect_int(g, "waiting.p90", 900);
+	expect_int(g, "waiting.max", 900);
+	expect_num(g, "waiting.within_target", 0.5);
+	expect_group(r, 19, "2026-11-23T01:30:00Z", "2026-11-23T02:00:00Z", 1, 1, 1, 1, 1, 1, 1);
+	g = group_at(r, 19);
+	expect_int(g, "waiting.mean", 200);
+	expect_num(g, "waiting.within_target", 1.0);
+	expect_num(g, "diversion.rate", 0.0);
+	expect_group(r, 47, "2026-11-23T15:30:00Z", "2026-11-23T16:00:00Z", 0, 0, 0, 0, 0, 0, 0);
+	for (i = 0; i < 48; i++)
+		if (i != 18 && i != 19)
+			expect_int(group_at(r, i), "tickets", 0);
+	/* the totals are as without groups */
+	expect_int(r, "tickets.total", 3);
+	expect_int(r, "waiting.by_lane.counter.count", 3);
+	cJSON_Delete(r);
+
+	/* Days, the empty ones too, so a chart has no gaps. */
+	adv(s, H_TO_DAY_END - elapsed + 3600);	/* 01:00 on day 2 */
+	expect_issue(k, "loan", 0, NULL, "A001", "counter");
+	r = rq_ok(s, "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\"2026-11-25\","
+	    "\"group\":\"day\"}");
+	expect_str(r, "group", "day");
+	expect_that(cJSON_GetArraySize(jget(r, "groups")) == 3, r, "three days");
+	expect_group(r, 0, "2026-11-22T16:00:00Z", "2026-11-23T16:00:00Z", 3, 3, 2, 1, 1, 1, 1);
+	g = group_at(r, 0);
+	expect_int(g, "waiting.mean", 567);	/* (600 + 900 + 200) / 3 */
+	expect_int(g, "waiting.p50", 600);
+	expect_int(g, "waiting.p90", 900);
+	expect_int(g, "waiting.max", 900);
+	expect_num(g, "waiting.within_target", 2.0 / 3.0);
+	expect_num(g, "diversion.rate", 0.0);
+	expect_group(r, 1, "2026-11-23T16:00:00Z", "2026-11-24T16:00:00Z", 1, 0, 0, 0, 0, 0, 0);
+	expect_group(r, 2, "2026-11-24T16:00:00Z", "2026-11-25T16:00:00Z", 0, 0, 0, 0, 0, 0, 0);
+	expect_int(r, "tickets.total", 4);
+	cJSON_Delete(r);
+
+	/* The largest ranges a group takes, and past them. */
+	r = rq_ok(s, "{\"op\":\"report.summary\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	    "\"group\":\"half_hour\"}");
+	expect_that(cJSON_GetArraySize(jget(r, "groups")) == 31 * 48, r, "31 days of half hours");
+	cJSON_Delete(r);
+	r = rq_ok(s, "{\"op\":\"report.summary\",\"from\":\"2025-11-25\",\"to\":\"2027-11-25\","
+	    "\"group\":\"day\"}");
+	expect_that(cJSON_GetArraySize(jget(r, "groups")) == 731, r, "731 days");
+	cJSON_Delete(r);
+	/* Without a group any range is cut into nothing: every date there is. */
+	r = summary(s, "1970-01-01", "9999-12-31");
+	expect_int(r, "tickets.total", 4);
+	expect_that(jget(r, "groups") == NULL, r, "no groups");
+	cJSON_Delete(r);
+	rq_bad(s, "group", "{\"op\":\"report.summary\",\"from\":\"2026-11-01\","
+	    "\"to\":\"2026-12-02\",\"group\":\"half_hour\"}");
+	rq_bad(s, "group", "{\"op\":\"report.summary\",\"from\":\"2025-11-25\","
+	    "\"to\":\"2027-11-26\",\"group\":\"day\"}");
+	rq_bad(s, "group", "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\","
+	    "\"group\":\"hour\"}");
+	rq_bad(s, "group", "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\","
+	    "\"group\":1}");
+	rq_bad(s, "to", "{\"op\":\"report.summary\",\"from\":\"" DAY2 "\",\"to\":\"" DAY1 "\","
+	    "\"group\":\"day\"}");
+	rq_err(t1, "forbidden", "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\""
+	    DAY1 "\",\"group\":\"day\"}");
+	daemon_stop(d);
+}
+
+/*
+ * report.compensation: every grant by the business date it was granted on,
+ * with the complaint's root cause as it stands.  Day 1 as build_day1 (C1
+ * 5000 fen by E1001, resolved system; C2 30000 by E2001, personnel); on
+ * day 2 E1002 grants 2000 on C3 (fees, unresolved).
+ */
+static void
+test_compensation_report(void **state)
+{
+	struct daemon_opts	 o = { .extra_config = "\"target_wait_s\":300,\"follow_up_hours\":1" };
+	struct daemon		*d = daemon_start(&o);
+	struct conn		*s, *t;
+	const cJSON		*g;
+	cJSON			*r;
+
+	(void)state;
+	elapsed = 0;
+	build_day1(d);
+	s = login(d, "S01");
+	r = rq_ok(s, "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\"}");
+	expect_str(r, "from", DAY1);
+	expect_str(r, "to", DAY1);
+	expect_int(r, "total", 2);
+	expect_int(r, "total_fen", 35000);
+	expect_that(cJSON_GetArraySize(jget(r, "grants")) == 2, r, "two grants");
+	g = jget(r, "grants.0");
+	expect_str(g, "at", "2026-11-23T02:28:00Z");
+	expect_int(g, "complaint", 1);
+	expect_str(g, "actor", "E1001");
+	expect_int(g, "amount_fen", 5000);
+	expect_str(g, "root_cause", "system");
+	expect_str(g, "category", "wait_time");
+	g = jget(r, "grants.1");
+	expect_int(g, "complaint", 2);
+	expect_str(g, "actor", "E2001");
+	expect_int(g, "amount_fen", 30000);
+	expect_str(g, "root_cause", "personnel");
+	expect_str(g, "category", "staff_attitude");
+	cJSON_Delete(r);
+	r = summary(s, DAY1, DAY1);
+	expect_members(r, "complaints.compensation_by_root_cause_fen", 6);
+	expect_int(r, "complaints.compensation_by_root_cause_fen.system", 5000);
+	expect_int(r, "complaints.compensation_by_root_cause_fen.personnel", 30000);
+	expect_int(r, "complaints.compensation_by_root_cause_fen.value", 0);
+	expect_int(r, "complaints.compensation_by_root_cause_fen.unresolved", 0);
+	cJSON_Delete(r);
+
+	adv(s, H_TO_DAY_END - elapsed + 3600);	/* 01:00 on day 2 */
+	t = login(d, "T02");
+	op_ok(t, "complaint.action", 3, ",\"kind\":\"compensation\",\"note\":\"x\","
+	    "\"amount_fen\":2000");
+	r = rq_ok(s, "{\"op\":\"report.compensation\",\"from\":\"" DAY2 "\",\"to\":\"" DAY2 "\"}");
+	expect_int(r, "total", 1);
+	expect_int(r, "total_fen", 2000);
+	expect_str(r, "grants.0.at", at_plus(elapsed));
+	expect_int(r, "grants.0.complaint", 3);
+	expect_str(r, "grants.0.actor", "E1002");
+	expect_null(r, "grants.0.root_cause");
+	expect_str(r, "grants.0.category", "fees");
+	cJSON_Delete(r);
+	/* limit: the first by time; the totals over every grant */
+	r = rq_ok(s, "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\",\"to\":\"" DAY2 "\","
+	    "\"limit\":1}");
+	expect_int(r, "total", 3);
+	expect_int(r, "total_fen", 37000);
+	expect_that(cJSON_GetArraySize(jget(r, "grants")) == 1, r, "limit 1");
+	expect_int(r, "grants.0.complaint", 1);
+	cJSON_Delete(r);
+	r = summary(s, DAY1, DAY2);
+	expect_int(r, "complaints.compensation_fen", 37000);
+	expect_int(r, "complaints.compensation_by_root_cause_fen.unresolved", 2000);
+	cJSON_Delete(r);
+	/* nothing granted */
+	r = rq_ok(s, "{\"op\":\"report.compensation\",\"from\":\"2026-11-01\",\"to\":\"2026-11-22\"}");
+	expect_int(r, "total", 0);
+	expect_int(r, "total_fen", 0);
+	expect_that(cJSON_IsArray(jget(r, "grants")) && cJSON_GetArraySize(jget(r, "grants")) == 0,
+	    r, "no grants");
+	cJSON_Delete(r);
+
+	/* errors and roles */
+	rq_bad(s, "from", "{\"op\":\"report.compensation\",\"to\":\"" DAY1 "\"}");
+	rq_bad(s, "from", "{\"op\":\"report.compensation\",\"from\":\"2026-02-30\",\"to\":\"" DAY1 "\"}");
+	rq_bad(s, "to", "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\"}");
+	rq_bad(s, "to", "{\"op\":\"report.compensation\",\"from\":\"" DAY2 "\",\"to\":\"" DAY1 "\"}");
+	rq_bad(s, "limit", "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\","
+	    "\"limit\":0}");
+	rq_bad(s, "limit", "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\","
+	    "\"limit\":10001}");
+	rq_err(t, "forbidden", "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\"}");
+	conn_close(t);
+	t = login(d, "L01");
+	rq_err(t, "forbidden", "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\"}");
+	conn_close(t);
+	t = login(d, "K01");
+	rq_err(t, "forbidden", "{\"op\":\"report.compensation\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\"}");
 	daemon_stop(d);
 }
 
@@ -817,6 +1361,10 @@ main(void)
 		cmocka_unit_test_teardown(test_summary_wait_lane_of_a_transfer, harness_teardown),
 		cmocka_unit_test_teardown(test_summary_followups_on_the_day_recorded,
 		    harness_teardown),
+		cmocka_unit_test_teardown(test_summary_staff_time, harness_teardown),
+		cmocka_unit_test_teardown(test_summary_diversion, harness_teardown),
+		cmocka_unit_test_teardown(test_summary_groups, harness_teardown),
+		cmocka_unit_test_teardown(test_compensation_report, harness_teardown),
 		cmocka_unit_test_teardown(test_replies_in_order_after_report, harness_teardown),
 	};
 

@@ -98,6 +98,39 @@ test_business_day_dst(void **state)
 	assert_int_equal(time_set_zone("Asia/Shanghai"), 0);
 }
 
+/* Date arithmetic, and the first second of a business date in its zone. */
+static void
+test_date_start(void **state)
+{
+	(void)state;
+	assert_int_equal(date_ordinal("1970-01-01"), 0);
+	assert_int_equal(date_ordinal("2026-11-23"), 20780);
+	assert_int_equal(date_ordinal("2026-02-30"), -1);
+	assert_int_equal(date_ordinal("2024-02-29") - date_ordinal("2024-02-28"), 1);
+	assert_int_equal(date_ordinal("2027-01-01") - date_ordinal("2026-12-31"), 1);
+	assert_int_equal(date_ordinal("2026-01-01") - date_ordinal("2025-01-01"), 365);
+
+	assert_int_equal(time_set_zone("Asia/Shanghai"), 0);
+	assert_int_equal(date_start_at("2026-11-23"), at("2026-11-22T16:00:00Z"));
+	assert_int_equal(date_start_at("2026-13-01"), -1);
+	/* The day after the last date a request may name. */
+	assert_int_equal(day_start_at(date_ordinal("9999-12-31") + 1), 253402300800 - 8 * 3600);
+	assert_int_equal(time_set_zone("Europe/Berlin"), 0);
+	assert_int_equal(date_start_at("2026-03-29"), at("2026-03-28T23:00:00Z"));	/* CET */
+	assert_int_equal(date_start_at("2026-03-30"), at("2026-03-29T22:00:00Z"));	/* CEST */
+	assert_int_equal(date_start_at("2026-10-26"), at("2026-10-25T23:00:00Z"));
+	/* Santiago skips its midnight on 2026-09-06: the day starts at 01:00. */
+	assert_int_equal(time_set_zone("America/Santiago"), 0);
+	assert_int_equal(date_start_at("2026-09-06"), at("2026-09-06T04:00:00Z"));
+	assert_int_equal(date_start_at("2026-09-05"), at("2026-09-05T04:00:00Z"));
+	/* The far ends of the offsets: +14 and -12. */
+	assert_int_equal(time_set_zone("Pacific/Kiritimati"), 0);
+	assert_int_equal(date_start_at("2026-11-23"), at("2026-11-22T10:00:00Z"));
+	assert_int_equal(time_set_zone("Etc/GMT+12"), 0);
+	assert_int_equal(date_start_at("2026-11-23"), at("2026-11-23T12:00:00Z"));
+	assert_int_equal(time_set_zone("Asia/Shanghai"), 0);
+}
+
 static void
 test_unknown_zone(void **state)
 {
@@ -202,6 +235,7 @@ main(void)
 		cmocka_unit_test(test_date_parse),
 		cmocka_unit_test(test_business_day_shanghai),
 		cmocka_unit_test(test_business_day_dst),
+		cmocka_unit_test(test_date_start),
 		cmocka_unit_test(test_unknown_zone),
 		cmocka_unit_test(test_advance_fires_in_order),
 		cmocka_unit_test(test_advance_fires_rearmed),

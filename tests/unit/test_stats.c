@@ -1,12 +1,14 @@
-/* Exact duration statistics for report.summary: the counting path and the
- * sorting path against a brute-force nearest rank, at every size and shape
- * that chooses one or the other. */
+/* The reports' arithmetic: exact duration statistics for report.summary
+ * (the counting path and the sorting path against a brute-force nearest
+ * rank, at every size and shape that chooses one or the other), and the
+ * days and half hours of a grouped summary on the branch's local clock. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "branchq.h"
@@ -121,6 +123,131 @@ test_ties_and_negatives(void **state)
 	check(v, 10, 0);
 }
 
+/* ---- periods ---- */
+
+static int64_t
+at(const char *rfc3339)
+{
+	int64_t	t;
+
+	assert_int_equal(time_parse(rfc3339, &t), 0);
+	return t;
+}
+
+/* Every bound falls on :00 or :30 of the local clock; none is empty. */
+static void
+check_half_hours(const int64_t *b, size_t n)
+{
+	struct tm	tm;
+	time_t		t;
+	size_t		i;
+
+	for (i = 0; i <= n; i++) {
+		t = (time_t)b[i];
+		localtime_r(&t, &tm);
+		assert_int_equal(tm.tm_sec, 0);
+		assert_true(tm.tm_min == 0 || tm.tm_min == 30);
+		if (i > 0)
+			assert_int_equal(b[i] - b[i - 1], 1800);
+	}
+}
+
+static void
+test_periods_without_dst(void **state)
+{
+	int64_t	*b;
+	size_t	 n, i;
+
+	(void)state;
+	assert_int_equal(time_set_zone("Asia/Shanghai"), 0);
+	n = report_periods("2026-11-23", "2026-11-23", GROUP_HALF_HOUR, &b);
+	assert_int_equal(n, 48);
+	assert_int_equal(b[0], at("2026-11-22T16:00:00Z"));	/* 00:00 local */
+	assert_int_equal(b[19], at("2026-11-23T01:30:00Z"));	/* 09:30 local */
+	assert_int_equal(b[48], at("2026-11-23T16:00:00Z"));
+	check_half_hours(b, n);
+	free(b);
+
+	n = report_periods("2026-11-23", "2026-11-30", GROUP_DAY, &b);
+	assert_int_equal(n, 8);
+	for (i = 0; i <= n; i++)
+		assert_int_equal(b[i], at("2026-11-22T16:00:00Z") + (int64_t)i * 86400);
+	free(b);
+
+	n = report_periods("2026-11-23", "2026-11-30", GROUP_NONE, &b);
+	assert_int_equal(n, 1);
+	assert_int_equal(b[0], at("2026-11-22T16:00:00Z"));
+	assert_int_equal(b[1], at("2026-11-30T16:00:00Z"));
+	free(b);
+
+	/* A zone 5:45 ahead of UTC: its half hours are its own, not UTC's. */
+	assert_int_equal(time_set_zone("Asia/Kathmandu"), 0);
+	n = report_periods("2026-11-23", "2026-11-24", GROUP_HALF_HOUR, &b);
+	assert_int_equal(n, 96);
+	assert_int_equal(b[0], at("2026-11-22T18:15:00Z"));
+	check_half_hours(b, n);
+	free(b);
+	assert_int_equal(time_set_zone("Asia/Shanghai"), 0);
+}
+
+static void
+test_periods_with_dst(void **state)
+{
+	int64_t	*b;
+	size_t	 n;
+
+	(void)state;
+	assert_int_equal(time_set_zone("Europe/Berlin"), 0);
+	/* 2026-03-29: 02:00 CET is 03:00 CEST, a day of 23 hours. */
+	n = report_periods("2026-03-29", "2026-03-29", GROUP_HALF_HOUR, &b);
+	assert_int_equal(n, 46);
+	assert_int_equal(b[0], at("2026-03-28T23:00:00Z"));
+	assert_int_equal(b[3], at("2026-03-29T00:30:00Z"));	/* 01:30 CET */
+	assert_int_equal(b[4], at("2026-03-29T01:00:00Z"));	/* 03:00 CEST */
+	assert_int_equal(b[46], at("2026-03-29T22:00:00Z"));
+	check_half_hours(b, n);
+	free(b);
+	/* 2026-10-25: 03:00 CEST is 02:00 CET, a day of 25 hours. */
+	n = report_periods("2026-10-25", "2026-10-25", GROUP_HALF_HOUR, &b);
+	assert_int_equal(n, 50);
+	assert_int_equal(b[0], at("2026-10-24T22:00:00Z"));
+	assert_int_equal(b[50], at("2026-10-25T23:00:00Z"));
+	check_half_hours(b, n);
+	free(b);
+	/* Days across the change: 24, 23 and 24 hours. */
+	n = report_periods("2026-03-28", "2026-03-30", GROUP_DAY, &b);
+	assert_int_equal(n, 3);
+	assert_int_equal(b[1] - b[0], 24 * 3600);
+	assert_int_equal(b[2] - b[1], 23 * 3600);
+	assert_int_equal(b[3] - b[2], 24 * 3600);
+	free(b);
+	/* Santiago skips midnight on 2026-09-06: that day starts at 01:00. */
+	assert_int_equal(time_set_zone("America/Santiago"), 0);
+	n = report_periods("2026-09-05", "2026-09-06", GROUP_HALF_HOUR, &b);
+	assert_int_equal(n, 48 + 46);
+	assert_int_equal(b[48], at("2026-09-06T04:00:00Z"));	/* 01:00 -03 */
+	check_half_hours(b, n);
+	free(b);
+	assert_int_equal(time_set_zone("Asia/Shanghai"), 0);
+}
+
+static void
+test_period_of(void **state)
+{
+	static const int64_t	b[] = { 100, 200, 300, 400 };
+
+	(void)state;
+	assert_int_equal(period_of(b, 3, 100), 0);
+	assert_int_equal(period_of(b, 3, 199), 0);
+	assert_int_equal(period_of(b, 3, 200), 1);
+	assert_int_equal(period_of(b, 3, 399), 2);
+	/* outside: the first or the last */
+	assert_int_equal(period_of(b, 3, 5), 0);
+	assert_int_equal(period_of(b, 3, 400), 2);
+	assert_int_equal(period_of(b, 3, 100000), 2);
+	assert_int_equal(period_of(b, 1, 150), 0);
+}
+
 int
 main(void)
 {
@@ -128,6 +255,9 @@ main(void)
 		cmocka_unit_test(test_known_values),
 		cmocka_unit_test(test_against_brute_force),
 		cmocka_unit_test(test_ties_and_negatives),
+		cmocka_unit_test(test_periods_without_dst),
+		cmocka_unit_test(test_periods_with_dst),
+		cmocka_unit_test(test_period_of),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
