@@ -99,17 +99,22 @@ is_integer(const cJSON *item)
 	return d > -9e15 && d < 9e15 && (double)(long long)d == d;
 }
 
-/* Any value as one line of text; "-" for null or missing.  Caller frees. */
+/*
+ * Any value as text.  For the terminal (csv false): one line, "-" for null
+ * or missing, "" shown as a pair of quotes.  As data (csv true): null or
+ * missing is an empty field and a string keeps its tabs and line breaks.
+ * An array or object is its JSON.  Caller frees.
+ */
 char *
-text_of(const cJSON *item)
+cell_text(const cJSON *item, bool csv)
 {
 	char	 buf[64], *json, *s;
 
 	if (item == NULL || cJSON_IsNull(item))
-		return xstrdup("-");
+		return xstrdup(csv ? "" : "-");
 	if (cJSON_IsString(item) && item->valuestring != NULL)
-		return item->valuestring[0] == '\0' ? xstrdup("\"\"") :
-		    escape(item->valuestring);
+		return !csv && item->valuestring[0] == '\0' ? xstrdup("\"\"") :
+		    escape_text(item->valuestring, csv);
 	if (cJSON_IsNumber(item)) {
 		number_format(item->valuedouble, buf, sizeof buf);
 		return xstrdup(buf);
@@ -117,10 +122,17 @@ text_of(const cJSON *item)
 	if (cJSON_IsBool(item))
 		return xstrdup(cJSON_IsTrue(item) ? "true" : "false");
 	if ((json = cJSON_PrintUnformatted(item)) == NULL)
-		return xstrdup("?");
-	s = escape(json);
+		return xstrdup(csv ? "" : "?");
+	s = escape_text(json, csv);
 	cJSON_free(json);
 	return s;
+}
+
+/* Any value as one line of text; "-" for null or missing.  Caller frees. */
+char *
+text_of(const cJSON *item)
+{
+	return cell_text(item, false);
 }
 
 /* RFC 3339 (UTC "Z" or an offset) -> time_t; -1 when it is not one. */

@@ -640,31 +640,11 @@ csv_header(FILE *fp, const char *const *names)
 	fputs("\r\n", fp);
 }
 
-/*
- * A value as data: null or missing is an empty field, a string its text
- * (control bytes but tab, CR and LF escaped, as everywhere on the
- * terminal), an array or object its JSON.  Caller frees.
- */
+/* A value as data: an empty field for null or missing (cell_text). */
 static char *
 csv_value(const cJSON *item)
 {
-	char	 buf[64], *json, *s;
-
-	if (item == NULL || cJSON_IsNull(item))
-		return xstrdup("");
-	if (cJSON_IsString(item) && item->valuestring != NULL)
-		return escape_text(item->valuestring, true);
-	if (cJSON_IsNumber(item)) {
-		number_format(item->valuedouble, buf, sizeof buf);
-		return xstrdup(buf);
-	}
-	if (cJSON_IsBool(item))
-		return xstrdup(cJSON_IsTrue(item) ? "true" : "false");
-	if ((json = cJSON_PrintUnformatted(item)) == NULL)
-		return xstrdup("");
-	s = escape_text(json, true);
-	cJSON_free(json);
-	return s;
+	return cell_text(item, true);
 }
 
 /* A time as data: local ("2026-11-23 09:15:00") unless --utc; empty if null. */

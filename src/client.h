@@ -117,6 +117,7 @@ char	*escape_text(const char *, bool keep_lines);
 char	*escape(const char *);
 void	 number_format(double, char *buf, size_t len);
 bool	 is_integer(const cJSON *);
+char	*cell_text(const cJSON *, bool csv);	/* table (false) or CSV */
 char	*text_of(const cJSON *);
 char	*duration_text(const cJSON *);
 /* RFC 3339 (UTC "Z" or an offset) -> time_t; -1 when it is not one. */
