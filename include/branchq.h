@@ -41,6 +41,7 @@ void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 const char *log_str(const char *);
 _Noreturn void fatal(const char *, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));
+char	*xstrdup(const char *);	/* fatal() when out of memory */
 
 /* ---- err.c: the error each layer hands up (a leaf) ---- */
 enum err_code {

@@ -64,16 +64,6 @@ hold(struct outlet *o, char *line, char *request, bool event)
 	}
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char	*copy;
-
-	if ((copy = strdup(s)) == NULL)
-		fatal("strdup");
-	return copy;
-}
-
 /* A line for o: now, or after the commit while changes are pending. */
 static void
 emit(struct outlet *o, const char *line, bool event)

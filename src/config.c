@@ -102,16 +102,6 @@ role_from_name(const char *name)
 	return -1;
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if ((p = strdup(s)) == NULL)
-		fatal("strdup");
-	return p;
-}
-
 static void *
 xcalloc(size_t n, size_t size)
 {

@@ -159,3 +159,14 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	abort();
 }
+
+/* strdup, or fatal(): the daemon does not go on without memory. */
+char *
+xstrdup(const char *s)
+{
+	char	*copy;
+
+	if ((copy = strdup(s)) == NULL)
+		fatal("strdup");
+	return copy;
+}
