@@ -392,6 +392,28 @@ daemon_log_contains(struct daemon *d, const char *s)
 	return found;
 }
 
+/* The HTTP listener the daemon named before it said it listens: " url=http://127.0.0.1:PORT/". */
+static void
+http_url(struct daemon *d, const char *log)
+{
+	const char	*mark, *host;
+	size_t		 n;
+
+	d->d_http_port = 0;
+	d->d_http_url[0] = '\0';
+	if ((mark = strstr(log, " url=http")) == NULL)
+		return;
+	mark += strlen(" url=");
+	n = strcspn(mark, " \n\"");
+	if (n >= sizeof d->d_http_url)
+		return;
+	memcpy(d->d_http_url, mark, n);
+	d->d_http_url[n] = '\0';
+	if ((host = strstr(d->d_http_url, "://")) != NULL &&
+	    (host = strchr(host + 3, ':')) != NULL)
+		d->d_http_port = atoi(host + 1);
+}
+
 static void
 daemon_spawn(const char *file, int line, struct daemon *d)
 {
@@ -430,6 +452,10 @@ daemon_spawn(const char *file, int line, struct daemon *d)
 		argv[argc++] = (char *)"--wal-pages";
 		argv[argc++] = d->d_wal_pages;
 	}
+	if (d->d_http[0] != '\0') {
+		argv[argc++] = (char *)"--http";
+		argv[argc++] = d->d_http;
+	}
 	argv[argc] = NULL;
 
 	fflush(stdout);
@@ -463,6 +489,7 @@ daemon_spawn(const char *file, int line, struct daemon *d)
 		log = read_log(d, offset);
 		if ((mark = strstr(log, LISTEN_MARK)) != NULL) {
 			port = strtol(mark + strlen(LISTEN_MARK), &end, 10);
+			http_url(d, log);
 			free(log);
 			if (port <= 0 || port > 65535)
 				break;
@@ -526,6 +553,8 @@ h_daemon_start(const char *file, int line, const struct daemon_opts *opts)
 			d->d_extra_config = xstrdup(opts->extra_config);
 		if (opts->wal_pages != 0)
 			snprintf(d->d_wal_pages, sizeof d->d_wal_pages, "%d", opts->wal_pages);
+		if (opts->http != NULL)
+			snprintf(d->d_http, sizeof d->d_http, "%s", opts->http);
 	}
 	d->d_next = h_daemons;
 	h_daemons = d;

@@ -52,6 +52,8 @@ struct daemon_opts {
 	bool		 no_port_fallback; /* never pick a port for a daemon refusing port 0 */
 	const char	*extra_config;	/* JSON members added to the config: "\"max_recalls\":1" */
 	int		 wal_pages;	/* --wal-pages; 0: the daemon's default */
+	/* --http: NULL for a free loopback port ("127.0.0.1:0"), "off" for none. */
+	const char	*http;
 };
 
 struct daemon {
@@ -67,6 +69,9 @@ struct daemon {
 	bool		 d_no_port_fallback;
 	char		*d_extra_config;
 	char		 d_wal_pages[16];	/* "" or --wal-pages's value */
+	char		 d_http[64];	/* --http's value */
+	int		 d_http_port;	/* 0: no HTTP listener */
+	char		 d_http_url[96];	/* "http://127.0.0.1:PORT/" (https under TLS), or "" */
 	struct daemon	*d_next;	/* every daemon the harness started */
 };
 
