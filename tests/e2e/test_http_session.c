@@ -237,9 +237,6 @@ test_sign_out(void **state)
 	expect_http_ok(r);
 	expect_http(cJSON_GetArraySize(r->hr_json) == 1, r, "sign-out answers {\"ok\":true}");
 	sc = session_cookie(r);
-	expect_http(strncmp(sc, "bq_session=;", 12) == 0 || strcmp(sc, "bq_session=") == 0 ||
-	    (cookie_attr(sc, "Max-Age") != NULL && strcmp(cookie_attr(sc, "Max-Age"), "0") == 0),
-	    r, "the cookie is not cleared");
 	expect_http(cookie_attr(sc, "Max-Age") != NULL &&
 	    strcmp(cookie_attr(sc, "Max-Age"), "0") == 0, r, "the cookie has no Max-Age=0");
 	expect_http(cookie_attr(sc, "Path") != NULL && strcmp(cookie_attr(sc, "Path"), "/") == 0,
@@ -250,7 +247,6 @@ test_sign_out(void **state)
 	expect_http_error(http_rq(d, "POST", "/api/v1/op/queue.snapshot", .cookie = old,
 	    .origin = hfmt("http://127.0.0.1:%d", d->d_http_port), .body = "{}"), 401,
 	    "unauthenticated");
-	session_gone(t);
 	/* the terminal's other session is not touched */
 	session_works(again, "T01");
 	daemon_stop(d);
@@ -479,6 +475,7 @@ test_session_survives_restart(void **state)
 {
 	struct daemon	*d = start_http(NULL);
 	struct hclient	*t = http_login(d, "T01"), *k = http_login(d, "K01"), *late;
+	const char	*old;
 
 	(void)state;
 	expect_http_ok(hc_op(k, "ticket.issue", ISSUE_LOAN));
@@ -495,10 +492,12 @@ test_session_survives_restart(void **state)
 	session_works(late, "L01");
 	session_works(t, "T01");
 	/* and a sign-out answered stays done */
+	old = hfmt("%s", k->hc_cookie);
 	expect_http_ok(http_rq(d, "DELETE", "/api/v1/session", .client = k));
 	daemon_kill(d);
 	daemon_restart(d);
-	session_gone(k);
+	expect_http_error(http_rq(d, "GET", "/api/v1/session", .cookie = old), 401,
+	    "unauthenticated");
 	daemon_stop(d);
 }
 
