@@ -554,7 +554,7 @@ static void
 test_files(void **state)
 {
 	static const char *const pages[] = { "/kiosk", "/display", "/counter", "/supervisor",
-	    NULL };
+	    NULL };	/* the index links to them */
 	struct daemon	*d = start_http(NULL);
 	struct hresp	*r, *again;
 	const char	*etag;
@@ -588,11 +588,27 @@ test_files(void **state)
 	expect_http(hresp_header(r, "Cache-Control") != NULL, r, "the icon has no Cache-Control");
 	expect_http_status(http_rq(d, "GET", "/favicon.ico",
 	    .headers = hfmt("If-None-Match: %s\r\n", etag)), 304);
+	daemon_stop(d);
+}
+
+/* PROTOCOL "Pages and files": the four pages, built in, cached like the index. */
+static void
+test_pages(void **state)
+{
+	static const char *const pages[] = { "/kiosk", "/display", "/counter", "/supervisor",
+	    NULL };
+	struct daemon	*d = start_http(NULL);
+	struct hresp	*r;
+	size_t		 i;
+
+	(void)state;
 	for (i = 0; pages[i] != NULL; i++) {
 		r = http_rq(d, "GET", pages[i]);
 		expect_http_status(r, 200);
 		expect_header_has(r, "Content-Type", "text/html");
 		expect_http(hresp_header(r, "ETag") != NULL, r, "%s has no ETag", pages[i]);
+		expect_http(hresp_header(r, "Cache-Control") != NULL, r, "%s has no Cache-Control",
+		    pages[i]);
 		expect_security_headers(r);
 	}
 	daemon_stop(d);
@@ -1027,6 +1043,7 @@ main(void)
 		cmocka_unit_test_teardown(test_get_changes_nothing, harness_teardown),
 		cmocka_unit_test_teardown(test_head_and_options, harness_teardown),
 		cmocka_unit_test_teardown(test_files, harness_teardown),
+		cmocka_unit_test_teardown(test_pages, harness_teardown),
 		cmocka_unit_test_teardown(test_security_headers, harness_teardown),
 		cmocka_unit_test_teardown(test_host_rule, harness_teardown),
 		cmocka_unit_test_teardown(test_origin_rule, harness_teardown),
