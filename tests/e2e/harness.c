@@ -1582,7 +1582,28 @@ hraw_close(struct hraw *h)
 	if (h->hw_fd >= 0)
 		close(h->hw_fd);
 	free(h->hw_buf);
+	free(h->hw_sent);
 	free(h);
+}
+
+#define HRAW_SENT_KEPT	2048
+
+/* Keeps the start of what is sent, for the next response's failure messages. */
+static void
+hraw_note_sent(struct hraw *h, const char *p, size_t len)
+{
+	size_t	n;
+
+	if (h->hw_sent == NULL && (h->hw_sent = calloc(1, HRAW_SENT_KEPT + 64)) == NULL)
+		abort();
+	if (h->hw_sent_len < HRAW_SENT_KEPT) {
+		n = HRAW_SENT_KEPT - h->hw_sent_len < len ? HRAW_SENT_KEPT - h->hw_sent_len : len;
+		memcpy(h->hw_sent + h->hw_sent_len, p, n);
+		h->hw_sent[h->hw_sent_len + n] = '\0';
+	}
+	h->hw_sent_len += len;
+	if (h->hw_sent_len > HRAW_SENT_KEPT)
+		snprintf(h->hw_sent + HRAW_SENT_KEPT, 64, "… (%zu bytes sent)", h->hw_sent_len);
 }
 
 bool
@@ -1591,6 +1612,7 @@ hraw_send(struct hraw *h, const void *buf, size_t len)
 	const char	*p = buf;
 	ssize_t		 n;
 
+	hraw_note_sent(h, buf, len);
 	while (len > 0) {
 		n = send(h->hw_fd, p, len, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
@@ -1762,8 +1784,6 @@ set_last_http(const char *shown)
 	snprintf(h_last_conn, sizeof h_last_conn, "http");
 }
 
-static char	*h_raw_sent;	/* the last request hraw_request() sent, for messages */
-
 void
 h_hraw_request(const char *file, int line, struct hraw *h, const char *method, const char *path,
     const struct hopts *o)
@@ -1774,8 +1794,7 @@ h_hraw_request(const char *file, int line, struct hraw *h, const char *method, c
 	(void)file;
 	(void)line;
 	set_last_http(shown);
-	free(h_raw_sent);
-	h_raw_sent = shown;
+	free(shown);
 	/* A daemon that answers before reading everything may close: the response tells. */
 	(void)hraw_send(h, req, len);
 	free(req);
@@ -2031,7 +2050,14 @@ read_response(const char *file, int line, struct hraw *h, const char *method,
 struct hresp *
 h_hraw_response(const char *file, int line, struct hraw *h, const char *method, int ms)
 {
-	return read_response(file, line, h, method, h_raw_sent, ms);
+	struct hresp	*r = read_response(file, line, h, method,
+	    h->hw_sent != NULL ? h->hw_sent : "(nothing sent)", ms);
+
+	if (r != NULL && h->hw_sent != NULL) {
+		h->hw_sent[0] = '\0';
+		h->hw_sent_len = 0;
+	}
+	return r;
 }
 
 /* A client keeps the session cookie it is given, and forgets it when told. */
@@ -2702,6 +2728,4 @@ http_free_all(void)
 		free(k->k_text);
 		free(k);
 	}
-	free(h_raw_sent);
-	h_raw_sent = NULL;
 }

@@ -296,6 +296,8 @@ struct hraw {
 	char		*hw_buf;	/* bytes read, not yet taken */
 	size_t		 hw_len, hw_cap;
 	bool		 hw_eof;	/* the daemon closed it (or reset it) */
+	char		*hw_sent;	/* what was sent since the last response read, for messages */
+	size_t		 hw_sent_len;	/* (all of it counted, the first 2 KiB kept) */
 	struct hraw	*hw_next;
 };
 

@@ -1030,6 +1030,114 @@ test_request_time_limit(void **state)
 	daemon_stop(d);
 }
 
+/*
+ * The 10 s are the request's own, from its first byte: a request begun
+ * 6 s into a kept-alive connection's quiet (or a fresh connection's) and
+ * sent whole 6 s later took 6 s, and is answered.
+ */
+static void
+test_request_time_from_first_byte(void **state)
+{
+	static const char first[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+	struct daemon	*d = start_http(NULL);
+	struct hraw	*kept, *fresh;
+	struct hresp	*r;
+
+	(void)state;
+	kept = hraw_open(d);
+	hraw_request(kept, "GET", "/healthz");
+	expect_http_ok(hraw_response(kept, "GET", reply_timeout_ms()));
+	fresh = hraw_open(d);
+	/* 6 s of quiet: within the idle limit, so both stay open */
+	expect_that(!hraw_closed(kept, 6000), NULL, "a kept-alive connection closed after less "
+	    "than 10 s of quiet");
+	expect_that(!hraw_closed(fresh, 0), NULL, "a new connection closed after 6 s");
+	/* a request begins, and ends 6 s later */
+	expect_that(hraw_send(kept, first, sizeof first - 1) && hraw_send(fresh, first,
+	    sizeof first - 1), NULL, "the daemon closed a connection");
+	r = hraw_response(kept, "GET", 6000);
+	expect_http(r == NULL, r, "the kept-alive connection was answered before its request "
+	    "ended, 6 s after it began and 12 s after the last answer: the 10 s run from the "
+	    "last answer, not from the request's first byte");
+	r = hraw_response(fresh, "GET", 0);
+	expect_http(r == NULL, r, "the new connection was answered before its request ended, "
+	    "6 s after it began and 12 s after the connection: the 10 s run from the "
+	    "connection, not from the request's first byte");
+	hraw_sendf(kept, "\r\n");
+	hraw_sendf(fresh, "\r\n");
+	r = hraw_response(kept, "GET", reply_timeout_ms());
+	expect_http_ok(r);
+	r = hraw_response(fresh, "GET", reply_timeout_ms());
+	expect_http_ok(r);
+	daemon_stop(d);
+}
+
+/*
+ * Reports are answered by a worker, later: responses still come in request
+ * order on a connection, and a client gone before its answer costs nothing.
+ */
+static void
+test_late_replies(void **state)
+{
+	static const char report[] = "{\"from\":\"2026-11-01\",\"to\":\"" TODAY "\"}";
+	struct daemon	*d = start_http(NULL);
+	struct hraw	*h;
+	struct hresp	*r;
+	int		 i;
+
+	(void)state;
+	expect_http_ok(http_op(d, "K01", "ticket.issue", ISSUE_LOAN));
+	h = hraw_open(d);
+	hraw_request(h, "POST", "/api/v1/op/report.summary", .bearer = "S01", .body = report);
+	hraw_request(h, "POST", "/api/v1/op/ping", .body = "{}");
+	hraw_request(h, "POST", "/api/v1/op/report.followups", .bearer = "S01", .body = "{}");
+	hraw_request(h, "GET", "/healthz");
+	r = hraw_response(h, "POST", reply_timeout_ms());
+	expect_http_ok(r);
+	expect_int(r->hr_json, "tickets.total", 1);
+	r = hraw_response(h, "POST", reply_timeout_ms());
+	expect_http_ok(r);
+	expect_str(r->hr_json, "now", H_CLOCK_START);
+	r = hraw_response(h, "POST", reply_timeout_ms());
+	expect_http_ok(r);
+	expect_present(r->hr_json, "complaints");
+	r = hraw_response(h, "GET", reply_timeout_ms());
+	expect_http_ok(r);
+	expect_http(cJSON_GetArraySize(r->hr_json) == 1, r, "not /healthz's answer");
+	/* gone before the answer: reports, a change, a sign-in */
+	for (i = 0; i < 20; i++) {
+		h = hraw_open(d);
+		hraw_request(h, "POST", "/api/v1/op/report.summary", .bearer = "S01",
+		    .body = report);
+		hraw_request(h, "POST", "/api/v1/op/ticket.issue", .bearer = "K01",
+		    .body = ISSUE_LOAN);
+		hraw_request(h, "POST", "/api/v1/session",
+		    .body = "{\"terminal\":\"T01\",\"token\":\"tok-T01\"}");
+		hraw_close(h);
+	}
+	expect_http_ok(http_rq(d, "GET", "/healthz"));
+	r = http_op(d, "S01", "report.summary", "%s", report);
+	expect_http_ok(r);
+	expect_that(jint(r->hr_json, "tickets.total") >= 1, r->hr_json, "the report lost tickets");
+	daemon_stop(d);	/* and it stops cleanly, status 0 */
+}
+
+/* --http off: no listener, no url in the start line; TCP as ever. */
+static void
+test_http_off(void **state)
+{
+	struct daemon_opts	 opts = { .http = "off" };
+	struct daemon		*d = daemon_start(&opts);
+	struct conn		*k = login(d, "K01");
+
+	(void)state;
+	expect_that(d->d_http_port == 0 && d->d_http_url[0] == '\0', NULL,
+	    "--http off, yet the start line names %s", d->d_http_url);
+	expect_that(!daemon_log_contains(d, "url=http"), NULL, "--http off, yet a url is logged");
+	cJSON_Delete(issue(k, "loan", 0, NULL));
+	daemon_stop(d);
+}
+
 int
 main(void)
 {
@@ -1052,6 +1160,9 @@ main(void)
 		cmocka_unit_test_teardown(test_malformed_requests, harness_teardown),
 		cmocka_unit_test_teardown(test_header_limit, harness_teardown),
 		cmocka_unit_test_teardown(test_request_time_limit, harness_teardown),
+		cmocka_unit_test_teardown(test_request_time_from_first_byte, harness_teardown),
+		cmocka_unit_test_teardown(test_late_replies, harness_teardown),
+		cmocka_unit_test_teardown(test_http_off, harness_teardown),
 	};
 
 	return cmocka_run_group_tests_name("e2e_http", tests, NULL, NULL);

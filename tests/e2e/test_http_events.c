@@ -506,6 +506,7 @@ test_topics_and_roles(void **state)
 	expect_http_error(sse_open(d, EVENTS "calls", .bearer = "K01")->ss_resp, 403,
 	    "forbidden");
 	expect_stream(sse_open(d, EVENTS "calls,queue", .bearer = "D01"));
+	expect_stream(sse_open(d, EVENTS "calls%2Cqueue", .bearer = "D01"));	/* URLSearchParams' */
 	expect_stream(sse_open(d, EVENTS "calls,queue,followups", .bearer = "T01"));
 	expect_stream(sse_open(d, EVENTS "queue,followups", .bearer = "L01"));
 	expect_stream(sse_open(d, EVENTS "followups", .client = http_login(d, "S01")));
