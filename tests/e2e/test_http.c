@@ -1138,6 +1138,105 @@ test_http_off(void **state)
 	daemon_stop(d);
 }
 
+/* The path a page or script refers to (absolute, or relative to base's folder), or NULL. */
+static const char *
+resolve(const char *base, const char *ref, size_t len)
+{
+	size_t	dir;
+
+	if (len == 0 || memchr(ref, ':', len) != NULL || ref[0] == '#' ||
+	    (len > 1 && ref[0] == '/' && ref[1] == '/'))
+		return NULL;	/* another origin, a scheme, a fragment */
+	if (strcspn(ref, "?#") < len)
+		len = strcspn(ref, "?#");
+	if (ref[0] == '/')
+		return hfmt("%.*s", (int)len, ref);
+	dir = (size_t)(strrchr(base, '/') - base) + 1;
+	if (len > 2 && strncmp(ref, "./", 2) == 0) {
+		ref += 2;
+		len -= 2;
+	}
+	return hfmt("%.*s%.*s", (int)dir, base, (int)len, ref);
+}
+
+/* The Content-Type a file needs under nosniff, by its name. */
+static const char *
+type_for(const char *path)
+{
+	const char	*dot = strrchr(path, '.');
+
+	if (dot == NULL || strchr(dot, '/') != NULL || strcmp(dot, ".html") == 0)
+		return "text/html";
+	if (strcmp(dot, ".js") == 0 || strcmp(dot, ".mjs") == 0)
+		return "javascript";	/* text/javascript or application/javascript */
+	if (strcmp(dot, ".css") == 0)
+		return "text/css";
+	if (strcmp(dot, ".ico") == 0 || strcmp(dot, ".png") == 0 || strcmp(dot, ".svg") == 0)
+		return "image/";
+	if (strcmp(dot, ".json") == 0)
+		return "application/json";
+	return "";
+}
+
+/*
+ * Everything the pages load, followed from the index: each file is there
+ * with the type it needs under nosniff (a module script or a stylesheet of
+ * the wrong type is not run or applied), cached by ETag, with the security
+ * headers; and no page has what the CSP forbids (inline script, inline
+ * style, handlers in attributes).
+ */
+static void
+test_page_assets(void **state)
+{
+	static const char *const html_refs[] = { "src=\"", "href=\"", NULL };
+	static const char *const js_refs[] = { "from \"", "from '", "import(\"", "import \"",
+	    NULL };
+	static const char *const inline_bad[] = { "<script>", "<script type=\"module\">",
+	    " style=\"", "<style", " onclick=", " onload=", " onsubmit=", " onerror=",
+	    "javascript:", NULL };
+	struct daemon	*d = start_http(NULL);
+	const char	*queue[128], *path, *ref, *type, *end;
+	const char *const *refs;
+	struct hresp	*r;
+	size_t		 head = 0, tail = 0, i, k;
+	bool		 html, js;
+
+	(void)state;
+	queue[tail++] = "/";
+	while (head < tail) {
+		path = queue[head++];
+		r = http_rq(d, "GET", path);
+		expect_http_status(r, 200);
+		type = type_for(strcmp(path, "/") == 0 ? "/index.html" : path);
+		expect_header_has(r, "Content-Type", type);
+		expect_http(hresp_header(r, "ETag") != NULL, r, "%s has no ETag", path);
+		expect_security_headers(r);
+		html = strstr(type, "html") != NULL;
+		js = strstr(type, "javascript") != NULL;
+		if (html)
+			for (i = 0; inline_bad[i] != NULL; i++)
+				expect_http(strstr(r->hr_body, inline_bad[i]) == NULL, r,
+				    "%s has %s, which the CSP forbids", path, inline_bad[i]);
+		refs = html ? html_refs : js ? js_refs : NULL;
+		for (k = 0; refs != NULL && refs[k] != NULL; k++) {
+			for (ref = strstr(r->hr_body, refs[k]); ref != NULL;
+			    ref = strstr(ref, refs[k])) {
+				ref += strlen(refs[k]);
+				end = ref + strcspn(ref, "\"'");
+				if ((path = resolve(queue[head - 1], ref, (size_t)(end - ref)))
+				    == NULL || strcmp(path, "/healthz") == 0)
+					continue;
+				for (i = 0; i < tail && strcmp(queue[i], path) != 0; i++)
+					;
+				if (i == tail && tail < sizeof queue / sizeof queue[0])
+					queue[tail++] = path;
+			}
+		}
+	}
+	expect_that(tail >= 8, NULL, "only %zu files reached from the index", tail);
+	daemon_stop(d);
+}
+
 int
 main(void)
 {
@@ -1152,6 +1251,7 @@ main(void)
 		cmocka_unit_test_teardown(test_head_and_options, harness_teardown),
 		cmocka_unit_test_teardown(test_files, harness_teardown),
 		cmocka_unit_test_teardown(test_pages, harness_teardown),
+		cmocka_unit_test_teardown(test_page_assets, harness_teardown),
 		cmocka_unit_test_teardown(test_security_headers, harness_teardown),
 		cmocka_unit_test_teardown(test_host_rule, harness_teardown),
 		cmocka_unit_test_teardown(test_origin_rule, harness_teardown),
