@@ -895,6 +895,7 @@ test_malformed_requests(void **state)
 	r = hraw_response(h, "POST", reply_timeout_ms());
 	expect_http(r != NULL, NULL, "no response to a chunked request");
 	expect_http_error(r, 411, "bad_request");
+	expect_security_headers(r);
 	no_ticket(d, "A001");
 	/* the daemon serves on */
 	expect_http_ok(http_rq(d, "GET", "/healthz"));
@@ -1011,6 +1012,7 @@ test_request_time_limit(void **state)
 	r = hraw_response(drip, "GET", reply_timeout_ms());
 	expect_http(r != NULL, NULL, "a request dribbled for %zu bytes got no response", dripped);
 	expect_http_error(r, 408, "timeout");
+	expect_security_headers(r);
 	expect_that(hraw_closed(drip, reply_timeout_ms()), NULL, "still open after the 408");
 
 	r = hraw_response(head, "GET", request_limit_wait_ms());

@@ -465,6 +465,7 @@ test_stream_bound(void **state)
 	}
 	more = sse_open(d, EVENTS "calls", .bearer = "D01");
 	expect_http_error(more->ss_resp, 503, "unavailable");
+	expect_security_headers(more->ss_resp);
 	/* the rest of the daemon is not bounded by it */
 	expect_http_ok(http_rq(d, "GET", "/healthz"));
 	expect_http_ok(http_op(d, "K01", "ticket.issue", ISSUE_LOAN));
