@@ -5,6 +5,7 @@
 #     $server is stopped;
 #   - start_daemon COMMAND...: COMMAND (build/branchqd, another build, or
 #     a wrapper and the daemon) on a fresh database in $work, waited for;
+#     with $HTTP_PORT set, its HTTP listener on that port (--http);
 #   - wait_for_log TEXT, stop_server.
 
 work=$(mktemp -d "/tmp/branchq-$BENCH_NAME.XXXXXX")
@@ -22,7 +23,7 @@ start_daemon() {
 	# would still say "listening on" for the server before it.
 	: >"$work/daemon.log"
 	"$@" --config "$work/bench.json" --db "$work/db" --listen "127.0.0.1:$PORT" \
-	    2>>"$work/daemon.log" &
+	    ${HTTP_PORT:+--http "127.0.0.1:$HTTP_PORT"} 2>>"$work/daemon.log" &
 	server=$!
 	wait_for_log "listening on"
 }
