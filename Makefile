@@ -213,10 +213,11 @@ bench-profile: all $(BUILD)/bench/loadgen
 	BUILD=$(BUILD) sh bench/profile.sh
 
 # The same, for a second at small scale: CI runs it so the benchmark cannot rot.
-bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
+bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop $(BUILD)/bench/httpgen
 	BUILD=$(BUILD) DURATION=1 WARMUP=0.2 CONNS=16 IDLE=100 PORT=17499 sh bench/load.sh
 	BUILD=$(BUILD) COUNT=400 CONNS=16 TOP=5 PORT=17497 sh bench/profile.sh
 	$(MAKE) BUILD=$(BUILD) bench-reports-smoke
+	$(MAKE) BUILD=$(BUILD) bench-http-smoke
 
 clean:
 	rm -rf build
