@@ -5,7 +5,7 @@
  * pipelining: every connection has exactly one request in flight.
  *
  *   httpgen --mode issue  --proto http|line --connect HOST:PORT --conns N
- *           --duration S [--warmup S] [--body JSON] [--server-pid PID]
+ *           --duration S [--warmup S] [--count N] [--body JSON] [--server-pid PID]
  *   httpgen --mode fanout --proto http|line --connect HOST:PORT --tcp HOST:PORT
  *           --streams N --calls N [--warm-calls N] [--gap-ms MS]
  *   httpgen --mode idle   --proto http|line --connect HOST:PORT --streams N
@@ -22,7 +22,8 @@
  *           K01:TOKEN`, or the line protocol after a hello.  Latency from the
  *           write of the request to the end of the reply (status line,
  *           headers, Content-Length body), exact percentiles over every
- *           sample after the warm-up.
+ *           sample after the warm-up.  --count N: stop after N answered
+ *           requests, no warm-up, no time limit (bench/profile.sh).
  *   fanout  N event streams of display D01 on topic `calls` (HTTP: `GET
  *           /api/v1/events?topics=calls`, text/event-stream; line: hello and
  *           subscribe), then teller T01, over the line protocol whatever
@@ -120,6 +121,7 @@ static struct {
 	struct sockaddr_in	 addr, tcp_addr;
 	char			 host[64];	/* the Host header: --connect as given */
 	int			 conns, streams, calls, warm_calls, gap_ms;
+	size_t			 count;		/* --count, or 0 */
 	double			 duration, warmup;
 	const char		*token;
 	const char		*body;
@@ -549,6 +551,8 @@ on_reply(struct conn *c, bool ok, const char *body)
 				if (G.errors <= 3)
 					fprintf(stderr, "httpgen: error reply: %.300s\n", body);
 			}
+			if (G.count > 0 && G.lat.len + G.errors >= G.count)
+				G.stopping = true;
 		}
 		send_issue(c);
 		return;
@@ -982,14 +986,14 @@ mode_issue(void)
 	if (!pump_until(all_ready, 60))
 		fatal("%d of %d connections ready after 60 s", G.ready, G.nc);
 	t0 = now_s();
-	while (now_s() - t0 < G.warmup)
+	while (G.count == 0 && now_s() - t0 < G.warmup)
 		pump(50);
 	G.measuring = true;
 	t0 = now_s();
 	c0 = self_cpu_s();
 	if (G.server != 0)
 		cpu_server = proc_cpu_s(G.server);
-	while (now_s() - t0 < G.duration)
+	while (!G.stopping && now_s() - t0 < G.duration)
 		pump(50);
 	G.stopping = true;
 	secs = now_s() - t0;
@@ -1141,7 +1145,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: httpgen --mode issue|fanout|idle --proto http|line "
 	    "--connect HOST:PORT [--tcp HOST:PORT]\n"
-	    "       [--conns N] [--duration S] [--warmup S] [--body JSON] [--server-pid PID]\n"
+	    "       [--conns N] [--duration S] [--warmup S] [--count N] [--body JSON]\n"
+	    "       [--server-pid PID]\n"
 	    "       [--streams N] [--calls N] [--warm-calls N] [--gap-ms MS] [--token T]\n");
 	exit(2);
 }
@@ -1164,6 +1169,7 @@ main(int argc, char **argv)
 		{ "warm-calls", required_argument, NULL, 'W' },
 		{ "gap-ms", required_argument, NULL, 'g' },
 		{ "token", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*connect_to = NULL, *tcp = NULL;
@@ -1205,6 +1211,10 @@ main(int argc, char **argv)
 		case 'W': G.warm_calls = atoi(optarg); break;
 		case 'g': G.gap_ms = atoi(optarg); break;
 		case 't': G.token = optarg; break;
+		case 'C':
+			G.count = (size_t)atol(optarg);
+			G.duration = 1e9;
+			break;
 		default: usage();
 		}
 	}
