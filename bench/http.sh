@@ -178,6 +178,7 @@ run ~ /^fanout-/ {
 	add(run "/p50", get("p50_ms")); add(run "/p99", get("p99_ms")); add(run "/max", get("max_ms"))
 	add(run "/first", get("first_p50_ms")); add(run "/last50", get("last_p50_ms"))
 	add(run "/last99", get("last_p99_ms")); add(run "/lastmax", get("last_max_ms"))
+	add(run "/spread", get("spread_p50_ms")); add(run "/spread99", get("spread_p99_ms"))
 	add(run "/reply", get("reply_p50_ms")); streams = get("streams"); calls = get("calls") }
 run ~ /^idle-/ {
 	add(run "/ready", get("ready")); add(run "/rss0", get("rss_before_kb")); add(run "/rss", get("rss_kb"))
@@ -193,11 +194,12 @@ END {
 		    show(k "/p99", "%.2f"), show(k "/srv", "%.1f"), show(k "/cores", "%.2f"), show(k "/gen", "%.1f") }
 	if (n["ratio"] > 0) printf "http / line, round by round: req/s %s, p99 %s\n", show("ratio", "%.2f"), show("p99ratio", "%.2f")
 	printf "\nfan-out: %s streams, %s calls a round, %d rounds: medians over the rounds (min-max), ms\n", streams, calls, n["fanout-http/p50"]
-	printf "%-12s %-20s %-20s %-20s %-20s %-20s %-20s %s\n", "run", "p50", "p99", "first p50", "last p50", "last p99", "last max", "reply p50"
+	printf "%-12s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %s\n", "run", "p50", "p99", "first p50", "last p50", "last p99", "last max", "spread p50", "spread p99", "reply p50"
 	split("fanout-http fanout-line", runs, " ")
 	for (i = 1; i <= 2; i++) { k = runs[i]; if (n[k "/p50"] == 0) continue
-		printf "%-12s %-20s %-20s %-20s %-20s %-20s %-20s %s\n", k, show(k "/p50", "%.3f"), show(k "/p99", "%.3f"),
-		    show(k "/first", "%.3f"), show(k "/last50", "%.3f"), show(k "/last99", "%.3f"), show(k "/lastmax", "%.3f"), show(k "/reply", "%.3f") }
+		printf "%-12s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %s\n", k, show(k "/p50", "%.3f"), show(k "/p99", "%.3f"),
+		    show(k "/first", "%.3f"), show(k "/last50", "%.3f"), show(k "/last99", "%.3f"), show(k "/lastmax", "%.3f"),
+		    show(k "/spread", "%.3f"), show(k "/spread99", "%.3f"), show(k "/reply", "%.3f") }
 	printf "\nidle: %s streams, %d rounds: the daemon resident, kB (medians, min-max)\n", idle, n["idle-http/rss"]
 	printf "%-10s %-10s %-24s %-24s %s\n", "run", "ready", "before", "after", "per stream"
 	split("idle-http idle-line", runs, " ")

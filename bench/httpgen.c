@@ -33,7 +33,11 @@
  *           of call_next until each stream has the whole `ticket.called` event
  *           for that ticket (taken right after the read that completed it;
  *           CLOCK_MONOTONIC, one process).  The first --warm-calls calls
- *           (default 3) are not counted.
+ *           (default 3) are not counted.  Printed: percentiles over every
+ *           delivery (streams x calls); per call, the first stream's time, the
+ *           last stream's, and the spread between them (what fanning out to
+ *           the streams took, the commit before it left out); and call_next's
+ *           own reply.
  *   idle    N event streams opened (HTTP: the response's head read; line:
  *           subscribe answered), then held, reading what comes, for --duration
  *           seconds or until killed.  Prints "mode=idle ... ready=N" once they
@@ -1018,7 +1022,7 @@ mode_issue(void)
 static void
 mode_fanout(void)
 {
-	struct samples	 all = { 0 }, first = { 0 }, last = { 0 }, reply = { 0 };
+	struct samples	 all = { 0 }, first = { 0 }, last = { 0 }, spread = { 0 }, reply = { 0 };
 	struct conn	*kiosk, *teller;
 	char		 fields[128], number[32];
 	double		 gap_end;
@@ -1077,8 +1081,11 @@ mode_fanout(void)
 				if (s->got_s > hi)
 					hi = s->got_s;
 			}
-			sample(&first, lo);
-			sample(&last, hi);
+			if (hi > 0) {
+				sample(&first, lo);
+				sample(&last, hi);
+				sample(&spread, hi - lo);
+			}
 		}
 		snprintf(fields, sizeof fields, "{\"number\":\"%s\"}", number);
 		if (!request(teller, "ticket.start", fields) ||
@@ -1092,12 +1099,14 @@ mode_fanout(void)
 	printf("kind=fanout proto=%s streams=%d calls=%d deliveries=%zu missing=%llu "
 	    "wrong_number=%llu id_errors=%llu p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
 	    "first_p50_ms=%.3f last_p50_ms=%.3f last_p99_ms=%.3f last_max_ms=%.3f "
-	    "reply_p50_ms=%.3f reply_p99_ms=%.3f failed_conns=%d\n",
+	    "spread_p50_ms=%.3f spread_p99_ms=%.3f reply_p50_ms=%.3f reply_p99_ms=%.3f "
+	    "failed_conns=%d\n",
 	    G.proto == P_HTTP ? "http" : "line", G.streams, G.calls, all.len,
 	    (unsigned long long)missing, (unsigned long long)G.wrong_number,
 	    (unsigned long long)G.id_errors, pct_ms(&all, 50), pct_ms(&all, 99),
 	    pct_ms(&all, 100), pct_ms(&first, 50), pct_ms(&last, 50), pct_ms(&last, 99),
-	    pct_ms(&last, 100), pct_ms(&reply, 50), pct_ms(&reply, 99), G.failed);
+	    pct_ms(&last, 100), pct_ms(&spread, 50), pct_ms(&spread, 99), pct_ms(&reply, 50),
+	    pct_ms(&reply, 99), G.failed);
 	if (missing > 0 || G.wrong_number > 0 || G.id_errors > 0)
 		G.errors++;
 }
