@@ -60,6 +60,10 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 gen=$BUILD/bench/httpgen
 fail=0
+# The machine: other work on it shows in the load average, the
+# hypervisor's in steal (per cent of CPU time over the run).
+load0=$(cut -d' ' -f1 /proc/loadavg)
+mark=$(awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $9 }' /proc/stat)
 
 # rotate N WORDS...: the words, starting at the Nth (1-based, modulo).
 rotate() {
@@ -157,6 +161,11 @@ while [ "$r" -le "$IDLE_ROUNDS" ]; do
 	r=$((r + 1))
 done
 
+steal=$(awk -v m="$mark" '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i
+    split(m, a, " "); d = t - a[1]; printf "%.1f", (d > 0 ? 100 * ($9 - a[2]) / d : 0) }' /proc/stat)
+echo "run=machine nproc=$(nproc) loadavg_before=$load0 loadavg_after=$(cut -d' ' -f1 /proc/loadavg)" \
+    "steal_pct=$steal" >>"$OUT"
+
 # The table: medians over the rounds (min-max).
 awk '
 function get(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) return kv[2] } return "" }
@@ -180,6 +189,7 @@ run ~ /^fanout-/ {
 	add(run "/last99", get("last_p99_ms")); add(run "/lastmax", get("last_max_ms"))
 	add(run "/spread", get("spread_p50_ms")); add(run "/spread99", get("spread_p99_ms"))
 	add(run "/reply", get("reply_p50_ms")); streams = get("streams"); calls = get("calls") }
+run == "machine" { machine = sprintf("machine: %s CPUs, load average %s before, %s after; steal %s %%", get("nproc"), get("loadavg_before"), get("loadavg_after"), get("steal_pct")) }
 run ~ /^idle-/ {
 	add(run "/ready", get("ready")); add(run "/rss0", get("rss_before_kb")); add(run "/rss", get("rss_kb"))
 	if (get("ready") > 0) add(run "/per", (get("rss_kb") - get("rss_before_kb")) / get("ready")); idle = get("streams") }
@@ -205,6 +215,7 @@ END {
 	split("idle-http idle-line", runs, " ")
 	for (i = 1; i <= 2; i++) { k = runs[i]; if (n[k "/rss"] == 0) continue
 		printf "%-10s %-10s %-24s %-24s %s\n", k, show(k "/ready", "%d"), show(k "/rss0", "%d"), show(k "/rss", "%d"), show(k "/per", "%.1f") }
+	print "\n" machine
 }' "$OUT"
 
 if [ $fail -ne 0 ] || grep -Eq 'errors=[1-9]|failed_conns=[1-9]|failed=[1-9]|missing=[1-9]' "$OUT"; then
