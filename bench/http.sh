@@ -22,7 +22,11 @@
 # Output: a table of medians over the rounds on stdout, the raw httpgen and
 # loadgen lines in $OUT (default build/bench/http.txt).  srv_us and gen_us
 # are the CPU time (user + system) the daemon and the client spent per
-# answered request, cores the share of one core the daemon used.  Fails if
+# answered request, cores the share of one core the daemon used; in the
+# fan-out, loop_us/call is the CPU time of the daemon's loop thread per call
+# (call_next with its event to every stream, start, complete); first, last
+# and spread are per call: the first stream's time, the last one's, and
+# the difference (the fan-out itself, the commit before it left out).  Fails if
 # a request failed, a connection failed or a stream missed an event; never
 # on a figure.
 set -eu
@@ -124,7 +128,7 @@ while [ "$r" -le "$FANOUT_ROUNDS" ]; do
 		fi
 		record "round=$r run=fanout-$side" "$gen" --mode fanout --proto "$side" \
 		    --connect "127.0.0.1:$to" --tcp "127.0.0.1:$PORT" --streams "$STREAMS" \
-		    --calls "$CALLS"
+		    --calls "$CALLS" --server-pid "$server"
 		stop_server
 	done
 	r=$((r + 1))
@@ -188,6 +192,7 @@ run ~ /^fanout-/ {
 	add(run "/first", get("first_p50_ms")); add(run "/last50", get("last_p50_ms"))
 	add(run "/last99", get("last_p99_ms")); add(run "/lastmax", get("last_max_ms"))
 	add(run "/spread", get("spread_p50_ms")); add(run "/spread99", get("spread_p99_ms"))
+	add(run "/cpu", get("loop_cpu_us_per_call"))
 	add(run "/reply", get("reply_p50_ms")); streams = get("streams"); calls = get("calls") }
 run == "machine" { machine = sprintf("machine: %s CPUs, load average %s before, %s after; steal %s %%", get("nproc"), get("loadavg_before"), get("loadavg_after"), get("steal_pct")) }
 run ~ /^idle-/ {
@@ -204,12 +209,12 @@ END {
 		    show(k "/p99", "%.2f"), show(k "/srv", "%.1f"), show(k "/cores", "%.2f"), show(k "/gen", "%.1f") }
 	if (n["ratio"] > 0) printf "http / line, round by round: req/s %s, p99 %s\n", show("ratio", "%.2f"), show("p99ratio", "%.2f")
 	printf "\nfan-out: %s streams, %s calls a round, %d rounds: medians over the rounds (min-max), ms\n", streams, calls, n["fanout-http/p50"]
-	printf "%-12s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %s\n", "run", "p50", "p99", "first p50", "last p50", "last p99", "last max", "spread p50", "spread p99", "reply p50"
+	printf "%-12s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %s\n", "run", "p50", "p99", "first p50", "last p50", "last p99", "last max", "spread p50", "spread p99", "reply p50", "loop_us/call"
 	split("fanout-http fanout-line", runs, " ")
 	for (i = 1; i <= 2; i++) { k = runs[i]; if (n[k "/p50"] == 0) continue
-		printf "%-12s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %s\n", k, show(k "/p50", "%.3f"), show(k "/p99", "%.3f"),
+		printf "%-12s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %s\n", k, show(k "/p50", "%.3f"), show(k "/p99", "%.3f"),
 		    show(k "/first", "%.3f"), show(k "/last50", "%.3f"), show(k "/last99", "%.3f"), show(k "/lastmax", "%.3f"),
-		    show(k "/spread", "%.3f"), show(k "/spread99", "%.3f"), show(k "/reply", "%.3f") }
+		    show(k "/spread", "%.3f"), show(k "/spread99", "%.3f"), show(k "/reply", "%.3f"), show(k "/cpu", "%.0f") }
 	printf "\nidle: %s streams, %d rounds: the daemon resident, kB (medians, min-max)\n", idle, n["idle-http/rss"]
 	printf "%-10s %-10s %-24s %-24s %s\n", "run", "ready", "before", "after", "per stream"
 	split("idle-http idle-line", runs, " ")

@@ -37,7 +37,9 @@
  *           delivery (streams x calls); per call, the first stream's time, the
  *           last stream's, and the spread between them (what fanning out to
  *           the streams took, the commit before it left out); and call_next's
- *           own reply.
+ *           own reply; with --server-pid, the CPU time of the daemon's loop
+ *           thread per call (the call, its event to every stream, start and
+ *           complete; from schedstat, in nanoseconds).
  *   idle    N event streams opened (HTTP: the response's head read; line:
  *           subscribe answered), then held, reading what comes, for --duration
  *           seconds or until killed.  Prints "mode=idle ... ready=N" once they
@@ -269,6 +271,24 @@ proc_cpu_s(pid_t pid)
 	if (p == NULL || sscanf(p, " %lu %lu", &utime, &stime) != 2)
 		return -1;
 	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds of a process's main thread (the daemon's loop), in
+ * nanoseconds from /proc/PID/task/PID/schedstat; -1 if unreadable. */
+static double
+loop_cpu_s(pid_t pid)
+{
+	char			 path[64];
+	unsigned long long	 ns;
+	FILE			*f;
+	int			 n;
+
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/schedstat", (long)pid, (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fscanf(f, "%llu", &ns);
+	fclose(f);
+	return n == 1 ? (double)ns / 1e9 : -1;
 }
 
 static double
@@ -1025,7 +1045,8 @@ mode_fanout(void)
 	struct samples	 all = { 0 }, first = { 0 }, last = { 0 }, spread = { 0 }, reply = { 0 };
 	struct conn	*kiosk, *teller;
 	char		 fields[128], number[32];
-	double		 gap_end;
+	double		 gap_end, cpu0 = -1, cpu1 = -1;
+	char		 cpu[64] = "";
 	uint64_t	 missing = 0;
 	int		 i, k, call, tickets = G.calls + G.warm_calls;
 
@@ -1051,6 +1072,8 @@ mode_fanout(void)
 		if (!request(kiosk, "ticket.issue", "{\"service\":\"account_opening\"}"))
 			fatal("the kiosk could not issue");
 	for (call = 1; call <= tickets; call++) {
+		if (call == G.warm_calls + 1 && G.server != 0)
+			cpu0 = loop_cpu_s(G.server);
 		G.call = call;
 		G.call_number[0] = '\0';
 		G.got = 0;
@@ -1096,17 +1119,20 @@ mode_fanout(void)
 			pump((int)((gap_end - now_s()) * 1000) + 1);
 	}
 	G.stopping = true;
+	if (cpu0 >= 0 && (cpu1 = loop_cpu_s(G.server)) >= 0)
+		snprintf(cpu, sizeof cpu, " loop_cpu_us_per_call=%.0f",
+		    (cpu1 - cpu0) * 1e6 / G.calls);
 	printf("kind=fanout proto=%s streams=%d calls=%d deliveries=%zu missing=%llu "
 	    "wrong_number=%llu id_errors=%llu p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
 	    "first_p50_ms=%.3f last_p50_ms=%.3f last_p99_ms=%.3f last_max_ms=%.3f "
 	    "spread_p50_ms=%.3f spread_p99_ms=%.3f reply_p50_ms=%.3f reply_p99_ms=%.3f "
-	    "failed_conns=%d\n",
+	    "failed_conns=%d%s\n",
 	    G.proto == P_HTTP ? "http" : "line", G.streams, G.calls, all.len,
 	    (unsigned long long)missing, (unsigned long long)G.wrong_number,
 	    (unsigned long long)G.id_errors, pct_ms(&all, 50), pct_ms(&all, 99),
 	    pct_ms(&all, 100), pct_ms(&first, 50), pct_ms(&last, 50), pct_ms(&last, 99),
 	    pct_ms(&last, 100), pct_ms(&spread, 50), pct_ms(&spread, 99), pct_ms(&reply, 50),
-	    pct_ms(&reply, 99), G.failed);
+	    pct_ms(&reply, 99), G.failed, cpu);
 	if (missing > 0 || G.wrong_number > 0 || G.id_errors > 0)
 		G.errors++;
 }
