@@ -199,7 +199,7 @@ bench-load: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
 
 # The HTTP benchmark (issue 16): ticket.issue over HTTP/1.1 beside the line
 # protocol, an event fanned out to 200 streams, 1,000 idle streams; see
-# docs/PERFORMANCE.md (about 4 minutes).
+# docs/PERFORMANCE.md (about 2.5 minutes).
 bench-http: all $(BUILD)/bench/loadgen $(BUILD)/bench/httpgen
 	BUILD=$(BUILD) sh bench/http.sh
 

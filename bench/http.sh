@@ -15,7 +15,7 @@
 #   3. IDLE idle event streams (1,000), and as many idle line-protocol
 #      subscribers: the daemon's resident memory (VmRSS) before and after.
 #
-#   sh bench/http.sh              full run (about 4 minutes)
+#   sh bench/http.sh              full run (about 2.5 minutes)
 #   ROUNDS=1 FANOUT_ROUNDS=1 IDLE_ROUNDS=1 DURATION=0.5 WARMUP=0.2 CONNS=8 \
 #       STREAMS=20 CALLS=5 IDLE=50 sh bench/http.sh      a smoke run (seconds)
 #
