@@ -171,6 +171,9 @@ $(BUILD)/bench/loadgen: bench/loadgen.c | $(BUILD)/bench
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
 $(BUILD)/bench/bareloop: bench/bareloop.c | $(BUILD)/bench
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+# The HTTP benchmark's client (issue 16): epoll, no libraries.
+$(BUILD)/bench/httpgen: bench/httpgen.c | $(BUILD)/bench
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 $(BUILD)/bench:
 	mkdir -p $@
 # The report benchmark (issue 3): a year of a busy branch, generated with the
@@ -194,19 +197,31 @@ bench-reports-smoke: bench
 bench-load: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
 	BUILD=$(BUILD) sh bench/load.sh
 
+# The HTTP benchmark (issue 16): ticket.issue over HTTP/1.1 beside the line
+# protocol, an event fanned out to 200 streams, 1,000 idle streams; see
+# docs/PERFORMANCE.md (about 2.5 minutes).
+bench-http: all $(BUILD)/bench/loadgen $(BUILD)/bench/httpgen
+	BUILD=$(BUILD) sh bench/http.sh
+
+# The same in a few seconds: fails on a failed request or a missed event, never on a figure.
+bench-http-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/httpgen
+	BUILD=$(BUILD) ROUNDS=1 FANOUT_ROUNDS=1 IDLE_ROUNDS=1 DURATION=0.5 WARMUP=0.2 CONNS=8 \
+	    STREAMS=20 CALLS=5 IDLE=50 PORT=17494 OUT=$(BUILD)/bench/http-smoke.txt sh bench/http.sh
+
 # Instructions per request under callgrind (machine-independent); see docs/PERFORMANCE.md.
 bench-profile: all $(BUILD)/bench/loadgen
 	BUILD=$(BUILD) sh bench/profile.sh
 
 # The same, for a second at small scale: CI runs it so the benchmark cannot rot.
-bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
+bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop $(BUILD)/bench/httpgen
 	BUILD=$(BUILD) DURATION=1 WARMUP=0.2 CONNS=16 IDLE=100 PORT=17499 sh bench/load.sh
 	BUILD=$(BUILD) COUNT=400 CONNS=16 TOP=5 PORT=17497 sh bench/profile.sh
 	$(MAKE) BUILD=$(BUILD) bench-reports-smoke
+	$(MAKE) BUILD=$(BUILD) bench-http-smoke
 
 clean:
 	rm -rf build
 
 .PHONY: all tests test valgrind check clean layers bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
-	bench bench-reports bench-reports-smoke
+	bench bench-reports bench-reports-smoke bench-http bench-http-smoke
 .SECONDARY:

@@ -7,6 +7,8 @@
 #
 #   sh bench/ab.sh /tmp/old/branchqd build/branchqd
 #   ROUNDS=5 CONNS=1024 sh bench/ab.sh A B C
+#   HTTP_PORT=none sh bench/ab.sh OLD NEW    OLD from before the HTTP listener
+#                                            (3d75a37): no --http for either
 set -eu
 
 [ $# -ge 1 ] || { echo "usage: sh bench/ab.sh BRANCHQD..." >&2; exit 2; }

@@ -5,6 +5,10 @@
 #     $server is stopped;
 #   - start_daemon COMMAND...: COMMAND (build/branchqd, another build, or
 #     a wrapper and the daemon) on a fresh database in $work, waited for;
+#     its HTTP listener (--http) on $HTTP_PORT, else on a free port (the
+#     default, 7421, would clash between runs and with a daemon already
+#     there); HTTP_PORT=none passes no --http, for a build from before
+#     the listener (bench/ab.sh);
 #   - wait_for_log TEXT, stop_server.
 
 work=$(mktemp -d "/tmp/branchq-$BENCH_NAME.XXXXXX")
@@ -21,8 +25,11 @@ start_daemon() {
 	# Emptied here, before the fork: a log the child has not truncated yet
 	# would still say "listening on" for the server before it.
 	: >"$work/daemon.log"
+	http="--http 127.0.0.1:${HTTP_PORT:-0}"
+	[ "${HTTP_PORT:-}" = none ] && http=
+	# stdout too: the daemon prints where its pages are.
 	"$@" --config "$work/bench.json" --db "$work/db" --listen "127.0.0.1:$PORT" \
-	    2>>"$work/daemon.log" &
+	    $http >>"$work/daemon.log" 2>&1 &
 	server=$!
 	wait_for_log "listening on"
 }

@@ -7,6 +7,8 @@
 #
 #   sh bench/profile.sh                      20,000 ticket.issue at 64 connections
 #   COUNT=2000 MODE=mix sh bench/profile.sh
+#   MODE=http sh bench/profile.sh            ticket.issue over HTTP/1.1 (bench/httpgen)
+#   MODE=line sh bench/profile.sh            the same request over the line protocol, same client
 #
 # Prints instructions per request (the daemon's total less a run of CONNS
 # requests, which is start-up and shutdown) and the top functions, inclusive.
@@ -22,7 +24,8 @@ OUT=${OUT:-$BUILD/bench/callgrind.out}
 PORT=${PORT:-17430}
 
 command -v valgrind >/dev/null || { echo "profile: valgrind is not installed" >&2; exit 1; }
-make -s BUILD="$BUILD" all "$BUILD/bench/loadgen" >/dev/null
+make -s BUILD="$BUILD" all "$BUILD/bench/loadgen" "$BUILD/bench/httpgen" >/dev/null
+case $MODE in http|line) HTTP_PORT=${HTTP_PORT:-$((PORT + 1))} ;; esac
 mkdir -p "$BUILD/bench"
 BENCH_NAME=profile
 . "$(dirname "$0")/common.sh"
@@ -30,10 +33,17 @@ BENCH_NAME=profile
 # profile COUNT FILE: one daemon under callgrind, COUNT requests; prints its total.
 profile() {
 	start_daemon valgrind --tool=callgrind --callgrind-out-file="$2" "$BUILD/branchqd"
-	"$BUILD/bench/loadgen" --connect "127.0.0.1:$PORT" --conns "$CONNS" \
-	    --count "$1" --mode "$MODE" >"$work/loadgen.txt"
+	case $MODE in
+	http) "$BUILD/bench/httpgen" --mode issue --proto http --connect "127.0.0.1:$HTTP_PORT" \
+	    --conns "$CONNS" --count "$1" >"$work/loadgen.txt" ;;
+	line) "$BUILD/bench/httpgen" --mode issue --proto line --connect "127.0.0.1:$PORT" \
+	    --conns "$CONNS" --count "$1" >"$work/loadgen.txt" ;;
+	*) "$BUILD/bench/loadgen" --connect "127.0.0.1:$PORT" --conns "$CONNS" \
+	    --count "$1" --mode "$MODE" >"$work/loadgen.txt" ;;
+	esac
 	grep -q " errors=0 " "$work/loadgen.txt" || {
-		echo "profile: requests failed: $(cat "$work/loadgen.txt")" >&2; exit 1; }
+		echo "profile: requests failed: $(cat "$work/loadgen.txt")" >&2
+		stop_server; exit 1; }	# a subshell: the trap would not stop it
 	stop_server
 	callgrind_annotate "$2" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,
 }
@@ -43,4 +53,4 @@ total=$(profile "$COUNT" "$OUT")
 echo "mode=$MODE conns=$CONNS requests=$COUNT instructions=$total startup_and_shutdown=$base" \
     "per_request=$(( (total - base) / (COUNT - CONNS) ))"
 callgrind_annotate --auto=no --inclusive=yes "$OUT" 2>/dev/null |
-    grep -E '/src/|sqlite3_step|cJSON_Parse|evbuffer_write|epoll' | head -n "$TOP"
+    grep -E '/src/|sqlite3_step|cJSON_Parse|evbuffer_write|epoll|SHA256' | head -n "$TOP"

@@ -86,7 +86,7 @@ hash=$(printf %s bench | sha256sum | cut -d' ' -f1)
 start_daemon() {	# extra branchqd arguments
 	started=$(date +%s%N)
 	"$BUILD/branchqd-test" --config "$work/bench.json" --db "$work/year.db" \
-	    --listen "127.0.0.1:$PORT" "$@" 2>>"$work/daemon.log" &
+	    --listen "127.0.0.1:$PORT" --http 127.0.0.1:0 "$@" >>"$work/daemon.log" 2>&1 &
 	server=$!
 }
 
