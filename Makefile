@@ -4,7 +4,7 @@
 
 BUILD	?= build
 CC	?= cc
-PKGS	 = libevent sqlite3 libcjson libcrypto libcurl
+PKGS	 = libevent sqlite3 libcjson libcrypto libcurl libssl libevent_openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread
 
@@ -26,9 +26,9 @@ endif
 
 # The pure modules, shared by the daemon and the unit tests.
 CORE	 = log err clock names route queue config recovery stats json fields
-# The daemon, layer by layer (docs/DESIGN.md): storage, domain, dispatch,
-# the commit barrier and the publisher, the TCP transport.
-DAEMON	 = $(CORE) store checkpoint migrations report \
+# The daemon, layer by layer (docs/DESIGN.md): TLS, storage, domain,
+# dispatch, the commit barrier and the publisher, the TCP transport.
+DAEMON	 = $(CORE) tls store checkpoint migrations report \
 	   branch ticket window webhook complaint \
 	   op-session op-ticket op-window op-queue op-complaint op-report op-webhook proto \
 	   events publish barrier server

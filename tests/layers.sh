@@ -20,6 +20,7 @@ stats 1
 config 1
 json 1
 fields 1
+tls 1
 migrations 2
 checkpoint 2
 store 2
