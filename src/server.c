@@ -470,6 +470,9 @@ conn_written(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 
+	/* bufferevent_openssl calls this deferred: more may have come since. */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
 	/* Drained: later output is written at the end of its iteration again. */
 	bufferevent_disable(bev, EV_WRITE);
 	if (c->c_state == CONN_CLOSING) {
