@@ -20,6 +20,7 @@
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -462,7 +463,8 @@ test_sighup_broken_files(void **state)
 
 /* ---- start-up ---- */
 
-/* Runs argv (NULL-terminated) with a deadline; its status, stdout and stderr. */
+/* Runs argv (NULL-terminated) with input on stdin (NULL: none) and a deadline;
+ * its status, stdout and stderr. */
 struct run {
 	int	r_status;
 	char	r_out[8192];
@@ -470,9 +472,9 @@ struct run {
 };
 
 static void
-run_program(struct run *r, char *const argv[])
+run_program(struct run *r, char *const argv[], const char *input)
 {
-	int		 out[2], err[2], status, rc;
+	int		 in[2], out[2], err[2], status, rc;
 	size_t		 len[2] = { 0, 0 };
 	char		*buf[2] = { r->r_out, r->r_err };
 	struct pollfd	 pfd[2];
@@ -481,24 +483,29 @@ run_program(struct run *r, char *const argv[])
 	pid_t		 pid;
 
 	memset(r, 0, sizeof *r);
+	assert_int_equal(pipe(in), 0);
 	assert_int_equal(pipe(out), 0);
 	assert_int_equal(pipe(err), 0);
 	if ((pid = fork()) == -1)
 		fail_msg("fork: %s", strerror(errno));
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		dup2(devnull, STDIN_FILENO);
+		dup2(in[0], STDIN_FILENO);
 		dup2(out[1], STDOUT_FILENO);
 		dup2(err[1], STDERR_FILENO);
+		close(in[1]);
 		close(out[0]);
 		close(err[0]);
 		execv(argv[0], argv);
 		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	close(in[0]);
 	close(out[1]);
 	close(err[1]);
+	/* Small enough for the pipe. */
+	if (input != NULL)
+		assert_int_equal(write(in[1], input, strlen(input)), (ssize_t)strlen(input));
+	close(in[1]);
 	pfd[0].fd = out[0];
 	pfd[1].fd = err[0];
 	pfd[0].events = pfd[1].events = POLLIN;
@@ -530,7 +537,7 @@ run_program(struct run *r, char *const argv[])
 }
 
 static int
-line_count(const char *s)
+count_lines(const char *s)
 {
 	int	n = 0;
 
@@ -575,10 +582,10 @@ test_startup_errors(void **state)
 		};
 
 		for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-			run_program(&r, cases[i].argv);
+			run_program(&r, cases[i].argv, NULL);
 			expect_that(r.r_status == 2, NULL, "case %zu: exit %d, not 2; stderr:\n%s",
 			    i, r.r_status, r.r_err);
-			expect_that(line_count(r.r_err) == 1, NULL, "case %zu: one line, not:\n%s",
+			expect_that(count_lines(r.r_err) == 1, NULL, "case %zu: one line, not:\n%s",
 			    i, r.r_err);
 			expect_that(strstr(r.r_err, cases[i].flag) != NULL &&
 			    strstr(r.r_err, cases[i].file) != NULL &&
@@ -588,6 +595,84 @@ test_startup_errors(void **state)
 		}
 	}
 	expect_that(access(db, F_OK) == -1, NULL, "no database made by a daemon that did not start");
+}
+
+/* ---- the client: build/branchq --tls --cafile ---- */
+
+/* build/branchq --connect ADDR --timeout T ARGS... (NULL-terminated). */
+static void
+run_client(struct run *r, const char *addr, const char *input, ...)
+{
+	static char	 path[PATH_MAX];
+	const char	*build = getenv("BUILD"), *a;
+	char		*argv[MAX_ARGS];
+	int		 argc = 0;
+	va_list		 ap;
+
+	snprintf(path, sizeof path, "%s/branchq", build != NULL && *build ? build : "build");
+	argv[argc++] = path;
+	argv[argc++] = (char *)"--connect";
+	argv[argc++] = (char *)addr;
+	argv[argc++] = (char *)"--timeout";
+	argv[argc++] = (char *)(under_wrapper() ? "30" : "5");
+	va_start(ap, input);
+	while ((a = va_arg(ap, const char *)) != NULL && argc < MAX_ARGS - 1)
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	argv[argc] = NULL;
+	run_program(r, argv, input);
+}
+
+#define expect_run(r, status, where, text) \
+	expect_that((r)->r_status == (status) && strstr((r)->where, (text)) != NULL, NULL, \
+	    "branchq: exit %d (want %d), %s should hold \"%s\"; stdout:\n%s\nstderr:\n%s", \
+	    (r)->r_status, (status), #where, (text), (r)->r_out, (r)->r_err)
+
+static void
+test_client_tls(void **state)
+{
+	struct tls_pki	 pki, other;
+	struct daemon	*d, *plain;
+	char		 addr[64], byname[64];
+	struct run	 r;
+
+	(void)state;
+	tls_pki_make(&pki, "one");
+	tls_pki_make(&other, "other");
+	d = tls_daemon(pki.tp_cert, pki.tp_key, NULL);
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", d->d_port);
+	snprintf(byname, sizeof byname, "localhost:%d", d->d_port);
+
+	run_client(&r, addr, NULL, "--tls", "--cafile", pki.tp_ca, "ping", NULL);
+	expect_run(&r, 0, r_out, "now: ");
+	/* By name (the certificate's DNS name), signed in, a change made. */
+	run_client(&r, byname, NULL, "--tls", "--cafile", pki.tp_ca, "--terminal", "K01",
+	    "--token", "tok-K01", "ticket.issue", "service=cash_deposit", "amount_fen=1000", NULL);
+	expect_run(&r, 0, r_out, "issued_at: ");
+	/* The shell: replies and events as they come, over TLS. */
+	run_client(&r, addr, "subscribe topics:='[\"queue\"]'\nqueue.snapshot\nquit\n", "--tls",
+	    "--cafile", pki.tp_ca, "--terminal", "T01", "--token", "tok-T01", "shell", NULL);
+	expect_run(&r, 0, r_out, "OPEN WINDOWS");
+
+	/* Not trusted: another CA, the system's CAs (which never signed the test's). */
+	run_client(&r, addr, NULL, "--tls", "--cafile", other.tp_ca, "ping", NULL);
+	expect_run(&r, 2, r_err, "its certificate is not trusted: unable to get local issuer");
+	run_client(&r, addr, NULL, "--tls", "ping", NULL);
+	expect_run(&r, 2, r_err, "the system's CAs");
+	/* --cafile alone would send plain text where TLS was meant: refused. */
+	run_client(&r, addr, NULL, "--cafile", pki.tp_ca, "ping", NULL);
+	expect_run(&r, 2, r_err, "--cafile needs --tls");
+	run_client(&r, addr, NULL, "--tls", "--cafile", pki.tp_key, "ping", NULL);
+	expect_run(&r, 2, r_err, "no CA certificate");
+	expect_that(count_lines(r.r_err) == 1, NULL, "one line: %s", r.r_err);
+
+	/* --tls to a daemon without TLS. */
+	plain = daemon_start(NULL);
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", plain->d_port);
+	run_client(&r, addr, NULL, "--tls", "--cafile", pki.tp_ca, "ping", NULL);
+	expect_run(&r, 2, r_err, "TLS");
+	daemon_stop(plain);
+	daemon_stop(d);
 }
 
 int
@@ -603,6 +688,7 @@ main(void)
 		cmocka_unit_test_teardown(test_sighup_new_certificate, harness_teardown),
 		cmocka_unit_test_teardown(test_sighup_broken_files, harness_teardown),
 		cmocka_unit_test_teardown(test_startup_errors, harness_teardown),
+		cmocka_unit_test_teardown(test_client_tls, harness_teardown),
 	};
 
 	return cmocka_run_group_tests_name("e2e_tls", tests, NULL, NULL);
