@@ -531,6 +531,7 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		conn_close(c, CLOSE_NOW, LOG_LEVEL_INFO, "tls_handshake", " error=%s",
 		    log_str(why));
 	} else if (what & BEV_EVENT_EOF) {
+		tls_close_notify(bev);	/* TLS: the client's close_notify answered */
 		conn_close(c, CLOSE_NOW, LOG_LEVEL_DEBUG, "eof", NULL);
 	} else if (what & BEV_EVENT_ERROR) {
 		why = tls_error(bev);
