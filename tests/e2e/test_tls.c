@@ -167,12 +167,15 @@ test_requests_events_reports(void **state)
 
 	disp = tls_login(d, &pki, "D01");
 	cJSON_Delete(rq_ok(disp, "{\"op\":\"subscribe\",\"topics\":[\"queue\"]}"));
-	drain_events(disp, 0);
+	/* The state subscribe sends after its reply, then the issue's own. */
+	ev = next_event_named(disp, "queue.changed", reply_timeout_ms());
+	expect_that(ev != NULL, NULL, "the display gets the queue's state over TLS");
+	cJSON_Delete(ev);
 	k = tls_login(d, &pki, "K01");
 	t = issue(k, "cash_deposit", 150000, NULL);
 	/* Pushed to a subscriber that asked nothing: written by the transport on its own. */
 	ev = next_event_named(disp, "queue.changed", reply_timeout_ms());
-	expect_that(ev != NULL, NULL, "the display hears queue.changed over TLS");
+	expect_that(ev != NULL, NULL, "the display hears of the new ticket over TLS");
 	cJSON_Delete(ev);
 	cJSON_Delete(t);
 
@@ -367,6 +370,27 @@ test_silent_clients(void **state)
 	expect_that(peer_closed(plain, reply_timeout_ms()), NULL,
 	    "a client that never starts a handshake is closed too");
 	wait_log(d, "reason=hello_timeout", 2);
+	daemon_stop(d);
+}
+
+/* Past max_connections: closed without the refusal line (it would need a handshake). */
+static void
+test_over_the_cap(void **state)
+{
+	struct tls_pki	 pki;
+	struct daemon	*d;
+	struct conn	*c, *late;
+	char		 why[512];
+
+	(void)state;
+	tls_pki_make(&pki, "one");
+	d = tls_daemon(pki.tp_cert, pki.tp_key, "\"max_connections\":1");
+	c = tls_login(d, &pki, "K01");
+	late = tls_conn_try(d, pki.tp_ca, "127.0.0.1", 0, why, sizeof why);
+	expect_that(late == NULL, NULL, "the connection past the cap is closed");
+	/* Logged once the socket is closed: waited for. */
+	wait_log(d, "event=conn_refused reason=max_connections limit=1", 1);
+	cJSON_Delete(rq_ok(c, "{\"op\":\"ping\"}"));
 	daemon_stop(d);
 }
 
@@ -685,6 +709,7 @@ main(void)
 		cmocka_unit_test_teardown(test_old_versions_refused, harness_teardown),
 		cmocka_unit_test_teardown(test_plain_client_refused, harness_teardown),
 		cmocka_unit_test_teardown(test_silent_clients, harness_teardown),
+		cmocka_unit_test_teardown(test_over_the_cap, harness_teardown),
 		cmocka_unit_test_teardown(test_sighup_new_certificate, harness_teardown),
 		cmocka_unit_test_teardown(test_sighup_broken_files, harness_teardown),
 		cmocka_unit_test_teardown(test_startup_errors, harness_teardown),
