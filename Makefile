@@ -25,13 +25,13 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 # The pure modules, shared by the daemon and the unit tests.
-CORE	 = log err clock names route queue config recovery stats json fields
+CORE	 = log err clock names route queue config recovery stats json fields net http-parse
 # The daemon, layer by layer (docs/DESIGN.md): TLS, storage, domain,
-# dispatch, the commit barrier and the publisher, the TCP transport.
+# dispatch, the commit barrier and the publisher, the transports.
 DAEMON	 = $(CORE) tls store checkpoint migrations report \
-	   branch ticket window webhook complaint \
+	   branch ticket window webhook complaint websession webfiles \
 	   op-session op-ticket op-window op-queue op-complaint op-report op-webhook proto \
-	   events publish barrier server
+	   events publish barrier server http http-api
 # The client is a program of its own: its files and the shared name lists.
 CLIENT	 = client client-args client-conn client-print client-report client-watch
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
@@ -76,6 +76,12 @@ $(TOBJ)/%.o: src/%.c include/branchq.h include/names.h | $(TOBJ)
 $(BUILD)/gen/migrations.inc: $(sort $(wildcard sql/[0-9]*.sql)) sql/embed.sh | $(BUILD)/gen
 	sh sql/embed.sh $(sort $(wildcard sql/[0-9]*.sql)) > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.inc
+
+# web/ (the pages, their scripts, styles, sounds) compiled into the daemon.
+WEBFILES := $(sort $(shell find web -type f ! -name embed.sh ! -name '*.md' 2>/dev/null))
+$(BUILD)/gen/webfiles.inc: $(WEBFILES) web/embed.sh | $(BUILD)/gen
+	sh web/embed.sh $(WEBFILES) > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/webfiles.o: $(BUILD)/gen/webfiles.inc
 
 $(BUILD)/obj $(TOBJ) $(BUILD)/gen $(BUILD)/tests:
 	mkdir -p $@

@@ -50,6 +50,9 @@ enum err_code {
 	ERR_NONE, ERR_BAD_JSON, ERR_BAD_REQUEST, ERR_UNKNOWN_OP,
 	ERR_UNAUTHENTICATED, ERR_FORBIDDEN, ERR_NOT_FOUND, ERR_CONFLICT,
 	ERR_OVER_AUTHORITY, ERR_LINE_TOO_LONG, ERR_UNAVAILABLE, ERR_INTERNAL,
+	/* HTTP's own (PROTOCOL HTTP): a wrong method, a body or head too
+	 * large, a body that is not JSON, a request that took too long. */
+	ERR_METHOD_NOT_ALLOWED, ERR_TOO_LARGE, ERR_UNSUPPORTED_MEDIA_TYPE, ERR_TIMEOUT,
 	ERR__COUNT
 };
 const char *err_code_name(enum err_code);
@@ -332,6 +335,14 @@ struct config {
 	int			 cf_auth_window_s;	/* ... within this, then a lockout */
 	int			 cf_auth_lockout_s;	/* the first; each next one doubles */
 	int			 cf_auth_lockout_max_s;
+	/* The HTTP face (PROTOCOL HTTP). */
+	char			**cf_http_hosts;	/* names beside IPs and localhost */
+	size_t			 cf_nhttp_hosts;
+	int			 cf_http_max_connections;
+	int			 cf_http_max_streams;	/* open event streams */
+	int			 cf_http_heartbeat_s;	/* a comment on each stream at least this often */
+	int			 cf_http_session_staff_hours;	/* teller, lobby, supervisor */
+	int			 cf_http_session_device_days;	/* kiosk, display */
 	struct terminal_conf	*cf_terminals;
 	size_t			 cf_nterminals;
 	bool			 cf_demo;
@@ -725,6 +736,21 @@ struct request_key_row {
 	char		 kr_ticket_number[BQ_NUMBER_LEN];
 };
 /* 0, 1 when the terminal has not used the key that day, or -1. */
+/* HTTP sessions (http-session.c): ids and tokens are SHA-256 hashes. */
+struct websession_row {
+	char		wr_terminal[BQ_ID_LEN + 1];
+	unsigned char	wr_token_sha256[32];
+	int64_t		wr_created_at, wr_expires_at;
+};
+int	store_websession_insert(struct store *, const unsigned char id[32], const char *terminal,
+	    const unsigned char token[32], int64_t created_at, int64_t expires_at);
+int	store_websession_get(struct store *, const unsigned char id[32],
+	    struct websession_row *);	/* 0, 1 when there is none, -1 */
+int	store_websession_delete(struct store *, const unsigned char id[32]);
+/* The expired, and the terminal's beyond its `keep` newest. */
+int	store_websession_prune(struct store *, const char *terminal, int64_t now, int keep);
+int	store_websession_each(struct store *, void (*)(const unsigned char id[32],
+	    const char *terminal, const unsigned char token[32], void *), void *);
 int	store_request_key_get(struct store *, const struct request_key *,
 	    struct request_key_row *);
 int	store_request_key_insert(struct store *, const struct request_key *, int64_t ticket_id,
@@ -1024,7 +1050,14 @@ struct op_entry {
  */
 char	*proto_handle(struct branch *, struct session *, const char *line, size_t len,
 	    bool *changed);
+/* PROTOCOL HTTP: the op named by the path, its fields in the body (JSON). */
+char	*proto_handle_op(struct branch *, struct session *, const char *name, const char *body,
+	    size_t len, bool *changed);
 char	*proto_error_line(enum err_code, const char *message);
+/* Sign-ins other than hello (HTTP): the same throttle (seconds locked, or
+ * 0), and a failure counted and logged. */
+int64_t	proto_auth_locked(const struct session *);
+void	proto_auth_failed(const struct config *, const struct session *, const char *terminal);
 
 /* ---- fields.c: a request's fields, checked from the op table, then read ---- */
 /* 0, or -1 with err naming the field; top-level unknown keys are let be. */
@@ -1096,6 +1129,21 @@ extern const struct op_entry op_webhook_deliveries_entry, op_webhook_retry_entry
 extern const struct op_entry op_clock_advance_entry, op_test_fault_entry; /* op-test.c */
 #endif
 
+/* ---- websession.c: signed-in browsers (PROTOCOL HTTP) ---- */
+#define WEBSESSION_COOKIE_LEN	64	/* hex of 32 random bytes */
+int64_t	websession_lifetime_s(const struct config *, enum role);
+/* A session for a terminal that signed in: the cookie's value, written
+ * (through store_write, so in the open group).  0, or -1 with err. */
+int	websession_create(struct branch *, const struct terminal_conf *,
+	    char cookie[WEBSESSION_COOKIE_LEN + 1], int64_t *expires_at, struct bq_error *);
+/* The terminal a cookie speaks for, or NULL (unknown, expired, its
+ * terminal gone or its token changed). */
+const struct terminal_conf *websession_find(struct branch *, const char *cookie,
+	    int64_t *expires_at);
+int	websession_end(struct branch *, const char *cookie, struct bq_error *);
+/* Start-up: the sessions of terminals removed or with a new token, deleted. */
+int	websession_prune(struct branch *, char *err, size_t errlen);
+
 /* ---- events.c: the domain's hooks as event lines, queue changes coalesced ---- */
 #define EVENTS_QUEUE_INTERVAL_MS	200	/* PROTOCOL: at most 5 per second */
 void	events_init(struct event_base *, struct branch *);
@@ -1166,6 +1214,110 @@ const char *tls_error(struct bufferevent *);
  * close_notify that tells the peer this is the end, not a cut.  Nothing on a plain one. */
 void	tls_close_notify(struct bufferevent *);
 void	tls_free(void);
+
+/* ---- net.c: addresses and sockets, for both listeners ---- */
+struct sockaddr;
+struct sockaddr_storage;
+void	net_peer_name(const struct sockaddr *, char *buf, size_t len);
+size_t	net_peer_key(const struct sockaddr *, unsigned char out[16]);	/* its length; 0: none */
+/* "HOST:PORT" or "[V6]:PORT", numeric, port 0 to 65535 (0: any free port): 0 or -1. */
+int	net_parse_listen(const char *listen, struct sockaddr_storage *, int *len);
+void	net_sockopts(int fd);	/* an accepted socket's buffer and keepalive */
+
+/* ---- webfiles.c: the pages' files, built in (web/embed.sh) ---- */
+struct webfile {
+	const char		*wf_path;	/* "/", "/kiosk", "/lib/base.css" */
+	const char		*wf_type;	/* Content-Type */
+	const char		*wf_etag;	/* quoted */
+	size_t			 wf_len;
+	const unsigned char	*wf_data;
+};
+const struct webfile	*webfile_find(const char *path, size_t len);	/* NULL: none */
+
+/* ---- http-parse.c: an HTTP/1.1 request head, parsed (pure) ---- */
+#define HTTP_MAX_HEAD		8192	/* PROTOCOL HTTP: 8 KiB of headers */
+#define HTTP_MAX_BODY		65536	/* PROTOCOL HTTP: 65,536-byte bodies */
+#define HTTP_MAX_HEADERS	64
+enum http_method { HM_GET, HM_HEAD, HM_POST, HM_PUT, HM_DELETE, HM_OPTIONS, HM_PATCH, HM_OTHER };
+#define HM_BIT(m)	(1u << (m))
+struct http_header { const char *hh_name, *hh_value; };
+struct http_head {
+	enum http_method	 hd_method;
+	const char		*hd_method_name;
+	const char		*hd_target;	/* as sent: path and query */
+	const char		*hd_path;	/* hd_path_len bytes of hd_target */
+	size_t			 hd_path_len;
+	const char		*hd_query;	/* after '?', or NULL */
+	int			 hd_minor;	/* HTTP/1.hd_minor */
+	struct http_header	 hd_headers[HTTP_MAX_HEADERS];
+	size_t			 hd_nheaders;
+	int64_t			 hd_content_length;	/* -1: none */
+	bool			 hd_transfer_encoding;
+	bool			 hd_close;	/* the client's last request on this connection */
+	bool			 hd_keep_alive;
+};
+/* The head in buf (len bytes up to and including its empty line; changed in
+ * place, pointed into): 0, or the status to refuse it with, err saying why. */
+int		 http_parse_head(char *buf, size_t len, struct http_head *, char *err,
+		    size_t errlen);
+const char	*http_head_get(const struct http_head *, const char *name);	/* NULL: absent */
+bool		 http_path_is(const struct http_head *, const char *path);
+bool		 http_list_has(const char *value, const char *token);
+/* A query parameter, percent-decoded into out: 1, 0 when absent, -1 when
+ * malformed or longer than outlen. */
+int		 http_query_get(const struct http_head *, const char *name, char *out,
+		    size_t outlen);
+
+/* ---- http.c: the HTTP/1.1 listener and its connections ---- */
+/*
+ * One request at a time per connection, handed to the handler given to
+ * http_listen() once its head and body are in.  The handler answers it
+ * now or later with http_respond(), or turns it into an endless stream
+ * (http_stream_start).  Until then the request (and its connection) stay.
+ */
+struct http_conn;
+struct http_request {
+	struct http_head	 hr_head;
+	const char		*hr_body;	/* hr_body_len bytes, NUL after them */
+	size_t			 hr_body_len;
+	bool			 hr_tls;
+	uint64_t		 hr_id;		/* unique while the daemon runs */
+	char			 hr_peer[64];	/* for logs */
+	unsigned char		 hr_addr[16];	/* the peer's address (IPv6: its /64) */
+	size_t			 hr_addr_len;
+	/* The handler's: a stream's connection went (the client, a slow reader,
+	 * the shutdown); the request is freed after it returns. */
+	void			(*hr_closed)(struct http_request *);
+	void			*hr_arg;	/* the handler's */
+	struct http_conn	*hr_conn;
+};
+struct http_limits {
+	int	hl_max_connections;
+	int	hl_request_s;		/* a request must arrive within this */
+	int	hl_write_timeout_s;	/* output that does not move */
+};
+int	http_listen(struct event_base *, const char *listen, const struct http_limits *,
+	    void (*handler)(struct http_request *), char *bound, size_t boundlen,
+	    char *err, size_t errlen);
+/* The response (headers: NULL or "Name: value\r\n" lines).  HEAD gets no body. */
+void	http_respond(struct http_request *, int status, const char *content_type,
+	    const char *body, size_t len, const char *headers);
+/* An error in the protocol's shape: {"ok":false,"error":{"code","message"}}. */
+void	http_respond_error(struct http_request *, int status, enum err_code, const char *message,
+	    const char *headers);
+void	http_stream_start(struct http_request *, const char *content_type, const char *headers);
+void	http_stream_write(struct http_request *, const char *, size_t);
+size_t	http_stream_pending(const struct http_request *);	/* bytes not yet sent */
+void	http_stream_close(struct http_request *, const char *reason);	/* calls hr_closed */
+int	http_connections(void);
+/* Stop accepting; streams end; answers under way go out; then done(). */
+void	http_shutdown(void (*done)(void));
+void	http_free(void);
+
+/* ---- http-api.c: what the HTTP paths mean (PROTOCOL HTTP) ---- */
+void	http_api_init(struct event_base *, struct branch *);
+void	http_api_handle(struct http_request *);	/* http_listen()'s handler */
+void	http_api_free(void);
 
 /* ---- server.c: TCP, line framing, connections ---- */
 /* Descriptors kept aside from connections: database, reports, libevent,

@@ -27,6 +27,8 @@
 #define DEFAULT_CONFIG	"branchq.json"
 #define DEFAULT_DB	"branchq.db"
 #define DEFAULT_LISTEN	"127.0.0.1:7420"
+#define DEFAULT_HTTP	"127.0.0.1:7421"
+#define HTTP_REQUEST_S	10	/* PROTOCOL HTTP: a request arrives within 10 s */
 
 static struct event_base	*main_base;
 
@@ -47,15 +49,15 @@ static _Noreturn void
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: " PROGRAM " [--config FILE] [--db FILE] [--listen HOST:PORT] [--wal-pages N]\n"
+	    "usage: " PROGRAM " [--config FILE] [--db FILE] [--listen HOST:PORT]\n"
+	    "                [--http HOST:PORT|off] [--wal-pages N]\n"
 	    "                [--tls-cert FILE --tls-key FILE]\n"
 	    USAGE_TEST "                [--verbose]\n"
 	    "defaults: --config %s (or the built-in demo configuration when there is\n"
-	    "no such file), --db %s, --listen %s, --wal-pages %d.\n"
+	    "no such file), --db %s, --listen %s, --http %s, --wal-pages %d.\n"
 	    "--tls-cert and --tls-key (a PEM certificate chain and its private key, read\n"
 	    "again on SIGHUP): TLS 1.2 or later on every listener; without them, plain text.\n",
-	    DEFAULT_CONFIG,
-	    DEFAULT_DB, DEFAULT_LISTEN, STORE_WAL_PAGES);
+	    DEFAULT_CONFIG, DEFAULT_DB, DEFAULT_LISTEN, DEFAULT_HTTP, STORE_WAL_PAGES);
 	exit(status);
 }
 
@@ -121,10 +123,14 @@ lock_database(const char *path)
 	return fd;
 }
 
+/* Both listeners have written the replies under way. */
+static int	shutdown_pending;
+
 static void
 shutdown_done(void)
 {
-	event_base_loopbreak(main_base);
+	if (--shutdown_pending == 0)
+		event_base_loopbreak(main_base);
 }
 
 /*
@@ -193,6 +199,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	stopping = true;
 	log_info("event=stop signal=%s: finishing the replies under way",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	shutdown_pending = 2;
+	http_shutdown(shutdown_done);
 	server_shutdown(shutdown_done);
 }
 
@@ -203,6 +211,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "http", required_argument, NULL, 'H' },
 		{ "test-clock", no_argument, NULL, 't' },
 		{ "test-clock-start", required_argument, NULL, 's' },
 		{ "wal-pages", required_argument, NULL, 'w' },
@@ -214,6 +223,8 @@ main(int argc, char **argv)
 	};
 	const char	*config_path = NULL, *db_path = DEFAULT_DB, *listen = DEFAULT_LISTEN;
 	const char	*tls_cert = NULL, *tls_key = NULL;
+	const char	*http = DEFAULT_HTTP;
+	struct http_limits http_lim;
 	struct config	 cfg;
 	struct branch	 branch;
 	struct store	*store;
@@ -222,13 +233,14 @@ main(int argc, char **argv)
 	int64_t		 test_start = 0;
 	long		 wal_pages = STORE_WAL_PAGES;
 	int		 ch, lock_fd;
-	char		 err[512], bound[80], *end;
+	char		 err[512], bound[80], http_bound[80] = "off", url[128] = "", *end;
 
 	while ((ch = getopt_long(argc, argv, "c:d:l:tvh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': config_path = optarg; break;
 		case 'd': db_path = optarg; break;
 		case 'l': listen = optarg; break;
+		case 'H': http = optarg; break;
 #ifdef BQ_TEST_HOOKS
 		case 't': test_clock = true; break;
 		case 's':
@@ -308,9 +320,26 @@ main(int argc, char **argv)
 	followup_start(&branch);
 	if (webhook_start(main_base, &branch, err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);
+	/* Browsers signed in for terminals since removed or given a new token: out. */
+	if (websession_prune(&branch, err, sizeof err) == -1)
+		startup_error("--db %s: %s", db_path, err);
 	barrier_init(main_base, &branch);
 	if (server_listen(main_base, &branch, listen, bound, sizeof bound, err, sizeof err) == -1)
 		startup_error("%s", err);
+	http_api_init(main_base, &branch);
+	if (strcmp(http, "off") != 0) {
+		http_lim.hl_max_connections = cfg.cf_http_max_connections;
+		http_lim.hl_request_s = HTTP_REQUEST_S;
+		http_lim.hl_write_timeout_s = cfg.cf_write_timeout_s;
+		if (http_listen(main_base, http, &http_lim, http_api_handle, http_bound,
+		    sizeof http_bound, err, sizeof err) == -1)
+			startup_error("%s", err);
+		snprintf(url, sizeof url, " url=%s://%s/", tls_enabled() ? "https" : "http",
+		    http_bound);
+		/* The README's first command: where the pages are. */
+		printf("The pages: %s://%s/\n", tls_enabled() ? "https" : "http", http_bound);
+		fflush(stdout);
+	}
 
 	ev_term = evsignal_new(main_base, SIGTERM, on_signal, NULL);
 	ev_int = evsignal_new(main_base, SIGINT, on_signal, NULL);
@@ -326,9 +355,9 @@ main(int argc, char **argv)
 		tls_describe(desc, sizeof desc);
 		log_info("event=tls %s", desc);
 	}
-	log_info("event=start branch=%s listen=%s db=%s config=%s clock=%s tls=%s "
-	    "msg=\"listening on %s\"", log_str(cfg.cf_branch), bound, log_str(db_path),
-	    cfg.cf_demo ? "demo" : "file", test_clock ? "test" : "real",
+	log_info("event=start branch=%s listen=%s http=%s%s db=%s config=%s clock=%s tls=%s "
+	    "msg=\"listening on %s\"", log_str(cfg.cf_branch), bound, http_bound, url,
+	    log_str(db_path), cfg.cf_demo ? "demo" : "file", test_clock ? "test" : "real",
 	    tls_enabled() ? "on" : "off", bound);
 	event_base_dispatch(main_base);
 
@@ -336,6 +365,8 @@ main(int argc, char **argv)
 	webhook_stop();
 	events_free();
 	server_free();
+	http_api_free();
+	http_free();
 	barrier_free();
 	publish_close();
 	branch_close(&branch);

@@ -47,7 +47,9 @@ static const char *const top_keys[] = {
 	"webhook_max_pending",
 	"max_connections", "hello_timeout_s", "idle_timeout_s", "write_timeout_s",
 	"subscriber_buffer_bytes", "auth_max_failures", "auth_window_s",
-	"auth_lockout_s", "auth_lockout_max_s", NULL
+	"auth_lockout_s", "auth_lockout_max_s",
+	"http_hosts", "http_max_connections", "http_max_streams", "http_heartbeat_s",
+	"http_session_staff_hours", "http_session_device_days", NULL
 };
 static const char *const threshold_keys[] = {
 	"cash", "transfer", "express_cash", NULL
@@ -308,6 +310,12 @@ config_defaults(struct config *cf)
 	cf->cf_auth_window_s = 60;
 	cf->cf_auth_lockout_s = 60;
 	cf->cf_auth_lockout_max_s = 3600;
+	/* The HTTP face (PROTOCOL HTTP, docs/HTTP.md). */
+	cf->cf_http_max_connections = 4096;
+	cf->cf_http_max_streams = 512;
+	cf->cf_http_heartbeat_s = 15;
+	cf->cf_http_session_staff_hours = 12;
+	cf->cf_http_session_device_days = 30;
 }
 
 static int
@@ -592,6 +600,41 @@ parse_webhooks(struct config_parse *cp, struct config *cf, const cJSON *root)
 	return 0;
 }
 
+/*
+ * PROTOCOL HTTP: the host names a browser may reach the daemon by, beside
+ * IP addresses and localhost (DNS rebinding).  Names only: no port, no
+ * scheme, no wildcard.
+ */
+static int
+parse_http_hosts(struct config_parse *cp, struct config *cf, const cJSON *root)
+{
+	const cJSON	*list, *el;
+	const char	*p;
+	size_t		 n = 0;
+
+	if ((list = cJSON_GetObjectItemCaseSensitive(root, "http_hosts")) == NULL)
+		return 0;
+	if (!cJSON_IsArray(list))
+		return config_fail(cp, "http_hosts: must be an array of host names");
+	if ((cf->cf_http_hosts = calloc((size_t)cJSON_GetArraySize(list) + 1,
+	    sizeof *cf->cf_http_hosts)) == NULL)
+		fatal("calloc");
+	cJSON_ArrayForEach(el, list) {
+		if (!cJSON_IsString(el) || el->valuestring[0] == '\0' ||
+		    strlen(el->valuestring) > 253)
+			return config_fail(cp, "http_hosts[%zu]: must be a host name", n);
+		for (p = el->valuestring; *p != '\0'; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+				return config_fail(cp, "http_hosts[%zu]: \"%.64s\" is not a host "
+				    "name (letters, digits, '-' and '.'; no port)", n,
+				    el->valuestring);
+		cf->cf_http_hosts[n++] = xstrdup(el->valuestring);
+	}
+	cf->cf_nhttp_hosts = n;
+	return 0;
+}
+
 /* Connection and authentication limits (docs/SECURITY.md). */
 static int
 parse_limits(struct config_parse *cp, struct config *cf, const cJSON *root)
@@ -614,6 +657,16 @@ parse_limits(struct config_parse *cp, struct config *cf, const cJSON *root)
 	    &cf->cf_auth_lockout_s) == -1 ||
 	    get_int(cp, root, "auth_lockout_max_s", 1, 604800,
 	    &cf->cf_auth_lockout_max_s) == -1)
+		return -1;
+	if (get_int(cp, root, "http_max_connections", 1, 1000000,
+	    &cf->cf_http_max_connections) == -1 ||
+	    get_int(cp, root, "http_max_streams", 0, 1000000, &cf->cf_http_max_streams) == -1 ||
+	    get_int(cp, root, "http_heartbeat_s", 1, 15, &cf->cf_http_heartbeat_s) == -1 ||
+	    get_int(cp, root, "http_session_staff_hours", 1, 24 * 366,
+	    &cf->cf_http_session_staff_hours) == -1 ||
+	    get_int(cp, root, "http_session_device_days", 1, 3660,
+	    &cf->cf_http_session_device_days) == -1 ||
+	    parse_http_hosts(cp, cf, root) == -1)
 		return -1;
 	/* The lockout doubles up to the maximum: a smaller maximum is a typo. */
 	if (cf->cf_auth_lockout_max_s < cf->cf_auth_lockout_s)
@@ -808,6 +861,9 @@ config_free(struct config *cf)
 	}
 	free(cf->cf_webhooks);
 	free(cf->cf_terminals);
+	for (i = 0; i < cf->cf_nhttp_hosts; i++)
+		free(cf->cf_http_hosts[i]);
+	free(cf->cf_http_hosts);
 	memset(cf, 0, sizeof *cf);
 }
 

@@ -19,6 +19,10 @@ static const char *const err_code_names[ERR__COUNT] = {
 	[ERR_LINE_TOO_LONG] = "line_too_long",
 	[ERR_UNAVAILABLE] = "unavailable",
 	[ERR_INTERNAL] = "internal",
+	[ERR_METHOD_NOT_ALLOWED] = "method_not_allowed",
+	[ERR_TOO_LARGE] = "too_large",
+	[ERR_UNSUPPORTED_MEDIA_TYPE] = "unsupported_media_type",
+	[ERR_TIMEOUT] = "timeout",
 };
 
 const char *

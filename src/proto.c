@@ -344,18 +344,17 @@ throttle_fail(const struct config *cfg, const struct session *s, int *failures)
 	return lockout_s;
 }
 
-/* After a refused hello: count it and say so, without the token. */
-static void
-hello_failed(const struct config *cfg, const struct session *s, const cJSON *req)
+/* After a refused sign-in (hello, HTTP): count it and say so, without the token. */
+void
+proto_auth_failed(const struct config *cfg, const struct session *s, const char *terminal)
 {
-	const cJSON	*term = cJSON_GetObjectItemCaseSensitive(req, "terminal");
 	const char	*id = NULL;
 	int64_t		 lockout_s;
 	int		 failures;
 
 	/* Only a configured id is shown: a token typed into the wrong field is not. */
-	if (cJSON_IsString(term) && config_terminal(cfg, term->valuestring) != NULL)
-		id = term->valuestring;
+	if (terminal != NULL && config_terminal(cfg, terminal) != NULL)
+		id = terminal;
 	lockout_s = throttle_fail(cfg, s, &failures);
 	log_warnx("event=auth_failure peer=%s terminal=%s reason=%s failures=%d",
 	    log_str(s->s_peer), id != NULL ? id : "unknown",
@@ -364,6 +363,20 @@ hello_failed(const struct config *cfg, const struct session *s, const cJSON *req
 		log_warnx("event=auth_lockout peer=%s lockout_s=%lld failures=%d window_s=%d",
 		    log_str(s->s_peer), (long long)lockout_s, cfg->cf_auth_max_failures,
 		    cfg->cf_auth_window_s);
+}
+
+int64_t
+proto_auth_locked(const struct session *s)
+{
+	return throttle_locked(s);
+}
+
+static void
+hello_failed(const struct config *cfg, const struct session *s, const cJSON *req)
+{
+	const cJSON	*term = cJSON_GetObjectItemCaseSensitive(req, "terminal");
+
+	proto_auth_failed(cfg, s, cJSON_IsString(term) ? term->valuestring : NULL);
 }
 
 /* ---- replies ---- */
@@ -419,8 +432,103 @@ role_allowed(const struct op_entry *op, enum role role)
 	return (op->op_flags & OP_ANYONE) || (op->op_roles & ROLE_BIT(role));
 }
 
+/*
+ * A request's JSON, checked as cJSON cannot (json_prescan) and parsed: the
+ * object, or NULL with *reply the error reply.  nul: the field holding
+ * U+0000, if any.  what: "line" (TCP) or "body" (HTTP), for messages.
+ */
+static cJSON *
+request_parse(const char *text, size_t len, const char *what, struct string_find *nul,
+    char **reply)
+{
+	struct bq_error	 err;
+	const char	*end = NULL;
+	cJSON		*req;
+
+	memset(&err, 0, sizeof err);
+	if (json_prescan(text, len, &nul->sf_target, &err) == -1) {
+		*reply = json_error_reply(NULL, err.e_code, err.e_msg);
+		return NULL;
+	}
+	if ((req = cJSON_ParseWithLengthOpts(text, len, &end, false)) == NULL) {
+		bq_fail(&err, ERR_BAD_JSON, "the %s is not valid JSON", what);
+		*reply = json_error_reply(NULL, err.e_code, err.e_msg);
+		return NULL;
+	}
+	while (end < text + len && (*end == ' ' || *end == '\t' || *end == '\r' ||
+	    *end == '\n'))
+		end++;
+	if (end != text + len) {
+		cJSON_Delete(req);
+		bq_fail(&err, ERR_BAD_JSON, "one JSON object per %s: text follows it", what);
+		*reply = json_error_reply(NULL, err.e_code, err.e_msg);
+		return NULL;
+	}
+	if (!cJSON_IsObject(req)) {
+		cJSON_Delete(req);
+		*reply = json_error_reply(NULL, ERR_BAD_JSON, "a request must be a JSON object");
+		return NULL;
+	}
+	/* \u0000 somewhere: which field (the count matches what cJSON parsed). */
+	if (nul->sf_target >= 0 && !string_find(req, "", nul))
+		snprintf(nul->sf_path, sizeof nul->sf_path, "(a string)");
+	return req;
+}
+
+static char	*dispatch(struct branch *, struct session *, cJSON *req,
+		    const struct string_find *, bool *changed);
+
 char *
 proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
+    bool *changed)
+{
+	struct string_find	 nul = { -1, 0, "" };
+	cJSON			*req;
+	char			*reply;
+
+	*changed = false;
+	if ((req = request_parse(line, len, "line", &nul, &reply)) == NULL)
+		return reply;
+	return dispatch(b, s, req, &nul, changed);
+}
+
+/*
+ * PROTOCOL HTTP: POST /api/v1/op/NAME.  The body holds the fields; the op
+ * is the path's and there is no request id, so neither may be in it.  An
+ * empty body is {}.
+ */
+char *
+proto_handle_op(struct branch *b, struct session *s, const char *name, const char *body,
+    size_t len, bool *changed)
+{
+	struct string_find	 nul = { -1, 0, "" };
+	cJSON			*req;
+	char			*reply;
+
+	*changed = false;
+	if (len == 0) {
+		body = "{}";
+		len = 2;
+	}
+	if ((req = request_parse(body, len, "body", &nul, &reply)) == NULL)
+		return reply;
+	if (cJSON_GetObjectItemCaseSensitive(req, "op") != NULL) {
+		cJSON_Delete(req);
+		return json_error_reply(NULL, ERR_BAD_REQUEST, "op: over HTTP the operation is "
+		    "named by the path, /api/v1/op/NAME, not in the body");
+	}
+	if (cJSON_GetObjectItemCaseSensitive(req, "id") != NULL) {
+		cJSON_Delete(req);
+		return json_error_reply(NULL, ERR_BAD_REQUEST, "id: not used over HTTP (a "
+		    "complaint is named by complaint)");
+	}
+	cJSON_AddStringToObject(req, "op", name);
+	return dispatch(b, s, req, &nul, changed);
+}
+
+/* A parsed request object (taken) to its reply. */
+static char *
+dispatch(struct branch *b, struct session *s, cJSON *req, const struct string_find *nulp,
     bool *changed)
 {
 	const struct op_entry	*op = NULL;
@@ -430,33 +538,12 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
 	const char		*key;
 	bool			 replayed = false;
 	int			 rc;
-	struct string_find	 nul = { -1, 0, "" };
-	cJSON			*req;
-	const char		*end = NULL;
+	struct string_find	 nul = *nulp;
 	char			*reply;
 	int64_t			 locked_s;
 	uint64_t		 changes = store_changes(b->b_store);
 
-	*changed = false;
 	memset(&x, 0, sizeof x);
-	if (json_prescan(line, len, &nul.sf_target, &x.x_err) == -1)
-		return json_error_reply(NULL, x.x_err.e_code, x.x_err.e_msg);
-	req = cJSON_ParseWithLengthOpts(line, len, &end, false);
-	if (req == NULL)
-		return json_error_reply(NULL, ERR_BAD_JSON, "the line is not valid JSON");
-	while (end < line + len && (*end == ' ' || *end == '\t' || *end == '\r'))
-		end++;
-	if (end != line + len) {
-		cJSON_Delete(req);
-		return json_error_reply(NULL, ERR_BAD_JSON, "one JSON object per line: text follows it");
-	}
-	if (!cJSON_IsObject(req)) {
-		cJSON_Delete(req);
-		return json_error_reply(NULL, ERR_BAD_JSON, "a request must be a JSON object");
-	}
-	/* \u0000 somewhere: which field (the count matches what cJSON parsed). */
-	if (nul.sf_target >= 0 && !string_find(req, "", &nul))
-		snprintf(nul.sf_path, sizeof nul.sf_path, "(a string)");
 	id = cJSON_GetObjectItemCaseSensitive(req, "id");
 	if ((id != NULL && (cJSON_IsObject(id) || cJSON_IsArray(id) ||
 	    (cJSON_IsNumber(id) && !isfinite(id->valuedouble)))) || json_given_twice(req, "id") ||
@@ -496,6 +583,7 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
 		    (long long)locked_s);
 		bq_fail(&x.x_err, ERR_UNAUTHENTICATED, "too many failed attempts; "
 		    "try again in %lld s", (long long)locked_s);
+		bq_detail_int(&x.x_err, "retry_after_s", locked_s);
 	} else {
 		x.x_branch = b;
 		x.x_session = s;

@@ -51,16 +51,6 @@
 #define LINGER_MAX_BYTES	(1024 * 1024)
 #define ACCEPT_PAUSE_MS		250	/* after EMFILE and the like */
 #define REFUSED_LOG_S		10	/* at most one line per this while refusing */
-/*
- * The kernel's send buffer per connection, fixed: left to autotuning it
- * grows to megabytes on a fast link, which a client that stops reading
- * then holds on top of ours.  64 KiB still fills a LAN.
- */
-#define SOCKET_SNDBUF		(64 * 1024)
-/* TCP keepalive: a peer that vanished is found in about 2 minutes. */
-#define KEEPALIVE_IDLE_S	60
-#define KEEPALIVE_INTERVAL_S	10
-#define KEEPALIVE_COUNT		6
 
 /*
  * A connection's life (conn_set_state() is the only place it changes):
@@ -543,53 +533,6 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-static void
-peer_name(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char	host[64] = "?";
-	int	port = 0;
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
-
-		evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-		port = ntohs(in->sin_port);
-		snprintf(buf, len, "%s:%d", host, port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
-
-		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-		port = ntohs(in6->sin6_port);
-		snprintf(buf, len, "[%s]:%d", host, port);
-	} else
-		snprintf(buf, len, "unknown");
-}
-
-/* The address the failed-hello throttle counts: IPv4, or an IPv6 /64. */
-static void
-peer_key(const struct sockaddr *sa, struct session *s)
-{
-	const struct sockaddr_in	*in;
-	const struct sockaddr_in6	*in6;
-
-	s->s_addr_len = 0;
-	if (sa->sa_family == AF_INET) {
-		in = (const struct sockaddr_in *)(const void *)sa;
-		memcpy(s->s_addr, &in->sin_addr, 4);
-		s->s_addr_len = 4;
-	} else if (sa->sa_family == AF_INET6) {
-		in6 = (const struct sockaddr_in6 *)(const void *)sa;
-		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
-			memcpy(s->s_addr, in6->sin6_addr.s6_addr + 12, 4);
-			s->s_addr_len = 4;
-		} else {
-			/* One host usually holds a whole /64. */
-			memcpy(s->s_addr, in6->sin6_addr.s6_addr, 8);
-			s->s_addr_len = 8;
-		}
-	}
-}
-
 /* Past the cap: one line saying so, then close, without a struct conn. */
 static void
 server_refuse(evutil_socket_t fd, const struct sockaddr *sa)
@@ -610,31 +553,12 @@ server_refuse(evutil_socket_t fd, const struct sockaddr *sa)
 	evutil_closesocket(fd);
 	srv_refused++;
 	if (srv_refused_logged_ms == 0 || now - srv_refused_logged_ms >= REFUSED_LOG_S * 1000) {
-		peer_name(sa, peer, sizeof peer);
+		net_peer_name(sa, peer, sizeof peer);
 		log_warnx("event=conn_refused reason=max_connections limit=%d refused=%llu "
 		    "peer=%s", srv_max_conns, (unsigned long long)srv_refused, log_str(peer));
 		srv_refused = 0;
 		srv_refused_logged_ms = now;
 	}
-}
-
-static void
-conn_sockopts(evutil_socket_t fd)
-{
-	int	on = 1, sndbuf = SOCKET_SNDBUF;
-	int	idle = KEEPALIVE_IDLE_S, interval = KEEPALIVE_INTERVAL_S, count = KEEPALIVE_COUNT;
-
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-#ifdef TCP_KEEPIDLE
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
-#else
-	(void)idle;
-	(void)interval;
-	(void)count;
-#endif
 }
 
 /* The publisher's: an event line for this connection, or the end of a slow reader. */
@@ -703,8 +627,8 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	/* A replay larger than half the buffer is a reset, not a cut-off. */
 	c->c_session.s_sub.sb_replay_limit = (size_t)srv_cfg->cf_subscriber_buffer_bytes / 2;
 	c->c_session.s_deliver = conn_deliver;
-	peer_name(sa, c->c_session.s_peer, sizeof c->c_session.s_peer);
-	peer_key(sa, &c->c_session);
+	net_peer_name(sa, c->c_session.s_peer, sizeof c->c_session.s_peer);
+	c->c_session.s_addr_len = net_peer_key(sa, c->c_session.s_addr);
 	c->c_id = c->c_session.s_conn_id = ++srv_next_id;
 	c->c_next = srv_conns;
 	if (srv_conns != NULL)
@@ -724,7 +648,7 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 			fatalx("evtimer_new failed");
 		evtimer_add(c->c_hello_timer, srv_hello_tv);
 	}
-	conn_sockopts(fd);
+	net_sockopts(fd);
 	bufferevent_setcb(c->c_bev, conn_read, conn_written, conn_event, c);
 	/*
 	 * Not under TLS: bufferevent_openssl stops at the mark with the rest of
@@ -821,48 +745,6 @@ server_limits(void)
 	    srv_cfg->cf_auth_lockout_max_s);
 }
 
-/* "HOST:PORT" or "[V6]:PORT", numeric, port 0 to 65535 (0: any free port). */
-static int
-parse_listen(const char *listen, struct sockaddr_storage *ss, int *len)
-{
-	struct sockaddr_in	*in = (struct sockaddr_in *)(void *)ss;
-	struct sockaddr_in6	*in6 = (struct sockaddr_in6 *)(void *)ss;
-	const char		*colon = strrchr(listen, ':');
-	char			 host[64], *end;
-	size_t			 hostlen;
-	long			 port;
-
-	if (colon == NULL || colon == listen || colon[1] == '\0')
-		return -1;
-	hostlen = (size_t)(colon - listen);
-	if (listen[0] == '[') {
-		if (hostlen < 3 || listen[hostlen - 1] != ']')
-			return -1;
-		listen++;
-		hostlen -= 2;
-	}
-	if (hostlen >= sizeof host)
-		return -1;
-	memcpy(host, listen, hostlen);
-	host[hostlen] = '\0';
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || errno != 0 || port < 0 || port > 65535)
-		return -1;
-	memset(ss, 0, sizeof *ss);
-	if (evutil_inet_pton(AF_INET, host, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)port);
-		*len = (int)sizeof *in;
-	} else if (evutil_inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		*len = (int)sizeof *in6;
-	} else
-		return -1;
-	return 0;
-}
-
 int
 server_listen(struct event_base *base, struct branch *b, const char *listen,
     char *bound, size_t boundlen, char *err, size_t errlen)
@@ -879,7 +761,7 @@ server_listen(struct event_base *base, struct branch *b, const char *listen,
 		fatalx("evtimer_new failed");
 	barrier_on_flush(server_flush_output);
 	server_limits();
-	if (parse_listen(listen, &ss, &len) == -1) {
+	if (net_parse_listen(listen, &ss, &len) == -1) {
 		snprintf(err, errlen, "--listen %s: must be HOST:PORT with a numeric address, "
 		    "e.g. 127.0.0.1:7420", listen);
 		return -1;
@@ -894,7 +776,7 @@ server_listen(struct event_base *base, struct branch *b, const char *listen,
 	evconnlistener_set_error_cb(srv_listener, server_accept_error);
 	if (getsockname(evconnlistener_get_fd(srv_listener), (struct sockaddr *)&ss,
 	    &sslen) == 0)
-		peer_name((struct sockaddr *)&ss, bound, boundlen);
+		net_peer_name((struct sockaddr *)&ss, bound, boundlen);
 	else
 		snprintf(bound, boundlen, "%s", listen);
 	return 0;

@@ -30,6 +30,7 @@ enum stmt {
 	ST_DELIVERY_ADD, ST_DELIVERY_PENDING_COUNT, ST_DELIVERY_HEAD, ST_DELIVERY_UPDATE,
 	ST_ATTEMPT_INSERT, ST_DELIVERY_GET, ST_DELIVERY_LIST, ST_DELIVERY_COUNTS,
 	ST_DELIVERY_RECEIVERS, ST_DELIVERY_ABANDON,
+	ST_WS_INSERT, ST_WS_GET, ST_WS_DELETE, ST_WS_PRUNE, ST_WS_LIST,
 	ST__COUNT
 };
 
@@ -51,6 +52,19 @@ enum stmt {
 	"compensation_fen"
 
 static const char *const stmt_sql[ST__COUNT] = {
+	[ST_WS_INSERT] =
+	    "INSERT INTO http_sessions (id_sha256, terminal, token_sha256, created_at, expires_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_WS_GET] =
+	    "SELECT terminal, token_sha256, created_at, expires_at FROM http_sessions "
+	    "WHERE id_sha256 = ?1",
+	[ST_WS_DELETE] = "DELETE FROM http_sessions WHERE id_sha256 = ?1",
+	/* The expired, and a terminal's beyond its newest ?3. */
+	[ST_WS_PRUNE] =
+	    "DELETE FROM http_sessions WHERE expires_at <= ?1 OR (terminal = ?2 AND "
+	    "id_sha256 NOT IN (SELECT id_sha256 FROM http_sessions WHERE terminal = ?2 "
+	    "ORDER BY created_at DESC LIMIT ?3))",
+	[ST_WS_LIST] = "SELECT id_sha256, terminal, token_sha256 FROM http_sessions",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_SAVEPOINT] = "SAVEPOINT request",
 	[ST_RELEASE] = "RELEASE request",
@@ -1357,4 +1371,84 @@ store_delivery_abandon(struct store *s, const char *receiver, const char *error)
 	sqlite3_bind_text(st, 1, receiver, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, error, -1, SQLITE_TRANSIENT);
 	return store_exec(s, ST_DELIVERY_ABANDON);
+}
+
+/* ---- HTTP sessions (http-session.c) ---- */
+
+int
+store_websession_insert(struct store *s, const unsigned char id[32], const char *terminal,
+    const unsigned char token[32], int64_t created_at, int64_t expires_at)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_WS_INSERT];
+
+	sqlite3_bind_blob(st, 1, id, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, terminal, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, token, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, created_at);
+	sqlite3_bind_int64(st, 5, expires_at);
+	return store_exec(s, ST_WS_INSERT);
+}
+
+int
+store_websession_get(struct store *s, const unsigned char id[32], struct websession_row *row)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_WS_GET];
+	int		 rc;
+
+	memset(row, 0, sizeof *row);
+	sqlite3_bind_blob(st, 1, id, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_column(row->wr_terminal, sizeof row->wr_terminal, st, 0);
+		if (sqlite3_column_bytes(st, 1) == 32)
+			memcpy(row->wr_token_sha256, sqlite3_column_blob(st, 1), 32);
+		row->wr_created_at = sqlite3_column_int64(st, 2);
+		row->wr_expires_at = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : store_fail(s, "http session");
+}
+
+int
+store_websession_delete(struct store *s, const unsigned char id[32])
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_WS_DELETE];
+
+	sqlite3_bind_blob(st, 1, id, 32, SQLITE_STATIC);
+	return store_exec(s, ST_WS_DELETE);
+}
+
+int
+store_websession_prune(struct store *s, const char *terminal, int64_t now, int keep)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_WS_PRUNE];
+
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_text(st, 2, terminal, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, keep);
+	return store_exec(s, ST_WS_PRUNE);
+}
+
+int
+store_websession_each(struct store *s, void (*fn)(const unsigned char id[32],
+    const char *terminal, const unsigned char token[32], void *), void *arg)
+{
+	sqlite3_stmt	*st = s->s_stmt[ST_WS_LIST];
+	unsigned char	 id[32], token[32];
+	char		 terminal[BQ_ID_LEN + 1];
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != 32 || sqlite3_column_bytes(st, 2) != 32)
+			continue;
+		memcpy(id, sqlite3_column_blob(st, 0), 32);
+		memcpy(token, sqlite3_column_blob(st, 2), 32);
+		copy_column(terminal, sizeof terminal, st, 1);
+		fn(id, terminal, token, arg);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_fail(s, "http sessions");
 }

@@ -21,6 +21,8 @@ config 1
 json 1
 fields 1
 tls 1
+net 1
+http-parse 1
 migrations 2
 checkpoint 2
 store 2
@@ -31,6 +33,8 @@ window 3
 ticket 3
 webhook 3
 complaint 3
+websession 3
+webfiles 0
 events 4
 publish 4
 op-session 4
@@ -44,7 +48,9 @@ op-test 4
 proto 4
 barrier 5
 server 6
-branchqd 7
+http 6
+http-api 7
+branchqd 8
 '
 
 # branchqd-test's objects: obj-test where a file is built twice.

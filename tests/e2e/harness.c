@@ -561,6 +561,9 @@ h_daemon_start(const char *file, int line, const struct daemon_opts *opts)
 	snprintf(d->d_log, sizeof d->d_log, "%s/daemon.log", d->d_dir);
 	snprintf(d->d_clock_start, sizeof d->d_clock_start, "%s",
 	    opts != NULL && opts->clock_start != NULL ? opts->clock_start : H_CLOCK_START);
+	/* A free loopback port, as for --listen: tests run side by side. */
+	snprintf(d->d_http, sizeof d->d_http, "%s",
+	    opts != NULL && opts->http != NULL ? opts->http : "127.0.0.1:0");
 	if (opts != NULL) {
 		d->d_no_config = opts->no_config;
 		d->d_no_test_clock = opts->no_test_clock;
@@ -569,8 +572,6 @@ h_daemon_start(const char *file, int line, const struct daemon_opts *opts)
 			d->d_extra_config = xstrdup(opts->extra_config);
 		if (opts->wal_pages != 0)
 			snprintf(d->d_wal_pages, sizeof d->d_wal_pages, "%d", opts->wal_pages);
-		if (opts->http != NULL)
-			snprintf(d->d_http, sizeof d->d_http, "%s", opts->http);
 		if (opts->tls_cert != NULL)
 			snprintf(d->d_tls_cert, sizeof d->d_tls_cert, "%s", opts->tls_cert);
 		if (opts->tls_key != NULL)

@@ -1,0 +1,49 @@
+// The daemon's HTTP API (docs/HTTP.md): one call per operation, the session
+// cookie sent by the browser itself.  Every reply is the protocol's JSON;
+// an error becomes an ApiError with its code, message and HTTP status.
+
+export class ApiError extends Error {
+	constructor(status, error) {
+		super(error.message);
+		this.status = status;
+		this.code = error.code;
+		this.detail = error.detail ?? null;
+	}
+}
+
+async function send(method, path, body) {
+	const init = { method, credentials: "same-origin", headers: {} };
+	if (body !== undefined) {
+		init.headers["Content-Type"] = "application/json";
+		init.body = JSON.stringify(body);
+	}
+	const response = await fetch(path, init);
+	const reply = await response.json();
+	if (!reply.ok)
+		throw new ApiError(response.status, reply.error);
+	return reply;
+}
+
+// POST /api/v1/op/NAME with the op's fields.
+export function op(name, fields = {}) {
+	return send("POST", `/api/v1/op/${encodeURIComponent(name)}`, fields);
+}
+
+// Who this browser is signed in as, or null.
+export async function whoami() {
+	try {
+		return await send("GET", "/api/v1/session");
+	} catch (e) {
+		if (e instanceof ApiError && e.status === 401)
+			return null;
+		throw e;
+	}
+}
+
+export function signIn(terminal, token) {
+	return send("POST", "/api/v1/session", { terminal, token });
+}
+
+export function signOut() {
+	return send("DELETE", "/api/v1/session");
+}

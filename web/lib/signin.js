@@ -1,0 +1,85 @@
+// The sign-in form every page shows without a session (PROTOCOL HTTP: its
+// inputs are named terminal and token).  Resolves with the session once
+// the daemon accepts the terminal and token.
+
+import { ApiError, signIn, whoami } from "/lib/api.js";
+
+const text = {
+	zh: {
+		title: "登录本设备",
+		terminal: "终端编号",
+		token: "令牌",
+		submit: "登录",
+		failed: "终端编号或令牌不正确。",
+		locked: (s) => `尝试次数过多，请在 ${s} 秒后再试。`,
+		offline: "无法连接服务器。",
+	},
+	en: {
+		title: "Sign this device in",
+		terminal: "Terminal id",
+		token: "Token",
+		submit: "Sign in",
+		failed: "Terminal id or token not recognised.",
+		locked: (s) => `Too many attempts; try again in ${s} s.`,
+		offline: "Cannot reach the server.",
+	},
+};
+
+function field(name, label, type) {
+	const wrap = document.createElement("p");
+	const lab = document.createElement("label");
+	const input = document.createElement("input");
+	input.name = name;
+	input.id = `signin-${name}`;
+	input.type = type;
+	input.required = true;
+	input.autocomplete = name === "token" ? "current-password" : "username";
+	lab.htmlFor = input.id;
+	lab.textContent = label;
+	wrap.append(lab, input);
+	return wrap;
+}
+
+function form(root, resolve) {
+	const t = text.zh, e = text.en;
+	const f = document.createElement("form");
+	f.className = "signin";
+	const h = document.createElement("h1");
+	h.textContent = `${t.title} · ${e.title}`;
+	const msg = document.createElement("p");
+	msg.className = "signin-error";
+	msg.setAttribute("role", "alert");
+	const button = document.createElement("button");
+	button.type = "submit";
+	button.textContent = `${t.submit} · ${e.submit}`;
+	f.append(h, field("terminal", `${t.terminal} · ${e.terminal}`, "text"),
+		field("token", `${t.token} · ${e.token}`, "password"), button, msg);
+	f.addEventListener("submit", async (ev) => {
+		ev.preventDefault();
+		msg.textContent = "";
+		try {
+			const session = await signIn(f.elements.terminal.value.trim(),
+				f.elements.token.value);
+			f.remove();
+			resolve(session);
+		} catch (err) {
+			if (err instanceof ApiError && err.status === 429) {
+				const s = err.detail?.retry_after_s ?? "";
+				msg.textContent = `${t.locked(s)} ${e.locked(s)}`;
+			} else if (err instanceof ApiError)
+				msg.textContent = `${t.failed} ${e.failed}`;
+			else
+				msg.textContent = `${t.offline} ${e.offline}`;
+		}
+	});
+	root.replaceChildren(f);
+	f.elements.terminal.focus();
+}
+
+// The session, asking for a sign-in first if there is none.
+export async function session(root) {
+	const who = await whoami();
+	if (who !== null)
+		return who;
+	return new Promise((resolve) => form(root, resolve));
+}
