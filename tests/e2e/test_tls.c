@@ -7,7 +7,8 @@
  * and lower refused; a plain-text client closed, logged once, and the next
  * TLS client served; SIGHUP giving new connections a new certificate while
  * an open one goes on, and a broken file on SIGHUP leaving the old one; the
- * start-up errors; and build/branchq --tls --cafile.
+ * start-up errors; build/branchq --tls --cafile; and the HTTP listener
+ * over https (libcurl), plain http refused there.
  *
  * Nothing here waits for a time to pass: a log line is waited for until it
  * appears (or the reply timeout says the daemon never wrote it).
@@ -24,9 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <openssl/ssl.h>
 
 #include "harness.h"
@@ -699,6 +702,135 @@ test_client_tls(void **state)
 	daemon_stop(d);
 }
 
+/* ---- HTTP over TLS ---- */
+
+struct http_reply {
+	CURLcode	 hp_rc;
+	long		 hp_status;	/* 0: no HTTP response at all */
+	char		 hp_body[4096];
+	size_t		 hp_len;
+	char		 hp_cookie[512];	/* the Set-Cookie line, if any */
+	char		 hp_error[CURL_ERROR_SIZE];
+};
+
+static size_t
+http_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct http_reply	*hp = arg;
+	size_t			 len = size * n, room = sizeof hp->hp_body - 1 - hp->hp_len;
+
+	memcpy(hp->hp_body + hp->hp_len, data, len < room ? len : room);
+	hp->hp_len += len < room ? len : room;
+	hp->hp_body[hp->hp_len] = '\0';
+	return len;
+}
+
+static size_t
+http_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct http_reply	*hp = arg;
+	size_t			 len = size * n;
+
+	if (len > 11 && strncasecmp(data, "Set-Cookie:", 11) == 0)
+		snprintf(hp->hp_cookie, sizeof hp->hp_cookie, "%.*s", (int)len, data);
+	return len;
+}
+
+/* One request with libcurl, trusting cafile (NULL: curl's defaults); a JSON body is POSTed. */
+static void
+http_request(struct http_reply *hp, const char *url, const char *cafile, const char *json)
+{
+	CURL			*h = curl_easy_init();
+	struct curl_slist	*headers = NULL;
+
+	memset(hp, 0, sizeof *hp);
+	assert_non_null(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)reply_timeout_ms());
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, hp);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, hp);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, hp->hp_error);
+	if (cafile != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, cafile);
+	if (json != NULL) {
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
+	}
+	hp->hp_rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &hp->hp_status);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(h);
+}
+
+static void
+test_https(void **state)
+{
+	struct tls_pki		 one, two;
+	struct daemon		*d;
+	struct http_reply	 hp;
+	char			 cert[PATH_MAX], key[PATH_MAX], url[160];
+
+	(void)state;
+	tls_pki_make(&one, "one");
+	tls_pki_make(&two, "two");
+	pki_path(&one, "live-cert.pem", cert, sizeof cert);
+	pki_path(&one, "live-key.pem", key, sizeof key);
+	copy_file(one.tp_cert, cert);
+	copy_file(one.tp_key, key);
+	d = tls_daemon(cert, key, NULL);
+	expect_that(d->d_http_port > 0 && strncmp(d->d_http_url, "https://", 8) == 0, NULL,
+	    "the start line names an https URL: \"%s\"", d->d_http_url);
+
+	/* GET /healthz, the certificate checked against the CA and the address. */
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/healthz", d->d_http_port);
+	http_request(&hp, url, one.tp_ca, NULL);
+	expect_that(hp.hp_rc == CURLE_OK && hp.hp_status == 200 &&
+	    strstr(hp.hp_body, "\"ok\":true") != NULL, NULL, "GET %s: curl %d (%s), status %ld, "
+	    "body %s", url, hp.hp_rc, hp.hp_error, hp.hp_status, hp.hp_body);
+	/* And by name. */
+	snprintf(url, sizeof url, "https://localhost:%d/healthz", d->d_http_port);
+	http_request(&hp, url, one.tp_ca, NULL);
+	expect_that(hp.hp_rc == CURLE_OK && hp.hp_status == 200, NULL, "GET %s: curl %d (%s), "
+	    "status %ld", url, hp.hp_rc, hp.hp_error, hp.hp_status);
+	/* Another CA does not vouch for it. */
+	http_request(&hp, url, two.tp_ca, NULL);
+	expect_that(hp.hp_rc == CURLE_PEER_FAILED_VERIFICATION, NULL,
+	    "untrusted: curl %d (%s)", hp.hp_rc, hp.hp_error);
+
+	/* Signed in over https, the cookie is Secure. */
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/api/v1/session", d->d_http_port);
+	http_request(&hp, url, one.tp_ca, "{\"terminal\":\"K01\",\"token\":\"tok-K01\"}");
+	expect_that(hp.hp_status == 200 && strstr(hp.hp_cookie, "bq_session=") != NULL &&
+	    strstr(hp.hp_cookie, "; Secure") != NULL, NULL, "status %ld, cookie: %s",
+	    hp.hp_status, hp.hp_cookie);
+
+	/* Plain http to the TLS listener: no answer, the connection closed, logged. */
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/healthz", d->d_http_port);
+	http_request(&hp, url, NULL, NULL);
+	expect_that(hp.hp_rc != CURLE_OK && hp.hp_status == 0, NULL,
+	    "plain http gets no response: curl %d (%s), status %ld", hp.hp_rc, hp.hp_error,
+	    hp.hp_status);
+	wait_log(d, "reason=tls_handshake error=\"http request\"", 1);
+
+	/* SIGHUP: the HTTP listener shows the new certificate too. */
+	copy_file(two.tp_cert, cert);
+	copy_file(two.tp_key, key);
+	assert_int_equal(kill(d->d_pid, SIGHUP), 0);
+	wait_log(d, "event=tls_reload ok", 1);
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/healthz", d->d_http_port);
+	http_request(&hp, url, two.tp_ca, NULL);
+	expect_that(hp.hp_rc == CURLE_OK && hp.hp_status == 200, NULL, "after SIGHUP: curl %d "
+	    "(%s), status %ld", hp.hp_rc, hp.hp_error, hp.hp_status);
+	http_request(&hp, url, one.tp_ca, NULL);
+	expect_that(hp.hp_rc == CURLE_PEER_FAILED_VERIFICATION, NULL,
+	    "the old CA no longer: curl %d (%s)", hp.hp_rc, hp.hp_error);
+	daemon_stop(d);
+}
+
 int
 main(void)
 {
@@ -714,6 +846,7 @@ main(void)
 		cmocka_unit_test_teardown(test_sighup_broken_files, harness_teardown),
 		cmocka_unit_test_teardown(test_startup_errors, harness_teardown),
 		cmocka_unit_test_teardown(test_client_tls, harness_teardown),
+		cmocka_unit_test_teardown(test_https, harness_teardown),
 	};
 
 	return cmocka_run_group_tests_name("e2e_tls", tests, NULL, NULL);
