@@ -579,6 +579,8 @@ route_healthz(struct http_request *r, const struct who *w)
 	x = exchange_new(r, NULL);
 	barrier_request_start(&x->x_outlet);
 	memset(&err, 0, sizeof err);
+	/* Every request writes: a cached answer would hide a disk that failed
+	 * since.  Those that arrive in one loop iteration share its commit. */
 	ok = store_write(api_branch->b_store, healthz_touch, NULL, "nothing was written",
 	    &err) == 0;
 	reply = ok ? xstrdup("{\"ok\":true}") : json_error_reply_detail(NULL, &err);
@@ -592,6 +594,7 @@ struct stream {
 	struct subscriber	 sx_sub;
 	struct outlet		 sx_outlet;
 	struct http_request	*sx_req;
+	int64_t			 sx_last_id;	/* the highest id: a state event has none */
 	bool			 sx_starting;	/* its replay is being queued */
 	struct stream		*sx_prev, *sx_next;
 };
@@ -629,8 +632,13 @@ stream_write(struct outlet *o, const char *line)
 	/* publish.c writes ,"seq":N just before the closing brace. */
 	if (len > 8 && (seq = strstr(line + len - (len < 40 ? len : 40), ",\"seq\":")) != NULL)
 		id = strtoll(seq + 7, NULL, 10);
-	if (id >= 0)
+	/* A topic's state after the replay carries the seq it reflects, which
+	 * the stream already has as an id (or its start does): no id of its
+	 * own, so ids increase by one per event. */
+	if (id > sx->sx_last_id) {
 		n = snprintf(head, sizeof head, "id: %lld\n", id);
+		sx->sx_last_id = id;
+	}
 	if (nlen > 0 && nlen < 64)
 		n += snprintf(head + n, sizeof head - (size_t)n, "event: %.*s\n", (int)nlen, name);
 	http_stream_write(sx->sx_req, head, (size_t)n);
@@ -782,6 +790,7 @@ route_events(struct http_request *r, const struct who *w)
 	sx->sx_starting = true;
 	barrier_request_start(&sx->sx_outlet);
 	seq = subscriber_start(&sx->sx_sub, since, &reset);
+	sx->sx_last_id = since >= 0 && !reset ? since : seq;
 	if (reset) {
 		n = snprintf(buf, sizeof buf, "event: reset\ndata: {\"event\":\"reset\","
 		    "\"seq\":%lld}\n\n", (long long)seq);

@@ -14,8 +14,8 @@
  *
  * What a client may hold is bounded (docs/SECURITY.md): connections
  * (hl_max_connections, then a 503), a head of HTTP_MAX_HEAD bytes, a body
- * of HTTP_MAX_BODY, hl_request_s from the first byte of a request (or from
- * the last answer) to its last, output that does not move for
+ * of HTTP_MAX_BODY, hl_request_s from the first byte of a request to its
+ * last (and as long idle between requests), output that does not move for
  * hl_write_timeout_s.  An event stream's backlog is the handler's to bound
  * (http_stream_pending).
  *
@@ -84,6 +84,7 @@ struct http_conn {
 	bool			 hc_peer_gone;	/* while handling: free once answered */
 	bool			 hc_close_after;	/* the answer is the last */
 	bool			 hc_continued;	/* "100 Continue" sent for this request */
+	bool			 hc_started;	/* a byte of the next request is in */
 	char			 hc_peer[64];
 	unsigned char		 hc_addr[16];
 	size_t			 hc_addr_len;
@@ -339,6 +340,9 @@ hc_next_request(struct http_conn *hc)
 	}
 	hc_set_state(hc, HC_READING);
 	hc->hc_continued = false;
+	/* The next request's time starts with its first byte (hc_read): one
+	 * already here (pipelined) starts it now. */
+	hc->hc_started = evbuffer_get_length(bufferevent_get_input(hc->hc_bev)) > 0;
 	hc_arm_deadline(hc);
 	bufferevent_enable(hc->hc_bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_input(hc->hc_bev)) > 0)
@@ -552,6 +556,12 @@ hc_read(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		http_stream_close(hc->hc_req, "client_sent");
 		return;
+	}
+	/* PROTOCOL HTTP: 10 s for a request, from its first byte; an idle
+	 * connection is closed after as long without one. */
+	if (hc->hc_state == HC_READING && !hc->hc_started && evbuffer_get_length(in) > 0) {
+		hc->hc_started = true;
+		hc_arm_deadline(hc);
 	}
 	/* Answered now, a request leaves the connection reading the next. */
 	while (hc->hc_state == HC_READING && hc_take_request(hc) == 1)

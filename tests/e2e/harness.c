@@ -716,10 +716,13 @@ db_ticket_status(struct daemon *d, const char *date, const char *number)
 	return db_ticket_column(d, date, number, "status");
 }
 
+static void	http_free_all(void);	/* the HTTP helpers' (the end of this file) */
+
 int
 harness_teardown(void **state)
 {
 	(void)state;
+	http_free_all();
 	while (h_conns != NULL)
 		conn_close(h_conns);
 	while (h_daemons != NULL)
@@ -1326,6 +1329,1433 @@ h_ticket_status(const char *file, int line, struct conn *c, const char *number)
 		h_fail(file, line, r, "ticket.status: the reply has no ticket object");
 	cJSON_Delete(r);
 	return t;
+}
+
+/* ---- HTTP ---- */
+
+/* memmem() and strcasestr() are glibc's under _GNU_SOURCE, which the build does not define. */
+static const char *
+find_bytes(const char *hay, size_t len, const char *needle, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; n <= len && i <= len - n; i++)
+		if (memcmp(hay + i, needle, n) == 0)
+			return hay + i;
+	return NULL;
+}
+
+/* Whether s contains part, in any case. */
+static bool
+has_nocase(const char *s, const char *part)
+{
+	size_t	n = strlen(part);
+
+	for (; *s != '\0'; s++)
+		if (strncasecmp(s, part, n) == 0)
+			return true;
+	return n == 0;
+}
+
+/* A printf-style string.  Caller frees. */
+static char *
+vformat(const char *fmt, va_list ap)
+{
+	va_list	 ap2;
+	char	*s;
+	int	 n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		abort();
+	s = xmalloc((size_t)n + 1);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+const char	h_none[] = "(none)";
+
+struct hkept {
+	char		*k_text;
+	struct hkept	*k_next;
+};
+
+static struct hresp	*h_resps;	/* every response not yet freed */
+static struct hclient	*h_clients;
+static struct hraw	*h_raws;
+static struct sse	*h_sses;
+static struct hkept	*h_kept;	/* hfmt()'s strings */
+
+#define HTTP_HEAD_MAX	(256 * 1024)	/* a longer response head is the daemon's fault */
+#define HTTP_SHOWN_BODY	600		/* bytes of a request's body kept for messages */
+
+/* Text for a failure message: CRs dropped, so that a head reads line by line. */
+static void
+print_http_text(const char *label, const char *text, size_t len)
+{
+	char	*s = xmalloc(3 * len + 1);
+	size_t	 i, n = 0;
+
+	/* one header a line, indented under the label */
+	for (i = 0; i < len; i++) {
+		if (text[i] == '\r')
+			continue;
+		s[n++] = text[i] == '\0' ? '.' : text[i];
+		if (text[i] == '\n' && i + 1 < len) {
+			s[n++] = ' ';
+			s[n++] = ' ';
+		}
+	}
+	s[n] = '\0';
+	print_error("    %s: %.*s%s\n", label, SHOW_MAX, s, n > SHOW_MAX ? " …" : "");
+	free(s);
+}
+
+void
+hresp_print(const struct hresp *r)
+{
+	if (r == NULL)
+		return;
+	if (r->hr_request != NULL)
+		print_http_text("request", r->hr_request, strlen(r->hr_request));
+	if (r->hr_head != NULL)
+		print_http_text("response", r->hr_head, strlen(r->hr_head));
+	if (r->hr_body != NULL && r->hr_body_len > 0) {
+		print_error("    body (%zu bytes%s):\n", r->hr_body_len,
+		    r->hr_chunked ? ", chunked" : r->hr_until_close ? ", until close" : "");
+		print_http_text("", r->hr_body, r->hr_body_len);
+	}
+}
+
+static _Noreturn void
+h_hfailv(const char *file, int line, const struct hresp *r, const char *fmt, va_list ap)
+{
+	char	msg[1024];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	print_error("%s:%d: %s\n", file, line, msg);
+	if (r != NULL)
+		hresp_print(r);
+	else if (h_last_req != NULL)
+		print_error("    last request (%s): %.*s\n", h_last_conn[0] ? h_last_conn : "?",
+		    SHOW_MAX, h_last_req);
+	_fail(file, line);
+	abort();
+}
+
+static _Noreturn void
+h_hfail(const char *file, int line, const struct hresp *r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static _Noreturn void
+h_hfail(const char *file, int line, const struct hresp *r, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	h_hfailv(file, line, r, fmt, ap);
+}
+
+const char *
+hfmt(const char *fmt, ...)
+{
+	struct hkept	*k = xmalloc(sizeof *k);
+	va_list		 ap, ap2;
+	int		 n;
+
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		abort();
+	k->k_text = xmalloc((size_t)n + 1);
+	vsnprintf(k->k_text, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	k->k_next = h_kept;
+	h_kept = k;
+	return k->k_text;
+}
+
+/* ---- responses ---- */
+
+void
+hresp_free(struct hresp *r)
+{
+	struct hresp	**p;
+	size_t		  i;
+
+	if (r == NULL)
+		return;
+	for (p = &h_resps; *p != NULL; p = &(*p)->hr_next)
+		if (*p == r) {
+			*p = r->hr_next;
+			break;
+		}
+	for (i = 0; i < r->hr_nheaders; i++) {
+		free(r->hr_names[i]);
+		free(r->hr_values[i]);
+	}
+	free(r->hr_names);
+	free(r->hr_values);
+	free(r->hr_head);
+	free(r->hr_body);
+	free(r->hr_request);
+	cJSON_Delete(r->hr_json);
+	free(r);
+}
+
+const char *
+hresp_header_n(const struct hresp *r, const char *name, size_t n)
+{
+	size_t	i;
+
+	if (r == NULL)
+		return NULL;
+	for (i = 0; i < r->hr_nheaders; i++)
+		if (strcasecmp(r->hr_names[i], name) == 0 && n-- == 0)
+			return r->hr_values[i];
+	return NULL;
+}
+
+const char *
+hresp_header(const struct hresp *r, const char *name)
+{
+	return hresp_header_n(r, name, 0);
+}
+
+size_t
+hresp_header_count(const struct hresp *r, const char *name)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; r != NULL && i < r->hr_nheaders; i++)
+		if (strcasecmp(r->hr_names[i], name) == 0)
+			n++;
+	return n;
+}
+
+/* Whether a comma-separated header value holds the token (any case). */
+static bool
+has_token(const char *value, const char *token)
+{
+	const char	*p = value;
+	size_t		 n = strlen(token), len;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		len = strcspn(p, ",");
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == n && strncasecmp(p, token, n) == 0)
+			return true;
+		p = strchr(p, ',');
+	}
+	return false;
+}
+
+/* ---- raw connections ---- */
+
+struct hraw *
+h_hraw_open(const char *file, int line, struct daemon *d, int rcvbuf)
+{
+	struct sockaddr_in	 sin;
+	struct hraw		*h;
+	int			 fd, one = 1;
+
+	harness_init();
+	if (d == NULL || d->d_pid <= 0)
+		h_fail(file, line, NULL, "hraw_open: the daemon is not running");
+	if (d->d_http_port <= 0)
+		h_fail(file, line, NULL, "the daemon has no HTTP listener (no \" url=http…\" in "
+		    "its start line; --http was \"%s\")", d->d_http);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		h_fail(file, line, NULL, "socket: %s", strerror(errno));
+	if (rcvbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)d->d_http_port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == -1) {
+		close(fd);
+		h_fail(file, line, NULL, "connect 127.0.0.1:%d (HTTP): %s", d->d_http_port,
+		    strerror(errno));
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if ((h = calloc(1, sizeof *h)) == NULL)
+		abort();
+	h->hw_fd = fd;
+	h->hw_daemon = d;
+	h->hw_next = h_raws;
+	h_raws = h;
+	return h;
+}
+
+void
+hraw_close(struct hraw *h)
+{
+	struct hraw	**p;
+
+	if (h == NULL)
+		return;
+	for (p = &h_raws; *p != NULL; p = &(*p)->hw_next)
+		if (*p == h) {
+			*p = h->hw_next;
+			break;
+		}
+	if (h->hw_fd >= 0)
+		close(h->hw_fd);
+	free(h->hw_buf);
+	free(h->hw_sent);
+	free(h);
+}
+
+#define HRAW_SENT_KEPT	2048
+
+/* Keeps the start of what is sent, for the next response's failure messages. */
+static void
+hraw_note_sent(struct hraw *h, const char *p, size_t len)
+{
+	size_t	n;
+
+	if (h->hw_sent == NULL && (h->hw_sent = calloc(1, HRAW_SENT_KEPT + 64)) == NULL)
+		abort();
+	if (h->hw_sent_len < HRAW_SENT_KEPT) {
+		n = HRAW_SENT_KEPT - h->hw_sent_len < len ? HRAW_SENT_KEPT - h->hw_sent_len : len;
+		memcpy(h->hw_sent + h->hw_sent_len, p, n);
+		h->hw_sent[h->hw_sent_len + n] = '\0';
+	}
+	h->hw_sent_len += len;
+	if (h->hw_sent_len > HRAW_SENT_KEPT)
+		snprintf(h->hw_sent + HRAW_SENT_KEPT, 64, "… (%zu bytes sent)", h->hw_sent_len);
+}
+
+bool
+hraw_send(struct hraw *h, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	hraw_note_sent(h, buf, len);
+	while (len > 0) {
+		n = send(h->hw_fd, p, len, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+bool
+hraw_sendf(struct hraw *h, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	bool	 ok;
+
+	va_start(ap, fmt);
+	s = vformat(fmt, ap);
+	va_end(ap);
+	ok = hraw_send(h, s, strlen(s));
+	free(s);
+	return ok;
+}
+
+/* Reads what is there, waiting until the deadline: 1 data, 0 timeout, -1 closed or reset. */
+static int
+hraw_fill(struct hraw *h, int64_t deadline)
+{
+	struct pollfd	pfd = { h->hw_fd, POLLIN, 0 };
+	int64_t		left;
+	ssize_t		n;
+	int		rc;
+
+	if (h->hw_eof)
+		return -1;
+	for (;;) {
+		left = deadline - now_ms();
+		if (left < 0)
+			left = 0;
+		rc = poll(&pfd, 1, (int)left);
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			return 0;
+		break;
+	}
+	if (h->hw_cap - h->hw_len < 65536) {
+		h->hw_cap = h->hw_cap * 2 + 65536;
+		if ((h->hw_buf = realloc(h->hw_buf, h->hw_cap + 1)) == NULL)
+			abort();
+	}
+	n = recv(h->hw_fd, h->hw_buf + h->hw_len, h->hw_cap - h->hw_len, 0);
+	if (n == -1 && errno == EINTR)
+		return 1;
+	if (n <= 0) {
+		h->hw_eof = true;
+		return -1;
+	}
+	h->hw_len += (size_t)n;
+	return 1;
+}
+
+bool
+hraw_closed(struct hraw *h, int timeout_ms)
+{
+	int64_t	deadline = now_ms() + timeout_ms;
+	int	rc;
+
+	for (;;) {
+		rc = hraw_fill(h, deadline);
+		if (rc < 0)
+			return true;
+		if (rc == 0)
+			return false;
+	}
+}
+
+bool
+hraw_readable(struct hraw *h, int timeout_ms)
+{
+	struct pollfd	pfd = { h->hw_fd, POLLIN, 0 };
+
+	if (h->hw_len > 0)
+		return true;
+	return poll(&pfd, 1, timeout_ms) > 0;
+}
+
+static void
+hraw_take(struct hraw *h, size_t n)
+{
+	memmove(h->hw_buf, h->hw_buf + n, h->hw_len - n);
+	h->hw_len -= n;
+}
+
+/* The request as http_rq() writes it.  Caller frees; *shown: a copy for messages. */
+static char *
+http_request_text(struct daemon *d, const char *method, const char *path,
+    const struct hopts *o, size_t *lenp, char **shown)
+{
+	char		*buf = NULL, host[128];
+	size_t		 len = 0, blen = o->body != NULL ?
+	    (o->body_len > 0 ? o->body_len : strlen(o->body)) : 0;
+	FILE		*f = open_memstream(&buf, &len);
+	const char	*cookie = NULL, *origin = NULL;
+	bool		 unsafe = strcmp(method, "POST") == 0 || strcmp(method, "DELETE") == 0 ||
+	    strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
+	size_t		 head;
+
+	if (f == NULL)
+		abort();
+	snprintf(host, sizeof host, "127.0.0.1:%d", d->d_http_port);
+	if (o->host != NULL && o->host != H_NONE)
+		snprintf(host, sizeof host, "%s", o->host);
+	fprintf(f, "%s %s HTTP/1.1\r\n", method, path);
+	if (o->host != H_NONE)
+		fprintf(f, "Host: %s\r\n", host);
+	if (o->auth != NULL)
+		fprintf(f, "Authorization: %s\r\n", o->auth);
+	else if (o->bearer != NULL)
+		fprintf(f, "Authorization: Bearer %s:tok-%s\r\n", o->bearer, o->bearer);
+	if (o->cookie != NULL)
+		cookie = o->cookie != H_NONE ? o->cookie : NULL;
+	else if (o->client != NULL && o->client->hc_cookie[0] != '\0')
+		cookie = o->client->hc_cookie;
+	if (cookie != NULL)
+		fprintf(f, "Cookie: %s\r\n", cookie);
+	if (o->origin != NULL)
+		origin = o->origin != H_NONE ? o->origin : NULL;
+	else if (o->client != NULL && unsafe)
+		origin = hfmt("http://%s", host);	/* what a browser sends */
+	if (origin != NULL)
+		fprintf(f, "Origin: %s\r\n", origin);
+	if (o->type != NULL && o->type != H_NONE)
+		fprintf(f, "Content-Type: %s\r\n", o->type);
+	else if (o->type == NULL && o->body != NULL)
+		fprintf(f, "Content-Type: application/json\r\n");
+	if (o->body != NULL || unsafe)
+		fprintf(f, "Content-Length: %zu\r\n", blen);
+	if (o->headers != NULL)
+		fputs(o->headers, f);
+	fputs("\r\n", f);
+	fflush(f);
+	head = len;
+	if (blen > 0)
+		fwrite(o->body, 1, blen, f);
+	if (fclose(f) != 0)
+		abort();
+	*lenp = len;
+	if (shown != NULL) {
+		size_t	n = head + (blen > HTTP_SHOWN_BODY ? HTTP_SHOWN_BODY : blen);
+
+		*shown = xmalloc(n + 64);
+		memcpy(*shown, buf, n);
+		(*shown)[n] = '\0';
+		if (blen > HTTP_SHOWN_BODY)
+			snprintf(*shown + n, 64, "… (%zu bytes of body)", blen);
+	}
+	return buf;
+}
+
+static void
+set_last_http(const char *shown)
+{
+	free(h_last_req);
+	h_last_req = xstrdup(shown);
+	snprintf(h_last_conn, sizeof h_last_conn, "http");
+}
+
+void
+h_hraw_request(const char *file, int line, struct hraw *h, const char *method, const char *path,
+    const struct hopts *o)
+{
+	size_t	 len;
+	char	*shown, *req = http_request_text(h->hw_daemon, method, path, o, &len, &shown);
+
+	(void)file;
+	(void)line;
+	set_last_http(shown);
+	free(shown);
+	/* A daemon that answers before reading everything may close: the response tells. */
+	(void)hraw_send(h, req, len);
+	free(req);
+}
+
+/*
+ * Parses the head in h's buffer (head_len bytes, through the blank line)
+ * into r.  A malformed head fails the test.
+ */
+static void
+parse_head(const char *file, int line, struct hresp *r, const char *buf, size_t head_len)
+{
+	char	*p, *eol, *colon, *name, *value;
+	size_t	 cap = 0;
+
+	r->hr_head = xmalloc(head_len + 1);
+	memcpy(r->hr_head, buf, head_len);
+	r->hr_head[head_len] = '\0';
+	if (strncmp(r->hr_head, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)r->hr_head[7]) ||
+	    r->hr_head[8] != ' ' || !isdigit((unsigned char)r->hr_head[9]) ||
+	    !isdigit((unsigned char)r->hr_head[10]) || !isdigit((unsigned char)r->hr_head[11]) ||
+	    (r->hr_head[12] != ' ' && r->hr_head[12] != '\r'))
+		h_hfail(file, line, r, "the response does not start with a status line "
+		    "\"HTTP/1.x NNN reason\"");
+	r->hr_status = strtol(r->hr_head + 9, NULL, 10);
+	p = strstr(r->hr_head, "\r\n") + 2;
+	while (strncmp(p, "\r\n", 2) != 0) {
+		if ((eol = strstr(p, "\r\n")) == NULL)
+			h_hfail(file, line, r, "a header line does not end in CRLF");
+		if ((colon = memchr(p, ':', (size_t)(eol - p))) == NULL || colon == p ||
+		    strcspn(p, " \t") < (size_t)(colon - p))
+			h_hfail(file, line, r, "a malformed header line: %.*s", (int)(eol - p), p);
+		name = strndup(p, (size_t)(colon - p));
+		value = colon + 1;
+		while (value < eol && (*value == ' ' || *value == '\t'))
+			value++;
+		value = strndup(value, (size_t)(eol - value));
+		while (*value != '\0' && (value[strlen(value) - 1] == ' ' ||
+		    value[strlen(value) - 1] == '\t'))
+			value[strlen(value) - 1] = '\0';
+		if (r->hr_nheaders == cap) {
+			cap = cap * 2 + 16;
+			r->hr_names = realloc(r->hr_names, cap * sizeof *r->hr_names);
+			r->hr_values = realloc(r->hr_values, cap * sizeof *r->hr_values);
+			if (r->hr_names == NULL || r->hr_values == NULL)
+				abort();
+		}
+		r->hr_names[r->hr_nheaders] = name;
+		r->hr_values[r->hr_nheaders++] = value;
+		p = eol + 2;
+	}
+}
+
+/* A response (head parsed) joins the harness's list; its request is attached. */
+static struct hresp *
+new_resp(const char *request)
+{
+	struct hresp	*r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		abort();
+	r->hr_request = xstrdup(request != NULL ? request : "(request not known)");
+	r->hr_next = h_resps;
+	h_resps = r;
+	return r;
+}
+
+/* The length of the head in the buffer (through CRLFCRLF), or 0 when not all there. */
+static size_t
+head_length(const struct hraw *h)
+{
+	size_t	i;
+
+	for (i = 0; i + 3 < h->hw_len; i++)
+		if (memcmp(h->hw_buf + i, "\r\n\r\n", 4) == 0)
+			return i + 4;
+	return 0;
+}
+
+/*
+ * Reads one response's head: the response, or NULL when nothing came
+ * before the deadline or the end.  Bytes that are not a whole head fail
+ * the test.
+ */
+static struct hresp *
+read_head(const char *file, int line, struct hraw *h, const char *request, int64_t deadline)
+{
+	struct hresp	*r;
+	size_t		 n;
+	int		 rc;
+
+	while ((n = head_length(h)) == 0) {
+		if (h->hw_len > HTTP_HEAD_MAX) {
+			r = new_resp(request);
+			r->hr_head = strndup(h->hw_buf, 2000);
+			h_hfail(file, line, r, "a response head longer than %d bytes",
+			    HTTP_HEAD_MAX);
+		}
+		rc = hraw_fill(h, deadline);
+		if (rc > 0)
+			continue;
+		if (h->hw_len == 0)
+			return NULL;
+		r = new_resp(request);
+		r->hr_head = strndup(h->hw_buf, h->hw_len);
+		if (h->hw_daemon != NULL)
+			daemon_print_log(h->hw_daemon);
+		h_hfail(file, line, r, "%s before the response head was complete (%zu bytes)",
+		    rc < 0 ? "the connection ended" : "time ran out", h->hw_len);
+	}
+	r = new_resp(request);
+	parse_head(file, line, r, h->hw_buf, n);
+	hraw_take(h, n);
+	return r;
+}
+
+/* Decodes a chunked body at the start of the buffer: its encoded length, or 0 when incomplete. */
+static size_t
+dechunk(const char *file, int line, struct hresp *r, const char *buf, size_t len,
+    char **body, size_t *body_len)
+{
+	size_t		 pos = 0, size, out = 0;
+	const char	*eol;
+	char		*end, *b = NULL;
+
+	for (;;) {
+		if ((eol = find_bytes(buf + pos, len - pos, "\r\n", 2)) == NULL)
+			goto incomplete;
+		errno = 0;
+		size = strtoul(buf + pos, &end, 16);
+		if (end == buf + pos || errno != 0 || (end != eol && *end != ';'))
+			h_hfail(file, line, r, "a malformed chunk size line: %.*s",
+			    (int)(eol - (buf + pos)), buf + pos);
+		pos = (size_t)(eol - buf) + 2;
+		if (size == 0)
+			break;
+		if (len - pos < size + 2)
+			goto incomplete;
+		if (memcmp(buf + pos + size, "\r\n", 2) != 0)
+			h_hfail(file, line, r, "a chunk does not end in CRLF");
+		if ((b = realloc(b, out + size + 1)) == NULL)
+			abort();
+		memcpy(b + out, buf + pos, size);
+		out += size;
+		pos += size + 2;
+	}
+	/* trailers, then the blank line */
+	for (;;) {
+		if ((eol = find_bytes(buf + pos, len - pos, "\r\n", 2)) == NULL)
+			goto incomplete;
+		if (eol == buf + pos) {
+			pos += 2;
+			break;
+		}
+		pos = (size_t)(eol - buf) + 2;
+	}
+	if ((b = realloc(b, out + 1)) == NULL)
+		abort();
+	b[out] = '\0';
+	*body = b;
+	*body_len = out;
+	return pos;
+incomplete:
+	free(b);
+	return 0;
+}
+
+/* Reads r's body, as its head frames it.  False when it is not all there before the deadline. */
+static bool
+read_body(const char *file, int line, struct hraw *h, struct hresp *r, const char *method,
+    int64_t deadline)
+{
+	const char	*te = hresp_header(r, "Transfer-Encoding");
+	const char	*cl = hresp_header(r, "Content-Length");
+	size_t		 used, i;
+	char		*end;
+	long long	 n;
+	int		 rc;
+
+	if (strcmp(method, "HEAD") == 0 || r->hr_status / 100 == 1 || r->hr_status == 204 ||
+	    r->hr_status == 304) {
+		r->hr_body = xstrdup("");
+		return true;
+	}
+	if (te != NULL) {
+		if (!has_token(te, "chunked"))
+			h_hfail(file, line, r, "a Transfer-Encoding other than chunked");
+		r->hr_chunked = true;
+		for (;;) {
+			used = dechunk(file, line, r, h->hw_buf, h->hw_len, &r->hr_body,
+			    &r->hr_body_len);
+			if (used > 0) {
+				hraw_take(h, used);
+				return true;
+			}
+			if (hraw_fill(h, deadline) <= 0)
+				return false;
+		}
+	}
+	if (cl != NULL) {
+		for (i = 1; i < hresp_header_count(r, "Content-Length"); i++)
+			if (strcmp(hresp_header_n(r, "Content-Length", i), cl) != 0)
+				h_hfail(file, line, r, "Content-Length headers that differ");
+		errno = 0;
+		n = strtoll(cl, &end, 10);
+		if (*cl == '\0' || *end != '\0' || n < 0 || errno != 0)
+			h_hfail(file, line, r, "a malformed Content-Length");
+		while (h->hw_len < (size_t)n)
+			if (hraw_fill(h, deadline) <= 0)
+				return false;
+		r->hr_body = xmalloc((size_t)n + 1);
+		memcpy(r->hr_body, h->hw_buf, (size_t)n);
+		r->hr_body[n] = '\0';
+		r->hr_body_len = (size_t)n;
+		hraw_take(h, (size_t)n);
+		return true;
+	}
+	/* neither: the body is what comes until the connection ends */
+	r->hr_until_close = true;
+	while ((rc = hraw_fill(h, deadline)) > 0)
+		;
+	if (rc == 0)
+		return false;
+	r->hr_body = xmalloc(h->hw_len + 1);
+	memcpy(r->hr_body, h->hw_buf, h->hw_len);
+	r->hr_body[h->hw_len] = '\0';
+	r->hr_body_len = h->hw_len;
+	hraw_take(h, h->hw_len);
+	return true;
+}
+
+static struct hresp *
+read_response(const char *file, int line, struct hraw *h, const char *method,
+    const char *request, int timeout_ms)
+{
+	int64_t		 deadline = now_ms() + timeout_ms;
+	struct hresp	*r = read_head(file, line, h, request, deadline);
+
+	if (r == NULL)
+		return NULL;
+	if (!read_body(file, line, h, r, method, deadline)) {
+		if (h->hw_daemon != NULL)
+			daemon_print_log(h->hw_daemon);
+		h_hfail(file, line, r, "the response's body did not come whole within %d ms "
+		    "(%zu bytes came%s)", timeout_ms, h->hw_len,
+		    h->hw_eof ? "; the connection ended" : "");
+	}
+	if (r->hr_body_len > 0)
+		r->hr_json = cJSON_ParseWithLength(r->hr_body, r->hr_body_len);
+	return r;
+}
+
+struct hresp *
+h_hraw_response(const char *file, int line, struct hraw *h, const char *method, int ms)
+{
+	struct hresp	*r = read_response(file, line, h, method,
+	    h->hw_sent != NULL ? h->hw_sent : "(nothing sent)", ms);
+
+	if (r != NULL && h->hw_sent != NULL) {
+		h->hw_sent[0] = '\0';
+		h->hw_sent_len = 0;
+	}
+	return r;
+}
+
+/* A client keeps the session cookie it is given, and forgets it when told. */
+static void
+keep_cookie(struct hclient *b, const struct hresp *r)
+{
+	const char	*v, *end;
+	size_t		 i, n;
+
+	for (i = 0; (v = hresp_header_n(r, "Set-Cookie", i)) != NULL; i++) {
+		if (strncmp(v, "bq_session=", 11) != 0)
+			continue;
+		end = strchr(v, ';');
+		n = end != NULL ? (size_t)(end - v) : strlen(v);
+		if (n == 11 || has_nocase(v, "Max-Age=0"))
+			b->hc_cookie[0] = '\0';
+		else
+			snprintf(b->hc_cookie, sizeof b->hc_cookie, "%.*s", (int)n, v);
+	}
+}
+
+struct hresp *
+h_http_rq(const char *file, int line, struct daemon *d, const char *method, const char *path,
+    const struct hopts *o)
+{
+	struct hraw	*h;
+	struct hresp	*r;
+	size_t		 len;
+	char		*req, *shown;
+
+	if (d == NULL && o->client != NULL)
+		d = o->client->hc_daemon;
+	h = h_hraw_open(file, line, d, o->rcvbuf);
+	req = http_request_text(d, method, path, o, &len, &shown);
+	set_last_http(shown);
+	(void)hraw_send(h, req, len);
+	free(req);
+	r = read_response(file, line, h, method, shown, reply_timeout_ms());
+	if (r == NULL) {
+		daemon_print_log(d);
+		print_http_text("request", shown, strlen(shown));
+		free(shown);
+		hraw_close(h);
+		h_fail(file, line, NULL, "no HTTP response within %d ms%s", reply_timeout_ms(),
+		    h->hw_eof ? " (the daemon closed the connection)" : "");
+	}
+	free(shown);
+	hraw_close(h);
+	if (o->client != NULL)
+		keep_cookie(o->client, r);
+	return r;
+}
+
+struct hresp *
+h_http_op(const char *file, int line, struct daemon *d, const char *who, struct hclient *b,
+    const char *op, const char *fmt, ...)
+{
+	va_list		 ap;
+	char		*body;
+	struct hresp	*r;
+
+	va_start(ap, fmt);
+	body = vformat(fmt, ap);
+	va_end(ap);
+	r = h_http_rq(file, line, d, "POST", hfmt("/api/v1/op/%s", op),
+	    &(const struct hopts){ .body = body, .bearer = who, .client = b });
+	free(body);
+	return r;
+}
+
+struct hclient *
+h_hclient_new(const char *file, int line, struct daemon *d)
+{
+	struct hclient	*b = calloc(1, sizeof *b);
+
+	(void)file;
+	(void)line;
+	if (b == NULL)
+		abort();
+	b->hc_daemon = d;
+	snprintf(b->hc_name, sizeof b->hc_name, "-");
+	b->hc_next = h_clients;
+	h_clients = b;
+	return b;
+}
+
+struct hclient *
+h_http_login(const char *file, int line, struct daemon *d, const char *terminal)
+{
+	struct hclient	*b = h_hclient_new(file, line, d);
+	struct hresp	*r;
+
+	r = h_http_rq(file, line, d, "POST", "/api/v1/session", &(const struct hopts){
+	    .client = b, .body = hfmt("{\"terminal\":\"%s\",\"token\":\"tok-%s\"}", terminal,
+	    terminal) });
+	h_expect_http_ok(file, line, r);
+	if (b->hc_cookie[0] == '\0')
+		h_hfail(file, line, r, "signed in, but no bq_session cookie was set");
+	snprintf(b->hc_name, sizeof b->hc_name, "%s", terminal);
+	hresp_free(r);
+	return b;
+}
+
+/* ---- event streams ---- */
+
+static void
+sse_event_free(struct sse_event *e)
+{
+	if (e == NULL)
+		return;
+	free(e->se_id);
+	free(e->se_name);
+	free(e->se_data);
+	cJSON_Delete(e->se_json);
+	free(e);
+}
+
+static struct sse_event	*h_sse_done;	/* events handed out, freed at teardown */
+
+void
+sse_close(struct sse *s)
+{
+	struct sse	**p;
+	struct sse_event *e;
+
+	if (s == NULL)
+		return;
+	for (p = &h_sses; *p != NULL; p = &(*p)->ss_next)
+		if (*p == s) {
+			*p = s->ss_next;
+			break;
+		}
+	hraw_close(s->ss_raw);
+	while ((e = s->ss_queue) != NULL) {
+		s->ss_queue = e->se_next;
+		sse_event_free(e);
+	}
+	free(s->ss_text);
+	free(s->ss_id);
+	free(s->ss_name);
+	free(s->ss_data);
+	free(s);
+}
+
+static void
+sse_append(struct sse *s, const char *p, size_t n)
+{
+	if (s->ss_cap - s->ss_len < n + 1) {
+		s->ss_cap = (s->ss_cap + n) * 2 + 4096;
+		if ((s->ss_text = realloc(s->ss_text, s->ss_cap)) == NULL)
+			abort();
+	}
+	memcpy(s->ss_text + s->ss_len, p, n);
+	s->ss_len += n;
+	s->ss_bytes += n;
+}
+
+/* One line of the stream (without its end), by the rules of text/event-stream. */
+static void
+sse_line(struct sse *s, char *line)
+{
+	struct sse_event	*e, **tail;
+	char			*value, **field = NULL;
+	size_t			 n;
+
+	if (*line == '\0') {
+		if (s->ss_data == NULL && s->ss_name == NULL && s->ss_id == NULL)
+			return;
+		if ((e = calloc(1, sizeof *e)) == NULL)
+			abort();
+		e->se_id = s->ss_id;
+		e->se_name = s->ss_name;
+		e->se_data = s->ss_data != NULL ? s->ss_data : xstrdup("");
+		e->se_json = cJSON_Parse(e->se_data);
+		s->ss_id = s->ss_name = s->ss_data = NULL;
+		for (tail = &s->ss_queue; *tail != NULL; tail = &(*tail)->se_next)
+			;
+		*tail = e;
+		return;
+	}
+	if (*line == ':') {
+		s->ss_comments++;
+		return;
+	}
+	if ((value = strchr(line, ':')) != NULL) {
+		*value++ = '\0';
+		if (*value == ' ')
+			value++;
+	} else
+		value = line + strlen(line);
+	if (strcmp(line, "id") == 0)
+		field = &s->ss_id;
+	else if (strcmp(line, "event") == 0)
+		field = &s->ss_name;
+	if (field != NULL) {
+		free(*field);
+		*field = xstrdup(value);
+	} else if (strcmp(line, "data") == 0) {
+		if (s->ss_data == NULL)
+			s->ss_data = xstrdup(value);
+		else {
+			n = strlen(s->ss_data);
+			s->ss_data = realloc(s->ss_data, n + strlen(value) + 2);
+			if (s->ss_data == NULL)
+				abort();
+			s->ss_data[n] = '\n';
+			strcpy(s->ss_data + n + 1, value);
+		}
+	}
+}
+
+/*
+ * Moves what the connection read into the stream's text (undoing chunked
+ * framing) and parses the whole lines.  False when the stream ended
+ * (the last chunk).
+ */
+static bool
+sse_pump(const char *file, int line, struct sse *s)
+{
+	struct hraw	*h = s->ss_raw;
+	char		*eol, *end, *text;
+	size_t		 n, size;
+	bool		 more = true;
+
+	if (!s->ss_chunked) {
+		sse_append(s, h->hw_buf, h->hw_len);
+		hraw_take(h, h->hw_len);
+	} else {
+		while (more && h->hw_len > 0) {
+			switch (s->ss_chunk_state) {
+			case 0:	/* the size line */
+				if ((eol = (char *)find_bytes(h->hw_buf, h->hw_len, "\r\n", 2)) == NULL) {
+					more = false;
+					break;
+				}
+				size = strtoul(h->hw_buf, &end, 16);
+				if (end == h->hw_buf || (end != eol && *end != ';'))
+					h_hfail(file, line, s->ss_resp, "a malformed chunk size "
+					    "line in the event stream: %.*s",
+					    (int)(eol - h->hw_buf), h->hw_buf);
+				hraw_take(h, (size_t)(eol - h->hw_buf) + 2);
+				if (size == 0) {
+					s->ss_chunk_state = 3;
+					return false;
+				}
+				s->ss_chunk_left = size;
+				s->ss_chunk_state = 1;
+				break;
+			case 1:	/* the chunk's data */
+				n = h->hw_len < s->ss_chunk_left ? h->hw_len : s->ss_chunk_left;
+				sse_append(s, h->hw_buf, n);
+				hraw_take(h, n);
+				if ((s->ss_chunk_left -= n) == 0)
+					s->ss_chunk_state = 2;
+				break;
+			case 2:	/* the CRLF after it */
+				if (h->hw_len < 2) {
+					more = false;
+					break;
+				}
+				if (memcmp(h->hw_buf, "\r\n", 2) != 0)
+					h_hfail(file, line, s->ss_resp,
+					    "a chunk of the event stream does not end in CRLF");
+				hraw_take(h, 2);
+				s->ss_chunk_state = 0;
+				break;
+			default:
+				return false;
+			}
+		}
+	}
+	text = s->ss_text;
+	while (s->ss_len > 0 && (eol = memchr(s->ss_text, '\n', s->ss_len)) != NULL) {
+		n = (size_t)(eol - s->ss_text);
+		text = strndup(s->ss_text, n);
+		if (n > 0 && text[n - 1] == '\r')
+			text[n - 1] = '\0';
+		memmove(s->ss_text, eol + 1, s->ss_len - n - 1);
+		s->ss_len -= n + 1;
+		sse_line(s, text);
+		free(text);
+	}
+	return s->ss_chunk_state != 3;
+}
+
+struct sse *
+h_sse_open(const char *file, int line, struct daemon *d, const char *path, const struct hopts *o)
+{
+	struct sse	*s = calloc(1, sizeof *s);
+	size_t		 len;
+	char		*req, *shown;
+	const char	*te;
+	int64_t		 deadline = now_ms() + reply_timeout_ms();
+
+	if (s == NULL)
+		abort();
+	if (d == NULL && o->client != NULL)
+		d = o->client->hc_daemon;
+	s->ss_raw = h_hraw_open(file, line, d, o->rcvbuf);
+	s->ss_next = h_sses;
+	h_sses = s;
+	req = http_request_text(d, "GET", path, o, &len, &shown);
+	set_last_http(shown);
+	(void)hraw_send(s->ss_raw, req, len);
+	free(req);
+	s->ss_resp = read_head(file, line, s->ss_raw, shown, deadline);
+	if (s->ss_resp == NULL) {
+		daemon_print_log(d);
+		print_http_text("request", shown, strlen(shown));
+		free(shown);
+		h_fail(file, line, NULL, "no response head to the event stream's GET within %d ms",
+		    reply_timeout_ms());
+	}
+	free(shown);
+	if (s->ss_resp->hr_status != 200) {
+		if (!read_body(file, line, s->ss_raw, s->ss_resp, "GET", deadline))
+			h_hfail(file, line, s->ss_resp, "the refusal's body did not come whole");
+		if (s->ss_resp->hr_body_len > 0)
+			s->ss_resp->hr_json = cJSON_ParseWithLength(s->ss_resp->hr_body,
+			    s->ss_resp->hr_body_len);
+		return s;
+	}
+	te = hresp_header(s->ss_resp, "Transfer-Encoding");
+	s->ss_chunked = te != NULL && has_token(te, "chunked");
+	s->ss_resp->hr_chunked = s->ss_chunked;
+	s->ss_resp->hr_body = xstrdup("(the event stream)");
+	(void)sse_pump(file, line, s);
+	return s;
+}
+
+static struct sse_event *
+sse_pop(struct sse *s)
+{
+	struct sse_event	*e = s->ss_queue;
+
+	if (e == NULL)
+		return NULL;
+	s->ss_queue = e->se_next;
+	e->se_next = h_sse_done;
+	h_sse_done = e;
+	return e;
+}
+
+struct sse_event *
+sse_next(struct sse *s, int timeout_ms)
+{
+	int64_t	deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		if (s->ss_queue != NULL)
+			return sse_pop(s);
+		if (s->ss_chunk_state == 3 || hraw_fill(s->ss_raw, deadline) <= 0)
+			return NULL;
+		(void)sse_pump(__FILE__, __LINE__, s);
+	}
+}
+
+bool
+sse_wait_comment(struct sse *s, int timeout_ms)
+{
+	int64_t	deadline = now_ms() + timeout_ms;
+
+	while (s->ss_comments == s->ss_comments_taken) {
+		if (s->ss_chunk_state == 3 || hraw_fill(s->ss_raw, deadline) <= 0)
+			return false;
+		(void)sse_pump(__FILE__, __LINE__, s);
+	}
+	s->ss_comments_taken++;
+	return true;
+}
+
+bool
+sse_closed(struct sse *s, int timeout_ms)
+{
+	int64_t			 deadline = now_ms() + timeout_ms;
+	struct sse_event	*e;
+	int			 rc;
+
+	for (;;) {
+		while ((e = s->ss_queue) != NULL) {
+			s->ss_queue = e->se_next;
+			sse_event_free(e);
+		}
+		if (s->ss_chunk_state == 3)
+			return true;
+		rc = hraw_fill(s->ss_raw, deadline);
+		if (rc < 0)
+			return true;
+		if (rc == 0)
+			return false;
+		(void)sse_pump(__FILE__, __LINE__, s);
+	}
+}
+
+/* An event, shown in a failure message. */
+static void
+print_sse_event(const struct sse_event *e)
+{
+	if (e == NULL)
+		return;
+	print_error("    event: id=%s event=%s data=%.*s\n", e->se_id != NULL ? e->se_id : "(none)",
+	    e->se_name != NULL ? e->se_name : "(none)", SHOW_MAX, e->se_data);
+}
+
+struct sse_event *
+h_sse_expect(const char *file, int line, struct sse *s, const char *name)
+{
+	struct sse_event	*e;
+	char			*end;
+	long long		 id;
+
+	if (s->ss_resp->hr_status != 200)
+		h_hfail(file, line, s->ss_resp, "the event stream was refused; %s expected", name);
+	e = sse_next(s, reply_timeout_ms());
+	if (e == NULL)
+		h_hfail(file, line, s->ss_resp, "no event within %d ms%s; %s expected",
+		    reply_timeout_ms(), s->ss_raw->hw_eof ? " (the stream ended)" : "", name);
+	if (e->se_name == NULL || strcmp(e->se_name, name) != 0) {
+		print_sse_event(e);
+		h_hfail(file, line, s->ss_resp, "expected event: %s", name);
+	}
+	if (!cJSON_IsObject(e->se_json) || jstr(e->se_json, "event") == NULL ||
+	    strcmp(jstr(e->se_json, "event"), name) != 0) {
+		print_sse_event(e);
+		h_hfail(file, line, s->ss_resp, "the data is not a JSON object with \"event\":\"%s\"",
+		    name);
+	}
+	if (e->se_id != NULL) {
+		id = strtoll(e->se_id, &end, 10);
+		if (*e->se_id == '\0' || *end != '\0' || id != jint(e->se_json, "seq")) {
+			print_sse_event(e);
+			h_hfail(file, line, s->ss_resp, "the event's id is not its data's seq");
+		}
+	}
+	return e;
+}
+
+/* ---- HTTP checks ---- */
+
+void
+h_expect_http(const char *file, int line, bool cond, const struct hresp *r, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (cond)
+		return;
+	va_start(ap, fmt);
+	h_hfailv(file, line, r, fmt, ap);
+}
+
+void
+h_expect_http_status(const char *file, int line, const struct hresp *r, long status)
+{
+	if (r == NULL)
+		h_hfail(file, line, NULL, "no response; status %ld expected", status);
+	if (r->hr_status != status)
+		h_hfail(file, line, r, "expected status %ld, got %ld", status, r->hr_status);
+}
+
+static void
+expect_json_type(const char *file, int line, const struct hresp *r)
+{
+	const char	*ct = hresp_header(r, "Content-Type");
+
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
+	    (ct[16] != '\0' && ct[16] != ';'))
+		h_hfail(file, line, r, "expected Content-Type: application/json");
+	if (!cJSON_IsObject(r->hr_json))
+		h_hfail(file, line, r, "the body is not a JSON object");
+}
+
+void
+h_expect_http_ok(const char *file, int line, const struct hresp *r)
+{
+	h_expect_http_status(file, line, r, 200);
+	expect_json_type(file, line, r);
+	if (!cJSON_IsTrue(jget(r->hr_json, "ok")))
+		h_hfail(file, line, r, "expected \"ok\":true");
+}
+
+void
+h_expect_http_error(const char *file, int line, const struct hresp *r, long status,
+    const char *code)
+{
+	const cJSON	*err, *item;
+	const char	*got;
+
+	h_expect_http_status(file, line, r, status);
+	expect_json_type(file, line, r);
+	if (!cJSON_IsFalse(jget(r->hr_json, "ok")))
+		h_hfail(file, line, r, "expected \"ok\":false with error %s", code);
+	err = jget(r->hr_json, "error");
+	if (!cJSON_IsObject(err))
+		h_hfail(file, line, r, "expected an \"error\" object");
+	got = jstr(err, "code");
+	if (got == NULL || strcmp(got, code) != 0)
+		h_hfail(file, line, r, "expected error code %s, got %s", code,
+		    got != NULL ? got : "(none)");
+	if (jstr(err, "message") == NULL || *jstr(err, "message") == '\0')
+		h_hfail(file, line, r, "the error has no message");
+	cJSON_ArrayForEach(item, err)
+		if (strcmp(item->string, "code") != 0 && strcmp(item->string, "message") != 0 &&
+		    !(strcmp(item->string, "detail") == 0 && cJSON_IsObject(item)))
+			h_hfail(file, line, r, "the error has a member \"%s\" (the shape is "
+			    "code, message and an optional detail object)", item->string);
+	cJSON_ArrayForEach(item, r->hr_json)
+		if (strcmp(item->string, "ok") != 0 && strcmp(item->string, "error") != 0)
+			h_hfail(file, line, r, "an error reply has a member \"%s\" besides ok "
+			    "and error", item->string);
+}
+
+void
+h_expect_http_bad_request(const char *file, int line, const struct hresp *r, const char *field)
+{
+	h_expect_http_error(file, line, r, 400, "bad_request");
+	if (field != NULL && !names_field(jstr(r->hr_json, "error.message"), field))
+		h_hfail(file, line, r, "the bad_request message does not name the field \"%s\"",
+		    field);
+}
+
+void
+h_expect_header(const char *file, int line, const struct hresp *r, const char *name,
+    const char *want, bool part)
+{
+	const char	*v = hresp_header(r, name);
+
+	if (v == NULL)
+		h_hfail(file, line, r, "expected a header %s", name);
+	if (part ? !has_nocase(v, want) : strcmp(v, want) != 0)
+		h_hfail(file, line, r, "expected %s: %s%s", name, part ? "… " : "", want);
+}
+
+void
+h_expect_no_header(const char *file, int line, const struct hresp *r, const char *name)
+{
+	if (hresp_header(r, name) != NULL)
+		h_hfail(file, line, r, "expected no header %s", name);
+}
+
+void
+h_expect_security_headers(const char *file, int line, const struct hresp *r)
+{
+	const char	*csp = hresp_header(r, "Content-Security-Policy");
+	const char	*nosniff = hresp_header(r, "X-Content-Type-Options");
+	const char	*referrer = hresp_header(r, "Referrer-Policy");
+
+	if (csp == NULL || strstr(csp, "default-src 'self'") == NULL ||
+	    strstr(csp, "frame-ancestors 'none'") == NULL)
+		h_hfail(file, line, r, "expected Content-Security-Policy with default-src 'self' "
+		    "and frame-ancestors 'none'");
+	if (nosniff == NULL || strcasecmp(nosniff, "nosniff") != 0)
+		h_hfail(file, line, r, "expected X-Content-Type-Options: nosniff");
+	if (referrer == NULL || strcasecmp(referrer, "no-referrer") != 0)
+		h_hfail(file, line, r, "expected Referrer-Policy: no-referrer");
+}
+
+/* ---- the configuration, edited between runs ---- */
+
+static char *
+read_file(const char *path)
+{
+	FILE	*f = fopen(path, "r");
+	char	*buf = NULL;
+	size_t	 len = 0, n;
+	char	 chunk[4096];
+
+	if (f == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if ((buf = realloc(buf, len + n + 1)) == NULL)
+			abort();
+		memcpy(buf + len, chunk, n);
+		len += n;
+	}
+	fclose(f);
+	if (buf == NULL)
+		buf = xstrdup("");
+	else
+		buf[len] = '\0';
+	return buf;
+}
+
+static void
+write_file(const char *file, int line, const char *path, const char *text)
+{
+	FILE	*f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0)
+		h_fail(file, line, NULL, "cannot write %s: %s", path, strerror(errno));
+}
+
+/* The line of the config naming the terminal: its start and length. */
+static char *
+terminal_line(const char *file, int line, struct daemon *d, char *text, const char *terminal,
+    size_t *len)
+{
+	char	 mark[64], *p, *start;
+
+	snprintf(mark, sizeof mark, "{\"id\":\"%s\",", terminal);
+	if ((p = strstr(text, mark)) == NULL)
+		h_fail(file, line, NULL, "terminal %s is not in %s", terminal, d->d_config);
+	for (start = p; start > text && start[-1] != '\n'; start--)
+		;
+	*len = strcspn(start, "\n") + (start[strcspn(start, "\n")] == '\n');
+	return start;
+}
+
+void
+h_config_set_token(const char *file, int line, struct daemon *d, const char *terminal,
+    const char *token)
+{
+	char	*text = read_file(d->d_config), *p, hash[65];
+	size_t	 len;
+
+	if (text == NULL)
+		h_fail(file, line, NULL, "cannot read %s", d->d_config);
+	p = terminal_line(file, line, d, text, terminal, &len);
+	if ((p = strstr(p, "\"token_sha256\":\"")) == NULL)
+		h_fail(file, line, NULL, "terminal %s has no token_sha256 in %s", terminal,
+		    d->d_config);
+	token_hash(token, hash);
+	memcpy(p + strlen("\"token_sha256\":\""), hash, 64);
+	write_file(file, line, d->d_config, text);
+	free(text);
+}
+
+void
+h_config_remove_terminal(const char *file, int line, struct daemon *d, const char *terminal)
+{
+	char	*text = read_file(d->d_config), *p;
+	size_t	 len;
+
+	if (text == NULL)
+		h_fail(file, line, NULL, "cannot read %s", d->d_config);
+	p = terminal_line(file, line, d, text, terminal, &len);
+	memmove(p, p + len, strlen(p + len) + 1);
+	/* the last terminal gone: the one before it loses its comma */
+	if ((p = strstr(text, "},\n]")) != NULL)
+		memmove(p + 1, p + 2, strlen(p + 2) + 1);
+	write_file(file, line, d->d_config, text);
+	free(text);
+}
+
+/* harness_teardown()'s part: everything of the HTTP helpers. */
+static void
+http_free_all(void)
+{
+	struct hclient		*b;
+	struct hkept		*k;
+	struct sse_event	*e;
+
+	while (h_sses != NULL)
+		sse_close(h_sses);
+	while (h_raws != NULL)
+		hraw_close(h_raws);
+	while (h_resps != NULL)
+		hresp_free(h_resps);
+	while ((b = h_clients) != NULL) {
+		h_clients = b->hc_next;
+		free(b);
+	}
+	while ((e = h_sse_done) != NULL) {
+		h_sse_done = e->se_next;
+		sse_event_free(e);
+	}
+	while ((k = h_kept) != NULL) {
+		h_kept = k->k_next;
+		free(k->k_text);
+		free(k);
+	}
 }
 
 /* ---- TLS ---- */

@@ -273,4 +273,226 @@ void	h_expect_present(const char *, int, const cJSON *, const char *path);
 void	h_expect_that(const char *, int, bool cond, const cJSON *, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
 
+/* ---- HTTP ---- */
+/*
+ * HTTP/1.1 to the daemon's --http listener (d_http_port), over plain
+ * sockets so that every byte on the wire is the test's: http_rq() sends one
+ * request on a new connection and reads one response (framed by
+ * Content-Length, chunked, or the end of the connection); hraw_*() send
+ * exact bytes; sse_*() read an event stream.  Responses, clients, raw
+ * connections, streams and hfmt() strings belong to the harness:
+ * harness_teardown() frees them (hresp_free() and the *_close() functions
+ * free earlier).  The checks print the request as sent and the response as
+ * received (status line, headers, body).
+ */
+
+/* A header a request must not carry (.host = H_NONE: no Host at all). */
+extern const char	h_none[];
+#define H_NONE		h_none
+
+/* One browser: the bq_session cookie it was given, sent back with each request. */
+struct hclient {
+	struct daemon	*hc_daemon;
+	char		 hc_cookie[192];	/* "bq_session=…", or "" */
+	char		 hc_name[16];	/* the terminal it signed in as, for messages */
+	struct hclient	*hc_next;
+};
+
+/* What a request carries besides its method and path (all optional). */
+struct hopts {
+	int		 o_unused;	/* lets the options be empty */
+	const char	*body;		/* sent with Content-Length; NULL: none */
+	size_t		 body_len;	/* 0: strlen(body) */
+	const char	*type;		/* Content-Type; default application/json with a body; H_NONE */
+	const char	*bearer;	/* a terminal: "Authorization: Bearer T01:tok-T01" */
+	const char	*auth;		/* a whole Authorization value of one's own */
+	struct hclient	*client;	/* its cookie; Origin on POST/DELETE; keeps Set-Cookie */
+	const char	*cookie;	/* a Cookie value of one's own (instead of the client's) */
+	const char	*origin;	/* Origin (instead of the client's); H_NONE: none */
+	const char	*host;		/* Host; default "127.0.0.1:PORT"; H_NONE: none */
+	const char	*headers;	/* more header lines, each ending in "\r\n" */
+	int		 rcvbuf;	/* SO_RCVBUF of the socket (0: the system's) */
+};
+
+struct hresp {
+	long		 hr_status;	/* from the status line */
+	char		*hr_head;	/* the status line and headers as received */
+	char		**hr_names, **hr_values;	/* the headers, in order */
+	size_t		 hr_nheaders;
+	char		*hr_body;	/* NUL-terminated; hr_body_len bytes */
+	size_t		 hr_body_len;
+	cJSON		*hr_json;	/* the body parsed, when it parses as JSON */
+	char		*hr_request;	/* what was sent (a long body cut), for messages */
+	bool		 hr_chunked;	/* Transfer-Encoding: chunked */
+	bool		 hr_until_close;	/* framed by the end of the connection */
+	struct hresp	*hr_next;
+};
+
+/* A connection to the HTTP listener, bytes in and out as they are. */
+struct hraw {
+	int		 hw_fd;
+	struct daemon	*hw_daemon;
+	char		*hw_buf;	/* bytes read, not yet taken */
+	size_t		 hw_len, hw_cap;
+	bool		 hw_eof;	/* the daemon closed it (or reset it) */
+	char		*hw_sent;	/* what was sent since the last response read, for messages */
+	size_t		 hw_sent_len;	/* (all of it counted, the first 2 KiB kept) */
+	struct hraw	*hw_next;
+};
+
+/*
+ * http_rq(d, "POST", "/api/v1/op/ticket.issue", .bearer = "K01",
+ * .body = "{\"service\":\"loan\"}"): one request on a new connection, its
+ * response (no response within reply_timeout_ms() fails the test).
+ */
+#define http_rq(d, method, path, ...) \
+	h_http_rq(__FILE__, __LINE__, (d), (method), (path), \
+	    &(const struct hopts){ .o_unused = 0, __VA_ARGS__ })
+struct hresp	*h_http_rq(const char *, int, struct daemon *, const char *method,
+		    const char *path, const struct hopts *);
+/* POST /api/v1/op/OP as terminal `who` with a bearer (NULL: no credentials), body printf-style. */
+#define http_op(d, who, op, ...)	h_http_op(__FILE__, __LINE__, (d), (who), NULL, (op), __VA_ARGS__)
+/* The same with a client's cookie (and the Origin a browser sends). */
+#define hc_op(b, op, ...)		h_http_op(__FILE__, __LINE__, NULL, NULL, (b), (op), __VA_ARGS__)
+struct hresp	*h_http_op(const char *, int, struct daemon *, const char *who, struct hclient *,
+		    const char *op, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/* A printf-style string that lives until the test's teardown. */
+const char	*hfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The value of the first header of that name (any case), or NULL. */
+const char	*hresp_header(const struct hresp *, const char *name);
+/* How many headers of that name the response has. */
+size_t		 hresp_header_count(const struct hresp *, const char *name);
+/* The n-th (from 0) header of that name, or NULL. */
+const char	*hresp_header_n(const struct hresp *, const char *name, size_t n);
+void		 hresp_free(struct hresp *);
+/* Prints the request and the response (for a test's own failure messages). */
+void		 hresp_print(const struct hresp *);
+
+/* A browser with no cookie yet. */
+#define hclient_new(d)		h_hclient_new(__FILE__, __LINE__, (d))
+/* POST /api/v1/session with the harness token, checked (200, cookie); a new client. */
+#define http_login(d, term)	h_http_login(__FILE__, __LINE__, (d), (term))
+struct hclient	*h_hclient_new(const char *, int, struct daemon *);
+struct hclient	*h_http_login(const char *, int, struct daemon *, const char *terminal);
+
+/* Raw connections. */
+#define hraw_open(d)		h_hraw_open(__FILE__, __LINE__, (d), 0)
+#define hraw_open_rcvbuf(d, n)	h_hraw_open(__FILE__, __LINE__, (d), (n))
+struct hraw	*h_hraw_open(const char *, int, struct daemon *, int rcvbuf);
+/* Sends bytes as they are; false when the daemon has closed the connection. */
+bool		 hraw_send(struct hraw *, const void *, size_t);
+bool		 hraw_sendf(struct hraw *, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sends a request as http_rq() would write it, on this connection. */
+#define hraw_request(h, method, path, ...) \
+	h_hraw_request(__FILE__, __LINE__, (h), (method), (path), \
+	    &(const struct hopts){ .o_unused = 0, __VA_ARGS__ })
+void		 h_hraw_request(const char *, int, struct hraw *, const char *method,
+		    const char *path, const struct hopts *);
+/*
+ * The next whole response (to a request of that method: HEAD's has no
+ * body), or NULL when none is complete within the time (the connection
+ * closed or silent).  A malformed response fails the test.
+ */
+#define hraw_response(h, method, ms)	h_hraw_response(__FILE__, __LINE__, (h), (method), (ms))
+struct hresp	*h_hraw_response(const char *, int, struct hraw *, const char *method, int ms);
+/* Whether the daemon closes it within the time; what arrives meanwhile is kept in hw_buf. */
+bool		 hraw_closed(struct hraw *, int timeout_ms);
+/* Whether bytes are waiting within the time (without taking them). */
+bool		 hraw_readable(struct hraw *, int timeout_ms);
+void		 hraw_close(struct hraw *);
+
+/* Live events: GET PATH (e.g. "/api/v1/events?topics=calls") read as text/event-stream. */
+struct sse_event {
+	char		*se_id;		/* "id:", or NULL when the event had none */
+	char		*se_name;	/* "event:", or NULL */
+	char		*se_data;	/* the "data:" lines joined with "\n", or "" */
+	cJSON		*se_json;	/* se_data parsed, or NULL */
+	struct sse_event *se_next;
+};
+
+struct sse {
+	struct hraw	*ss_raw;
+	struct hresp	*ss_resp;	/* status and headers; the body too when not 200 */
+	bool		 ss_chunked;
+	char		*ss_text;	/* stream text decoded, not yet parsed */
+	size_t		 ss_len, ss_cap;
+	size_t		 ss_chunk_left;	/* of the current chunk, when chunked */
+	int		 ss_chunk_state;	/* where the chunk decoder is */
+	int		 ss_comments;	/* comment lines (":…") read so far */
+	int		 ss_comments_taken;	/* of those, the ones sse_wait_comment() reported */
+	size_t		 ss_bytes;	/* stream bytes decoded so far */
+	/* the event being read */
+	char		*ss_id, *ss_name, *ss_data;
+	struct sse_event *ss_queue;	/* events read while waiting for a comment */
+	struct sse	*ss_next;
+};
+
+/*
+ * sse_open(d, "/api/v1/events?topics=calls", .bearer = "D01",
+ * .headers = "Last-Event-ID: 7\r\n"): sends the request and reads the
+ * response's head (the whole response when it is not 200).  No head in
+ * time fails the test.
+ */
+#define sse_open(d, path, ...) \
+	h_sse_open(__FILE__, __LINE__, (d), (path), \
+	    &(const struct hopts){ .o_unused = 0, __VA_ARGS__ })
+struct sse	*h_sse_open(const char *, int, struct daemon *, const char *path,
+		    const struct hopts *);
+/* The next event, or NULL when none comes within the time or the stream ends. */
+struct sse_event *sse_next(struct sse *, int timeout_ms);
+/* Whether a comment line not reported yet is there or arrives within the time
+ * (events meanwhile are kept). */
+bool		 sse_wait_comment(struct sse *, int timeout_ms);
+/* Whether the daemon ends the stream within the time (events meanwhile are dropped). */
+bool		 sse_closed(struct sse *, int timeout_ms);
+void		 sse_close(struct sse *);
+/*
+ * The next event, checked: its "event:" is name, its data a JSON object
+ * whose "event" is name too, and its "id:" (when it has one) the data's
+ * "seq".  Returns it (the harness frees it).
+ */
+#define sse_expect(s, name)	h_sse_expect(__FILE__, __LINE__, (s), (name))
+struct sse_event *h_sse_expect(const char *, int, struct sse *, const char *name);
+
+/* ---- HTTP checks ---- */
+#define expect_http_status(r, status)	h_expect_http_status(__FILE__, __LINE__, (r), (status))
+/* 200, application/json, "ok":true. */
+#define expect_http_ok(r)		h_expect_http_ok(__FILE__, __LINE__, (r))
+/* That status, application/json, {"ok":false,"error":{"code","message"[,"detail"]}}. */
+#define expect_http_error(r, status, code) \
+	h_expect_http_error(__FILE__, __LINE__, (r), (status), (code))
+/* 400 bad_request whose message names the field. */
+#define expect_http_bad_request(r, field) \
+	h_expect_http_bad_request(__FILE__, __LINE__, (r), (field))
+/* The header is there and its value is want (exactly). */
+#define expect_header(r, name, want)	h_expect_header(__FILE__, __LINE__, (r), (name), (want), false)
+/* The header is there and its value contains part (any case). */
+#define expect_header_has(r, name, part) h_expect_header(__FILE__, __LINE__, (r), (name), (part), true)
+#define expect_no_header(r, name)	h_expect_no_header(__FILE__, __LINE__, (r), (name))
+/* Content-Security-Policy (default-src 'self', frame-ancestors 'none'),
+ * X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer. */
+#define expect_security_headers(r)	h_expect_security_headers(__FILE__, __LINE__, (r))
+/* Fails with the message unless cond, showing the request and the response. */
+#define expect_http(cond, r, ...)	h_expect_http(__FILE__, __LINE__, (cond), (r), __VA_ARGS__)
+
+void	h_expect_http_status(const char *, int, const struct hresp *, long status);
+void	h_expect_http_ok(const char *, int, const struct hresp *);
+void	h_expect_http_error(const char *, int, const struct hresp *, long status, const char *code);
+void	h_expect_http_bad_request(const char *, int, const struct hresp *, const char *field);
+void	h_expect_header(const char *, int, const struct hresp *, const char *name,
+	    const char *want, bool part);
+void	h_expect_no_header(const char *, int, const struct hresp *, const char *name);
+void	h_expect_security_headers(const char *, int, const struct hresp *);
+void	h_expect_http(const char *, int, bool cond, const struct hresp *, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
+/* ---- the configuration, edited between runs (HTTP sessions' revocation) ---- */
+/* The terminal's token becomes this (its token_sha256 in the config file). */
+#define config_set_token(d, term, token) h_config_set_token(__FILE__, __LINE__, (d), (term), (token))
+/* The terminal is taken out of the config file. */
+#define config_remove_terminal(d, term) h_config_remove_terminal(__FILE__, __LINE__, (d), (term))
+void	h_config_set_token(const char *, int, struct daemon *, const char *terminal,
+	    const char *token);
+void	h_config_remove_terminal(const char *, int, struct daemon *, const char *terminal);
+
 #endif /* HARNESS_H */
