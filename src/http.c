@@ -18,6 +18,12 @@
  * last (and as long idle between requests), output that does not move for
  * hl_write_timeout_s.  An event stream's backlog is the handler's to bound
  * (http_stream_pending).
+ *
+ * Under TLS (tls.c) each bufferevent is bufferevent_openssl, made by
+ * tls_accept_bufferevent(): until its handshake is done a connection is
+ * told nothing; it has no read watermark (OpenSSL would keep the rest of a
+ * record where no socket event finds it), so hc_read() stops reading past
+ * READ_HIGH_WATER itself; and its last answer ends with close_notify.
  */
 #include <sys/socket.h>
 
@@ -74,6 +80,7 @@ struct http_conn {
 	struct http_request	*hc_req;	/* handled or streamed */
 	size_t			 hc_discarded;
 	bool			 hc_tls;
+	bool			 hc_tls_ready;	/* plain, or its TLS handshake done */
 	bool			 hc_peer_gone;	/* while handling: free once answered */
 	bool			 hc_close_after;	/* the answer is the last */
 	bool			 hc_continued;	/* "100 Continue" sent for this request */
@@ -249,7 +256,8 @@ hc_linger(struct http_conn *hc)
 {
 	struct timeval	tv = { LINGER_S, 0 };
 
-	if (http_shutdown_done != NULL || hc->hc_tls ||
+	tls_close_notify(hc->hc_bev);	/* TLS: the end, not a cut */
+	if (http_shutdown_done != NULL ||
 	    shutdown(bufferevent_getfd(hc->hc_bev), SHUT_WR) == -1) {
 		hc_kill(hc);
 		return;
@@ -631,6 +639,10 @@ hc_read(struct bufferevent *bev, void *arg)
 	/* Answered now, a request leaves the connection reading the next. */
 	while (hc->hc_state == HC_READING && hc_take_request(hc) == 1)
 		;
+	/* Pipelined requests behind one being handled: as the watermark (none
+	 * under TLS) has it; hc_next_request() reads on. */
+	if (hc->hc_state == HC_HANDLING && evbuffer_get_length(in) >= READ_HIGH_WATER)
+		bufferevent_disable(bev, EV_READ);
 }
 
 static void
@@ -638,6 +650,9 @@ hc_written(struct bufferevent *bev, void *arg)
 {
 	struct http_conn	*hc = arg;
 
+	/* bufferevent_openssl calls this deferred: more may have come since. */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
 	bufferevent_disable(bev, EV_WRITE);
 	if (hc->hc_state == HC_CLOSING)
 		hc_linger(hc);
@@ -647,8 +662,23 @@ static void
 hc_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct http_conn	*hc = arg;
+	const char		*why;
 
-	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		hc->hc_tls_ready = true;	/* the TLS handshake is done */
+		return;
+	}
+	if (!hc->hc_tls_ready && (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))) {
+		/* Plain HTTP on the TLS listener, an old TLS version, our certificate refused. */
+		if ((why = tls_error(bev)) == NULL)
+			why = (what & BEV_EVENT_EOF) ? "closed by the client" :
+			    (what & BEV_EVENT_TIMEOUT) ? "timed out" :
+			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+		log_info("event=http_disconnect conn=%llu peer=%s reason=tls_handshake error=%s",
+		    (unsigned long long)hc->hc_id, log_str(hc->hc_peer), log_str(why));
+		hc_free(hc);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		log_info("event=http_disconnect conn=%llu peer=%s reason=write_timeout "
 		    "timeout_s=%d", (unsigned long long)hc->hc_id, log_str(hc->hc_peer),
@@ -671,6 +701,8 @@ hc_event(struct bufferevent *bev, short what, void *arg)
 		http_stream_close(hc->hc_req, (what & BEV_EVENT_EOF) ? "eof" : "error");
 		break;
 	default:
+		if (what & BEV_EVENT_EOF)
+			tls_close_notify(bev);	/* TLS: the client's close_notify answered */
 		log_debug("event=http_disconnect conn=%llu peer=%s reason=%s",
 		    (unsigned long long)hc->hc_id, log_str(hc->hc_peer),
 		    (what & BEV_EVENT_EOF) ? "eof" : "error");
@@ -689,7 +721,7 @@ hc_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (hc->hc_state != HC_READING)
 		return;
-	if (evbuffer_get_length(bufferevent_get_input(hc->hc_bev)) == 0) {
+	if (evbuffer_get_length(bufferevent_get_input(hc->hc_bev)) == 0 || !hc->hc_tls_ready) {
 		log_debug("event=http_disconnect conn=%llu peer=%s reason=idle",
 		    (unsigned long long)hc->hc_id, log_str(hc->hc_peer));
 		hc_free(hc);	/* idle between requests: nothing to say */
@@ -719,8 +751,11 @@ http_refuse_conn(evutil_socket_t fd)
 	n = snprintf(head, sizeof head, "HTTP/1.1 503 Service Unavailable\r\n" SECURITY_HEADERS
 	    "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
 	    strlen(body));
-	(void)send(fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)send(fd, body, strlen(body), MSG_NOSIGNAL | MSG_DONTWAIT);
+	/* Under TLS it would need a handshake first: just closed. */
+	if (!tls_enabled()) {
+		(void)send(fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)send(fd, body, strlen(body), MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
 	free(body);
 	evutil_closesocket(fd);
 }
@@ -753,18 +788,19 @@ http_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, i
 	http_conns = hc;
 	if ((hc->hc_timer = evtimer_new(http_base, hc_deadline, hc)) == NULL)
 		fatalx("evtimer_new failed");
-	hc->hc_tls = false;
-	hc->hc_bev = bufferevent_socket_new(http_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	hc->hc_tls = tls_enabled();
+	hc->hc_tls_ready = !hc->hc_tls;
+	hc->hc_bev = tls_accept_bufferevent(http_base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (hc->hc_bev == NULL) {
 		log_warnx("event=http_conn_error peer=%s: cannot set up the connection",
 		    log_str(hc->hc_peer));
-		evutil_closesocket(fd);
-		hc_free(hc);
+		hc_free(hc);	/* the fd is closed already */
 		return;
 	}
 	net_sockopts(fd);
 	bufferevent_setcb(hc->hc_bev, hc_read, hc_written, hc_event, hc);
-	bufferevent_setwatermark(hc->hc_bev, EV_READ, 0, READ_HIGH_WATER);
+	if (!hc->hc_tls)
+		bufferevent_setwatermark(hc->hc_bev, EV_READ, 0, READ_HIGH_WATER);
 	bufferevent_set_timeouts(hc->hc_bev, NULL, http_write_tv);
 	bufferevent_enable(hc->hc_bev, EV_READ);
 	hc_arm_deadline(hc);
