@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/util.h>	/* evutil_socket_t, for tls.c */
+
 #include "names.h"
 
 #define BQ_PROTO_VERSION	1
@@ -1183,6 +1185,35 @@ bool	barrier_holding(const struct outlet *);
 void	barrier_forget(struct outlet *);	/* its held lines dropped; zeroed */
 /* Commits the iteration's changes now and releases what waited for them. */
 void	barrier_commit_now(void);
+
+/* ---- tls.c: TLS for both listeners ---- */
+/*
+ * --tls-cert/--tls-key: TLS 1.2 and later, through bufferevent_openssl; the
+ * transports see only bufferevents.  A reload gives new connections the
+ * files as they are now; open connections keep what they were given.
+ */
+struct bufferevent;
+/* 0, or -1 with one line naming the flag and file in err.  Loads cert and key (TLS 1.2+ only).
+ * Both NULL: TLS stays off (0); one without the other is an error. */
+int	tls_init(const char *cert, const char *key, char *err, size_t errlen);
+bool	tls_enabled(void);
+/* SIGHUP: the files read again; on failure the old ones stay and err says why. */
+int	tls_reload(char *err, size_t errlen);
+/* For the log: "cert=F key=F subject=S not_after=T" (and " expired=yes"). */
+void	tls_describe(char *buf, size_t len);
+/* A bufferevent for an accepted socket: TLS (accepting) when enabled, else a plain
+ * socket bufferevent; options as for bufferevent_socket_new (BEV_OPT_CLOSE_ON_FREE...).
+ * NULL on failure (the fd is then closed).  fd may be -1 (evhttp's bevcb sets it
+ * later).  Under TLS, BEV_OPT_CLOSE_ON_FREE also frees the SSL (without it, nothing
+ * does); a client that closes without close_notify is an ordinary EOF. */
+struct bufferevent *tls_accept_bufferevent(struct event_base *, evutil_socket_t fd, int options);
+/* For a log line: why a TLS connection failed (the OpenSSL error queue, drained), or NULL.
+ * The text lives until the next call. */
+const char *tls_error(struct bufferevent *);
+/* Before shutting the write side of a TLS connection whose output is written: the
+ * close_notify that tells the peer this is the end, not a cut.  Nothing on a plain one. */
+void	tls_close_notify(struct bufferevent *);
+void	tls_free(void);
 
 /* ---- net.c: addresses and sockets, for both listeners ---- */
 struct sockaddr;

@@ -51,9 +51,12 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: " PROGRAM " [--config FILE] [--db FILE] [--listen HOST:PORT]\n"
 	    "                [--http HOST:PORT|off] [--wal-pages N]\n"
+	    "                [--tls-cert FILE --tls-key FILE]\n"
 	    USAGE_TEST "                [--verbose]\n"
 	    "defaults: --config %s (or the built-in demo configuration when there is\n"
-	    "no such file), --db %s, --listen %s, --http %s, --wal-pages %d\n",
+	    "no such file), --db %s, --listen %s, --http %s, --wal-pages %d.\n"
+	    "--tls-cert and --tls-key (a PEM certificate chain and its private key, read\n"
+	    "again on SIGHUP): TLS 1.2 or later on every listener; without them, plain text.\n",
 	    DEFAULT_CONFIG, DEFAULT_DB, DEFAULT_LISTEN, DEFAULT_HTTP, STORE_WAL_PAGES);
 	exit(status);
 }
@@ -162,6 +165,28 @@ raise_nofile(const struct config *cfg)
 	    (unsigned long long)was, (unsigned long long)want);
 }
 
+/* SIGHUP: the TLS files read again; new connections get them, open ones keep theirs. */
+static void
+on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	char	err[512], desc[512];
+
+	(void)sig;
+	(void)what;
+	(void)arg;
+	if (!tls_enabled()) {
+		log_info("event=sighup msg=\"nothing to read again (no --tls-cert)\"");
+		return;
+	}
+	if (tls_reload(err, sizeof err) == -1) {
+		log_warnx("event=tls_reload failed msg=\"the certificate in use stays\": %s",
+		    err);
+		return;
+	}
+	tls_describe(desc, sizeof desc);
+	log_info("event=tls_reload ok %s", desc);
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -190,17 +215,20 @@ main(int argc, char **argv)
 		{ "test-clock", no_argument, NULL, 't' },
 		{ "test-clock-start", required_argument, NULL, 's' },
 		{ "wal-pages", required_argument, NULL, 'w' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*config_path = NULL, *db_path = DEFAULT_DB, *listen = DEFAULT_LISTEN;
+	const char	*tls_cert = NULL, *tls_key = NULL;
 	const char	*http = DEFAULT_HTTP;
 	struct http_limits http_lim;
 	struct config	 cfg;
 	struct branch	 branch;
 	struct store	*store;
-	struct event	*ev_term, *ev_int;
+	struct event	*ev_term, *ev_int, *ev_hup;
 	bool		 test_clock = false;
 	int64_t		 test_start = 0;
 	long		 wal_pages = STORE_WAL_PAGES;
@@ -235,6 +263,8 @@ main(int argc, char **argv)
 				startup_error("--wal-pages %s: must be a whole number from %d to %d",
 				    optarg, STORE_WAL_PAGES_MIN, STORE_WAL_PAGES_MAX);
 			break;
+		case 'C': tls_cert = optarg; break;
+		case 'K': tls_key = optarg; break;
 		case 'v': log_init(LOG_LEVEL_DEBUG); break;
 		case 'h': usage(0);
 		default: usage(2);
@@ -247,6 +277,9 @@ main(int argc, char **argv)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (test_start != 0 && !test_clock)
 		startup_error("--test-clock-start needs --test-clock");
+	/* Before anything is opened: a daemon that cannot speak TLS does not start. */
+	if (tls_init(tls_cert, tls_key, err, sizeof err) == -1)
+		startup_error("%s", err);
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&cfg, 0, sizeof cfg);
@@ -301,21 +334,31 @@ main(int argc, char **argv)
 		if (http_listen(main_base, http, &http_lim, http_api_handle, http_bound,
 		    sizeof http_bound, err, sizeof err) == -1)
 			startup_error("%s", err);
-		snprintf(url, sizeof url, " url=http://%s/", http_bound);
+		snprintf(url, sizeof url, " url=%s://%s/", tls_enabled() ? "https" : "http",
+		    http_bound);
 		/* The README's first command: where the pages are. */
-		printf("The pages: http://%s/\n", http_bound);
+		printf("The pages: %s://%s/\n", tls_enabled() ? "https" : "http", http_bound);
 		fflush(stdout);
 	}
 
 	ev_term = evsignal_new(main_base, SIGTERM, on_signal, NULL);
 	ev_int = evsignal_new(main_base, SIGINT, on_signal, NULL);
-	if (ev_term == NULL || ev_int == NULL || evsignal_add(ev_term, NULL) == -1 ||
-	    evsignal_add(ev_int, NULL) == -1)
+	ev_hup = evsignal_new(main_base, SIGHUP, on_sighup, NULL);
+	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
+	    evsignal_add(ev_term, NULL) == -1 || evsignal_add(ev_int, NULL) == -1 ||
+	    evsignal_add(ev_hup, NULL) == -1)
 		fatalx("cannot handle signals");
 
-	log_info("event=start branch=%s listen=%s http=%s%s db=%s config=%s clock=%s "
+	if (tls_enabled()) {
+		char	desc[512];
+
+		tls_describe(desc, sizeof desc);
+		log_info("event=tls %s", desc);
+	}
+	log_info("event=start branch=%s listen=%s http=%s%s db=%s config=%s clock=%s tls=%s "
 	    "msg=\"listening on %s\"", log_str(cfg.cf_branch), bound, http_bound, url,
-	    log_str(db_path), cfg.cf_demo ? "demo" : "file", test_clock ? "test" : "real", bound);
+	    log_str(db_path), cfg.cf_demo ? "demo" : "file", test_clock ? "test" : "real",
+	    tls_enabled() ? "on" : "off", bound);
 	event_base_dispatch(main_base);
 
 	reports_stop();
@@ -331,9 +374,11 @@ main(int argc, char **argv)
 	clock_shutdown();
 	event_free(ev_term);
 	event_free(ev_int);
+	event_free(ev_hup);
 	event_base_free(main_base);
 	libevent_global_shutdown();
 	config_free(&cfg);
+	tls_free();
 	close(lock_fd);
 	log_info("event=stopped");
 	return 0;

@@ -38,6 +38,10 @@ const char help_text[] =
 "  --tz ZONE            local times in this IANA zone (BRANCHQ_TZ; default the\n"
 "                       branch's, if the daemon's hello says it, else the\n"
 "                       machine's)\n"
+"  --tls                TLS 1.2 or later (a daemon started with --tls-cert);\n"
+"                       its certificate must be valid for the HOST of\n"
+"                       --connect and signed by a CA the system trusts\n"
+"  --cafile FILE        with --tls: trust this CA certificate (PEM) instead\n"
 "\n"
 "fields:\n"
 "  name=value   JSON when value is a number, true, false, null, [...] or {...};\n"
@@ -264,6 +268,7 @@ static const struct value_option {
 	{ "--token", offsetof(struct options, opt_token) },
 	{ "--timeout", offsetof(struct options, opt_timeout) },
 	{ "--tz", offsetof(struct options, opt_tz) },
+	{ "--cafile", offsetof(struct options, opt_cafile) },
 };
 
 /* "--name value" or "--name=value"; 1 if arg is not this option. */
@@ -307,6 +312,10 @@ options_parse(int argc, char **argv, struct options *opt, int *first)
 			opt->opt_json = true;
 			continue;
 		}
+		if (strcmp(argv[i], "--tls") == 0) {
+			opt->opt_tls = true;
+			continue;
+		}
 		for (j = 0, rc = 1; rc == 1 && j < sizeof value_options /
 		    sizeof value_options[0]; j++)
 			rc = value_option_take(&value_options[j], opt, argc,
@@ -317,6 +326,9 @@ options_parse(int argc, char **argv, struct options *opt, int *first)
 			return rc;
 	}
 	*first = i;
+	/* Never plain text to a daemon the user meant to reach over TLS. */
+	if (opt->opt_cafile != NULL && !opt->opt_tls)
+		return usage_error("--cafile needs --tls");
 	return CL_EXIT_OK;
 }
 

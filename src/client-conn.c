@@ -1,12 +1,13 @@
 /*
  * The connection to branchqd: lines read from a descriptor, connecting,
- * hello, and one request at a time on a blocking socket; poll() only to
- * honour the reply timeout.  Events met on the way go to event_show()
- * (client-watch.c) when watch or the shell wants them.
+ * TLS (--tls), hello, and one request at a time on a blocking socket;
+ * poll() only to honour the reply timeout.  Events met on the way go to
+ * event_show() (client-watch.c) when watch or the shell wants them.
  */
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cJSON.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "client.h"
 
@@ -113,7 +118,39 @@ lb_take(struct linebuf *lb, char **line)
 	return LB_LINE;
 }
 
-/* One read(): > 0 bytes read, 0 end of input, -1 error (errno). */
+/* Over TLS: SSL_read; a record without data (a session ticket) reads as 0. */
+static ssize_t
+lb_read_tls(struct linebuf *lb, char *buf, size_t len)
+{
+	int	n;
+
+	ERR_clear_error();
+	if ((n = SSL_read(lb->lb_ssl, buf, len > INT_MAX ? INT_MAX : (int)len)) > 0)
+		return n;
+	switch (SSL_get_error(lb->lb_ssl, n)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -2;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;	/* close_notify */
+	case SSL_ERROR_SYSCALL:
+		if (ERR_peek_error() == 0 && (n == 0 || errno == 0))
+			return 0;	/* closed without close_notify */
+		return -1;
+	default:
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+/* Input TLS has decrypted and not handed out yet: poll() cannot see it. */
+bool
+lb_buffered(const struct linebuf *lb)
+{
+	return lb->lb_ssl != NULL && SSL_pending(lb->lb_ssl) > 0;
+}
+
 ssize_t
 lb_fill(struct linebuf *lb)
 {
@@ -127,7 +164,11 @@ lb_fill(struct linebuf *lb)
 		lb->lb_buf = xrealloc(lb->lb_buf, lb->lb_cap);
 	}
 	/* Keep one byte for the NUL of a last line without newline. */
-	n = read(lb->lb_fd, lb->lb_buf + lb->lb_len, lb->lb_cap - lb->lb_len - 1);
+	if (lb->lb_ssl != NULL) {
+		if ((n = lb_read_tls(lb, lb->lb_buf + lb->lb_len, lb->lb_cap - lb->lb_len - 1)) == -2)
+			return 0;	/* nothing yet */
+	} else
+		n = read(lb->lb_fd, lb->lb_buf + lb->lb_len, lb->lb_cap - lb->lb_len - 1);
 	if (n > 0)
 		lb->lb_len += (size_t)n;
 	else if (n == 0)
@@ -226,6 +267,101 @@ socket_open(const struct addrinfo *ai, int64_t timeout_ms)
 	return fd;
 }
 
+/* SO_RCVTIMEO: the handshake's reads give up with the reply timeout (0: never). */
+static void
+recv_timeout(int fd, int64_t timeout_ms)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (timeout_ms > 0) {
+		tv.tv_sec = (time_t)(timeout_ms / 1000);
+		tv.tv_usec = (suseconds_t)(timeout_ms % 1000 * 1000);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+/* Why a handshake failed, in one line. */
+static int
+tls_fail(struct client *cl, SSL *ssl, int rc, int saved_errno)
+{
+	long		 verify = SSL_get_verify_result(ssl);
+	int		 err = SSL_get_error(ssl, rc);
+	unsigned long	 e = ERR_peek_error();
+	const char	*reason = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	ERR_clear_error();
+	if (verify != X509_V_OK)
+		return cl_fail("cannot connect to %s: its certificate is not trusted: %s%s",
+		    cl->cl_addr, X509_verify_cert_error_string(verify), cl->cl_cafile == NULL ?
+		    " (checked against the system's CAs; --cafile names another)" : "");
+	if (err == SSL_ERROR_SYSCALL && e == 0 && (saved_errno == EAGAIN ||
+	    saved_errno == EWOULDBLOCK))
+		return cl_fail("cannot connect to %s: no TLS handshake within %s s (does the "
+		    "daemon speak TLS?)", cl->cl_addr, cl->cl_timeout);
+	if (reason == NULL)
+		return cl_fail("cannot connect to %s: TLS handshake failed: %s", cl->cl_addr,
+		    err == SSL_ERROR_SYSCALL && saved_errno != 0 ? strerror(saved_errno) :
+		    "the daemon closed the connection");
+	return cl_fail("cannot connect to %s: TLS handshake failed: %s%s", cl->cl_addr, reason,
+	    strcmp(reason, "wrong version number") == 0 || strcmp(reason,
+	    "packet length too long") == 0 ? " (does the daemon speak TLS?)" : "");
+}
+
+/*
+ * TLS 1.2 or later over the connected socket, the daemon's certificate
+ * checked against --cafile (else the system's CAs) and against host, the
+ * name or address the user gave: as a browser would.
+ */
+static int
+tls_start(struct client *cl, const char *host)
+{
+	SSL_CTX		*ctx;
+	SSL		*ssl;
+	unsigned char	 addr[16];
+	int		 fd = cl->cl_sock.lb_fd, rc, saved;
+
+	/* SSL_write writes with write(): a daemon gone must be an error, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		return cl_fail("cannot set up TLS");
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	/* A record without data (a session ticket) must not block us in SSL_read
+	 * after poll() said the socket was readable; and a daemon that closes
+	 * without close_notify (a connection it cut) is an ordinary end. */
+	SSL_CTX_clear_mode(ctx, SSL_MODE_AUTO_RETRY);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	if (cl->cl_cafile != NULL ? SSL_CTX_load_verify_locations(ctx, cl->cl_cafile,
+	    NULL) != 1 : SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		SSL_CTX_free(ctx);
+		ERR_clear_error();
+		if (cl->cl_cafile != NULL)
+			return cl_fail("--cafile %s: no CA certificate (PEM) can be read from it",
+			    cl->cl_cafile);
+		return cl_fail("cannot load the system's CA certificates");
+	}
+	ssl = SSL_new(ctx);
+	SSL_CTX_free(ctx);	/* the SSL keeps its own reference */
+	if (ssl == NULL)
+		return cl_fail("cannot set up TLS");
+	cl->cl_sock.lb_ssl = ssl;
+	if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1)
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+	else if (SSL_set1_host(ssl, host) != 1 || SSL_set_tlsext_host_name(ssl, host) != 1)
+		return cl_fail("cannot check the certificate against \"%s\"", host);
+	if (SSL_set_fd(ssl, fd) != 1)
+		return cl_fail("cannot set up TLS");
+	recv_timeout(fd, cl->cl_timeout_ms);
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_connect(ssl);
+	saved = errno;
+	recv_timeout(fd, 0);	/* from here on poll() keeps time */
+	if (rc != 1)
+		return tls_fail(cl, ssl, rc, saved);
+	return CL_EXIT_OK;
+}
+
 int
 client_connect(struct client *cl, const char *addr)
 {
@@ -252,6 +388,8 @@ client_connect(struct client *cl, const char *addr)
 	if (fd == -1)
 		return cl_fail("cannot connect to %s: %s", cl->cl_addr, strerror(rc));
 	lb_init(&cl->cl_sock, fd);
+	if (cl->cl_tls)
+		return tls_start(cl, host);
 	return CL_EXIT_OK;
 }
 
@@ -260,6 +398,13 @@ client_close(struct client *cl)
 {
 	if (cl->cl_sock.lb_buf == NULL)
 		return;
+	if (cl->cl_sock.lb_ssl != NULL) {
+		/* close_notify: we end here, nobody cut us off. */
+		if (SSL_is_init_finished(cl->cl_sock.lb_ssl))
+			(void)SSL_shutdown(cl->cl_sock.lb_ssl);
+		SSL_free(cl->cl_sock.lb_ssl);
+		cl->cl_sock.lb_ssl = NULL;
+	}
 	close(cl->cl_sock.lb_fd);
 	lb_free(&cl->cl_sock);
 }
@@ -279,6 +424,18 @@ client_send(struct client *cl, cJSON *req)
 	p = xprintf("%s\n", line);
 	cJSON_free(line);
 	for (len = strlen(p), line = p; len > 0; line += n, len -= (size_t)n) {
+		if (cl->cl_sock.lb_ssl != NULL) {
+			ERR_clear_error();
+			errno = 0;
+			n = SSL_write(cl->cl_sock.lb_ssl, line, len > INT_MAX ? INT_MAX : (int)len);
+			if (n <= 0) {
+				ERR_clear_error();
+				free(p);
+				return cl_fail("cannot send to %s over TLS%s%s", cl->cl_addr,
+				    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
+			}
+			continue;
+		}
 		n = send(cl->cl_sock.lb_fd, line, len, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR) {
 			n = 0;
@@ -317,13 +474,14 @@ client_sort_line(struct client *cl, const char *line, cJSON **json)
 	return false;
 }
 
-/* Waits for the fd to be readable: 1 ready, 0 timed out, -1 error. */
 int
-wait_readable(int fd, int64_t deadline)
+wait_readable(struct linebuf *lb, int64_t deadline)
 {
-	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
+	struct pollfd	pfd = { .fd = lb->lb_fd, .events = POLLIN };
 	int		rc;
 
+	if (lb_buffered(lb))
+		return 1;
 	while ((rc = poll(&pfd, 1, poll_timeout(deadline))) == -1) {
 		if (errno != EINTR || interrupted)
 			return -1;
@@ -356,7 +514,7 @@ client_wait_reply(struct client *cl, char **raw, cJSON **reply)
 		if (cl->cl_sock.lb_eof)
 			return cl_fail("%s closed the connection before replying",
 			    cl->cl_addr);
-		if ((rc = wait_readable(cl->cl_sock.lb_fd, deadline)) == 0)
+		if ((rc = wait_readable(&cl->cl_sock, deadline)) == 0)
 			return cl_fail("no reply from %s within %s s", cl->cl_addr,
 			    cl->cl_timeout);
 		if (rc == -1 || lb_fill(&cl->cl_sock) == -1)

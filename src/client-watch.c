@@ -220,7 +220,7 @@ watch_loop(struct client *cl)
 		}
 		if (cl->cl_sock.lb_eof || interrupted)
 			return CL_EXIT_OK;
-		if (wait_readable(cl->cl_sock.lb_fd, -1) == -1 ||
+		if (wait_readable(&cl->cl_sock, -1) == -1 ||
 		    lb_fill(&cl->cl_sock) == -1) {
 			if (interrupted)
 				return CL_EXIT_OK;
@@ -412,10 +412,13 @@ shell_wait(struct client *cl, struct linebuf *in)
 		{ .fd = in->lb_fd, .events = POLLIN },
 	};
 
-	if (poll(pfd, 2, -1) == -1)
+	/* What TLS holds already is not waited for. */
+	if (lb_buffered(&cl->cl_sock))
+		pfd[0].revents = POLLIN;
+	else if (poll(pfd, 2, -1) == -1)
 		return errno == EINTR;
 	if (pfd[0].revents != 0) {
-		if (lb_fill(&cl->cl_sock) <= 0) {
+		if (lb_fill(&cl->cl_sock) == -1 || cl->cl_sock.lb_eof) {
 			cl_warnx("%s closed the connection", cl->cl_addr);
 			return false;
 		}

@@ -228,6 +228,8 @@ main(int argc, char **argv)
 	}
 	memset(&cl, 0, sizeof cl);
 	cl.cl_json = opt.opt_json;
+	cl.cl_tls = opt.opt_tls;
+	cl.cl_cafile = opt.opt_cafile;
 	cl.cl_next_id = 1;
 	cl.cl_timeout = opt.opt_timeout;
 	if ((rc = timeout_parse(opt.opt_timeout, &cl.cl_timeout_ms)) != 0)

@@ -52,7 +52,9 @@ struct options {
 	const char	*opt_token;
 	const char	*opt_timeout;
 	const char	*opt_tz;	/* NULL: hello's timezone, else the machine's */
+	const char	*opt_cafile;	/* --cafile: the CA to check the daemon against */
 	bool		 opt_json;
+	bool		 opt_tls;	/* --tls */
 };
 extern const char usage_text[];
 extern const char help_text[];
@@ -66,6 +68,7 @@ cJSON	*subscribe_build(int argc, char **argv);
 /* A line reader over one file descriptor (the socket or stdin). */
 struct linebuf {
 	int	 lb_fd;
+	struct ssl_st *lb_ssl;	/* the socket's TLS (--tls), else NULL */
 	char	*lb_buf;
 	size_t	 lb_len;	/* bytes held */
 	size_t	 lb_cap;
@@ -88,15 +91,21 @@ struct client {
 	bool		 cl_prompt_erase;	/* shell: stdout is a tty */
 	char		 cl_branch[64];		/* hello's "branch" */
 	char		 cl_timezone[64];	/* hello's "timezone", "" if none */
+	bool		 cl_tls;		/* --tls */
+	const char	*cl_cafile;		/* --cafile, or NULL: the system's CAs */
 };
 void		 lb_init(struct linebuf *, int fd);
 void		 lb_free(struct linebuf *);
 enum lb_result	 lb_take(struct linebuf *, char **line);
+/* One read: > 0 bytes, 0 nothing (lb_eof: the end; else a TLS record that
+ * held no data), -1 an error (errno). */
 ssize_t		 lb_fill(struct linebuf *);
 int		 client_connect(struct client *, const char *addr);
 void		 client_close(struct client *);
 bool		 client_sort_line(struct client *, const char *line, cJSON **json);
-int		 wait_readable(int fd, int64_t deadline);
+/* Waits for the socket to have input: 1 ready (maybe already inside TLS), 0 timed out, -1 error. */
+int		 wait_readable(struct linebuf *, int64_t deadline);
+bool		 lb_buffered(const struct linebuf *);	/* TLS holds input poll() cannot see */
 int		 client_roundtrip(struct client *, cJSON *req, char **raw,
 		    cJSON **reply);
 int		 client_request(struct client *, cJSON *req, bool *fatal);

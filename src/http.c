@@ -18,6 +18,12 @@
  * last (and as long idle between requests), output that does not move for
  * hl_write_timeout_s.  An event stream's backlog is the handler's to bound
  * (http_stream_pending).
+ *
+ * Under TLS (tls.c) each bufferevent is bufferevent_openssl, made by
+ * tls_accept_bufferevent(): until its handshake is done a connection is
+ * told nothing; it has no read watermark (OpenSSL would keep the rest of a
+ * record where no socket event finds it), so hc_read() stops reading past
+ * READ_HIGH_WATER itself; and its last answer ends with close_notify.
  */
 #include <sys/socket.h>
 
@@ -74,10 +80,13 @@ struct http_conn {
 	struct http_request	*hc_req;	/* handled or streamed */
 	size_t			 hc_discarded;
 	bool			 hc_tls;
+	bool			 hc_tls_ready;	/* plain, or its TLS handshake done */
 	bool			 hc_peer_gone;	/* while handling: free once answered */
 	bool			 hc_close_after;	/* the answer is the last */
 	bool			 hc_continued;	/* "100 Continue" sent for this request */
 	bool			 hc_started;	/* a byte of the next request is in */
+	bool			 hc_dirty;	/* in http_dirty */
+	struct http_conn	*hc_dirty_next;
 	char			 hc_peer[64];
 	unsigned char		 hc_addr[16];
 	size_t			 hc_addr_len;
@@ -90,6 +99,7 @@ static struct event		*http_accept_timer;
 static struct http_limits	 http_lim;
 static void			(*http_handler)(struct http_request *);
 static struct http_conn		*http_conns;
+static struct http_conn		*http_dirty;	/* output to write at the iteration's end */
 static int			 http_nconns;
 static uint64_t			 http_next_id;
 static const struct timeval	*http_write_tv;
@@ -100,6 +110,7 @@ static void	hc_read(struct bufferevent *, void *);
 static void	hc_written(struct bufferevent *, void *);
 static void	hc_event(struct bufferevent *, short, void *);
 static void	hc_arm_deadline(struct http_conn *);
+static void	hc_output_added(struct http_conn *);
 
 static const char *
 status_text(int status)
@@ -159,6 +170,13 @@ hc_free(struct http_conn *hc)
 		if (r->hr_closed != NULL)
 			r->hr_closed(r);
 		request_free(r);
+	}
+	if (hc->hc_dirty) {
+		struct http_conn	**pp;
+
+		for (pp = &http_dirty; *pp != hc; pp = &(*pp)->hc_dirty_next)
+			;
+		*pp = hc->hc_dirty_next;
 	}
 	if (hc->hc_bev != NULL)
 		bufferevent_free(hc->hc_bev);
@@ -238,7 +256,8 @@ hc_linger(struct http_conn *hc)
 {
 	struct timeval	tv = { LINGER_S, 0 };
 
-	if (http_shutdown_done != NULL || hc->hc_tls ||
+	tls_close_notify(hc->hc_bev);	/* TLS: the end, not a cut */
+	if (http_shutdown_done != NULL ||
 	    shutdown(bufferevent_getfd(hc->hc_bev), SHUT_WR) == -1) {
 		hc_kill(hc);
 		return;
@@ -266,41 +285,103 @@ hc_close(struct http_conn *hc, const char *reason)
 	if (evbuffer_get_length(bufferevent_get_output(hc->hc_bev)) == 0)
 		hc_linger(hc);
 	else
-		bufferevent_enable(hc->hc_bev, EV_WRITE);
+		hc_output_added(hc);
 }
 
-/* Date, as RFC 9110 asks of a server with a clock: real time, not the daemon's. */
-static void
-http_date(char *buf, size_t len)
+/* Date, as RFC 9110 asks of a server with a clock: real time, not the
+ * daemon's; made once a second. */
+static const char *
+http_date(void)
 {
+	static char	buf[40];
+	static time_t	made;
 	time_t		now = time(NULL);
 	struct tm	tm;
 
-	gmtime_r(&now, &tm);
-	strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (now != made) {
+		gmtime_r(&now, &tm);
+		strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		made = now;
+	}
+	return buf;
 }
 
+/* The status line and headers, in one piece: most answers are small. */
 static void
 write_head(struct http_conn *hc, int status, const char *content_type, const char *headers,
     int64_t length)
 {
 	struct evbuffer	*out = bufferevent_get_output(hc->hc_bev);
-	char		 date[64];
+	char		 head[1024], clen[48] = "";
+	const char	*conn = "";
+	int		 n;
 
-	http_date(date, sizeof date);
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n" SECURITY_HEADERS, status,
-	    status_text(status), date);
-	if (content_type != NULL)
-		evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
 	if (length >= 0)
-		evbuffer_add_printf(out, "Content-Length: %lld\r\n", (long long)length);
+		snprintf(clen, sizeof clen, "Content-Length: %lld\r\n", (long long)length);
 	if (hc->hc_close_after || length < 0)
-		evbuffer_add(out, "Connection: close\r\n", 19);
+		conn = "Connection: close\r\n";
 	else if (hc->hc_req != NULL && hc->hc_req->hr_head.hd_minor == 0)
-		evbuffer_add(out, "Connection: keep-alive\r\n", 24);
+		conn = "Connection: keep-alive\r\n";
+	n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nDate: %s\r\n" SECURITY_HEADERS
+	    "%s%s%s%s%s", status, status_text(status), http_date(),
+	    content_type != NULL ? "Content-Type: " : "", content_type != NULL ? content_type : "",
+	    content_type != NULL ? "\r\n" : "", clen, conn);
+	if (n < 0 || (size_t)n >= sizeof head)
+		fatalx("write_head: %d bytes of headers", n);
+	evbuffer_add(out, head, (size_t)n);
 	if (headers != NULL)
 		evbuffer_add(out, headers, strlen(headers));
 	evbuffer_add(out, "\r\n", 2);
+}
+
+/*
+ * Output added: written at the end of this loop iteration, after the group
+ * commit, straight to the socket (http_flush), as server.c does; what the
+ * socket does not take is left to the bufferevent.  TLS output always
+ * goes through its bufferevent.
+ */
+static void
+hc_output_added(struct http_conn *hc)
+{
+	if (hc->hc_tls) {
+		bufferevent_enable(hc->hc_bev, EV_WRITE);
+		return;
+	}
+	if (hc->hc_dirty || (bufferevent_get_enabled(hc->hc_bev) & EV_WRITE))
+		return;
+	hc->hc_dirty = true;
+	hc->hc_dirty_next = http_dirty;
+	http_dirty = hc;
+	barrier_wake();
+}
+
+static void
+http_flush(void)
+{
+	struct http_conn	*hc, *next;
+	struct evbuffer		*out;
+	evutil_socket_t		 fd;
+
+	hc = http_dirty;
+	http_dirty = NULL;
+	for (; hc != NULL; hc = next) {
+		next = hc->hc_dirty_next;
+		hc->hc_dirty = false;
+		hc->hc_dirty_next = NULL;
+		if (hc->hc_state == HC_LINGERING)
+			continue;
+		out = bufferevent_get_output(hc->hc_bev);
+		fd = bufferevent_getfd(hc->hc_bev);
+		/* As bufferevent does: its output's front is frozen but while writing. */
+		evbuffer_unfreeze(out, 1);
+		while (evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0)
+			;
+		evbuffer_freeze(out, 1);
+		if (evbuffer_get_length(out) > 0)
+			bufferevent_enable(hc->hc_bev, EV_WRITE);
+		else if (hc->hc_state == HC_CLOSING)
+			hc_linger(hc);
+	}
 }
 
 /* A refusal before any handler saw the request; the connection ends. */
@@ -360,7 +441,7 @@ http_respond(struct http_request *r, int status, const char *content_type, const
 		    -1 : (int64_t)len);
 		if (!bodyless && len > 0)
 			evbuffer_add(bufferevent_get_output(hc->hc_bev), body, len);
-		bufferevent_enable(hc->hc_bev, EV_WRITE);
+		hc_output_added(hc);
 	}
 	log_debug("event=http_request conn=%llu peer=%s method=%s target=\"%s\" status=%d",
 	    (unsigned long long)hc->hc_id, log_str(hc->hc_peer), r->hr_head.hd_method_name,
@@ -394,7 +475,7 @@ http_stream_start(struct http_request *r, const char *content_type, const char *
 	}
 	hc->hc_close_after = true;
 	write_head(hc, 200, content_type, headers, -1);
-	bufferevent_enable(hc->hc_bev, EV_WRITE);
+	hc_output_added(hc);
 	hc_set_state(hc, HC_STREAMING);
 	/* Input now means the client is done (EOF) or breaks the protocol. */
 	bufferevent_enable(hc->hc_bev, EV_READ);
@@ -410,7 +491,7 @@ http_stream_write(struct http_request *r, const char *data, size_t len)
 	if (hc->hc_state != HC_STREAMING)
 		return;
 	evbuffer_add(bufferevent_get_output(hc->hc_bev), data, len);
-	bufferevent_enable(hc->hc_bev, EV_WRITE);
+	hc_output_added(hc);
 }
 
 size_t
@@ -510,7 +591,7 @@ hc_take_request(struct http_conn *hc)
 		    !hc->hc_continued && r->hr_head.hd_minor == 1) {
 			evbuffer_add(bufferevent_get_output(hc->hc_bev),
 			    "HTTP/1.1 100 Continue\r\n\r\n", 25);
-			bufferevent_enable(hc->hc_bev, EV_WRITE);
+			hc_output_added(hc);
 			hc->hc_continued = true;
 		}
 		request_free(r);
@@ -558,6 +639,10 @@ hc_read(struct bufferevent *bev, void *arg)
 	/* Answered now, a request leaves the connection reading the next. */
 	while (hc->hc_state == HC_READING && hc_take_request(hc) == 1)
 		;
+	/* Pipelined requests behind one being handled: as the watermark (none
+	 * under TLS) has it; hc_next_request() reads on. */
+	if (hc->hc_state == HC_HANDLING && evbuffer_get_length(in) >= READ_HIGH_WATER)
+		bufferevent_disable(bev, EV_READ);
 }
 
 static void
@@ -565,6 +650,9 @@ hc_written(struct bufferevent *bev, void *arg)
 {
 	struct http_conn	*hc = arg;
 
+	/* bufferevent_openssl calls this deferred: more may have come since. */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
 	bufferevent_disable(bev, EV_WRITE);
 	if (hc->hc_state == HC_CLOSING)
 		hc_linger(hc);
@@ -574,8 +662,23 @@ static void
 hc_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct http_conn	*hc = arg;
+	const char		*why;
 
-	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		hc->hc_tls_ready = true;	/* the TLS handshake is done */
+		return;
+	}
+	if (!hc->hc_tls_ready && (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))) {
+		/* Plain HTTP on the TLS listener, an old TLS version, our certificate refused. */
+		if ((why = tls_error(bev)) == NULL)
+			why = (what & BEV_EVENT_EOF) ? "closed by the client" :
+			    (what & BEV_EVENT_TIMEOUT) ? "timed out" :
+			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+		log_info("event=http_disconnect conn=%llu peer=%s reason=tls_handshake error=%s",
+		    (unsigned long long)hc->hc_id, log_str(hc->hc_peer), log_str(why));
+		hc_free(hc);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		log_info("event=http_disconnect conn=%llu peer=%s reason=write_timeout "
 		    "timeout_s=%d", (unsigned long long)hc->hc_id, log_str(hc->hc_peer),
@@ -598,6 +701,8 @@ hc_event(struct bufferevent *bev, short what, void *arg)
 		http_stream_close(hc->hc_req, (what & BEV_EVENT_EOF) ? "eof" : "error");
 		break;
 	default:
+		if (what & BEV_EVENT_EOF)
+			tls_close_notify(bev);	/* TLS: the client's close_notify answered */
 		log_debug("event=http_disconnect conn=%llu peer=%s reason=%s",
 		    (unsigned long long)hc->hc_id, log_str(hc->hc_peer),
 		    (what & BEV_EVENT_EOF) ? "eof" : "error");
@@ -616,7 +721,7 @@ hc_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (hc->hc_state != HC_READING)
 		return;
-	if (evbuffer_get_length(bufferevent_get_input(hc->hc_bev)) == 0) {
+	if (evbuffer_get_length(bufferevent_get_input(hc->hc_bev)) == 0 || !hc->hc_tls_ready) {
 		log_debug("event=http_disconnect conn=%llu peer=%s reason=idle",
 		    (unsigned long long)hc->hc_id, log_str(hc->hc_peer));
 		hc_free(hc);	/* idle between requests: nothing to say */
@@ -646,8 +751,11 @@ http_refuse_conn(evutil_socket_t fd)
 	n = snprintf(head, sizeof head, "HTTP/1.1 503 Service Unavailable\r\n" SECURITY_HEADERS
 	    "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
 	    strlen(body));
-	(void)send(fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)send(fd, body, strlen(body), MSG_NOSIGNAL | MSG_DONTWAIT);
+	/* Under TLS it would need a handshake first: just closed. */
+	if (!tls_enabled()) {
+		(void)send(fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)send(fd, body, strlen(body), MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
 	free(body);
 	evutil_closesocket(fd);
 }
@@ -680,18 +788,19 @@ http_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, i
 	http_conns = hc;
 	if ((hc->hc_timer = evtimer_new(http_base, hc_deadline, hc)) == NULL)
 		fatalx("evtimer_new failed");
-	hc->hc_tls = false;
-	hc->hc_bev = bufferevent_socket_new(http_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	hc->hc_tls = tls_enabled();
+	hc->hc_tls_ready = !hc->hc_tls;
+	hc->hc_bev = tls_accept_bufferevent(http_base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (hc->hc_bev == NULL) {
 		log_warnx("event=http_conn_error peer=%s: cannot set up the connection",
 		    log_str(hc->hc_peer));
-		evutil_closesocket(fd);
-		hc_free(hc);
+		hc_free(hc);	/* the fd is closed already */
 		return;
 	}
 	net_sockopts(fd);
 	bufferevent_setcb(hc->hc_bev, hc_read, hc_written, hc_event, hc);
-	bufferevent_setwatermark(hc->hc_bev, EV_READ, 0, READ_HIGH_WATER);
+	if (!hc->hc_tls)
+		bufferevent_setwatermark(hc->hc_bev, EV_READ, 0, READ_HIGH_WATER);
 	bufferevent_set_timeouts(hc->hc_bev, NULL, http_write_tv);
 	bufferevent_enable(hc->hc_bev, EV_READ);
 	hc_arm_deadline(hc);
@@ -736,6 +845,7 @@ http_listen(struct event_base *base, const char *listen, const struct http_limit
 	http_base = base;
 	http_lim = *lim;
 	http_handler = handler;
+	barrier_on_flush(http_flush);
 	if (net_parse_listen(listen, &ss, &len) == -1) {
 		snprintf(err, errlen, "--http %s: must be HOST:PORT with a numeric address, "
 		    "e.g. 127.0.0.1:7421, or off", listen);

@@ -9,6 +9,11 @@
  * of events), time before a successful hello (cf_hello_timeout_s), time
  * without a request (cf_idle_timeout_s, off by default) and time with
  * output that does not move (cf_write_timeout_s).
+ *
+ * Under TLS (tls.c) each connection's bufferevent is bufferevent_openssl:
+ * it writes its output itself (never straight to the socket), and until its
+ * handshake is done the connection can be told nothing, so it is closed at
+ * once whatever the reason.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -74,6 +79,7 @@ struct conn {
 	struct outlet		 c_outlet;	/* its lines, through the commit barrier */
 	struct event		*c_hello_timer;	/* until a successful hello */
 	bool			 c_close_logged;
+	bool			 c_tls_ready;	/* plain, or its TLS handshake done */
 	bool			 c_owed;	/* a report's reply is still to come */
 	size_t			 c_discarded;	/* bytes read while lingering */
 	/* Output added this iteration, written at its end (server_flush_output). */
@@ -210,6 +216,11 @@ conn_closev(struct conn *c, enum close_how how, enum err_code code, const char *
 
 	if (fmt != NULL)
 		vsnprintf(details, sizeof details, fmt, ap);
+	if (!c->c_tls_ready) {
+		/* No TLS session to say it in, nor anything owed. */
+		how = CLOSE_NOW;
+		message = NULL;
+	}
 	if (!c->c_close_logged) {
 		c->c_close_logged = true;
 		switch (level) {
@@ -323,7 +334,9 @@ server_flush_output(void)
 		c->c_dirty_next = NULL;
 		out = bufferevent_get_output(c->c_bev);
 		fd = bufferevent_getfd(c->c_bev);
-		if (c->c_state != CONN_CLOSING && (bufferevent_get_enabled(c->c_bev) & EV_READ)) {
+		/* TLS: the bufferevent encrypts; the socket never sees our text. */
+		if (!tls_enabled() && c->c_state != CONN_CLOSING &&
+		    (bufferevent_get_enabled(c->c_bev) & EV_READ)) {
 			/* As bufferevent does: its output's front is frozen but while writing. */
 			evbuffer_unfreeze(out, 1);
 			while (evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0)
@@ -362,6 +375,7 @@ conn_linger_event(struct bufferevent *bev, short what, void *arg)
 static void
 conn_finish(struct conn *c)
 {
+	tls_close_notify(c->c_bev);	/* TLS: the end, not a cut */
 	if (srv_shutdown_done != NULL ||
 	    shutdown(bufferevent_getfd(c->c_bev), SHUT_WR) == -1) {
 		conn_free(c);
@@ -435,6 +449,10 @@ conn_read(struct bufferevent *bev, void *arg)
 		conn_line(c, line, len);
 		free(line);
 	}
+	/* Waiting for a report: read up to a longest line meanwhile, as the
+	 * watermark has it (TLS connections have none); conn_deliver() reads on. */
+	if (c->c_state == CONN_WAITING && evbuffer_get_length(in) >= READ_HIGH_WATER)
+		bufferevent_disable(bev, EV_READ);
 }
 
 static void
@@ -442,6 +460,9 @@ conn_written(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 
+	/* bufferevent_openssl calls this deferred: more may have come since. */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
 	/* Drained: later output is written at the end of its iteration again. */
 	bufferevent_disable(bev, EV_WRITE);
 	if (c->c_state == CONN_CLOSING) {
@@ -479,6 +500,7 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn	*c = arg;
 	char		 msg[128];
+	const char	*why;
 
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING)) {
 		/* Output that does not move: the peer is gone or not reading. */
@@ -491,9 +513,23 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		conn_close_saying(c, ERR_UNAVAILABLE, msg, LOG_LEVEL_INFO, "idle",
 		    " terminal=%s timeout_s=%d", c->c_session.s_term != NULL ?
 		    c->c_session.s_term->tc_id : "-", srv_cfg->cf_idle_timeout_s);
-	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		conn_close(c, CLOSE_NOW, LOG_LEVEL_DEBUG, (what & BEV_EVENT_EOF) ? "eof" : "error",
-		    NULL);
+	} else if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) && !c->c_tls_ready) {
+		/* A plain-text client, an old TLS version, our certificate refused. */
+		if ((why = tls_error(bev)) == NULL)
+			why = (what & BEV_EVENT_EOF) ? "closed by the client" :
+			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+		conn_close(c, CLOSE_NOW, LOG_LEVEL_INFO, "tls_handshake", " error=%s",
+		    log_str(why));
+	} else if (what & BEV_EVENT_EOF) {
+		tls_close_notify(bev);	/* TLS: the client's close_notify answered */
+		conn_close(c, CLOSE_NOW, LOG_LEVEL_DEBUG, "eof", NULL);
+	} else if (what & BEV_EVENT_ERROR) {
+		why = tls_error(bev);
+		conn_close(c, CLOSE_NOW, LOG_LEVEL_DEBUG, "error", "%s%s", why != NULL ?
+		    " error=" : "", why != NULL ? log_str(why) : "");
+	} else if (what & BEV_EVENT_CONNECTED) {
+		c->c_tls_ready = true;	/* the TLS handshake is done */
+		log_debug("event=tls_handshake peer=%s", log_str(c->c_session.s_peer));
 	}
 }
 
@@ -509,8 +545,10 @@ server_refuse(evutil_socket_t fd, const struct sockaddr *sa)
 	line = proto_error_line(ERR_UNAVAILABLE, msg);
 	len = strlen(line);
 	line[len] = '\n';	/* over the NUL: sent by length */
-	/* A new socket's buffer is empty: this fits, or the peer is gone. */
-	(void)send(fd, line, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	/* A new socket's buffer is empty: this fits, or the peer is gone.  Under
+	 * TLS the line would need a handshake first: just closed. */
+	if (!tls_enabled())
+		(void)send(fd, line, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 	free(line);
 	evutil_closesocket(fd);
 	srv_refused++;
@@ -561,6 +599,7 @@ conn_deliver(uint64_t conn_id, const char *line)
 	barrier_emit(&c->c_outlet, line, false);
 	if (c->c_state == CONN_WAITING) {
 		conn_set_state(c, CONN_OPEN);
+		bufferevent_enable(c->c_bev, EV_READ);
 		conn_read(c->c_bev, c);		/* requests that arrived meanwhile */
 	}
 }
@@ -595,12 +634,13 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	if (srv_conns != NULL)
 		srv_conns->c_prev = c;
 	srv_conns = c;
-	c->c_bev = bufferevent_socket_new(srv_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	/* TLS or plain (tls.c); until a TLS handshake is done nothing is said. */
+	c->c_tls_ready = !tls_enabled();
+	c->c_bev = tls_accept_bufferevent(srv_base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->c_bev == NULL) {
 		log_warnx("event=conn_error peer=%s: cannot set up the connection",
 		    log_str(c->c_session.s_peer));
-		evutil_closesocket(fd);
-		conn_free(c);
+		conn_free(c);	/* the fd is closed already */
 		return;
 	}
 	if (srv_hello_tv != NULL) {
@@ -610,7 +650,14 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	net_sockopts(fd);
 	bufferevent_setcb(c->c_bev, conn_read, conn_written, conn_event, c);
-	bufferevent_setwatermark(c->c_bev, EV_READ, 0, READ_HIGH_WATER);
+	/*
+	 * Not under TLS: bufferevent_openssl stops at the mark with the rest of
+	 * a record decrypted inside OpenSSL, where no socket event finds it
+	 * again (a pipelining client would wait for ever).  Without it, input
+	 * still stops at a longest line and one record (conn_read).
+	 */
+	if (!tls_enabled())
+		bufferevent_setwatermark(c->c_bev, EV_READ, 0, READ_HIGH_WATER);
 	bufferevent_set_timeouts(c->c_bev, srv_idle_tv, srv_write_tv);
 	/* A new bufferevent writes by itself: written at the iteration's end instead. */
 	bufferevent_disable(c->c_bev, EV_WRITE);

@@ -20,6 +20,7 @@ stats 1
 config 1
 json 1
 fields 1
+tls 1
 net 1
 http-parse 1
 migrations 2

@@ -23,7 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sqlite3.h>
 
 #include "harness.h"
@@ -50,6 +53,7 @@ static bool		 h_inited;
 static bool		 h_port0_refused;	/* the daemon refused --listen 127.0.0.1:0 */
 static char		 h_anyone_dir[64];	/* daemon_binary_for_anyone()'s directory */
 static char		 h_anyone_bin[PATH_MAX];	/* and the copy in it */
+static char		 h_pki_dir[64];		/* tls_pki_make()'s directory */
 
 bool
 harness_port0_refused(void)
@@ -150,6 +154,9 @@ sleep_ms(int ms)
 }
 
 static void	remove_anyone_copy(void);
+static void	remove_pki_dir(void);
+static int	tls_fill(struct conn *, int64_t deadline);
+static void	tls_send(const char *, int, struct conn *, const void *, size_t);
 
 static void
 harness_atexit(void)
@@ -161,6 +168,7 @@ harness_atexit(void)
 		if (d->d_pid > 0)
 			kill(d->d_pid, SIGKILL);
 	remove_anyone_copy();
+	remove_pki_dir();
 }
 
 static void
@@ -456,6 +464,14 @@ daemon_spawn(const char *file, int line, struct daemon *d)
 		argv[argc++] = (char *)"--http";
 		argv[argc++] = d->d_http;
 	}
+	if (d->d_tls_cert[0] != '\0') {
+		argv[argc++] = (char *)"--tls-cert";
+		argv[argc++] = d->d_tls_cert;
+	}
+	if (d->d_tls_key[0] != '\0') {
+		argv[argc++] = (char *)"--tls-key";
+		argv[argc++] = d->d_tls_key;
+	}
 	argv[argc] = NULL;
 
 	fflush(stdout);
@@ -556,7 +572,10 @@ h_daemon_start(const char *file, int line, const struct daemon_opts *opts)
 			d->d_extra_config = xstrdup(opts->extra_config);
 		if (opts->wal_pages != 0)
 			snprintf(d->d_wal_pages, sizeof d->d_wal_pages, "%d", opts->wal_pages);
-
+		if (opts->tls_cert != NULL)
+			snprintf(d->d_tls_cert, sizeof d->d_tls_cert, "%s", opts->tls_cert);
+		if (opts->tls_key != NULL)
+			snprintf(d->d_tls_key, sizeof d->d_tls_key, "%s", opts->tls_key);
 	}
 	d->d_next = h_daemons;
 	h_daemons = d;
@@ -709,6 +728,7 @@ harness_teardown(void **state)
 	while (h_daemons != NULL)
 		daemon_free(h_daemons);
 	remove_anyone_copy();
+	remove_pki_dir();
 	free(h_last_req);
 	h_last_req = NULL;
 	h_last_conn[0] = '\0';
@@ -761,6 +781,8 @@ conn_close(struct conn *c)
 			*p = c->c_next;
 			break;
 		}
+	if (c->c_ssl != NULL)
+		SSL_free(c->c_ssl);
 	if (c->c_fd >= 0)
 		close(c->c_fd);
 	for (i = 0; i < c->c_nevents; i++)
@@ -776,6 +798,10 @@ conn_send(const char *file, int line, struct conn *c, const void *buf, size_t le
 	const char	*p = buf;
 	ssize_t		 n;
 
+	if (c->c_ssl != NULL) {
+		tls_send(file, line, c, buf, len);
+		return;
+	}
 	while (len > 0) {
 		n = send(c->c_fd, p, len, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
@@ -804,6 +830,8 @@ conn_fill(struct conn *c, int64_t deadline)
 
 	if (c->c_eof)
 		return -1;
+	if (c->c_ssl != NULL)
+		return tls_fill(c, deadline);
 	for (;;) {
 		left = deadline - now_ms();
 		if (left < 0)
@@ -2728,4 +2756,281 @@ http_free_all(void)
 		free(k->k_text);
 		free(k);
 	}
+}
+
+/* ---- TLS ---- */
+
+static void
+remove_pki_dir(void)
+{
+	if (h_pki_dir[0] == '\0')
+		return;
+	if (getenv("KEEP_E2E_DIRS") == NULL)
+		remove_dir(h_pki_dir);
+	else
+		fprintf(stderr, "kept %s\n", h_pki_dir);
+	h_pki_dir[0] = '\0';
+}
+
+/* Runs the openssl command line; its output goes to openssl.log in the directory. */
+static void
+pki_run(const char *file, int line, char *const argv[])
+{
+	char	 log[PATH_MAX], *text;
+	FILE	*f;
+	int	 fd, status;
+	pid_t	 pid;
+
+	snprintf(log, sizeof log, "%s/openssl.log", h_pki_dir);
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		h_fail(file, line, NULL, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) == -1)
+			_exit(126);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+		if ((fd = open("/dev/null", O_RDONLY)) != -1) {
+			dup2(fd, 0);
+			close(fd);
+		}
+		execvp(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			h_fail(file, line, NULL, "waitpid: %s", strerror(errno));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	text = NULL;
+	if ((f = fopen(log, "r")) != NULL) {
+		text = xmalloc(4096);
+		text[fread(text, 1, 4095, f)] = '\0';
+		fclose(f);
+	}
+	print_error("---- %s ----\n%s\n", log, text != NULL ? text : "(none)");
+	free(text);
+	h_fail(file, line, NULL, "openssl %s ... failed (status %d; is the openssl command "
+	    "installed?)", argv[1], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+void
+h_tls_pki_make(const char *file, int line, struct tls_pki *pki, const char *name)
+{
+	char	 cnf[PATH_MAX], cakey[PATH_MAX], csr[PATH_MAX], subj[128], serial[32];
+	FILE	*f;
+
+	harness_init();
+	if (h_pki_dir[0] == '\0') {
+		snprintf(h_pki_dir, sizeof h_pki_dir, "/tmp/bq-pki-XXXXXX");
+		if (mkdtemp(h_pki_dir) == NULL) {
+			h_pki_dir[0] = '\0';
+			h_fail(file, line, NULL, "mkdtemp /tmp/bq-pki-XXXXXX: %s", strerror(errno));
+		}
+	}
+	snprintf(cnf, sizeof cnf, "%s/%s.cnf", h_pki_dir, name);
+	snprintf(cakey, sizeof cakey, "%s/%s-ca.key", h_pki_dir, name);
+	snprintf(csr, sizeof csr, "%s/%s.csr", h_pki_dir, name);
+	snprintf(pki->tp_ca, sizeof pki->tp_ca, "%s/%s-ca.pem", h_pki_dir, name);
+	snprintf(pki->tp_cert, sizeof pki->tp_cert, "%s/%s-cert.pem", h_pki_dir, name);
+	snprintf(pki->tp_key, sizeof pki->tp_key, "%s/%s-key.pem", h_pki_dir, name);
+	snprintf(subj, sizeof subj, "/CN=branchqd %s", name);
+	/* Unique per certificate: a client must never take one for another. */
+	snprintf(serial, sizeof serial, "%lld", (long long)now_ms() * 1000 + getpid() % 1000);
+
+	/* Everything spelt out: nothing taken from the system's openssl.cnf. */
+	if ((f = fopen(cnf, "w")) == NULL)
+		h_fail(file, line, NULL, "cannot write %s: %s", cnf, strerror(errno));
+	fprintf(f, "[req]\ndistinguished_name = dn\nprompt = no\n"
+	    "[dn]\nCN = %s test CA\n"
+	    "[ca_ext]\nbasicConstraints = critical,CA:TRUE\n"
+	    "keyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\n"
+	    "[srv_ext]\nbasicConstraints = critical,CA:FALSE\n"
+	    "keyUsage = critical,digitalSignature\nextendedKeyUsage = serverAuth\n"
+	    "subjectAltName = IP:127.0.0.1,DNS:localhost\n"
+	    "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n", name);
+	if (fclose(f) != 0)
+		h_fail(file, line, NULL, "cannot write %s", cnf);
+	{
+		char *const ca[] = { "openssl", "req", "-x509", "-config", cnf, "-extensions",
+		    "ca_ext", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+		    "-keyout", cakey, "-out", pki->tp_ca, "-days", "2", NULL };
+		char *const req[] = { "openssl", "req", "-new", "-config", cnf, "-subj", subj,
+		    "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+		    pki->tp_key, "-out", csr, NULL };
+		char *const sign[] = { "openssl", "x509", "-req", "-in", csr, "-CA", pki->tp_ca,
+		    "-CAkey", cakey, "-set_serial", serial, "-days", "2", "-extfile", cnf,
+		    "-extensions", "srv_ext", "-out", pki->tp_cert, NULL };
+
+		pki_run(file, line, ca);
+		pki_run(file, line, req);
+		pki_run(file, line, sign);
+	}
+}
+
+/* Waits for what OpenSSL wants of the socket: > 0 ready, 0 the deadline passed. */
+static int
+tls_wait(struct conn *c, int want, int64_t deadline)
+{
+	struct pollfd	pfd = { c->c_fd, want == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, 0 };
+	int64_t		left;
+	int		rc;
+
+	for (;;) {
+		left = deadline - now_ms();
+		if (left < 0)
+			left = 0;
+		rc = poll(&pfd, 1, (int)left);
+		if (rc == -1 && errno == EINTR)
+			continue;
+		return rc < 0 ? 0 : rc;
+	}
+}
+
+/* OpenSSL's reasons, and the certificate check's when that failed. */
+static void
+tls_why(SSL *ssl, const char *what, char *why, size_t len)
+{
+	unsigned long	 e;
+	const char	*reason;
+	size_t		 used;
+	long		 verify = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK;
+
+	used = (size_t)snprintf(why, len, "%s", what);
+	while ((e = ERR_get_error()) != 0 && used < len)
+		if ((reason = ERR_reason_error_string(e)) != NULL)
+			used += (size_t)snprintf(why + used, len - used, ": %s", reason);
+	if (verify != X509_V_OK && used < len)
+		snprintf(why + used, len - used, " (certificate: %s)",
+		    X509_verify_cert_error_string(verify));
+}
+
+/* conn_fill() for TLS: 1 data, 0 timeout, -1 closed (close_notify, a cut or an error). */
+static int
+tls_fill(struct conn *c, int64_t deadline)
+{
+	int	n, err;
+
+	if (c->c_cap - c->c_len < 65536) {
+		c->c_cap = c->c_cap * 2 + 65536;
+		if ((c->c_buf = realloc(c->c_buf, c->c_cap)) == NULL)
+			abort();
+	}
+	for (;;) {
+		ERR_clear_error();
+		n = SSL_read(c->c_ssl, c->c_buf + c->c_len, (int)(c->c_cap - c->c_len));
+		if (n > 0) {
+			c->c_len += (size_t)n;
+			return 1;
+		}
+		err = SSL_get_error(c->c_ssl, n);
+		if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+			ERR_clear_error();
+			c->c_eof = true;
+			return -1;
+		}
+		if (tls_wait(c, err, deadline) == 0)
+			return 0;
+	}
+}
+
+static void
+tls_send(const char *file, int line, struct conn *c, const void *buf, size_t len)
+{
+	int64_t	deadline = now_ms() + reply_timeout_ms();
+	char	why[512];
+	int	n, err;
+
+	while (len > 0) {
+		ERR_clear_error();
+		n = SSL_write(c->c_ssl, buf, (int)len);
+		if (n > 0) {
+			buf = (const char *)buf + n;
+			len -= (size_t)n;
+			continue;
+		}
+		err = SSL_get_error(c->c_ssl, n);
+		if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+			tls_why(NULL, "send to the daemon over TLS", why, sizeof why);
+			h_fail(file, line, NULL, "%s", why);
+		}
+		if (tls_wait(c, err, deadline) == 0)
+			h_fail(file, line, NULL, "send to the daemon over TLS: no progress in %d ms",
+			    reply_timeout_ms());
+	}
+}
+
+struct conn *
+tls_conn_try(struct daemon *d, const char *cafile, const char *host, int max_version,
+    char *why, size_t whylen)
+{
+	struct conn	*c = h_conn_open(__FILE__, __LINE__, d);
+	unsigned char	 addr[16];
+	int64_t		 deadline = now_ms() + reply_timeout_ms();
+	SSL_CTX		*ctx;
+	int		 rc, err;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		h_fail(__FILE__, __LINE__, NULL, "SSL_CTX_new failed");
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1) {
+		SSL_CTX_free(ctx);
+		h_fail(__FILE__, __LINE__, NULL, "cannot load the CA file %s", cafile);
+	}
+	if (max_version != 0) {
+		/* An old client really offering the old versions: nothing forbids them here. */
+		SSL_CTX_set_security_level(ctx, 0);
+		SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0");
+		SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+		SSL_CTX_set_max_proto_version(ctx, max_version);
+	}
+	c->c_ssl = SSL_new(ctx);
+	SSL_CTX_free(ctx);	/* the SSL holds its own reference */
+	if (c->c_ssl == NULL)
+		h_fail(__FILE__, __LINE__, NULL, "SSL_new failed");
+	/* The name to check, as a client that connected to host would. */
+	if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1)
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->c_ssl), host);
+	else {
+		SSL_set1_host(c->c_ssl, host);
+		SSL_set_tlsext_host_name(c->c_ssl, host);
+	}
+	fcntl(c->c_fd, F_SETFL, fcntl(c->c_fd, F_GETFL) | O_NONBLOCK);
+	SSL_set_fd(c->c_ssl, c->c_fd);
+	for (;;) {
+		ERR_clear_error();
+		if ((rc = SSL_connect(c->c_ssl)) == 1)
+			return c;
+		err = SSL_get_error(c->c_ssl, rc);
+		if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+			tls_why(c->c_ssl, "TLS handshake failed", why, whylen);
+			break;
+		}
+		if (tls_wait(c, err, deadline) == 0) {
+			snprintf(why, whylen, "TLS handshake: no progress in %d ms",
+			    reply_timeout_ms());
+			break;
+		}
+	}
+	conn_close(c);
+	return NULL;
+}
+
+struct conn *
+h_tls_conn_open(const char *file, int line, struct daemon *d, const char *cafile,
+    const char *host)
+{
+	struct conn	*c;
+	char		 why[512];
+
+	if ((c = tls_conn_try(d, cafile, host, 0, why, sizeof why)) == NULL) {
+		if (d != NULL)
+			daemon_print_log(d);
+		h_fail(file, line, NULL, "TLS to 127.0.0.1:%d as %s, trusting %s: %s",
+		    d != NULL ? d->d_port : 0, host, cafile, why);
+	}
+	return c;
 }

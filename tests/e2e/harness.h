@@ -54,6 +54,8 @@ struct daemon_opts {
 	int		 wal_pages;	/* --wal-pages; 0: the daemon's default */
 	/* --http: NULL for a free loopback port ("127.0.0.1:0"), "off" for none. */
 	const char	*http;
+	/* --tls-cert and --tls-key (e.g. a tls_pki_make()'s); NULL: plain text. */
+	const char	*tls_cert, *tls_key;
 };
 
 struct daemon {
@@ -72,6 +74,8 @@ struct daemon {
 	char		 d_http[64];	/* --http's value */
 	int		 d_http_port;	/* 0: no HTTP listener */
 	char		 d_http_url[96];	/* "http://127.0.0.1:PORT/" (https under TLS), or "" */
+	char		 d_tls_cert[256];	/* --tls-cert's value, or "" */
+	char		 d_tls_key[256];	/* --tls-key's value, or "" */
 	struct daemon	*d_next;	/* every daemon the harness started */
 };
 
@@ -132,6 +136,7 @@ struct conn {
 	bool		 c_eof;
 	cJSON		**c_events;	/* events met while reading replies */
 	size_t		 c_nevents, c_capevents;
+	struct ssl_st	*c_ssl;		/* TLS (tls_conn_open()), else NULL */
 	struct conn	*c_next;
 };
 
@@ -181,6 +186,40 @@ cJSON	*next_event_named(struct conn *, const char *name, int timeout_ms);
 void	 drain_events(struct conn *, int quiet_ms);
 /* Whether the daemon closes the connection within the time (data is dropped). */
 bool	 peer_closed(struct conn *, int timeout_ms);
+
+/* ---- TLS ---- */
+
+/*
+ * A throwaway CA and a server certificate it signed, made with the openssl
+ * command line in a directory of the harness's (removed by
+ * harness_teardown()): subjectAltName IP:127.0.0.1 and DNS:localhost,
+ * P-256 keys, valid from now for two days.  The paths are those of NAME-ca.pem,
+ * NAME-cert.pem and NAME-key.pem; the same name again makes new ones.
+ */
+struct tls_pki {
+	char	tp_ca[PATH_MAX];	/* the CA's certificate: what clients trust */
+	char	tp_cert[PATH_MAX];	/* the server's certificate */
+	char	tp_key[PATH_MAX];	/* and its private key */
+};
+#define tls_pki_make(pki, name)	h_tls_pki_make(__FILE__, __LINE__, (pki), (name))
+void	h_tls_pki_make(const char *, int, struct tls_pki *, const char *name);
+
+/*
+ * A TLS connection to the daemon's line protocol, its certificate verified
+ * against cafile and host (an IP address or a name, as a client would
+ * connect); rq(), hello(), peer_closed() and the rest work on it as on
+ * conn_open()'s.  A handshake that fails fails the test.
+ */
+#define tls_conn_open(d, cafile, host) h_tls_conn_open(__FILE__, __LINE__, (d), (cafile), (host))
+struct conn	*h_tls_conn_open(const char *, int, struct daemon *, const char *cafile,
+		    const char *host);
+/*
+ * The same, but a failed handshake is NULL with OpenSSL's reason (and the
+ * verification's, if that failed) in why.  max_version: 0, or the highest
+ * protocol to offer (TLS1_1_VERSION: an old client, offering TLS 1.0 and 1.1).
+ */
+struct conn	*tls_conn_try(struct daemon *, const char *cafile, const char *host,
+		    int max_version, char *why, size_t whylen);
 
 /* ---- domain shortcuts ---- */
 
