@@ -747,8 +747,9 @@ int	store_websession_insert(struct store *, const unsigned char id[32], const ch
 int	store_websession_get(struct store *, const unsigned char id[32],
 	    struct websession_row *);	/* 0, 1 when there is none, -1 */
 int	store_websession_delete(struct store *, const unsigned char id[32]);
-/* The expired, and the terminal's beyond its `keep` newest. */
-int	store_websession_prune(struct store *, const char *terminal, int64_t now, int keep);
+/* The expired, and the terminal's beyond its `keep` newest; never `kept`. */
+int	store_websession_prune(struct store *, const unsigned char kept[32], const char *terminal,
+	    int64_t now, int keep);
 int	store_websession_each(struct store *, void (*)(const unsigned char id[32],
 	    const char *terminal, const unsigned char token[32], void *), void *);
 int	store_request_key_get(struct store *, const struct request_key *,
@@ -994,6 +995,7 @@ struct session {
 	/* The peer's address (IPv6: its /64), for the failed-hello throttle. */
 	unsigned char	 s_addr[16];
 	size_t		 s_addr_len;		/* 0: unknown */
+	const char	*s_signin;		/* how to sign in, when not; NULL: hello */
 };
 enum field_type {
 	FT_STRING,	/* fs_min..fs_max characters */

@@ -8,5 +8,5 @@ CREATE TABLE http_sessions (
 	token_sha256	BLOB NOT NULL,			-- the terminal's, at sign-in
 	created_at	INTEGER NOT NULL,
 	expires_at	INTEGER NOT NULL
-) STRICT, WITHOUT ROWID;
+) STRICT;	-- the rowid orders sign-ins within one second
 CREATE INDEX http_sessions_terminal ON http_sessions (terminal, created_at);

@@ -144,7 +144,8 @@ raise_nofile(const struct config *cfg)
 	struct rlimit	rl;
 	rlim_t		want, was;
 
-	want = (rlim_t)cfg->cf_max_connections + BQ_FD_RESERVE + (rlim_t)cfg->cf_nwebhooks;
+	want = (rlim_t)cfg->cf_max_connections + (rlim_t)cfg->cf_http_max_connections +
+	    BQ_FD_RESERVE + (rlim_t)cfg->cf_nwebhooks;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
 		log_warn("event=nofile: getrlimit");
 		return;

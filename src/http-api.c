@@ -288,6 +288,8 @@ struct exchange {
 
 static struct exchange	*api_late;
 
+static void	streams_signed_out(const char *session);
+
 static struct exchange *
 exchange_of(struct outlet *o)
 {
@@ -364,6 +366,8 @@ exchange_new(struct http_request *r, const struct terminal_conf *tc)
 	x->x_req = r;
 	session_of(&x->x_session, r, tc);
 	x->x_session.s_deliver = exchange_deliver;
+	x->x_session.s_signin = "sign in first: POST /api/v1/session, or Authorization: "
+	    "Bearer TERMINAL:TOKEN";
 	x->x_outlet.o_write = exchange_write;
 	x->x_outlet.o_released = exchange_released;
 	return x;
@@ -513,6 +517,8 @@ session_end(struct http_request *r, const struct who *w)
 		reply = json_error_reply_detail(NULL, &err);
 	else {
 		reply = xstrdup("{\"ok\":true}");
+		if (w->w_cookie)
+			streams_signed_out(w->w_session);
 		if (w->w_term != NULL)
 			log_info("event=http_sign_out peer=%s terminal=%s", log_str(r->hr_peer),
 			    w->w_term->tc_id);
@@ -595,6 +601,9 @@ struct stream {
 	struct outlet		 sx_outlet;
 	struct http_request	*sx_req;
 	int64_t			 sx_last_id;	/* the highest id: a state event has none */
+	/* The session it was opened with: the stream ends with it. */
+	char			 sx_session[WEBSESSION_COOKIE_LEN + 1];	/* "": a bearer's */
+	const struct terminal_conf *sx_term;
 	bool			 sx_starting;	/* its replay is being queued */
 	struct stream		*sx_prev, *sx_next;
 };
@@ -721,17 +730,20 @@ static int64_t
 stream_since(struct http_request *r)
 {
 	const char	*h = http_head_get(&r->hr_head, "Last-Event-ID");
+	const char	*name = "Last-Event-ID";
 	char		 q[32], *end;
 	long long	 v;
 
-	if (h == NULL && http_query_get(&r->hr_head, "since", q, sizeof q) == 1)
+	if (h == NULL && http_query_get(&r->hr_head, "since", q, sizeof q) != 0) {
 		h = q;
+		name = "since";
+	}
 	if (h == NULL || *h == '\0')
 		return -1;
 	v = strtoll(h, &end, 10);
 	if (*h < '0' || *h > '9' || *end != '\0' || v < 0 || v > 9007199254740991LL) {
-		respond_error(r, 400, ERR_BAD_REQUEST, "Last-Event-ID: must be an event id (a "
-		    "whole number)");
+		respond_error(r, 400, ERR_BAD_REQUEST, "%s: must be an event id (a whole number)",
+		    name);
 		return -2;
 	}
 	return v;
@@ -777,6 +789,9 @@ route_events(struct http_request *r, const struct who *w)
 	api_nstreams++;
 	r->hr_arg = sx;
 	r->hr_closed = stream_closed;
+	sx->sx_term = w->w_term;
+	if (!w->w_bearer)
+		memcpy(sx->sx_session, w->w_session, sizeof sx->sx_session);
 	subscriber_identify(&sx->sx_sub, w->w_term->tc_role, w->w_term->tc_staff);
 	subscriber_set_topics(&sx->sx_sub, topics);
 	/* A replay larger than half the buffer is a reset, not a cut-off. */
@@ -796,8 +811,42 @@ route_events(struct http_request *r, const struct who *w)
 		    "\"seq\":%lld}\n\n", (long long)seq);
 		http_stream_write(r, buf, (size_t)n);
 	}
+	/* Where the stream starts, as an id alone (no data: no event, but the
+	 * browser's lastEventId): one that reconnects before any event comes
+	 * resumes from here and misses nothing. */
+	if (since < 0 || reset) {
+		n = snprintf(buf, sizeof buf, "id: %lld\n\n", (long long)seq);
+		http_stream_write(r, buf, (size_t)n);
+	}
 	barrier_request_end(&sx->sx_outlet, NULL, NULL);
 	sx->sx_starting = false;
+}
+
+/*
+ * A stream speaks for its session: signed out, expired, or its terminal's
+ * token changed, it ends (checked at each heartbeat, and at a sign-out).
+ */
+static bool
+stream_session_live(const struct stream *sx)
+{
+	int64_t	expires_at;
+
+	if (sx->sx_session[0] != '\0')
+		return websession_find(api_branch, sx->sx_session, &expires_at) == sx->sx_term;
+	return config_terminal(api_cfg(), sx->sx_term->tc_id) == sx->sx_term;
+}
+
+/* A sign-out: the streams opened with that session end now. */
+static void
+streams_signed_out(const char *session)
+{
+	struct stream	*sx, *next;
+
+	for (sx = api_streams; sx != NULL; sx = next) {
+		next = sx->sx_next;
+		if (strcmp(sx->sx_session, session) == 0)
+			http_stream_close(sx->sx_req, "signed_out");
+	}
 }
 
 /* PROTOCOL HTTP: a comment line on every stream keeps proxies open. */
@@ -811,6 +860,10 @@ heartbeat(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	for (sx = api_streams; sx != NULL; sx = next) {
 		next = sx->sx_next;
+		if (!stream_session_live(sx)) {
+			http_stream_close(sx->sx_req, "session_ended");
+			continue;
+		}
 		if (http_stream_pending(sx->sx_req) + 16 >
 		    (size_t)api_cfg()->cf_subscriber_buffer_bytes) {
 			http_stream_close(sx->sx_req, "slow_subscriber");
@@ -880,6 +933,10 @@ http_api_handle(struct http_request *r)
 	char			 allow[96];
 	size_t			 i;
 
+	if (http_head_get(h, "Host") == NULL) {
+		respond_error(r, 400, ERR_BAD_REQUEST, "Host: is required");
+		return;
+	}
 	if (!host_allowed(http_head_get(h, "Host"))) {
 		log_info("event=http_refused peer=%s reason=host host=\"%s\"", log_str(r->hr_peer),
 		    log_str(http_head_get(h, "Host")));
@@ -930,9 +987,9 @@ http_api_handle(struct http_request *r)
 	    (w.w_cookie || http_head_get(h, "Origin") != NULL) && !origin_matches(r)) {
 		log_info("event=http_refused peer=%s reason=origin origin=\"%s\"",
 		    log_str(r->hr_peer), log_str(http_head_get(h, "Origin")));
-		respond_error(r, 403, ERR_FORBIDDEN, "Origin: a signed-in %s must come from "
-		    "this daemon's own pages (%s://Host)", h->hd_method_name,
-		    r->hr_tls ? "https" : "http");
+		respond_error(r, 403, ERR_FORBIDDEN, "Origin: a %s from a browser must come "
+		    "from this daemon's own pages (%s://%s)", h->hd_method_name,
+		    r->hr_tls ? "https" : "http", http_head_get(h, "Host"));
 		return;
 	}
 	rt->rt_fn(r, &w);

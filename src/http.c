@@ -48,6 +48,8 @@
 #define SHUTDOWN_GRACE_S	5
 /* Pipelined requests waiting behind the one being answered: not read past this. */
 #define READ_HIGH_WATER		(HTTP_MAX_HEAD + HTTP_MAX_BODY + 4096)
+/* write_head()'s length: -1 none (204, 304), LENGTH_ENDLESS until the close. */
+#define LENGTH_ENDLESS		(-2)
 
 /* PROTOCOL HTTP: on every response.  default-src 'self' forbids inline
  * script and eval; the pages need nothing else. */
@@ -318,7 +320,7 @@ write_head(struct http_conn *hc, int status, const char *content_type, const cha
 
 	if (length >= 0)
 		snprintf(clen, sizeof clen, "Content-Length: %lld\r\n", (long long)length);
-	if (hc->hc_close_after || length < 0)
+	if (hc->hc_close_after || length == LENGTH_ENDLESS)
 		conn = "Connection: close\r\n";
 	else if (hc->hc_req != NULL && hc->hc_req->hr_head.hd_minor == 0)
 		conn = "Connection: keep-alive\r\n";
@@ -390,8 +392,9 @@ hc_refuse(struct http_conn *hc, int status, enum err_code code, const char *mess
 {
 	char	*body = proto_error_line(code, message);
 
-	log_info("event=http_refused conn=%llu peer=%s status=%d reason=\"%s\"",
-	    (unsigned long long)hc->hc_id, log_str(hc->hc_peer), status, message);
+	/* The parser's message quotes the client's bytes: escaped. */
+	log_info("event=http_refused conn=%llu peer=%s status=%d reason=%s",
+	    (unsigned long long)hc->hc_id, log_str(hc->hc_peer), status, log_str(message));
 	hc->hc_close_after = true;
 	write_head(hc, status, "application/json", NULL, (int64_t)strlen(body));
 	evbuffer_add(bufferevent_get_output(hc->hc_bev), body, strlen(body));
@@ -474,7 +477,7 @@ http_stream_start(struct http_request *r, const char *content_type, const char *
 		return;
 	}
 	hc->hc_close_after = true;
-	write_head(hc, 200, content_type, headers, -1);
+	write_head(hc, 200, content_type, headers, LENGTH_ENDLESS);
 	hc_output_added(hc);
 	hc_set_state(hc, HC_STREAMING);
 	/* Input now means the client is done (EOF) or breaks the protocol. */
@@ -740,12 +743,19 @@ hc_arm_deadline(struct http_conn *hc)
 	evtimer_add(hc->hc_timer, &tv);
 }
 
-/* Past the cap: a 503 in the JSON shape, then close, without a struct. */
+/*
+ * Past the cap: a 503 in the JSON shape, then close, without a struct.
+ * What the client already sent is read first: closing on unread input
+ * would reset the connection and lose the answer.
+ */
 static void
 http_refuse_conn(evutil_socket_t fd)
 {
-	char	*body, head[512];
-	int	 n;
+	static int64_t	 logged_at;
+	static uint64_t	 refused;
+	char		*body, head[512], drain[4096];
+	int		 n, i;
+	time_t		 now = time(NULL);
 
 	body = proto_error_line(ERR_UNAVAILABLE, "too many connections");
 	n = snprintf(head, sizeof head, "HTTP/1.1 503 Service Unavailable\r\n" SECURITY_HEADERS
@@ -753,11 +763,21 @@ http_refuse_conn(evutil_socket_t fd)
 	    strlen(body));
 	/* Under TLS it would need a handshake first: just closed. */
 	if (!tls_enabled()) {
+		for (i = 0; i < 16 && recv(fd, drain, sizeof drain, MSG_DONTWAIT) > 0; i++)
+			;
 		(void)send(fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		(void)send(fd, body, strlen(body), MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)shutdown(fd, SHUT_WR);
 	}
 	free(body);
 	evutil_closesocket(fd);
+	refused++;
+	if (logged_at == 0 || now - logged_at >= 10) {
+		log_warnx("event=http_conn_refused reason=max_connections limit=%d refused=%llu",
+		    http_lim.hl_max_connections, (unsigned long long)refused);
+		logged_at = now;
+		refused = 0;
+	}
 }
 
 static void
@@ -770,8 +790,6 @@ http_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, i
 	(void)salen;
 	(void)arg;
 	if (http_nconns >= http_lim.hl_max_connections || http_shutdown_done != NULL) {
-		log_warnx("event=http_conn_refused reason=max_connections limit=%d",
-		    http_lim.hl_max_connections);
 		http_refuse_conn(fd);
 		return;
 	}

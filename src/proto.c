@@ -562,7 +562,8 @@ dispatch(struct branch *b, struct session *s, cJSON *req, const struct string_fi
 		bq_fail(&x.x_err, ERR_UNKNOWN_OP, "op: unknown operation \"%.64s\"",
 		    opname->valuestring);
 	else if (s->s_term == NULL && !(op->op_flags & OP_ANYONE))
-		bq_fail(&x.x_err, ERR_UNAUTHENTICATED, "say hello first");
+		bq_fail(&x.x_err, ERR_UNAUTHENTICATED, "%s",
+		    s->s_signin != NULL ? s->s_signin : "say hello first");
 	else if (s->s_term != NULL && !role_allowed(op, s->s_term->tc_role))
 		bq_fail(&x.x_err, ERR_FORBIDDEN, "a %s terminal may not use %s",
 		    role_name(s->s_term->tc_role), op->op_name);

@@ -59,11 +59,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "SELECT terminal, token_sha256, created_at, expires_at FROM http_sessions "
 	    "WHERE id_sha256 = ?1",
 	[ST_WS_DELETE] = "DELETE FROM http_sessions WHERE id_sha256 = ?1",
-	/* The expired, and a terminal's beyond its newest ?3. */
+	/* The expired, and a terminal's beyond its newest ?3 (by rowid within
+	 * a second), never the one just made (?4). */
 	[ST_WS_PRUNE] =
-	    "DELETE FROM http_sessions WHERE expires_at <= ?1 OR (terminal = ?2 AND "
-	    "id_sha256 NOT IN (SELECT id_sha256 FROM http_sessions WHERE terminal = ?2 "
-	    "ORDER BY created_at DESC LIMIT ?3))",
+	    "DELETE FROM http_sessions WHERE id_sha256 != ?4 AND (expires_at <= ?1 OR "
+	    "(terminal = ?2 AND id_sha256 NOT IN (SELECT id_sha256 FROM http_sessions "
+	    "WHERE terminal = ?2 AND id_sha256 != ?4 ORDER BY created_at DESC, rowid DESC "
+	    "LIMIT ?3 - 1)))",
 	[ST_WS_LIST] = "SELECT id_sha256, terminal, token_sha256 FROM http_sessions",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_SAVEPOINT] = "SAVEPOINT request",
@@ -1422,13 +1424,15 @@ store_websession_delete(struct store *s, const unsigned char id[32])
 }
 
 int
-store_websession_prune(struct store *s, const char *terminal, int64_t now, int keep)
+store_websession_prune(struct store *s, const unsigned char kept[32], const char *terminal,
+    int64_t now, int keep)
 {
 	sqlite3_stmt	*st = s->s_stmt[ST_WS_PRUNE];
 
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_text(st, 2, terminal, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, keep);
+	sqlite3_bind_blob(st, 4, kept, 32, SQLITE_STATIC);
 	return store_exec(s, ST_WS_PRUNE);
 }
 

@@ -77,7 +77,8 @@ ws_insert(struct store *s, void *arg)
 	    wn->wn_term->tc_token_sha256, wn->wn_now, wn->wn_expires_at) == -1)
 		return -1;
 	/* The terminal's oldest beyond WEBSESSION_KEEP, and anyone's expired. */
-	return store_websession_prune(s, wn->wn_term->tc_id, wn->wn_now, WEBSESSION_KEEP);
+	return store_websession_prune(s, wn->wn_key, wn->wn_term->tc_id, wn->wn_now,
+	    WEBSESSION_KEEP);
 }
 
 int

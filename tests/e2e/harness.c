@@ -2252,8 +2252,15 @@ sse_line(struct sse *s, char *line)
 	size_t			 n;
 
 	if (*line == '\0') {
-		if (s->ss_data == NULL && s->ss_name == NULL && s->ss_id == NULL)
+		if (s->ss_id != NULL)
+			s->ss_last_id = strtoll(s->ss_id, NULL, 10);
+		if (s->ss_data == NULL) {
+			/* No data, no event: an id alone only sets the last id. */
+			free(s->ss_id);
+			free(s->ss_name);
+			s->ss_id = s->ss_name = NULL;
 			return;
+		}
 		if ((e = calloc(1, sizeof *e)) == NULL)
 			abort();
 		e->se_id = s->ss_id;
@@ -2382,6 +2389,7 @@ h_sse_open(const char *file, int line, struct daemon *d, const char *path, const
 
 	if (s == NULL)
 		abort();
+	s->ss_last_id = -1;
 	if (d == NULL && o->client != NULL)
 		d = o->client->hc_daemon;
 	s->ss_raw = h_hraw_open(file, line, d, o->rcvbuf);

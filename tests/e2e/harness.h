@@ -423,6 +423,9 @@ struct sse {
 	size_t		 ss_bytes;	/* stream bytes decoded so far */
 	/* the event being read */
 	char		*ss_id, *ss_name, *ss_data;
+	/* The last id the stream set, as a browser's lastEventId: also by a
+	 * block without data, which is no event (the HTML standard). */
+	long long	 ss_last_id;
 	struct sse_event *ss_queue;	/* events read while waiting for a comment */
 	struct sse	*ss_next;
 };

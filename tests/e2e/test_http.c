@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <unistd.h>
+
 #include "harness.h"
 
 #define TODAY		"2026-11-23"	/* the business date at H_CLOCK_START */
@@ -483,6 +485,113 @@ test_get_changes_nothing(void **state)
 	daemon_stop(d);
 }
 
+/*
+ * Answers without a body (204, 304) keep the connection: a browser
+ * revalidating its files asks over one connection, not one per file.
+ */
+static void
+test_bodyless_keep_alive(void **state)
+{
+	struct daemon	*d = start_http(NULL);
+	struct hraw	*h;
+	struct hresp	*r;
+	const char	*etag;
+
+	(void)state;
+	etag = hfmt("%s", hresp_header(http_rq(d, "GET", "/"), "ETag"));
+	h = hraw_open(d);
+	hraw_request(h, "OPTIONS", "/healthz");
+	hraw_request(h, "GET", "/", .headers = hfmt("If-None-Match: %s\r\n", etag));
+	hraw_request(h, "GET", "/healthz");
+	r = hraw_response(h, "OPTIONS", reply_timeout_ms());
+	expect_http_status(r, 204);
+	expect_no_header(r, "Connection");
+	r = hraw_response(h, "GET", reply_timeout_ms());
+	expect_http_status(r, 304);
+	expect_no_header(r, "Connection");
+	r = hraw_response(h, "GET", reply_timeout_ms());
+	expect_http(r != NULL, NULL, "the connection did not stay after a 204 and a 304");
+	expect_http_ok(r);
+	daemon_stop(d);
+}
+
+/* What a client sends is escaped in the log: no forged fields, no control bytes. */
+static void
+test_log_escapes_client_text(void **state)
+{
+	struct daemon	*d = start_http(NULL);
+	struct hraw	*h = hraw_open(d);
+	struct hresp	*r;
+
+	(void)state;
+	hraw_sendf(h, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX\" forged=yes \033[2J:1\r\n\r\n");
+	r = hraw_response(h, "GET", reply_timeout_ms());
+	expect_http_error(r, 400, "bad_request");
+	expect_that(daemon_log_contains(d, "status=400"), NULL, "the refusal is not logged");
+	expect_that(!daemon_log_contains(d, "X\" forged=yes"), NULL, "the client's quote ended "
+	    "the log field");
+	expect_that(daemon_log_contains(d, "X\\\" forged=yes"), NULL, "the client's quote is "
+	    "not shown escaped");
+	expect_that(!daemon_log_contains(d, "\033"), NULL, "a raw ESC byte reached the log");
+	daemon_stop(d);
+}
+
+/*
+ * http_max_connections: one more is answered 503 in the JSON shape (its
+ * request read first, so no reset loses the answer), and logged once.
+ */
+static void
+test_connection_cap(void **state)
+{
+	struct daemon	*d = start_http("\"http_max_connections\":2");
+	struct hraw	*a = hraw_open(d), *b = hraw_open(d), *c;
+	struct hresp	*r;
+	int		 i;
+
+	(void)state;
+	hraw_request(a, "GET", "/healthz");
+	expect_http_ok(hraw_response(a, "GET", reply_timeout_ms()));
+	hraw_request(b, "GET", "/healthz");
+	expect_http_ok(hraw_response(b, "GET", reply_timeout_ms()));
+	for (i = 0; i < 5; i++) {
+		c = hraw_open(d);
+		hraw_request(c, "GET", "/healthz");
+		r = hraw_response(c, "GET", reply_timeout_ms());
+		expect_http(r != NULL, NULL, "no answer past the connection cap (a reset?)");
+		expect_http_error(r, 503, "unavailable");
+		hraw_close(c);
+	}
+	expect_that(daemon_log_contains(d, "event=http_conn_refused"), NULL, "not logged");
+	/* one goes, one comes */
+	hraw_close(a);
+	for (i = 0; i < 100; i++) {
+		c = hraw_open(d);
+		hraw_request(c, "GET", "/healthz");
+		r = hraw_response(c, "GET", reply_timeout_ms());
+		hraw_close(c);
+		if (r != NULL && r->hr_status == 200)
+			break;
+		usleep(20000);	/* the daemon has yet to see a's close */
+	}
+	expect_that(i < 100, NULL, "no room after a connection closed");
+	daemon_stop(d);
+}
+
+/* An op without a sign-in says how to sign in over HTTP, not "say hello". */
+static void
+test_unauthenticated_hint(void **state)
+{
+	struct daemon	*d = start_http(NULL);
+	struct hresp	*r;
+
+	(void)state;
+	r = http_rq(d, "POST", "/api/v1/op/queue.snapshot", .body = "{}");
+	expect_http_error(r, 401, "unauthenticated");
+	expect_http(strstr(jstr(r->hr_json, "error.message"), "/api/v1/session") != NULL, r,
+	    "the message does not say how to sign in over HTTP");
+	daemon_stop(d);
+}
+
 static void
 test_head_and_options(void **state)
 {
@@ -701,13 +810,13 @@ test_host_rule(void **state)
 		r = http_rq(d, "GET", "/", .host = host);
 		expect_http_status(r, hosts[i].ok ? 200 : 403);
 	}
-	/* no Host at all */
-	expect_http_error(http_rq(d, "GET", "/healthz", .host = H_NONE), 403, "forbidden");
+	/* no Host at all: a malformed HTTP/1.1 request (RFC 9112 3.2), and nothing served */
+	expect_http_error(http_rq(d, "GET", "/healthz", .host = H_NONE), 400, "bad_request");
 	/* a rebound name reaches nothing: no op, no sign-in, no stream, bearer or not */
 	expect_http_error(http_rq(d, "POST", "/api/v1/op/ticket.issue", .bearer = "K01",
 	    .body = ISSUE_LOAN, .host = "evil.example"), 403, "forbidden");
 	expect_http_error(http_rq(d, "POST", "/api/v1/op/ticket.issue", .bearer = "K01",
-	    .body = ISSUE_LOAN, .host = H_NONE), 403, "forbidden");
+	    .body = ISSUE_LOAN, .host = H_NONE), 400, "bad_request");
 	no_ticket(d, "A001");
 	r = http_rq(d, "POST", "/api/v1/session", .client = b, .host = "evil.example",
 	    .body = "{\"terminal\":\"T01\",\"token\":\"tok-T01\"}");
@@ -1251,6 +1360,10 @@ main(void)
 		cmocka_unit_test_teardown(test_content_type, harness_teardown),
 		cmocka_unit_test_teardown(test_get_changes_nothing, harness_teardown),
 		cmocka_unit_test_teardown(test_head_and_options, harness_teardown),
+		cmocka_unit_test_teardown(test_bodyless_keep_alive, harness_teardown),
+		cmocka_unit_test_teardown(test_log_escapes_client_text, harness_teardown),
+		cmocka_unit_test_teardown(test_connection_cap, harness_teardown),
+		cmocka_unit_test_teardown(test_unauthenticated_hint, harness_teardown),
 		cmocka_unit_test_teardown(test_files, harness_teardown),
 		cmocka_unit_test_teardown(test_pages, harness_teardown),
 		cmocka_unit_test_teardown(test_page_assets, harness_teardown),

@@ -152,6 +152,65 @@ test_delivery(void **state)
 	daemon_stop(d);
 }
 
+/*
+ * A stream starts with its place as an id alone (no event): a browser that
+ * reconnects before any event comes resumes from there and misses none.
+ */
+static void
+test_start_id(void **state)
+{
+	struct daemon		*d = start_http(NULL);
+	struct conn		*k = login(d, "K01"), *t = login(d, "T01");
+	struct sse		*s;
+	struct sse_event	*e;
+	long long		 start;
+
+	(void)state;
+	cJSON_Delete(issue(k, "loan", 0, NULL));
+	open_window(t, 1);
+	s = sse_open(d, EVENTS "calls", .bearer = "D01");
+	expect_stream(s);
+	/* calls has no state: nothing to read but the id */
+	expect_that(sse_closed(s, 300) == false, NULL, "the stream closed");
+	expect_that(s->ss_last_id >= 0, NULL, "the stream set no id before its first event");
+	start = s->ss_last_id;
+	sse_close(s);
+	/* the browser is away while a call is made; it comes back with its id */
+	cJSON_Delete(rq_ok(t, "{\"op\":\"ticket.call_next\"}"));
+	s = sse_open(d, EVENTS "calls", .bearer = "D01",
+	    .headers = hfmt("Last-Event-ID: %lld\r\n", start));
+	expect_stream(s);
+	e = sse_expect(s, "ticket.called");
+	expect_str(e->se_json, "number", "A001");
+	expect_that(event_id(e) > start, NULL, "id %lld after %lld", event_id(e), start);
+	daemon_stop(d);
+}
+
+/* A stream opened with a session ends with it: at sign-out, at once. */
+static void
+test_stream_ends_with_session(void **state)
+{
+	struct daemon	*d = start_http("\"http_heartbeat_s\":1");
+	struct hclient	*sup = http_login(d, "S01"), *other = http_login(d, "S01");
+	struct sse	*s, *kept;
+	struct hresp	*r;
+
+	(void)state;
+	s = sse_open(d, EVENTS "followups", .client = sup);
+	expect_stream(s);
+	kept = sse_open(d, EVENTS "followups", .client = other);
+	expect_stream(kept);
+	r = http_rq(d, "DELETE", "/api/v1/session", .client = sup);
+	expect_http_ok(r);
+	expect_that(sse_closed(s, reply_timeout_ms()), NULL, "the signed-out session's stream "
+	    "is still open");
+	expect_that(daemon_log_contains(d, "reason=signed_out"), NULL, "no signed_out in the log");
+	/* the same terminal's other session keeps its stream */
+	expect_that(!sse_closed(kept, 1500), NULL, "another session's stream closed");
+	sse_close(kept);
+	daemon_stop(d);
+}
+
 /* One sequence: a supervisor's stream of every topic numbers each event the last + 1. */
 static void
 test_ids_one_by_one(void **state)
@@ -538,6 +597,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_delivery, harness_teardown),
+		cmocka_unit_test_teardown(test_start_id, harness_teardown),
+		cmocka_unit_test_teardown(test_stream_ends_with_session, harness_teardown),
 		cmocka_unit_test_teardown(test_ids_one_by_one, harness_teardown),
 		cmocka_unit_test_teardown(test_resume, harness_teardown),
 		cmocka_unit_test_teardown(test_reset_past_1000, harness_teardown),

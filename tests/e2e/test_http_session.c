@@ -255,6 +255,35 @@ test_sign_out(void **state)
 	daemon_stop(d);
 }
 
+/*
+ * Sign-ins come faster than the clock's seconds (the test clock stands
+ * still): each new session works at once, and a terminal keeps its 16
+ * newest, the older ones ending.
+ */
+static void
+test_many_sign_ins(void **state)
+{
+	struct daemon	*d = start_http(NULL);
+	struct hclient	*b[40];
+	int		 i;
+
+	(void)state;
+	for (i = 0; i < 40; i++) {
+		b[i] = http_login(d, "T02");
+		session_works(b[i], "T02");
+	}
+	for (i = 0; i < 40; i++) {
+		if (i >= 40 - 16)
+			session_works(b[i], "T02");
+		else
+			expect_http_error(http_rq(d, "GET", "/api/v1/session", .client = b[i]), 401,
+			    "unauthenticated");
+	}
+	/* another terminal's session is no part of T02's count */
+	session_works(http_login(d, "T01"), "T01");
+	daemon_stop(d);
+}
+
 /* ---- the bearer ---- */
 
 static void
@@ -556,6 +585,7 @@ main(void)
 		cmocka_unit_test_teardown(test_sign_in, harness_teardown),
 		cmocka_unit_test_teardown(test_sign_in_refused, harness_teardown),
 		cmocka_unit_test_teardown(test_sign_out, harness_teardown),
+		cmocka_unit_test_teardown(test_many_sign_ins, harness_teardown),
 		cmocka_unit_test_teardown(test_bearer, harness_teardown),
 		cmocka_unit_test_teardown(test_lockout, harness_teardown),
 		cmocka_unit_test_teardown(test_lockout_shared, harness_teardown),
