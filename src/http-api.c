@@ -356,6 +356,23 @@ exchange_deliver(uint64_t id, const char *line)
 	exchange_done(x);
 }
 
+/* http.c's: the connection went before the answer (a shutdown's grace
+ * ran out): nothing to answer, and a report's reply is not waited for. */
+static void
+exchange_closed(struct http_request *r)
+{
+	struct exchange	*x = r->hr_arg, **pp;
+
+	x->x_req = NULL;
+	if (x->x_late) {
+		for (pp = &api_late; *pp != x; pp = &(*pp)->x_next)
+			;
+		*pp = x->x_next;
+		x->x_late = false;
+	}
+	exchange_done(x);
+}
+
 static struct exchange *
 exchange_new(struct http_request *r, const struct terminal_conf *tc)
 {
@@ -364,6 +381,8 @@ exchange_new(struct http_request *r, const struct terminal_conf *tc)
 	if ((x = calloc(1, sizeof *x)) == NULL)
 		fatal("calloc");
 	x->x_req = r;
+	r->hr_arg = x;
+	r->hr_closed = exchange_closed;
 	session_of(&x->x_session, r, tc);
 	x->x_session.s_deliver = exchange_deliver;
 	x->x_session.s_signin = "sign in first: POST /api/v1/session, or Authorization: "
