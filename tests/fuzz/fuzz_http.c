@@ -52,9 +52,9 @@
  *
  * The configuration is fuzz_proto's (the demo terminals, bearer tokens
  * "T01:teller1-demo" and so on) with "http_hosts" branchq.example and
- * Queue.Bank.Local, at most 4 streams, 16 KiB of subscriber buffer (a slow
- * stream is cut off after a few dozen events) and 3 failed sign-ins before
- * the lock-out.  The throttle counts by address: each input has an address
+ * Queue.Bank.Local, at most 4 streams, 4 KiB of subscriber buffer (the
+ * least it may be: a slow stream is cut off after a few events, a replay of
+ * more than 2 KiB is a reset) and 3 failed sign-ins before the lock-out.  The throttle counts by address: each input has an address
  * of its own (the peer's name is still 127.0.0.1), so a lock-out never
  * carries over to the next input.
  *
@@ -1263,7 +1263,7 @@ load_config(void)
 	    "\"timezone\":\"Asia/Shanghai\",\"duty_supervisor\":\"E9001\","
 	    "\"accessible_windows\":[2],\"webhook_max_pending\":3,"
 	    "\"http_hosts\":[\"branchq.example\",\"Queue.Bank.Local\"],"
-	    "\"http_max_streams\":4,\"subscriber_buffer_bytes\":16384,"
+	    "\"http_max_streams\":4,\"subscriber_buffer_bytes\":4096,"
 	    "\"auth_max_failures\":3,"
 	    "\"webhooks\":[{\"url\":\"http://127.0.0.1:9/all\",\"secret\":\"s\","
 	    "\"events\":[\"complaint.logged\",\"followup.overdue\",\"survey.detractor\"]},"
@@ -1443,15 +1443,21 @@ open_input(void)
 	fz_dberror[0] = '\0';
 }
 
-/* The streams still open: their clients go away (as http.c's hc_event on EOF). */
+/* The streams still open: their clients go away (as http.c's hc_event on
+ * EOF), the oldest first (http-api lists the newest first). */
 static void
 hang_up(void)
 {
-	struct http_conn	*hc;
+	struct http_conn	*hc, *oldest;
 
-	for (hc = fz_conns; hc != NULL; hc = hc->hc_next)
-		if (hc->hc_state == FZ_STREAMING)
-			http_stream_close(hc->hc_req, "eof");
+	do {
+		oldest = NULL;
+		for (hc = fz_conns; hc != NULL; hc = hc->hc_next)
+			if (hc->hc_state == FZ_STREAMING)
+				oldest = hc;
+		if (oldest != NULL)
+			http_stream_close(oldest->hc_req, "eof");
+	} while (oldest != NULL);
 }
 
 static void	read_streams(void);
