@@ -38,9 +38,15 @@
  *		input after a request that became an event stream ends the
  *		stream, as in http.c.  Each request becomes a struct
  *		http_request (peer 127.0.0.1, ids counted from 1 in each input)
- *		for http_api_handle(); then one non-blocking pass of the event
- *		loop commits the group and lets the replies out; a report's
- *		reply is waited for on the loop (at most 3 s).
+ *		for http_api_handle().  Then, as in the daemon, the loop's pass
+ *		ends before the connection's next request is read: one
+ *		non-blocking pass of the event loop commits the group and lets
+ *		the replies and events out, and a report's reply is waited for
+ *		on the loop (at most 3 s).  A connection's last request and the
+ *		next connection's first share a pass, and so one group, if the
+ *		next is flagged `together`, as connections readable at the same
+ *		time do (but a report has a pass of its own: see
+ *		run_connection()).
  *
  * In requests, "$SESSION" is replaced by the value of the last cookie the
  * daemon set in this input (a sign-in's cookie is random: the fuzzer could
@@ -48,15 +54,17 @@
  * `tls` (hr_tls: https origins, Secure cookies), `slow` (its event stream
  * is never read, so its backlog grows until the daemon cuts it off),
  * `heartbeat` (the streams' heartbeat timer fires first), `hangup` (every
- * open stream's client goes away first).
+ * open stream's client goes away first), `together` (no pass of the loop
+ * before it: its first request joins the group of the one before).
  *
  * The configuration is fuzz_proto's (the demo terminals, bearer tokens
  * "T01:teller1-demo" and so on) with "http_hosts" branchq.example and
  * Queue.Bank.Local, at most 4 streams, 4 KiB of subscriber buffer (the
  * least it may be: a slow stream is cut off after a few events, a replay of
- * more than 2 KiB is a reset) and 3 failed sign-ins before the lock-out.  The throttle counts by address: each input has an address
- * of its own (the peer's name is still 127.0.0.1), so a lock-out never
- * carries over to the next input.
+ * more than 2 KiB is a reset) and 3 failed sign-ins before the lock-out.
+ * The throttle counts by address: each input has an address of its own
+ * (the peer's name is still 127.0.0.1), so a lock-out never carries over
+ * to the next input.
  *
  * What is checked (a failure aborts: a crash to libFuzzer), beyond ASan,
  * UBSan and LeakSanitizer:
@@ -84,9 +92,11 @@
  *     answers for exactly the cookie the daemon set (not a longer or
  *     shorter one) or the bearer's terminal;
  *   - GET and HEAD never change the database, and neither does a request
- *     refused (4xx/5xx): a checksum of every table before and after (but
- *     the settings event_seq_reserved, which the publisher moves, and
- *     healthz_at, which /healthz writes by design);
+ *     refused (4xx/5xx): a checksum of every table just before and just
+ *     after http_api_handle() (the harness's connection reads uncommitted
+ *     rows, so a group still open counts), but the settings
+ *     event_seq_reserved, which the publisher moves, and healthz_at, which
+ *     /healthz writes by design;
  *   - an event stream is well-formed Server-Sent Events: "retry:" first,
  *     then blocks separated by one empty line, each comments or "id:",
  *     "event:" and one "data:" line of a JSON object whose "event" is the
@@ -155,6 +165,8 @@ struct http_conn {
 	bool				 hc_has_origin;
 	bool				 hc_inm;		/* If-None-Match */
 	uint64_t			 hc_sum;		/* the database before */
+	uint64_t			 hc_sum_after;	/* once handled */
+	bool				 hc_settled;	/* its answer checked */
 	int				 hc_status;
 	/* An event stream: what it was written, and what was read of it. */
 	const struct terminal_conf	*hc_term;
@@ -1372,6 +1384,9 @@ init_once(void)
 		fz_fail("sqlite3_open_v2: %s", sqlite3_errmsg(fz_db));
 	if (sqlite3_db_config(fz_db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) != SQLITE_OK)
 		fz_fail("cannot turn the triggers off: %s", sqlite3_errmsg(fz_db));
+	/* Shared cache: read what an open group wrote, without its table locks. */
+	if (sqlite3_exec(fz_db, "PRAGMA read_uncommitted = 1", NULL, NULL, NULL) != SQLITE_OK)
+		fz_fail("read_uncommitted: %s", sqlite3_errmsg(fz_db));
 	prepare_statements();
 }
 
@@ -1490,7 +1505,7 @@ close_input(void)
 /* ---- mode requests ---- */
 
 struct fz_flags {
-	bool	ff_tls, ff_slow;
+	bool	ff_tls, ff_slow, ff_together;
 };
 
 /* The open streams' new blocks (but slow ones'), and all a closed one got. */
@@ -1509,26 +1524,67 @@ read_streams(void)
 	}
 }
 
-/* The iteration's end, and a report's reply if one is to come. */
-static void
-run_loop(struct http_conn *hc)
+static struct http_conn *
+unanswered(void)
 {
-	struct timeval	tv = { FUZZ_WAIT_S, 0 };
+	struct http_conn	*hc;
+
+	for (hc = fz_conns; hc != NULL; hc = hc->hc_next)
+		if (hc->hc_state == FZ_HANDLING)
+			return hc;
+	return NULL;
+}
+
+/*
+ * Each request answered since the last time: a GET or HEAD, and a refusal,
+ * changed nothing.  The checksums were taken just before and just after
+ * http_api_handle() (the harness reads uncommitted rows: a group may be
+ * open), so what other requests of the same pass wrote does not count.
+ */
+static void
+settle(void)
+{
+	struct http_conn	*hc;
+
+	for (hc = fz_conns; hc != NULL; hc = hc->hc_next) {
+		if (hc->hc_settled || hc->hc_state == FZ_HANDLING)
+			continue;
+		hc->hc_settled = true;
+		if ((hc->hc_method == HM_GET || hc->hc_method == HM_HEAD || hc->hc_status >= 400) &&
+		    hc->hc_sum_after != hc->hc_sum)
+			fz_fail("%s: answered %d, and the database changed", hc->hc_target,
+			    hc->hc_status);
+	}
+}
+
+/*
+ * The iteration's end (the group commit, then the replies and events it
+ * held), and a report's reply if one is to come: then every request has
+ * its answer, and the streams what they were sent.
+ */
+static void
+run_loop(void)
+{
+	struct timeval		 tv = { FUZZ_WAIT_S, 0 };
+	struct http_conn	*hc;
 
 	if (event_base_loop(fz_base, EVLOOP_NONBLOCK) == -1)
 		fz_fail("event_base_loop");
-	if (hc == NULL || hc->hc_state != FZ_HANDLING)
-		return;
-	fz_wait_over = false;
-	evtimer_add(fz_wait_timer, &tv);
-	while (hc->hc_state == FZ_HANDLING && !fz_wait_over)
-		if (event_base_loop(fz_base, EVLOOP_ONCE) == -1)
+	if (unanswered() != NULL) {
+		fz_wait_over = false;
+		evtimer_add(fz_wait_timer, &tv);
+		while (unanswered() != NULL && !fz_wait_over)
+			if (event_base_loop(fz_base, EVLOOP_ONCE) == -1)
+				fz_fail("event_base_loop");
+		evtimer_del(fz_wait_timer);
+		if ((hc = unanswered()) != NULL)
+			fz_fail("%s: no response within %d s", hc->hc_target, FUZZ_WAIT_S);
+		if (event_base_loop(fz_base, EVLOOP_NONBLOCK) == -1)
 			fz_fail("event_base_loop");
-	evtimer_del(fz_wait_timer);
-	if (hc->hc_state == FZ_HANDLING)
-		fz_fail("%s: no response within %d s", hc->hc_target, FUZZ_WAIT_S);
-	if (event_base_loop(fz_base, EVLOOP_NONBLOCK) == -1)
-		fz_fail("event_base_loop");
+	}
+	settle();
+	read_streams();
+	check_log();
 }
 
 /* What the harness makes of a request before the daemon sees it. */
@@ -1575,12 +1631,11 @@ read_request(struct http_conn *hc, const struct http_head *h)
 	    sizeof hc->hc_cookie, &too_long);
 }
 
-/* One request to http_api_handle(), and what the loop lets out after it. */
-static void
+/* One request to http_api_handle(); the loop runs later. */
+static struct http_conn *
 handle(struct http_request *r, const struct fz_flags *fl)
 {
 	struct http_conn	*hc = fz_alloc(sizeof *hc);
-	bool			 read_only;
 
 	hc->hc_id = r->hr_id = ++fz_next_id;
 	hc->hc_tls = r->hr_tls = fl->ff_tls;
@@ -1598,19 +1653,13 @@ handle(struct http_request *r, const struct fz_flags *fl)
 	r->hr_addr[3] = (unsigned char)fz_inputs;
 	r->hr_addr_len = 4;
 	read_request(hc, &r->hr_head);
-	read_only = hc->hc_method == HM_GET || hc->hc_method == HM_HEAD;
 	hc->hc_sum = db_checksum();
 	if (fz_show_log)
 		fprintf(fz_stderr, "[%llu] > %s (%zu body bytes)\n", (unsigned long long)hc->hc_id,
 		    hc->hc_target, r->hr_body_len);
 	http_api_handle(r);	/* r may be gone now */
-	run_loop(hc);
-	if (hc->hc_state == FZ_HANDLING)
-		fz_fail("%s: neither answered nor a stream", hc->hc_target);
-	if ((read_only || hc->hc_status >= 400) && db_checksum() != hc->hc_sum)
-		fz_fail("%s: answered %d, and the database changed", hc->hc_target, hc->hc_status);
-	read_streams();
-	check_log();
+	hc->hc_sum_after = db_checksum();
+	return hc;
 }
 
 /* The length of the head at p (its empty line included), or 0: as http.c. */
@@ -1639,16 +1688,21 @@ refused(int status, const char *why)
 		fz_fail("the transport would answer %d: %s", status, why);
 }
 
-/* One connection: its requests, framed as http.c frames them. */
+/*
+ * One connection: its requests, framed as http.c frames them, one at a
+ * time: the next is read in a later pass of the loop than the one that
+ * answered the last.  The loop does not run after the connection's last:
+ * the next connection's first may share its pass (flag `together`).
+ */
 static void
 run_connection(const char *p, size_t len, const struct fz_flags *fl)
 {
 	struct http_request	*r;
-	struct http_conn	*stream;
+	struct http_conn	*hc;
 	size_t			 hlen, blen;
 	char			*body, err[160];
 	int			 status;
-	bool			 last;
+	bool			 last, report;
 
 	while (len > 0) {
 		while (len > 0 && (*p == '\r' || *p == '\n')) {
@@ -1687,18 +1741,35 @@ run_connection(const char *p, size_t len, const struct fz_flags *fl)
 		p += blen;
 		len -= blen;
 		last = r->hr_head.hd_close;
-		handle(r, fl);
-		stream = fz_conns;
-		if (stream->hc_state == FZ_STREAMING) {
+		/*
+		 * The reports' worker reads this shared-cache database with
+		 * table locks, which a file in WAL mode would not take: its
+		 * reads would fail on the rows of an open group, and writes
+		 * while it reads.  So a report has a pass of its own.
+		 */
+		report = r->hr_head.hd_method == HM_POST && r->hr_head.hd_path_len > 18 &&
+		    strncmp(r->hr_head.hd_path, "/api/v1/op/report.", 18) == 0;
+		if (report && store_group_open(fz_store))
+			run_loop();
+		hc = handle(r, fl);
+		if (report)
+			run_loop();
+		if (hc->hc_state == FZ_STREAMING) {
 			/* Input on a stream: its client is done with it (http.c). */
 			if (len > 0) {
-				http_stream_close(stream->hc_req, "client_sent");
-				run_loop(NULL);
+				run_loop();
+				if (hc->hc_state == FZ_STREAMING)
+					http_stream_close(hc->hc_req, "client_sent");
 			}
 			return;
 		}
 		if (last)
 			return;
+		/* Not the last: it is read once this one is answered. */
+		for (; len > 0 && (*p == '\r' || *p == '\n'); p++, len--)
+			;
+		if (len > 0)
+			run_loop();
 	}
 }
 
@@ -1739,11 +1810,13 @@ static void
 requests_mode(const char *p, size_t size)
 {
 	const char	*end = p + size, *sep, *flags, *nl;
-	struct fz_flags	 fl = { false, false };
+	struct fz_flags	 fl = { false, false, false };
 	char		*conn;
 	size_t		 n, len;
 
 	for (;;) {
+		if (!fl.ff_together)
+			run_loop();
 		/* The connection runs to the next line starting with "~~~". */
 		for (sep = p; sep < end; sep++)
 			if ((sep == p || sep[-1] == '\n') && (size_t)(end - sep) >= 3 &&
@@ -1755,23 +1828,26 @@ requests_mode(const char *p, size_t size)
 		conn = substitute(p, n, &len);
 		run_connection(conn, len, &fl);
 		free(conn);
-		if (sep >= end)
+		if (sep >= end) {
+			run_loop();
 			return;
+		}
 		flags = sep + 3;
 		if ((nl = memchr(flags, '\n', (size_t)(end - flags))) == NULL)
 			nl = end;
 		n = (size_t)(nl - flags);
 		fl.ff_tls = has_word(flags, n, "tls");
 		fl.ff_slow = has_word(flags, n, "slow");
+		fl.ff_together = has_word(flags, n, "together");
 		if (has_word(flags, n, "hangup")) {
 			hang_up();
-			run_loop(NULL);
-			read_streams();
+			if (!fl.ff_together)
+				run_loop();
 		}
 		if (has_word(flags, n, "heartbeat")) {
 			event_active(fz_heartbeat, EV_TIMEOUT, 1);
-			run_loop(NULL);
-			read_streams();
+			if (!fl.ff_together)
+				run_loop();
 		}
 		p = nl + (nl < end);
 	}
