@@ -98,11 +98,13 @@
  *     event_seq_reserved, which the publisher moves, and healthz_at, which
  *     /healthz writes by design;
  *   - an event stream is well-formed Server-Sent Events: "retry:" first,
- *     then blocks separated by one empty line, each comments or "id:",
- *     "event:" and one "data:" line of a JSON object whose "event" is the
- *     block's event and whose "seq" is its id; ids never go back; only
- *     events of the topics asked for, and complaint events only for a
- *     supervisor, the owner or the first responder;
+ *     then blocks separated by one empty line, each comments, an "id:"
+ *     alone (where the stream starts), or "id:", "event:" and one "data:"
+ *     line of a JSON object whose "event" is the block's event and whose
+ *     "seq" is its id; ids increase, past Last-Event-ID or since, and an
+ *     event without one tells of a seq the stream has had; only events of
+ *     the topics asked for, and complaint events only for a supervisor, the
+ *     owner or the first responder;
  *   - a log line "database: ..." (a failed statement on a database that
  *     cannot fail).
  *
@@ -175,7 +177,9 @@ struct http_conn {
 	size_t				 hc_out_len, hc_out_cap, hc_out_read;
 	bool				 hc_retry_seen;
 	bool				 hc_unread;	/* closed, its last blocks unread */
-	long long			 hc_last_id;
+	long long			 hc_last_id;	/* the last id: line, -1 */
+	long long			 hc_since;	/* asked for, until a reset; -1 */
+	long long			 hc_start;	/* the last event committed then */
 };
 
 struct fz_cookie {
@@ -1031,7 +1035,7 @@ check_sse_block(struct http_conn *hc, char *block)
 	char		*line, *save = NULL, *data = NULL, *event = NULL, *end;
 	const char	*name;
 	const cJSON	*seq;
-	long long	 id = -1;
+	long long	 id = -1, had;
 	bool		 comments = false, retry = false;
 	cJSON		*o;
 
@@ -1070,8 +1074,15 @@ check_sse_block(struct http_conn *hc, char *block)
 	if (!hc->hc_retry_seen)
 		fz_fail("%s: a stream that does not begin with retry:", hc->hc_target);
 	if (data == NULL) {
-		if (!comments || id >= 0 || event != NULL)
+		/* Comments, or an id alone: where the stream starts. */
+		if (event != NULL || (id < 0) == !comments)
 			fz_fail("%s: an event without data", hc->hc_target);
+		if (id >= 0) {
+			if (id <= hc->hc_last_id)
+				fz_fail("%s: id %lld after %lld", hc->hc_target, id,
+				    hc->hc_last_id);
+			hc->hc_last_id = id;
+		}
 		return;
 	}
 	if ((o = cJSON_Parse(data)) == NULL || !cJSON_IsObject(o))
@@ -1082,14 +1093,25 @@ check_sse_block(struct http_conn *hc, char *block)
 		fz_fail("%s: an event's name or seq does not match its data: %.300s",
 		    hc->hc_target, data);
 	if (strcmp(name, "reset") == 0) {
-		if (id >= 0)
-			fz_fail("%s: a reset with an id", hc->hc_target);
+		if (id >= 0 || hc->hc_last_id >= 0)
+			fz_fail("%s: a reset with an id, or not first", hc->hc_target);
+		hc->hc_since = -1;
 	} else {
-		if (id < 0 || (double)id != seq->valuedouble)
-			fz_fail("%s: id %lld for %.300s", hc->hc_target, id, data);
-		if (id < hc->hc_last_id)
-			fz_fail("%s: id %lld after %lld", hc->hc_target, id, hc->hc_last_id);
-		hc->hc_last_id = id;
+		/*
+		 * Ids increase: an event the stream has not had carries its seq
+		 * as its id; one that tells of a seq it already has (a topic's
+		 * state after the replay: the last id, or where the stream
+		 * started) carries none.
+		 */
+		had = hc->hc_last_id > hc->hc_since ? hc->hc_last_id : hc->hc_since;
+		if (had < hc->hc_start)
+			had = hc->hc_start;
+		if (id >= 0 ? (double)id != seq->valuedouble || id <= hc->hc_last_id ||
+		    id <= hc->hc_since : seq->valuedouble > (double)had)
+			fz_fail("%s: id %lld after %lld (since %lld, from %lld) for %.300s",
+			    hc->hc_target, id, hc->hc_last_id, hc->hc_since, hc->hc_start, data);
+		if (id >= 0)
+			hc->hc_last_id = id;
 		if (!(hc->hc_topics & (1u << event_topic(name))))
 			fz_fail("%s: an event of a topic not asked for: %.300s", hc->hc_target,
 			    data);
@@ -1174,7 +1196,7 @@ void
 http_stream_start(struct http_request *r, const char *content_type, const char *headers)
 {
 	struct http_conn	*hc = handled(r, "a stream");
-	const char		*auth;
+	const char		*auth, *since;
 	const struct fz_cookie	*fk;
 	char			 topics[512];
 
@@ -1204,6 +1226,14 @@ http_stream_start(struct http_request *r, const char *content_type, const char *
 	}
 	hc->hc_status = 200;
 	hc->hc_last_id = -1;
+	hc->hc_start = publish_seq();
+	/* Last-Event-ID, else ?since=: the ids after it (unless a reset comes). */
+	hc->hc_since = -1;
+	if ((since = http_head_get(&r->hr_head, "Last-Event-ID")) == NULL &&
+	    ref_query_get(r->hr_head.hd_query, "since", topics, sizeof topics) == 1)
+		since = topics;
+	if (since != NULL && *since != '\0')
+		hc->hc_since = strtoll(since, NULL, 10);
 	hc->hc_state = FZ_STREAMING;
 }
 
