@@ -114,19 +114,26 @@ E2E_BIN	 = $(E2E:%=$(BUILD)/tests/e2e_%)
 FUZZ_O	 = $(filter-out $(BUILD)/obj/server.o,$(TEST_O))
 FUZZ_REPLAY = $(BUILD)/tests/fuzz_replay
 
+# The HTTP target is the HTTP transport itself (it stands in for http.c).
+FUZZ_HTTP_O = $(filter-out $(BUILD)/obj/http.o,$(FUZZ_O))
+FUZZ_HTTP_REPLAY = $(BUILD)/tests/fuzz_http_replay
+
 # Every input the fuzzer ever crashed on, and the seeds, replayed by an
 # ordinary build: part of `make test`.
 $(FUZZ_REPLAY): tests/fuzz/replay.c tests/fuzz/fuzz_proto.c $(FUZZ_O) | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -o $@ tests/fuzz/replay.c \
 	    tests/fuzz/fuzz_proto.c $(FUZZ_O) $(TEST_LIBS)
+$(FUZZ_HTTP_REPLAY): tests/fuzz/replay.c tests/fuzz/fuzz_http.c $(FUZZ_HTTP_O) | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -DBQ_TEST_HOOKS -DREPLAY_HTTP $(LDFLAGS) -o $@ tests/fuzz/replay.c \
+	    tests/fuzz/fuzz_http.c $(FUZZ_HTTP_O) $(TEST_LIBS)
 
-tests: all $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
+tests: all $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY) $(FUZZ_HTTP_REPLAY)
 
 # BRANCHQD_WRAPPER (e.g. "valgrind --error-exitcode=99") wraps the daemon in e2e tests.
 # tests/layers.sh: the layers of docs/DESIGN.md, read from the objects' symbols.
 test: tests
 	@BUILD=$(BUILD) sh tests/layers.sh
-	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
+	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY) $(FUZZ_HTTP_REPLAY)
 
 layers: tests
 	@BUILD=$(BUILD) sh tests/layers.sh
@@ -146,25 +153,49 @@ check:
 # ---- fuzzing (issue 5): libFuzzer, so clang; see tests/fuzz/README.md ----
 FUZZ_BUILD	 = build/fuzz
 FUZZ_SECONDS	?= 60
+# fuzz-run shares FUZZ_SECONDS between the targets: two thirds for the
+# protocol (fuzz_proto), one third for HTTP (fuzz_http): 40 s + 20 s.
+FUZZ_HTTP_SECONDS  = $(shell expr $(FUZZ_SECONDS) / 3)
+FUZZ_PROTO_SECONDS = $(shell expr $(FUZZ_SECONDS) - $(FUZZ_HTTP_SECONDS))
 
 fuzz:
-	$(MAKE) CC=clang BUILD=$(FUZZ_BUILD) SANITIZE=fuzz $(FUZZ_BUILD)/fuzz_proto
+	$(MAKE) CC=clang BUILD=$(FUZZ_BUILD) SANITIZE=fuzz $(FUZZ_BUILD)/fuzz_proto \
+	    $(FUZZ_BUILD)/fuzz_http
 
 $(BUILD)/fuzz_proto: tests/fuzz/fuzz_proto.c $(FUZZ_O)
 	$(CC) $(CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -fsanitize=fuzzer -o $@ \
 	    tests/fuzz/fuzz_proto.c $(FUZZ_O) $(PKG_LIBS) -lm
 
-# Fails on the first crash, leak or sanitizer report; the input that did it
-# is left in build/fuzz/artifacts/ (minimise it, then tests/fuzz/regressions/).
-fuzz-run: fuzz
-	mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/artifacts
-	cp tests/fuzz/corpus/* $(FUZZ_BUILD)/corpus/
-	$(FUZZ_BUILD)/fuzz_proto -max_total_time=$(FUZZ_SECONDS) -max_len=70000 -timeout=5 \
+$(BUILD)/fuzz_http: tests/fuzz/fuzz_http.c $(FUZZ_HTTP_O)
+	$(CC) $(CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -fsanitize=fuzzer -o $@ \
+	    tests/fuzz/fuzz_http.c $(FUZZ_HTTP_O) $(PKG_LIBS) -lm
+
+# Each run fails on the first crash, leak or sanitizer report; the input that
+# did it is left in build/fuzz/artifacts/ (minimise it, then
+# tests/fuzz/regressions/ or regressions-http/).
+FUZZ_PROTO_RUN = mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/artifacts && \
+	cp tests/fuzz/corpus/* $(FUZZ_BUILD)/corpus/ && \
+	$(FUZZ_BUILD)/fuzz_proto -max_len=70000 -timeout=5 \
 	    -dict=tests/fuzz/proto.dict -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \
 	    -print_final_stats=1 $(FUZZ_BUILD)/corpus tests/fuzz/regressions
+FUZZ_HTTP_RUN = mkdir -p $(FUZZ_BUILD)/corpus-http $(FUZZ_BUILD)/artifacts && \
+	cp tests/fuzz/corpus-http/* $(FUZZ_BUILD)/corpus-http/ && \
+	$(FUZZ_BUILD)/fuzz_http -max_len=70000 -timeout=5 \
+	    -dict=tests/fuzz/http.dict -artifact_prefix=$(FUZZ_BUILD)/artifacts/http- \
+	    -print_final_stats=1 $(FUZZ_BUILD)/corpus-http tests/fuzz/regressions-http
 
-fuzz-regress: $(FUZZ_REPLAY)
-	@BUILD=$(BUILD) sh tests/run.sh $(FUZZ_REPLAY)
+fuzz-run: fuzz
+	$(FUZZ_PROTO_RUN) -max_total_time=$(FUZZ_PROTO_SECONDS)
+	$(FUZZ_HTTP_RUN) -max_total_time=$(FUZZ_HTTP_SECONDS)
+
+# One target alone, for all of FUZZ_SECONDS.
+fuzz-proto: fuzz
+	$(FUZZ_PROTO_RUN) -max_total_time=$(FUZZ_SECONDS)
+fuzz-http: fuzz
+	$(FUZZ_HTTP_RUN) -max_total_time=$(FUZZ_SECONDS)
+
+fuzz-regress: $(FUZZ_REPLAY) $(FUZZ_HTTP_REPLAY)
+	@BUILD=$(BUILD) sh tests/run.sh $(FUZZ_REPLAY) $(FUZZ_HTTP_REPLAY)
 
 # ---- benchmarks (not tests: nothing timed runs in `make test`) ----
 $(BUILD)/bench/loadgen: bench/loadgen.c | $(BUILD)/bench
@@ -223,5 +254,6 @@ clean:
 	rm -rf build
 
 .PHONY: all tests test valgrind check clean layers bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
+	fuzz-proto fuzz-http \
 	bench bench-reports bench-reports-smoke bench-http bench-http-smoke
 .SECONDARY:

@@ -187,8 +187,10 @@ cookie_get(const struct http_request *r, const char *name, char *out, size_t out
 			len -= n + 1;
 			while (len > 0 && (c[n + 1 + len - 1] == ' ' || c[n + 1 + len - 1] == '\t'))
 				len--;
+			/* Too long to be ours: no session.  Cut to fit, a
+			 * session's value with anything after it would pass. */
 			if (len >= outlen)
-				len = outlen - 1;	/* too long to be ours: checked later */
+				len = 0;
 			memcpy(out, c + n + 1, len);
 			out[len] = '\0';
 			return 1;

@@ -1,8 +1,9 @@
 /*
  * The fuzz target without libFuzzer: runs LLVMFuzzerTestOneInput() on every
  * file under the given directories (default: tests/fuzz/regressions, every
- * input that ever crashed, and tests/fuzz/corpus, the seeds), one cmocka
- * test per file.  Built by the ordinary compiler with the ordinary flags,
+ * input that ever crashed, and tests/fuzz/corpus, the seeds; built with
+ * -DREPLAY_HTTP, for fuzz_http.c, regressions-http and corpus-http), one
+ * cmocka test per file.  Built by the ordinary compiler with the ordinary flags,
  * so `make test` replays them, and under SANITIZE=1 with ASan and UBSan.
  * A file that crashes stops the binary: tests/run.sh counts it as failed.
  */
@@ -19,9 +20,17 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+#ifdef REPLAY_HTTP
+#define REPLAY_NAME	"fuzz_http_replay"
+static const char *const default_dirs[] = {
+	"tests/fuzz/regressions-http", "tests/fuzz/corpus-http", NULL
+};
+#else
+#define REPLAY_NAME	"fuzz_replay"
 static const char *const default_dirs[] = {
 	"tests/fuzz/regressions", "tests/fuzz/corpus", NULL
 };
+#endif
 
 static void
 replay_one(void **state)
@@ -105,7 +114,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "replay: no inputs\n");
 		return 1;
 	}
-	rc = _cmocka_run_group_tests("fuzz_replay", tests, n, NULL, NULL);
+	rc = _cmocka_run_group_tests(REPLAY_NAME, tests, n, NULL, NULL);
 	for (i = 0; i < n; i++)
 		free((void *)(uintptr_t)tests[i].name);
 	free(tests);
