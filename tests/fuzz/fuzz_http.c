@@ -159,6 +159,7 @@ struct http_conn {
 	bool				 hc_tls, hc_slow;
 	/* Who it speaks for, as the harness reads the head. */
 	bool				 hc_host_ok;
+	bool				 hc_has_host;
 	bool				 hc_has_auth;
 	const struct terminal_conf	*hc_bearer;	/* a good bearer token */
 	bool				 hc_has_cookie;	/* a bq_session pair */
@@ -931,7 +932,8 @@ check_who(const struct http_conn *hc, int status)
 {
 	bool	success = status >= 200 && status < 300;
 
-	if (!hc->hc_host_ok && status != 403)
+	/* No Host at all is a malformed request (RFC 9112): 400; a foreign one 403. */
+	if (!hc->hc_host_ok && status != (hc->hc_has_host ? 403 : 400))
 		fz_fail("%s: a Host that is not allowed, answered %d", hc->hc_target, status);
 	if (!success || hc->hc_route == FR_STAR || hc->hc_route == FR_OTHER)
 		return;
@@ -1642,6 +1644,7 @@ read_request(struct http_conn *hc, const struct http_head *h)
 	else
 		hc->hc_route = FR_OTHER;
 	hc->hc_host_ok = ref_host_ok(host);
+	hc->hc_has_host = host != NULL;
 	origin = http_head_get(h, "Origin");
 	hc->hc_has_origin = origin != NULL;
 	hc->hc_origin_ok = origin != NULL && host != NULL &&
