@@ -44,6 +44,7 @@ const char *log_str(const char *);
 _Noreturn void fatal(const char *, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));
 char	*xstrdup(const char *);	/* fatal() when out of memory */
+int	 hex_digit(int c);	/* 0-15 for 0-9, a-f, A-F; else -1 */
 
 /* ---- err.c: the error each layer hands up (a leaf) ---- */
 enum err_code {
@@ -1304,9 +1305,6 @@ int	http_listen(struct event_base *, const char *listen, const struct http_limit
 /* The response (headers: NULL or "Name: value\r\n" lines).  HEAD gets no body. */
 void	http_respond(struct http_request *, int status, const char *content_type,
 	    const char *body, size_t len, const char *headers);
-/* An error in the protocol's shape: {"ok":false,"error":{"code","message"}}. */
-void	http_respond_error(struct http_request *, int status, enum err_code, const char *message,
-	    const char *headers);
 void	http_stream_start(struct http_request *, const char *content_type, const char *headers);
 void	http_stream_write(struct http_request *, const char *, size_t);
 size_t	http_stream_pending(const struct http_request *);	/* bytes not yet sent */

@@ -251,18 +251,6 @@ no_control(const char *s)
 }
 
 static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 hex_decode_sha256(const char *s, unsigned char out[32])
 {
 	int	i, hi, lo;
@@ -270,8 +258,8 @@ hex_decode_sha256(const char *s, unsigned char out[32])
 	if (strlen(s) != 64)
 		return -1;
 	for (i = 0; i < 32; i++) {
-		if ((hi = hex_value(s[2 * i])) == -1 ||
-		    (lo = hex_value(s[2 * i + 1])) == -1)
+		if ((hi = hex_digit(s[2 * i])) == -1 ||
+		    (lo = hex_digit(s[2 * i + 1])) == -1)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);
 	}

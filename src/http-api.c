@@ -98,24 +98,49 @@ respond_json(struct http_request *r, int status, const char *json, const char *h
 }
 
 static void
+respond_verror(struct http_request *r, int status, const char *headers, enum err_code code,
+    const char *fmt, va_list ap)
+{
+	struct bq_error	 err;
+	char		*line;
+
+	memset(&err, 0, sizeof err);
+	err.e_code = code;
+	vsnprintf(err.e_msg, sizeof err.e_msg, fmt, ap);
+	line = json_error_reply_detail(NULL, &err);
+	respond_json(r, status, line, headers);
+	free(line);
+}
+
+/* An error in the protocol's shape: {"ok":false,"error":{"code","message"}}. */
+static void
 respond_error(struct http_request *r, int status, enum err_code code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void
 respond_error(struct http_request *r, int status, enum err_code code, const char *fmt, ...)
 {
-	struct bq_error	 err;
-	va_list		 ap;
-	char		*line;
+	va_list	ap;
 
-	memset(&err, 0, sizeof err);
-	err.e_code = code;
 	va_start(ap, fmt);
-	vsnprintf(err.e_msg, sizeof err.e_msg, fmt, ap);
+	respond_verror(r, status, NULL, code, fmt, ap);
 	va_end(ap);
-	line = json_error_reply_detail(NULL, &err);
-	respond_json(r, status, line, NULL);
-	free(line);
+}
+
+/* The same with headers of its own (Allow). */
+static void
+respond_error_with(struct http_request *r, int status, const char *headers, enum err_code code,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+respond_error_with(struct http_request *r, int status, const char *headers, enum err_code code,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	respond_verror(r, status, headers, code, fmt, ap);
+	va_end(ap);
 }
 
 /*
@@ -992,8 +1017,8 @@ http_api_handle(struct http_request *r)
 		return;
 	}
 	if (!(methods & HM_BIT(h->hd_method))) {
-		http_respond_error(r, 405, ERR_METHOD_NOT_ALLOWED, "this path does not take "
-		    "that method (see Allow)", allow);
+		respond_error_with(r, 405, allow, ERR_METHOD_NOT_ALLOWED, "this path does not take "
+		    "that method (see Allow)");
 		return;
 	}
 	if (f != NULL) {

@@ -246,18 +246,6 @@ http_path_is(const struct http_head *h, const char *path)
 	return strlen(path) == h->hd_path_len && strncmp(h->hd_path, path, h->hd_path_len) == 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 http_query_get(const struct http_head *h, const char *name, char *out, size_t outlen)
 {
@@ -272,7 +260,7 @@ http_query_get(const struct http_head *h, const char *name, char *out, size_t ou
 				if (o + 1 >= outlen)
 					return -1;
 				if (*v == '%') {
-					if ((hi = hexval(v[1])) < 0 || (lo = hexval(v[2])) < 0 ||
+					if ((hi = hex_digit(v[1])) < 0 || (lo = hex_digit(v[2])) < 0 ||
 					    (hi == 0 && lo == 0))
 						return -1;
 					out[o++] = (char)(hi * 16 + lo);

@@ -455,16 +455,6 @@ http_respond(struct http_request *r, int status, const char *content_type, const
 }
 
 void
-http_respond_error(struct http_request *r, int status, enum err_code code, const char *message,
-    const char *headers)
-{
-	char	*body = proto_error_line(code, message);
-
-	http_respond(r, status, "application/json", body, strlen(body), headers);
-	free(body);
-}
-
-void
 http_stream_start(struct http_request *r, const char *content_type, const char *headers)
 {
 	struct http_conn	*hc = r->hr_conn;

@@ -50,11 +50,10 @@ cookie_key(const char *cookie, unsigned char key[32])
 	if (cookie == NULL || strlen(cookie) != WEBSESSION_COOKIE_LEN)
 		return -1;
 	for (i = 0; i < sizeof raw; i++) {
-		hi = cookie[2 * i];
-		lo = cookie[2 * i + 1];
-		hi = hi >= '0' && hi <= '9' ? hi - '0' : hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 : -1;
-		lo = lo >= '0' && lo <= '9' ? lo - '0' : lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 : -1;
-		if (hi < 0 || lo < 0)
+		/* Ours are lower case: an upper-case copy is not the same cookie. */
+		if ((hi = hex_digit(cookie[2 * i])) < 0 || (lo = hex_digit(cookie[2 * i + 1])) < 0 ||
+		    (cookie[2 * i] >= 'A' && cookie[2 * i] <= 'F') ||
+		    (cookie[2 * i + 1] >= 'A' && cookie[2 * i + 1] <= 'F'))
 			return -1;
 		raw[i] = (unsigned char)(hi * 16 + lo);
 	}

@@ -7,7 +7,7 @@
  * A transport of its own.  The target links what fuzz_proto links but
  * http.o (and server.o): this file is the http.c that http-api.c sees.  It
  * defines struct http_conn, one per request, and http_respond(),
- * http_respond_error(), http_stream_start(), http_stream_write(),
+ * http_stream_start(), http_stream_write(),
  * http_stream_pending() and http_stream_close(), which record what the
  * handler answers and check it.  As in http.c, an answer frees the request
  * at once and a closed stream calls its hr_closed first, so a handler that
@@ -1182,16 +1182,6 @@ http_respond(struct http_request *r, int status, const char *content_type, const
 	hc->hc_state = FZ_ANSWERED;
 	hc->hc_req = NULL;
 	request_free(r);
-}
-
-void
-http_respond_error(struct http_request *r, int status, enum err_code code, const char *message,
-    const char *headers)
-{
-	char	*body = proto_error_line(code, message);
-
-	http_respond(r, status, "application/json", body, strlen(body), headers);
-	free(body);
 }
 
 void
