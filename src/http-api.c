@@ -890,7 +890,8 @@ streams_signed_out(const char *session)
 
 	for (sx = api_streams; sx != NULL; sx = next) {
 		next = sx->sx_next;
-		if (strcmp(sx->sx_session, session) == 0)
+		/* A bearer's stream has no session (""): an empty cookie is not it. */
+		if (sx->sx_session[0] != '\0' && strcmp(sx->sx_session, session) == 0)
 			http_stream_close(sx->sx_req, "signed_out");
 	}
 }

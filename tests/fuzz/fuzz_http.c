@@ -85,12 +85,14 @@
  *     never sends them itself, not that they are there); Set-Cookie only
  *     from /api/v1/session, with HttpOnly, SameSite=Strict, Path=/ and
  *     Secure exactly under TLS;
- *   - who may ask: a Host that is not an IP address, localhost or a
- *     configured name is refused (403); a signed-in POST or DELETE with a
- *     cookie and no matching Origin never succeeds; a request with a bearer
- *     token that is not a terminal's never succeeds; GET /api/v1/session
- *     answers for exactly the cookie the daemon set (not a longer or
- *     shorter one) or the bearer's terminal;
+ *   - who may ask: no Host is a 400 (RFC 9112), a Host that is not an IP
+ *     address, localhost or a configured name a 403; a signed-in POST or
+ *     DELETE with a cookie and no matching Origin never succeeds; a request
+ *     with a bearer token that is not a terminal's never succeeds;
+ *     GET /api/v1/session answers for exactly the cookie the daemon set
+ *     (not a longer or shorter one) or the bearer's terminal; a sign-out
+ *     ends only the streams opened with its own session's cookie, and a
+ *     session's end no bearer's stream;
  *   - GET and HEAD never change the database, and neither does a request
  *     refused (4xx/5xx): a checksum of every table just before and just
  *     after http_api_handle() (the harness's connection reads uncommitted
@@ -158,8 +160,8 @@ struct http_conn {
 	char				 hc_target[160];	/* for messages */
 	bool				 hc_tls, hc_slow;
 	/* Who it speaks for, as the harness reads the head. */
-	bool				 hc_host_ok;
 	bool				 hc_has_host;
+	bool				 hc_host_ok;
 	bool				 hc_has_auth;
 	const struct terminal_conf	*hc_bearer;	/* a good bearer token */
 	bool				 hc_has_cookie;	/* a bq_session pair */
@@ -203,6 +205,7 @@ static struct event	*fz_heartbeat;	/* http-api's, found on the base */
 static struct event	*fz_wait_timer;
 static bool		 fz_wait_over;
 static struct http_conn	*fz_conns;	/* this input's, newest first */
+static struct http_conn	*fz_current;	/* in http_api_handle() */
 static uint64_t		 fz_next_id;
 static uint32_t		 fz_inputs;	/* the throttle's address of each input */
 static struct fz_cookie	 fz_cookies[FUZZ_COOKIES];
@@ -932,8 +935,10 @@ check_who(const struct http_conn *hc, int status)
 {
 	bool	success = status >= 200 && status < 300;
 
-	/* No Host at all is a malformed request (RFC 9112): 400; a foreign one 403. */
-	if (!hc->hc_host_ok && status != (hc->hc_has_host ? 403 : 400))
+	/* RFC 9112 3.2: no Host is a 400; one not allowed a 403. */
+	if (!hc->hc_has_host && status != 400)
+		fz_fail("%s: no Host, answered %d", hc->hc_target, status);
+	if (hc->hc_has_host && !hc->hc_host_ok && status != 403)
 		fz_fail("%s: a Host that is not allowed, answered %d", hc->hc_target, status);
 	if (!success || hc->hc_route == FR_STAR || hc->hc_route == FR_OTHER)
 		return;
@@ -1265,6 +1270,15 @@ http_stream_close(struct http_request *r, const char *reason)
 	if (fz_show_log)
 		fprintf(fz_stderr, "[%llu] stream closed: %s\n", (unsigned long long)hc->hc_id,
 		    reason);
+	/* A sign-out ends the streams of that session, and only those. */
+	if (strcmp(reason, "signed_out") == 0 && (fz_current == NULL ||
+	    fz_current->hc_route != FR_SESSION || fz_current->hc_method != HM_DELETE ||
+	    hc->hc_has_auth || !hc->hc_has_cookie || cookie_find(hc->hc_cookie) == NULL ||
+	    strcmp(hc->hc_cookie, fz_current->hc_cookie) != 0))
+		fz_fail("%s: ended (%s) by %s, which is not its session's sign-out",
+		    hc->hc_target, reason, fz_current != NULL ? fz_current->hc_target : "nothing");
+	if (strcmp(reason, "session_ended") == 0 && (hc->hc_has_auth || !hc->hc_has_cookie))
+		fz_fail("%s: a bearer's stream ended as a session's", hc->hc_target);
 	hc->hc_req = NULL;
 	if (r->hr_closed != NULL)
 		r->hr_closed(r);
@@ -1633,8 +1647,8 @@ read_request(struct http_conn *hc, const struct http_head *h)
 		hc->hc_route = FR_HEALTHZ;
 	else
 		hc->hc_route = FR_OTHER;
-	hc->hc_host_ok = ref_host_ok(host);
 	hc->hc_has_host = host != NULL;
+	hc->hc_host_ok = ref_host_ok(host);
 	origin = http_head_get(h, "Origin");
 	hc->hc_has_origin = origin != NULL;
 	hc->hc_origin_ok = origin != NULL && host != NULL &&
@@ -1680,7 +1694,9 @@ handle(struct http_request *r, const struct fz_flags *fl)
 	if (fz_show_log)
 		fprintf(fz_stderr, "[%llu] > %s (%zu body bytes)\n", (unsigned long long)hc->hc_id,
 		    hc->hc_target, r->hr_body_len);
+	fz_current = hc;
 	http_api_handle(r);	/* r may be gone now */
+	fz_current = NULL;
 	hc->hc_sum_after = db_checksum();
 	return hc;
 }
