@@ -1309,7 +1309,6 @@ void	http_stream_start(struct http_request *, const char *content_type, const ch
 void	http_stream_write(struct http_request *, const char *, size_t);
 size_t	http_stream_pending(const struct http_request *);	/* bytes not yet sent */
 void	http_stream_close(struct http_request *, const char *reason);	/* calls hr_closed */
-int	http_connections(void);
 /* Stop accepting; streams end; answers under way go out; then done(). */
 void	http_shutdown(void (*done)(void));
 void	http_free(void);

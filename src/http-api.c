@@ -32,7 +32,6 @@
 #define COOKIE_NAME	"bq_session"
 #define SSE_RETRY_MS	2000	/* a browser reconnects after this */
 
-static struct event_base	*api_base;
 static struct branch		*api_branch;
 static struct event		*api_heartbeat;
 
@@ -1047,7 +1046,6 @@ http_api_init(struct event_base *base, struct branch *b)
 {
 	struct timeval	tv = { b->b_cfg->cf_http_heartbeat_s, 0 };
 
-	api_base = base;
 	api_branch = b;
 	if ((api_heartbeat = event_new(base, -1, EV_PERSIST, heartbeat, NULL)) == NULL ||
 	    event_add(api_heartbeat, &tv) == -1)

@@ -881,12 +881,6 @@ http_listen(struct event_base *base, const char *listen, const struct http_limit
 	return 0;
 }
 
-int
-http_connections(void)
-{
-	return http_nconns;
-}
-
 static void
 http_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 {
