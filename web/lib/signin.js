@@ -44,6 +44,11 @@ function form(root, resolve) {
 	const t = text.zh, e = text.en;
 	const f = document.createElement("form");
 	f.className = "signin";
+	// Which screen this is (the page's <title> before " — "): the same form
+	// serves all four, and whoever signs a device in must see which it is.
+	const page = document.createElement("p");
+	page.className = "signin-page";
+	page.textContent = document.title.split(" — ")[0];
 	const h = document.createElement("h1");
 	h.textContent = `${t.title} · ${e.title}`;
 	const msg = document.createElement("p");
@@ -52,7 +57,7 @@ function form(root, resolve) {
 	const button = document.createElement("button");
 	button.type = "submit";
 	button.textContent = `${t.submit} · ${e.submit}`;
-	f.append(h, field("terminal", `${t.terminal} · ${e.terminal}`, "text"),
+	f.append(page, h, field("terminal", `${t.terminal} · ${e.terminal}`, "text"),
 		field("token", `${t.token} · ${e.token}`, "password"), button, msg);
 	f.addEventListener("submit", async (ev) => {
 		ev.preventDefault();
