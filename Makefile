@@ -79,9 +79,16 @@ $(BUILD)/gen/migrations.inc: $(sort $(wildcard sql/[0-9]*.sql)) sql/embed.sh | $
 $(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.inc
 
 # web/ (the pages, their scripts, styles, sounds) compiled into the daemon.
-WEBFILES := $(sort $(shell find web -type f ! -name embed.sh ! -name '*.md' 2>/dev/null))
-$(BUILD)/gen/webfiles.inc: $(WEBFILES) web/embed.sh | $(BUILD)/gen
-	sh web/embed.sh $(WEBFILES) > $@.tmp && mv $@.tmp $@
+# Chart.js is Debian's (libjs-chart.js), served as /lib/chart.min.js.
+WEBFILES := $(sort $(shell find web -type f ! -name embed.sh ! -name '*.md' ! -name '*.sh' \
+	    2>/dev/null))
+CHARTJS	 ?= /usr/share/javascript/chart.js/chart.min.js
+WEBEXTRA := /lib/chart.min.js=$(CHARTJS)
+$(BUILD)/gen/webfiles.inc: $(WEBFILES) $(CHARTJS) web/embed.sh | $(BUILD)/gen
+	sh web/embed.sh $(WEBFILES) $(WEBEXTRA) > $@.tmp && mv $@.tmp $@
+
+$(CHARTJS):
+	@echo "$@ is missing: apt-get install libjs-chart.js (sh .ci/deps installs it)" >&2; exit 2
 $(BUILD)/obj/webfiles.o: $(BUILD)/gen/webfiles.inc
 
 $(BUILD)/obj $(TOBJ) $(BUILD)/gen $(BUILD)/tests:

@@ -275,6 +275,7 @@ void	queue_forget_before(struct queue *, const char *today);
 struct window *queue_window_holding(struct queue *, const struct ticket *);	/* or NULL */
 size_t	queue_position(const struct queue *, const struct ticket *);	/* 1-based, 0: not waiting */
 int64_t	queue_estimate_wait(const struct queue *, const struct ticket *);	/* -1: not waiting */
+int64_t	queue_estimate_join(const struct queue *, enum lane);	/* a ticket joining now */
 size_t	queue_waiting(const struct queue *, enum lane);
 size_t	queue_diverted(const struct queue *);	/* diverted, not yet expired, cancelled or rerouted */
 int64_t	queue_oldest_issued_at(const struct queue *, enum lane);	/* 0: empty */

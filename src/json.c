@@ -411,6 +411,9 @@ json_lanes(const struct queue *q, int64_t now)
 		    queue_open_windows(q, (enum lane)lane));
 		if (lane == LANE_SELF_SERVICE)
 			cJSON_AddNumberToObject(l, "diverted_open", (double)queue_diverted(q));
+		else
+			cJSON_AddNumberToObject(l, "estimated_wait_s",
+			    (double)queue_estimate_join(q, (enum lane)lane));
 	}
 	return o;
 }

@@ -724,3 +724,21 @@ queue_estimate_wait(const struct queue *q, const struct ticket *t)
 		w = 1;
 	return div_round((int64_t)pos * sum, n * w);
 }
+
+/*
+ * What a ticket joining `lane` now, without priority, would be told: the
+ * estimate of position waiting + 1.  The lobby display shows it per lane.
+ */
+int64_t
+queue_estimate_join(const struct queue *q, enum lane lane)
+{
+	int64_t	sum, n;
+	int	w;
+
+	queue_check_lane(lane, __func__);
+	lane_service(q, lane, &sum, &n);
+	w = queue_open_windows(q, lane);
+	if (w < 1)
+		w = 1;
+	return div_round((int64_t)(queue_waiting(q, lane) + 1) * sum, n * w);
+}

@@ -2,14 +2,20 @@
 # Turns web/ files into C initialisers for src/webfiles.c, one per file:
 #   { "/url", "content type", "\"etag\"", length, (const unsigned char *)"\x.." },
 # web/index.html is "/", web/NAME/index.html is "/NAME", any other file
-# web/PATH is "/PATH".  The ETag is the start of the file's SHA-256.
+# web/PATH is "/PATH".  An argument /URL=FILE serves a file from elsewhere
+# (Debian's Chart.js, the generated sound clips) at /URL.  The ETag is the
+# start of the file's SHA-256.
 set -eu
-for f in "$@"; do
-	rel=${f#web/}
-	case "$rel" in
-	index.html)	url=/ ;;
-	*/index.html)	url=/${rel%/index.html} ;;
-	*)		url=/$rel ;;
+for arg in "$@"; do
+	case "$arg" in
+	/*=*)	url=${arg%%=*}; f=${arg#*=} ;;
+	*)	f=$arg
+		rel=${f#web/}
+		case "$rel" in
+		index.html)	url=/ ;;
+		*/index.html)	url=/${rel%/index.html} ;;
+		*)		url=/$rel ;;
+		esac ;;
 	esac
 	case "$f" in
 	*.html)		type="text/html; charset=utf-8" ;;

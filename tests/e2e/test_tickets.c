@@ -391,6 +391,11 @@ test_priority_positions_estimates(void **state)
 	expect_int(r, "lanes.counter.oldest_wait_s", 240);
 	expect_null(r, "lanes.express.oldest_wait_s");
 	expect_int(r, "lanes.express.waiting", 0);
+	/* a sixth ticket would be told 6 x 300 s; an empty lane one service */
+	expect_int(r, "lanes.counter.estimated_wait_s", 1800);
+	expect_int(r, "lanes.express.estimated_wait_s", 300);
+	expect_that(jget(r, "lanes.self_service.estimated_wait_s") == NULL, r,
+	    "the self-service lane has no queue, so no estimate");
 	cJSON_Delete(r);
 
 	/* one window: the same; two windows: half */
@@ -398,6 +403,9 @@ test_priority_positions_estimates(void **state)
 	STATUS_WAITING(k, "A001", 3, 900);
 	open_window(t2, 2, "[\"counter\"]");
 	STATUS_WAITING(k, "A003", 1, 150);
+	r = rq_ok(k, "{\"op\":\"queue.snapshot\"}");
+	expect_int(r, "lanes.counter.estimated_wait_s", 900);
+	cJSON_Delete(r);
 	STATUS_WAITING(k, "A001", 3, 450);
 	STATUS_WAITING(k, "A005", 5, 750);
 
