@@ -149,9 +149,17 @@ valgrind: tests
 	@BUILD=$(BUILD) BRANCHQD_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99" \
 	    sh tests/run.sh $(E2E_BIN)
 
-# The whole suite: plain, then under ASan+UBSan, then the daemon under valgrind.
+# The pages in headless Chromium driven by Selenium (tests/web/), against
+# build/branchqd-test; screenshots land in build/screenshots/.
+PYTHON	?= /usr/bin/python3
+check-web: all
+	BUILD=$(BUILD) $(PYTHON) -m unittest discover -s tests/web -p 'test_*.py' $(if $(V),-v)
+
+# The whole suite: plain, the pages in a browser, then under ASan+UBSan,
+# then the daemon under valgrind.
 check:
 	$(MAKE) test
+	$(MAKE) check-web V=1
 	$(MAKE) SANITIZE=1 BUILD=build/asan test
 	$(MAKE) valgrind
 	$(MAKE) fuzz-run FUZZ_SECONDS=60
@@ -260,7 +268,7 @@ bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop $(BUILD)/bench/h
 clean:
 	rm -rf build
 
-.PHONY: all tests test valgrind check clean layers bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
+.PHONY: check-web all tests test valgrind check clean layers bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
 	fuzz-proto fuzz-http \
 	bench bench-reports bench-reports-smoke bench-http bench-http-smoke
 .SECONDARY:

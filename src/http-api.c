@@ -576,7 +576,7 @@ static void
 route_session(struct http_request *r, const struct who *w)
 {
 	cJSON	*o;
-	char	*line;
+	char	*line, buf[8];
 
 	switch (r->hr_head.hd_method) {
 	case HM_POST:
@@ -589,6 +589,13 @@ route_session(struct http_request *r, const struct who *w)
 		break;
 	}
 	if (w->w_term == NULL) {
+		/* A page asks ?optional=1 so that a device not yet signed in
+		 * is not a failed request in its browser's console. */
+		if (http_query_get(&r->hr_head, "optional", buf, sizeof buf) == 1 &&
+		    strcmp(buf, "1") == 0) {
+			respond_json(r, 200, "{\"ok\":true,\"signed_in\":false}", NULL);
+			return;
+		}
 		respond_error(r, 401, ERR_UNAUTHENTICATED, "not signed in: POST /api/v1/session "
 		    "with terminal and token");
 		return;

@@ -112,13 +112,22 @@ h_session_state(const char *file, int line, struct hclient *b, const char *termi
 	struct hresp	*r = h_http_rq(file, line, NULL, "GET", "/api/v1/session",
 	    &(const struct hopts){ .client = b });
 
+	struct hresp	*o = h_http_rq(file, line, NULL, "GET", "/api/v1/session?optional=1",
+	    &(const struct hopts){ .client = b });
+
+	/* ?optional=1 (what the pages ask): 200 either way */
+	h_expect_http_ok(file, line, o);
 	if (works) {
 		h_expect_http_ok(file, line, r);
 		h_expect_str(file, line, r->hr_json, "terminal", terminal);
+		h_expect_str(file, line, o->hr_json, "terminal", terminal);
 		r = h_http_op(file, line, NULL, NULL, b, "queue.snapshot", "{}");
 		h_expect_http_ok(file, line, r);
 	} else {
 		h_expect_http_error(file, line, r, 401, "unauthenticated");
+		h_expect_bool(file, line, o->hr_json, "signed_in", false);
+		h_expect_http(file, line, cJSON_GetArraySize(o->hr_json) == 2, o,
+		    "not signed in, ?optional=1 says only ok and signed_in");
 		r = h_http_op(file, line, NULL, NULL, b, "queue.snapshot", "{}");
 		h_expect_http_error(file, line, r, 401, "unauthenticated");
 	}

@@ -1,18 +1,10 @@
-// A page not yet built (issue 17 builds the four screens): after sign-in it
-// says who this device is and offers to sign out.
+// A page whose screen is still being built: signs in (page.js) and says
+// who this device is.  <body data-page="kiosk" data-roles="kiosk,lobby">.
 
-import { signOut } from "/lib/api.js";
-import { session } from "/lib/signin.js";
+import { signOutButton, start } from "/lib/page.js";
 
-const root = document.querySelector("main");
-const who = await session(root);
+const page = document.body.dataset.page;
+const who = await start({ page, roles: document.body.dataset.roles.split(",") });
 const p = document.createElement("p");
-p.textContent = `已登录：${who.terminal}（${who.role}）· Signed in as ${who.terminal} (${who.role})`;
-const button = document.createElement("button");
-button.type = "button";
-button.textContent = "退出 · Sign out";
-button.addEventListener("click", async () => {
-	await signOut();
-	location.reload();
-});
-root.replaceChildren(p, button);
+p.textContent = `${who.terminal} (${who.role})`;
+document.querySelector("main").replaceChildren(p, signOutButton());

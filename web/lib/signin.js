@@ -3,27 +3,7 @@
 // the daemon accepts the terminal and token.
 
 import { ApiError, signIn, whoami } from "/lib/api.js";
-
-const text = {
-	zh: {
-		title: "登录本设备",
-		terminal: "终端编号",
-		token: "令牌",
-		submit: "登录",
-		failed: "终端编号或令牌不正确。",
-		locked: (s) => `尝试次数过多，请在 ${s} 秒后再试。`,
-		offline: "无法连接服务器。",
-	},
-	en: {
-		title: "Sign this device in",
-		terminal: "Terminal id",
-		token: "Token",
-		submit: "Sign in",
-		failed: "Terminal id or token not recognised.",
-		locked: (s) => `Too many attempts; try again in ${s} s.`,
-		offline: "Cannot reach the server.",
-	},
-};
+import { both } from "/lib/i18n.js";
 
 function field(name, label, type) {
 	const wrap = document.createElement("p");
@@ -41,7 +21,6 @@ function field(name, label, type) {
 }
 
 function form(root, resolve) {
-	const t = text.zh, e = text.en;
 	const f = document.createElement("form");
 	f.className = "signin";
 	// Which screen this is (the page's <title> before " — "): the same form
@@ -50,15 +29,15 @@ function form(root, resolve) {
 	page.className = "signin-page";
 	page.textContent = document.title.split(" — ")[0];
 	const h = document.createElement("h1");
-	h.textContent = `${t.title} · ${e.title}`;
+	h.textContent = both("signin.title");
 	const msg = document.createElement("p");
 	msg.className = "signin-error";
 	msg.setAttribute("role", "alert");
 	const button = document.createElement("button");
 	button.type = "submit";
-	button.textContent = `${t.submit} · ${e.submit}`;
-	f.append(page, h, field("terminal", `${t.terminal} · ${e.terminal}`, "text"),
-		field("token", `${t.token} · ${e.token}`, "password"), button, msg);
+	button.textContent = both("signin.submit");
+	f.append(page, h, field("terminal", both("signin.terminal"), "text"),
+		field("token", both("signin.token"), "password"), button, msg);
 	f.addEventListener("submit", async (ev) => {
 		ev.preventDefault();
 		msg.textContent = "";
@@ -70,11 +49,11 @@ function form(root, resolve) {
 		} catch (err) {
 			if (err instanceof ApiError && err.status === 429) {
 				const s = err.detail?.retry_after_s ?? "";
-				msg.textContent = `${t.locked(s)} ${e.locked(s)}`;
+				msg.textContent = both("signin.locked", s);
 			} else if (err instanceof ApiError)
-				msg.textContent = `${t.failed} ${e.failed}`;
+				msg.textContent = both("signin.failed");
 			else
-				msg.textContent = `${t.offline} ${e.offline}`;
+				msg.textContent = both("signin.offline");
 		}
 	});
 	root.replaceChildren(f);
