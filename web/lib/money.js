@@ -8,7 +8,7 @@ export const MAX_FEN = 1_000_000_000_000;
 // "1500", "1500.5", "1500.50" → fen; null for anything else (empty,
 // three decimals, a sign, an exponent, more than MAX_FEN, zero).
 export function parseYuan(text) {
-	const m = /^(\d{1,10})(?:\.(\d{0,2}))?$/.exec(text);
+	const m = /^(\d{1,11})(?:\.(\d{0,2}))?$/.exec(text);
 	if (m === null)
 		return null;
 	const cents = (m[2] ?? "").padEnd(2, "0");
@@ -21,7 +21,7 @@ export function parseYuan(text) {
 // Whether `text` can still become an amount as the customer keeps typing:
 // the keypad refuses a key that would make it impossible.
 export function canExtend(text) {
-	return /^(?:|\d{1,10}(?:\.\d{0,2})?)$/.test(text) && !/^0\d/.test(text);
+	return /^(?:|\d{1,11}(?:\.\d{0,2})?)$/.test(text) && !/^0\d/.test(text);
 }
 
 // 150050 → "1,500.50" (grouping by threes, always two decimals).
