@@ -975,6 +975,33 @@ allow_header(unsigned methods, char *buf, size_t len)
 	snprintf(buf + n, len - n, "\r\n");
 }
 
+/*
+ * "/kiosk/" as typed by someone setting a device up: the page is "/kiosk"
+ * (its scripts are absolute, so either would work, but one URL is one
+ * cookie path and one bookmark).  308 to the page, the query kept.  The
+ * Location is our own path, never the client's text, but for the query,
+ * which the parser has already refused control characters in.
+ */
+static bool
+page_slash(struct http_request *r)
+{
+	const struct http_head	*h = &r->hr_head;
+	const struct webfile	*f;
+	char			 headers[512];
+
+	if ((h->hd_method != HM_GET && h->hd_method != HM_HEAD) || h->hd_path_len < 2 ||
+	    h->hd_path[h->hd_path_len - 1] != '/' ||
+	    (f = webfile_find(h->hd_path, h->hd_path_len - 1)) == NULL ||
+	    strncmp(f->wf_type, "text/html", 9) != 0)
+		return false;
+	if (snprintf(headers, sizeof headers, "Location: %s%s%s\r\n", f->wf_path,
+	    h->hd_query != NULL ? "?" : "", h->hd_query != NULL ? h->hd_query : "") >=
+	    (int)sizeof headers)
+		return false;
+	http_respond(r, 308, NULL, NULL, 0, headers);
+	return true;
+}
+
 void
 http_api_handle(struct http_request *r)
 {
@@ -1013,6 +1040,8 @@ http_api_handle(struct http_request *r)
 	}
 	if (rt == NULL && (f = webfile_find(h->hd_path, h->hd_path_len)) != NULL)
 		methods = M_READ;
+	if (methods == 0 && page_slash(r))
+		return;
 	if (methods == 0) {
 		respond_error(r, 404, ERR_NOT_FOUND, "no such path: %.*s",
 		    (int)(h->hd_path_len < 128 ? h->hd_path_len : 128), h->hd_path);

@@ -719,7 +719,18 @@ test_pages(void **state)
 		expect_http(hresp_header(r, "Cache-Control") != NULL, r, "%s has no Cache-Control",
 		    pages[i]);
 		expect_security_headers(r);
+		/* typed with a slash, as someone setting a device up might */
+		r = http_rq(d, "GET", hfmt("%s/?windows=1-4", pages[i]));
+		expect_http_status(r, 308);
+		expect_header(r, "Location", hfmt("%s?windows=1-4", pages[i]));
+		expect_security_headers(r);
+		expect_header(http_rq(d, "HEAD", hfmt("%s/", pages[i])), "Location", pages[i]);
+		expect_http_status(http_rq(d, "GET", hfmt("%s//", pages[i])), 404);
+		expect_http_status(http_rq(d, "POST", hfmt("%s/", pages[i]), .body = "{}"), 404);
 	}
+	/* only pages: a file or a folder with a slash is no page */
+	expect_http_status(http_rq(d, "GET", "/favicon.ico/"), 404);
+	expect_http_status(http_rq(d, "GET", "/lib/"), 404);
 	daemon_stop(d);
 }
 
