@@ -176,6 +176,32 @@ expect_lane_empty(const cJSON *r, const char *lane)
 	}
 }
 
+/* The array at path holds exactly WAIT_HIST integers, want[0..]. */
+#define WAIT_HIST	8
+static void
+expect_counts(const cJSON *r, const char *path, const long long *want)
+{
+	const cJSON	*a = jget(r, path);
+	char		 p[96];
+	int		 i;
+
+	expect_that(cJSON_IsArray(a) && cJSON_GetArraySize(a) == WAIT_HIST, r,
+	    "%s should be an array of %d", path, WAIT_HIST);
+	for (i = 0; i < WAIT_HIST; i++) {
+		snprintf(p, sizeof p, "%s.%d", path, i);
+		expect_int(r, p, want[i]);
+	}
+}
+
+static void
+expect_lane_histogram(const cJSON *r, const char *lane, const long long *want)
+{
+	char	p[96];
+
+	snprintf(p, sizeof p, "waiting.by_lane.%s.histogram", lane);
+	expect_counts(r, p, want);
+}
+
 /* service.by_staff.STAFF.names[i] is want[i], for n figures. */
 static void
 expect_staff_figures(const cJSON *r, const char *staff, const char *const *names,
@@ -535,6 +561,21 @@ test_summary_day(void **state)
 	expect_lane_stats(r, "express", 1, 30, 30, 30, 30, 1.0);
 	expect_lane_empty(r, "self_service");
 	expect_lane_empty(r, "vip");
+	/* PROTOCOL 1.1 histograms: 60..240 | 300..540 | 600 (edges inclusive below) */
+	{
+		static const long long edges[WAIT_HIST] = { 0, 300, 600, 900, 1200, 1800, 2700, 3600 };
+		static const long long counter[WAIT_HIST] = { 4, 5, 1, 0, 0, 0, 0, 0 };
+		static const long long express[WAIT_HIST] = { 1, 0, 0, 0, 0, 0, 0, 0 };
+		static const long long all[WAIT_HIST] = { 5, 5, 1, 0, 0, 0, 0, 0 };
+		static const long long none[WAIT_HIST] = { 0 };
+
+		expect_counts(r, "waiting.histogram_edges_s", edges);
+		expect_lane_histogram(r, "counter", counter);
+		expect_lane_histogram(r, "express", express);
+		expect_lane_histogram(r, "self_service", none);
+		expect_lane_histogram(r, "vip", none);
+		expect_counts(r, "waiting.histogram", all);
+	}
 
 	/* service time per staff member: start -> complete of done tickets */
 	expect_members(r, "service.by_staff", 2);
@@ -595,6 +636,12 @@ test_summary_day(void **state)
 	expect_null(r, "waiting.within_target");
 	expect_lane_empty(r, "counter");
 	expect_lane_empty(r, "express");
+	{
+		static const long long none[WAIT_HIST] = { 0 };
+
+		expect_lane_histogram(r, "counter", none);
+		expect_counts(r, "waiting.histogram", none);
+	}
 	expect_members(r, "service.by_staff", 0);
 	expect_int(r, "no_show.total", 0);
 	expect_int(r, "complaints.total", 0);
@@ -950,6 +997,62 @@ test_summary_diversion(void **state)
 	/* Before any history: nothing was down. */
 	r = summary(s, "2026-11-22", "2026-11-22");
 	expect_int(r, "diversion.self_service_down_s", 0);
+	cJSON_Delete(r);
+	daemon_stop(d);
+}
+
+/*
+ * The histogram's edges (PROTOCOL 1.1: edges[i] <= w < edges[i + 1], the
+ * last bucket open).  From 09:00 (t = 0), T01 at window 1 [counter]:
+ * A001-A003 issued at 0, A004 at 1; A001 called at 899 (wait 899),
+ * A002 at 900 (900), A003 at 3600 (3600), A004 at 3600 (3599); then, on
+ * day 2, A001 issued at 01:00 and called at 02:40 (wait 6000).
+ */
+static void
+test_summary_histogram_edges(void **state)
+{
+	static const long long day1[WAIT_HIST] = { 0, 0, 1, 1, 0, 0, 1, 1 };
+	static const long long none[WAIT_HIST] = { 0 };
+	static const long long both[WAIT_HIST] = { 0, 0, 1, 1, 0, 0, 1, 2 };
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*s = login(d, "S01"), *k = login(d, "K01"), *t1 = login(d, "T01");
+	const char	*num[] = { "A001", "A002", "A003", "A004" };
+	cJSON		*r;
+	int		 i;
+
+	(void)state;
+	elapsed = 0;
+	for (i = 0; i < 3; i++)
+		expect_issue(k, "loan", 0, NULL, num[i], "counter");
+	adv(s, 1);
+	expect_issue(k, "loan", 0, NULL, num[3], "counter");
+	open_window(t1, 1, "[\"counter\"]");
+	for (i = 0; i < 4; i++) {
+		adv(s, i == 0 ? 898 : i == 1 ? 1 : i == 2 ? 2700 : 0);
+		call_expect(t1, num[i]);
+		act(t1, "ticket.start", num[i]);
+		act(t1, "ticket.complete", num[i]);
+	}
+	r = summary(s, DAY1, DAY1);
+	/* within_target counts a wait equal to the target (900) in; the
+	 * histogram puts it in [900, 1200): half-open buckets, as specified. */
+	expect_lane_stats(r, "counter", 4, (899 + 900 + 3600 + 3599 + 2) / 4, 900, 3600, 3600,
+	    0.5);
+	expect_lane_histogram(r, "counter", day1);
+	expect_lane_histogram(r, "express", none);
+	expect_counts(r, "waiting.histogram", day1);
+	cJSON_Delete(r);
+
+	/* A longer wait: the last bucket, open above. */
+	adv(s, H_TO_DAY_END - elapsed + 3600);	/* 01:00 on day 2 */
+	expect_issue(k, "loan", 0, NULL, "A001", "counter");
+	adv(s, 6000);
+	call_expect(t1, "A001");
+	r = summary(s, DAY1, DAY2);
+	expect_int(r, "waiting.by_lane.counter.count", 5);
+	expect_int(r, "waiting.by_lane.counter.max", 6000);
+	expect_lane_histogram(r, "counter", both);
+	expect_counts(r, "waiting.histogram", both);
 	cJSON_Delete(r);
 	daemon_stop(d);
 }
@@ -1358,6 +1461,7 @@ main(void)
 		cmocka_unit_test_teardown(test_followups_report, harness_teardown),
 		cmocka_unit_test_teardown(test_followups_report_empty, harness_teardown),
 		cmocka_unit_test_teardown(test_summary_day, harness_teardown),
+		cmocka_unit_test_teardown(test_summary_histogram_edges, harness_teardown),
 		cmocka_unit_test_teardown(test_summary_wait_lane_of_a_transfer, harness_teardown),
 		cmocka_unit_test_teardown(test_summary_followups_on_the_day_recorded,
 		    harness_teardown),
