@@ -1088,12 +1088,33 @@ expect_group(const cJSON *r, int i, const char *from, const char *to, long long 
 	}
 }
 
+/* groups.i.nps and groups.i.complaints; score NAN: null. */
+static void
+expect_group_nps(const cJSON *r, int i, long long responses, long long promoters,
+    long long passives, long long detractors, double score, long long complaints)
+{
+	const cJSON	*g = group_at(r, i);
+
+	expect_that(g != NULL, r, "groups.%d is missing", i);
+	expect_int(g, "nps.responses", responses);
+	expect_int(g, "nps.promoters", promoters);
+	expect_int(g, "nps.passives", passives);
+	expect_int(g, "nps.detractors", detractors);
+	if (isnan(score))
+		expect_null(g, "nps.score");
+	else
+		expect_num(g, "nps.score", score);
+	expect_int(g, "complaints", complaints);
+}
+
 /*
  * Day 1 from 09:00 (t = 0), target wait 600 s, T01 at window 1 [counter]:
  *   A001, A002 loans at 0; A001 called 600, done 900 (09:15); A002 called
  *   900, started 960, done 2000 (09:33:20);
  *   S001 diverted at 1900 (09:31:40), rerouted 1950, called 2100, no-show
  *   2300 (09:38:20).
+ *   Surveys: A001 9 at 900, A002 3 at 2000 (a detractor: a complaint);
+ *   T01 logs a complaint at 2300.
  * Day 2: A001 at 01:00, waiting.  Day 3: nothing.
  */
 static void
@@ -1117,6 +1138,7 @@ test_summary_groups(void **state)
 	act(t1, "ticket.start", "A001");
 	adv(s, 300);				/* 900 */
 	act(t1, "ticket.complete", "A001");
+	cJSON_Delete(rq_ok(k, "{\"op\":\"survey.submit\",\"ticket\":\"A001\",\"score\":9}"));
 	call_expect(t1, "A002");
 	adv(s, 60);
 	act(t1, "ticket.start", "A002");
@@ -1127,12 +1149,15 @@ test_summary_groups(void **state)
 	    "\"to_lane\":\"counter\",\"reason\":\"customer_declined\"}"));
 	adv(s, 50);				/* 2000 */
 	act(t1, "ticket.complete", "A002");
+	/* a detractor: its complaint is logged now too */
+	cJSON_Delete(rq_ok(k, "{\"op\":\"survey.submit\",\"ticket\":\"A002\",\"score\":3}"));
 	adv(s, 100);				/* 2100 */
 	call_expect(t1, "S001");
 	act(t1, "ticket.recall", "S001");
 	act(t1, "ticket.recall", "S001");
 	adv(s, 200);				/* 2300 */
 	act(t1, "ticket.no_show", "S001");
+	log_complaint(t1, "wait_time", 1, "");
 
 	/* Half hours of the branch's clock (Asia/Shanghai): 48 in the day. */
 	r = rq_ok(s, "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\","
@@ -1156,6 +1181,17 @@ test_summary_groups(void **state)
 	for (i = 0; i < 48; i++)
 		if (i != 18 && i != 19)
 			expect_int(group_at(r, i), "tickets", 0);
+	/* PROTOCOL 1.1: each period's answers (A001's 9 at 09:15, A002's 3 at
+	 * 09:33:20) and complaints (the detractor's at 09:33:20, T01's at
+	 * 09:38:20); a period without answers has a null score. */
+	expect_group_nps(r, 18, 1, 1, 0, 0, 100, 0);
+	expect_group_nps(r, 19, 1, 0, 0, 1, -100, 2);
+	for (i = 0; i < 48; i++)
+		if (i != 18 && i != 19)
+			expect_group_nps(r, i, 0, 0, 0, 0, NAN, 0);
+	expect_int(r, "nps.responses", 2);
+	expect_num(r, "nps.score", 0);
+	expect_int(r, "complaints.total", 2);
 	/* the totals are as without groups */
 	expect_int(r, "tickets.total", 3);
 	expect_int(r, "waiting.by_lane.counter.count", 3);
@@ -1178,6 +1214,9 @@ test_summary_groups(void **state)
 	expect_num(g, "diversion.rate", 0.0);
 	expect_group(r, 1, "2026-11-23T16:00:00Z", "2026-11-24T16:00:00Z", 1, 0, 0, 0, 0, 0, 0);
 	expect_group(r, 2, "2026-11-24T16:00:00Z", "2026-11-25T16:00:00Z", 0, 0, 0, 0, 0, 0, 0);
+	expect_group_nps(r, 0, 2, 1, 0, 1, 0, 2);
+	expect_group_nps(r, 1, 0, 0, 0, 0, NAN, 0);
+	expect_group_nps(r, 2, 0, 0, 0, 0, NAN, 0);
 	expect_int(r, "tickets.total", 4);
 	cJSON_Delete(r);
 
