@@ -1249,6 +1249,147 @@ test_summary_groups(void **state)
 	daemon_stop(d);
 }
 
+/* ---- complaint.list (PROTOCOL 1.1) ---- */
+
+/* complaint.list has n entries, the first ids want[0..nwant); and `truncated`. */
+#define expect_list(r, n, truncated, ...) \
+	expect_list_ids((r), (const long long[]){ __VA_ARGS__ }, \
+	    (int)(sizeof (const long long[]){ __VA_ARGS__ } / sizeof (long long)), (n), (truncated))
+static void
+expect_list_ids(const cJSON *r, const long long *want, int nwant, int n, bool truncated)
+{
+	const cJSON	*list = jget(r, "complaints");
+	char		 p[32];
+	int		 i;
+
+	expect_that(cJSON_IsArray(list) && cJSON_GetArraySize(list) == n, r,
+	    "complaints should have %d entries", n);
+	for (i = 0; i < n && i < nwant; i++) {
+		snprintf(p, sizeof p, "complaints.%d.id", i);
+		expect_int(r, p, want[i]);
+	}
+	expect_bool(r, "truncated", truncated);
+}
+
+static cJSON *
+list_of(struct conn *c, const char *status)
+{
+	return status == NULL ? rq_ok(c, "{\"op\":\"complaint.list\"}") :
+	    rq_ok(c, "{\"op\":\"complaint.list\",\"status\":\"%s\"}", status);
+}
+
+/*
+ * From 09:00 (t = 0), follow-ups due an hour after logging:
+ *   C1 by T01 (E1001) at 0, with a customer; satisfied at once: closed,
+ *     due 3600, never overdue;
+ *   C2 by T01 at 300, reassigned to E1002: owned by E1002, first
+ *     responder E1001; C3 by T02 at 300; C4 by L01 at 300 (all due 3900);
+ *   C5 by T01 at 600 (due 4200).
+ * At 3950 C2-C4 are overdue by 50 s; C5 is due within 4 h.
+ */
+static void
+test_complaint_list(void **state)
+{
+	struct daemon_opts	 o = { .extra_config = "\"follow_up_hours\":1" };
+	struct daemon		*d = daemon_start(&o);
+	struct conn		*s = login(d, "S01"), *t1 = login(d, "T01"), *t2 = login(d, "T02");
+	struct conn		*l = login(d, "L01"), *k = login(d, "K01"), *disp = login(d, "D01");
+	struct hresp		*h;
+	cJSON			*r;
+	long long		 i;
+
+	(void)state;
+	elapsed = 0;
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"complaint.log\",\"category\":\"self_service_machine\","
+	    "\"severity\":2,\"description\":\"the ATM kept my card\",\"channel\":\"counter\","
+	    "\"customer\":{\"name\":\"张三\",\"phone\":\"13812345678\"}}"));
+	op_ok(t1, "followup.record", 1, ",\"outcome\":\"satisfied\",\"note\":\"ok\"");
+	adv(s, 300);
+	log_complaint(t1, "fees", 1, "");
+	op_ok(t1, "complaint.reassign", 2, ",\"to_staff\":\"E1002\",\"reason\":\"hers\"");
+	log_complaint(t2, "fees", 1, "");
+	log_complaint(l, "environment", 1, "");
+	adv(s, 300);
+	log_complaint(t1, "product", 3, "");
+	adv(s, 3350);				/* 3950 */
+
+	/* A teller: what it owns or first responded to; open by default. */
+	r = list_of(t1, NULL);
+	expect_str(r, "status", "open");
+	expect_str(r, "now", at_plus(3950));
+	expect_list(r, 2, false, 2, 5);
+	expect_str(r, "complaints.0.owner", "E1002");
+	expect_str(r, "complaints.0.first_responder", "E1001");
+	expect_bool(r, "complaints.0.overdue", true);
+	expect_int(r, "complaints.0.overdue_s", 50);
+	expect_str(r, "complaints.0.follow_up_due", at_plus(3900));
+	expect_str(r, "complaints.0.description", "secret words");
+	expect_null(r, "complaints.0.last_followup");
+	expect_bool(r, "complaints.1.overdue", false);
+	expect_int(r, "complaints.1.overdue_s", 0);
+	expect_str(r, "complaints.1.category", "product");
+	expect_int(r, "complaints.1.severity", 3);
+	cJSON_Delete(r);
+	/* all: overdue first (C2, due 3900) before the closed C1 due earlier */
+	r = list_of(t1, "all");
+	expect_list(r, 3, false, 2, 1, 5);
+	expect_str(r, "complaints.1.state", "closed");
+	expect_str(r, "complaints.1.description", "the ATM kept my card");
+	expect_str(r, "complaints.1.customer.phone", "138****5678");
+	expect_str(r, "complaints.1.customer.name", "张*");
+	expect_str(r, "complaints.1.last_followup.outcome", "satisfied");
+	expect_str(r, "complaints.1.last_followup.at", at_plus(0));
+	cJSON_Delete(r);
+	r = list_of(t1, "overdue");
+	expect_list(r, 1, false, 2);
+	cJSON_Delete(r);
+	r = list_of(t1, "due_soon");
+	expect_list(r, 1, false, 5);
+	cJSON_Delete(r);
+	/* The new owner sees C2 as well as its own; the lobby manager its own. */
+	r = list_of(t2, NULL);
+	expect_list(r, 2, false, 2, 3);
+	cJSON_Delete(r);
+	r = list_of(l, "all");
+	expect_list(r, 1, false, 4);
+	cJSON_Delete(r);
+	/* A supervisor: every complaint. */
+	r = list_of(s, NULL);
+	expect_list(r, 4, false, 2, 3, 4, 5);
+	cJSON_Delete(r);
+	r = list_of(s, "all");
+	expect_list(r, 5, false, 2, 3, 4, 1, 5);
+	cJSON_Delete(r);
+
+	/* Errors and roles. */
+	rq_bad(t1, "status", "{\"op\":\"complaint.list\",\"status\":\"late\"}");
+	rq_bad(s, "status", "{\"op\":\"complaint.list\",\"status\":1}");
+	rq_err(k, "forbidden", "{\"op\":\"complaint.list\"}");
+	rq_err(disp, "forbidden", "{\"op\":\"complaint.list\"}");
+
+	/* Over HTTP: the same op, the same reply. */
+	h = http_op(d, "T01", "complaint.list", "{\"status\":\"all\"}");
+	expect_http_ok(h);
+	expect_list(h->hr_json, 3, false, 2, 1, 5);
+	expect_http_bad_request(http_op(d, "T01", "complaint.list", "{\"status\":\"late\"}"),
+	    "status");
+	expect_http_error(http_op(d, "K01", "complaint.list", "{}"), 403, "forbidden");
+
+	/* At most 200, and "truncated" past them: T02 has 2, then 200, then 201. */
+	for (i = 0; i < 198; i++)
+		log_complaint(t2, "other", 1, "");
+	r = list_of(t2, NULL);
+	expect_list(r, 200, false, 2, 3, 6, 7);
+	expect_int(r, "complaints.199.id", 203);
+	cJSON_Delete(r);
+	log_complaint(t2, "other", 1, "");
+	r = list_of(t2, NULL);
+	expect_list(r, 200, true, 2, 3, 6, 7);
+	expect_int(r, "complaints.199.id", 203);	/* the 201st, 204, is left out */
+	cJSON_Delete(r);
+	daemon_stop(d);
+}
+
 /*
  * report.compensation: every grant by the business date it was granted on,
  * with the complaint's root cause as it stands.  Day 1 as build_day1 (C1
@@ -1508,6 +1649,7 @@ main(void)
 		cmocka_unit_test_teardown(test_summary_diversion, harness_teardown),
 		cmocka_unit_test_teardown(test_summary_groups, harness_teardown),
 		cmocka_unit_test_teardown(test_compensation_report, harness_teardown),
+		cmocka_unit_test_teardown(test_complaint_list, harness_teardown),
 		cmocka_unit_test_teardown(test_replies_in_order_after_report, harness_teardown),
 	};
 
