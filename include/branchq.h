@@ -300,6 +300,7 @@ struct terminal_conf {
 	enum role	tc_role;
 	char		tc_staff[BQ_ID_LEN + 1];	/* "" for kiosks and displays */
 	unsigned char	tc_token_sha256[32];
+	char		tc_printer[64];	/* a kiosk's printer, "IP:PORT"; "" for none */
 };
 struct webhook_conf {
 	char		*wh_url;
@@ -1225,6 +1226,7 @@ void	net_peer_name(const struct sockaddr *, char *buf, size_t len);
 size_t	net_peer_key(const struct sockaddr *, unsigned char out[16]);	/* its length; 0: none */
 /* "HOST:PORT" or "[V6]:PORT", numeric, port 0 to 65535 (0: any free port): 0 or -1. */
 int	net_parse_listen(const char *listen, struct sockaddr_storage *, int *len);
+int	net_port(const struct sockaddr_storage *);	/* of a parsed address */
 void	net_sockopts(int fd);	/* an accepted socket's buffer and keepalive */
 
 /* ---- webfiles.c: the pages' files, built in (web/embed.sh) ---- */
