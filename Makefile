@@ -98,7 +98,13 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_TEST_O) | $(BUILD)/tests
 $(BUILD)/tests/e2e_%: tests/e2e/%.c tests/e2e/harness.c tests/e2e/harness.h | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/harness.c $(TEST_LIBS)
 
-UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%) $(BUILD)/tests/test_barrier
+UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%) $(BUILD)/tests/test_barrier \
+	   $(BUILD)/tests/test_printer
+
+# The receipt printer's renderer (pure) beside the pure modules.
+$(BUILD)/tests/test_printer: tests/unit/test_printer.c $(CORE_TEST_O) $(BUILD)/obj/printer.o | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -o $@ $< $(CORE_TEST_O) \
+	    $(BUILD)/obj/printer.o $(TEST_LIBS)
 
 # The commit barrier on a real SQLite file, failing through the fault VFS.
 BARRIER_O = $(CORE_TEST_O) $(BUILD)/obj/store.o $(BUILD)/obj/checkpoint.o \
