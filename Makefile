@@ -28,7 +28,7 @@ endif
 CORE	 = log err clock names route queue config recovery stats json fields net http-parse
 # The daemon, layer by layer (docs/DESIGN.md): TLS, storage, domain,
 # dispatch, the commit barrier and the publisher, the transports.
-DAEMON	 = $(CORE) tls store checkpoint migrations report \
+DAEMON	 = $(CORE) tls store checkpoint migrations report printer \
 	   branch ticket window webhook complaint websession webfiles \
 	   op-session op-ticket op-window op-queue op-complaint op-report op-webhook proto \
 	   events publish barrier server http http-api
@@ -53,7 +53,7 @@ UNIT	 = test_route test_queue test_clock test_config test_recovery test_stats te
 E2E	 = test_session test_tickets test_dayend test_windows test_restart test_errors test_faults \
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
 	   test_limits test_group test_checkpoint test_vendor test_events \
-	   test_http test_http_session test_http_events test_tls
+	   test_http test_http_session test_http_events test_tls test_printer
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 
@@ -105,7 +105,13 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_TEST_O) | $(BUILD)/tests
 $(BUILD)/tests/e2e_%: tests/e2e/%.c tests/e2e/harness.c tests/e2e/harness.h | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/harness.c $(TEST_LIBS)
 
-UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%) $(BUILD)/tests/test_barrier
+UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%) $(BUILD)/tests/test_barrier \
+	   $(BUILD)/tests/test_printer
+
+# The receipt printer's renderer (pure) beside the pure modules.
+$(BUILD)/tests/test_printer: tests/unit/test_printer.c $(CORE_TEST_O) $(BUILD)/obj/printer.o | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -o $@ $< $(CORE_TEST_O) \
+	    $(BUILD)/obj/printer.o $(TEST_LIBS)
 
 # The commit barrier on a real SQLite file, failing through the fault VFS.
 BARRIER_O = $(CORE_TEST_O) $(BUILD)/obj/store.o $(BUILD)/obj/checkpoint.o \

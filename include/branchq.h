@@ -31,6 +31,7 @@
 #define BQ_NUMBER_LEN		16		/* "A001" ... with room to spare */
 #define BQ_DATE_LEN		11		/* "YYYY-MM-DD" + NUL */
 #define BQ_TIME_LEN		21		/* "YYYY-MM-DDTHH:MM:SSZ" + NUL */
+#define BQ_LOCAL_TIME_LEN	17		/* "YYYY-MM-DD HH:MM" + NUL */
 
 /* ---- log.c: stderr logging, OpenBSD style ---- */
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
@@ -120,6 +121,7 @@ void	deadline_disarm(struct deadline *);
 int	time_set_zone(const char *tz);	/* -1 if no such zone */
 void	time_format(int64_t at, char out[BQ_TIME_LEN]);	/* RFC 3339 UTC */
 int	time_parse(const char *, int64_t *at);		/* RFC 3339 with Z */
+void	time_format_local(int64_t at, char out[BQ_LOCAL_TIME_LEN]);	/* "YYYY-MM-DD HH:MM" */
 void	business_date(int64_t at, char out[BQ_DATE_LEN]);
 int64_t	business_day_end(int64_t at);	/* next local midnight after at */
 int	date_parse(const char *, int *y, int *m, int *d);	/* YYYY-MM-DD */
@@ -301,6 +303,7 @@ struct terminal_conf {
 	enum role	tc_role;
 	char		tc_staff[BQ_ID_LEN + 1];	/* "" for kiosks and displays */
 	unsigned char	tc_token_sha256[32];
+	char		tc_printer[64];	/* a kiosk's printer, "IP:PORT"; "" for none */
 };
 struct webhook_conf {
 	char		*wh_url;
@@ -761,6 +764,7 @@ struct request_key_row {
 	int64_t		 kr_complaint_id;	/* 0: none */
 	char		 kr_ticket_date[BQ_DATE_LEN];	/* the ticket's, "" for none */
 	char		 kr_ticket_number[BQ_NUMBER_LEN];
+	int		 kr_printed;	/* the first reply's "printed"; -1: it had none */
 };
 /* 0, 1 when the terminal has not used the key that day, or -1. */
 /* HTTP sessions (http-session.c): ids and tokens are SHA-256 hashes. */
@@ -781,8 +785,9 @@ int	store_websession_each(struct store *, void (*)(const unsigned char id[32],
 	    const char *terminal, const unsigned char token[32], void *), void *);
 int	store_request_key_get(struct store *, const struct request_key *,
 	    struct request_key_row *);
+/* printed: the reply's "printed" (0 or 1), -1 for none. */
 int	store_request_key_insert(struct store *, const struct request_key *, int64_t ticket_id,
-	    int64_t complaint_id, int64_t at);
+	    int64_t complaint_id, int64_t at, int printed);
 /* Webhook deliveries (webhook.c). */
 enum delivery_state { DS_PENDING, DS_DELIVERED, DS_FAILED, DS__COUNT };
 #define DELIVERY_KEY_LEN	36	/* a UUID */
@@ -823,6 +828,44 @@ int	store_delivery_abandon(struct store *, const char *receiver, const char *err
 /* Start-up: every ticket of `today` and every unfinished older one, the
  * windows, and recent service times, into the queue. */
 int	store_load(struct store *, struct queue *, const char *today);
+
+/* ---- printer.c: kiosks' receipt printers, ESC/POS over TCP from the loop ---- */
+/*
+ * PROTOCOL "Kiosk printers".  A ticket's receipt is rendered (a pure
+ * function: receipt_render) and queued on its kiosk's printer only when
+ * printer_ready() said yes; it is written to the socket only after the
+ * group commit that stored the ticket (printer_group_done, the barrier's).
+ */
+#define RECEIPT_MAX		2048	/* bytes of one rendered receipt, at most */
+#define PRINTER_MAX_JOBS	32	/* queued per printer, written or not ... */
+#define PRINTER_MAX_BYTES	(64 * 1024)	/* ... and their bytes */
+struct receipt {
+	const char		*rc_branch;
+	const char		*rc_number;
+	enum lane		 rc_lane;
+	enum ticket_status	 rc_status;	/* waiting or diverted */
+	enum route_rule		 rc_rule;
+	long			 rc_ahead;	/* waiting: people before it */
+	int64_t			 rc_wait_s;	/* waiting: the estimate */
+	int64_t			 rc_issued_at;
+};
+/* ESC/POS, Chinese in GB18030 through cd (iconv_open("GB18030", "UTF-8")):
+ * its length, at most outlen (text that does not fit is cut; invalid UTF-8
+ * becomes "?"). */
+size_t	receipt_render(const struct receipt *, void *cd, unsigned char *out, size_t outlen);
+struct printer;
+/* Start-up, before the loop: iconv opened (gconv modules are read from disk)
+ * and a connection started for each kiosk printer of the configuration. */
+void	printer_init(struct event_base *, const struct config *);
+void	printer_free(void);
+struct printer *printer_find(const char *terminal);	/* NULL: it has none */
+/* Whether a receipt queued now is accepted: the connection up, room in the
+ * queue.  Then printer_print() of one receipt cannot be refused. */
+bool	printer_ready(struct printer *);
+/* held: the ticket's group is not committed yet (printer_group_done tells). */
+void	printer_print(struct printer *, const struct receipt *, bool held);
+/* The barrier's, after each group commit: held receipts out, or dropped. */
+void	printer_group_done(bool committed);
 
 /* ---- branch.c: the daemon's state, shared by the domain operations ---- */
 
@@ -886,6 +929,8 @@ struct issue_request {
 	enum service		ir_service;
 	int64_t			ir_amount_fen;
 	struct ticket_flags	ir_flags;
+	int			ir_printed;	/* the reply's "printed" (0, 1), kept with
+						 * ir_key; -1: the terminal has no printer */
 };
 int	ticket_issue(struct branch *, const struct actor *, const struct issue_request *,
 	    struct ticket **out, struct bq_error *);
@@ -1108,6 +1153,7 @@ char	*json_print_free(cJSON *);	/* one line; frees the tree; caller frees the li
 /* Encoders shared by replies and events.  Caller owns the result. */
 cJSON	*json_time(int64_t at);		/* null for 0 */
 cJSON	*json_ticket(const struct queue *, const struct ticket *);
+cJSON	*json_ticket_printed(const struct queue *, const struct ticket *, int printed);
 cJSON	*json_window(const struct queue *, const struct window *);
 cJSON	*json_lanes(const struct queue *, int64_t now);
 cJSON	*json_complaint(const struct complaint *, bool masked);
@@ -1202,6 +1248,9 @@ void	barrier_init(struct event_base *, struct branch *);
 void	barrier_free(void);	/* commits what is pending */
 /* A transport's writer, run at the end of every iteration after the commit. */
 void	barrier_on_flush(void (*)(void));
+/* Told whether each group committed, after its lines were released: output
+ * of one's own that tells of the group's changes (the kiosks' receipts). */
+void	barrier_on_group_done(void (*)(bool committed));
 void	barrier_wake(void);	/* run the iteration's end before the loop polls */
 void	barrier_emit(struct outlet *, const char *line, bool event);
 /* Around one request: its reply (taken; NULL when it comes later), then the
@@ -1251,6 +1300,7 @@ void	net_peer_name(const struct sockaddr *, char *buf, size_t len);
 size_t	net_peer_key(const struct sockaddr *, unsigned char out[16]);	/* its length; 0: none */
 /* "HOST:PORT" or "[V6]:PORT", numeric, port 0 to 65535 (0: any free port): 0 or -1. */
 int	net_parse_listen(const char *listen, struct sockaddr_storage *, int *len);
+int	net_port(const struct sockaddr_storage *);	/* of a parsed address */
 void	net_sockopts(int fd);	/* an accepted socket's buffer and keepalive */
 
 /* ---- webfiles.c: the pages' files, built in (web/embed.sh) ---- */

@@ -36,6 +36,9 @@ static struct outlet	*bar_held;	/* outlets holding lines */
 static struct outlet	*bar_handling;
 static void		(*bar_flush[BARRIER_MAX_FLUSH])(void);
 static size_t		 bar_nflush;
+/* Told each group's outcome: output of their own that waits for it. */
+static void		(*bar_done[BARRIER_MAX_FLUSH])(bool committed);
+static size_t		 bar_ndone;
 
 static bool
 group_open(void)
@@ -195,11 +198,14 @@ barrier_commit_now(void)
 {
 	char	why[256];
 	bool	committed;
+	size_t	i;
 
 	if (!group_open())
 		return;
 	committed = branch_group_commit(bar_branch, why, sizeof why) == 0;
 	release(committed, why);
+	for (i = 0; i < bar_ndone; i++)
+		bar_done[i](committed);
 	/* The publisher takes back the numbers of the events dropped, and
 	 * replays to those who subscribed meanwhile, now in order. */
 	publish_group_done(committed);
@@ -256,6 +262,14 @@ barrier_on_flush(void (*flush)(void))
 }
 
 void
+barrier_on_group_done(void (*done)(bool committed))
+{
+	if (bar_ndone == BARRIER_MAX_FLUSH)
+		fatalx("barrier_on_group_done: too many");
+	bar_done[bar_ndone++] = done;
+}
+
+void
 barrier_free(void)
 {
 	barrier_commit_now();
@@ -263,4 +277,5 @@ barrier_free(void)
 		event_free(bar_end_ev);
 	bar_end_ev = NULL;	/* later changes commit when the store closes */
 	bar_nflush = 0;
+	bar_ndone = 0;
 }

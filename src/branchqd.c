@@ -325,6 +325,10 @@ main(int argc, char **argv)
 	if (websession_prune(&branch, err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);
 	barrier_init(main_base, &branch);
+	/* Kiosks' printers: iconv opened here, before the loop; a receipt
+	 * leaves after the commit of its ticket. */
+	printer_init(main_base, &cfg);
+	barrier_on_group_done(printer_group_done);
 	if (server_listen(main_base, &branch, listen, bound, sizeof bound, err, sizeof err) == -1)
 		startup_error("%s", err);
 	http_api_init(main_base, &branch);
@@ -369,6 +373,7 @@ main(int argc, char **argv)
 	http_api_free();
 	http_free();
 	barrier_free();
+	printer_free();
 	publish_close();
 	branch_close(&branch);
 	store_close(store);

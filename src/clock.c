@@ -347,6 +347,19 @@ business_date(int64_t at, char out[BQ_DATE_LEN])
 	memcpy(out, last, BQ_DATE_LEN);
 }
 
+/* The branch's wall clock, to the minute: what a printed ticket shows.
+ * localtime_r() reads the zone once (time_set_zone), not per call. */
+void
+time_format_local(int64_t at, char out[BQ_LOCAL_TIME_LEN])
+{
+	time_t		t = (time_t)at;
+	struct tm	tm;
+
+	localtime_r(&t, &tm);
+	if (strftime(out, BQ_LOCAL_TIME_LEN, "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(out, BQ_LOCAL_TIME_LEN, "9999-12-31 23:59");
+}
+
 int64_t
 business_day_end(int64_t at)
 {

@@ -114,7 +114,7 @@ log_writes(struct store *s, void *arg)
 
 	if (complaint_insert(cl->cl_branch, cl->cl_complaint, cl->cl_actor) == -1 ||
 	    (cl->cl_key != NULL && store_request_key_insert(s, cl->cl_key, 0,
-	    cl->cl_complaint->c_id, cl->cl_complaint->c_logged_at) == -1))
+	    cl->cl_complaint->c_id, cl->cl_complaint->c_logged_at, -1) == -1))
 		return -1;
 	return outbox_add(cl->cl_branch, "complaint.logged", cl->cl_complaint, NULL, -1, NULL);
 }
@@ -351,7 +351,7 @@ survey_writes(struct store *s, void *arg)
 	    outbox_add(sw->sw_branch, "complaint.logged", c, NULL, -1, NULL) == -1))
 		return -1;
 	if (sw->sw_key != NULL && store_request_key_insert(s, sw->sw_key, t->t_id,
-	    c != NULL ? c->c_id : 0, sw->sw_at) == -1)
+	    c != NULL ? c->c_id : 0, sw->sw_at, -1) == -1)
 		return -1;
 	return store_survey_insert(s, t->t_id, sw->sw_score, sw->sw_reason, sw->sw_at,
 	    t->t_date, c != NULL ? c->c_id : 0);

@@ -5,6 +5,8 @@
  * unknown keys, duplicate keys, fractions and out-of-range numbers are all
  * errors.  The first error found is the one reported.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +60,7 @@ static const char *const authority_keys[] = {
 	"teller", "lobby", "supervisor", NULL
 };
 static const char *const terminal_keys[] = {
-	"id", "role", "staff", "token_sha256", NULL
+	"id", "role", "staff", "token_sha256", "printer", NULL
 };
 static const char *const webhook_keys[] = {
 	"url", "secret", "events", NULL
@@ -396,6 +398,50 @@ parse_accessible_windows(struct config_parse *cp, struct config *cf,
 	return 0;
 }
 
+/* Digits, hex letters, dots and colons; an IPv6 address in brackets (its
+ * colons would make a port ambiguous); no space anywhere. */
+static bool
+printer_address(const char *s)
+{
+	const char	*colon = strchr(s, ':');
+
+	if (strspn(s, "0123456789abcdefABCDEF.:[]") != strlen(s) || colon == NULL)
+		return false;
+	return s[0] == '[' || strchr(colon + 1, ':') == NULL;
+}
+
+/*
+ * PROTOCOL "Kiosk printers": a kiosk's receipt printer, "IP:PORT" or
+ * "[IPv6]:PORT".  An address, never a name: a name would need a lookup,
+ * which blocks, on the loop (printer.c connects from it).
+ */
+static int
+parse_printer(struct config_parse *cp, struct terminal_conf *tc, const cJSON *obj,
+    const char *prefix)
+{
+	const cJSON		*item = cJSON_GetObjectItemCaseSensitive(obj, "printer");
+	const char		*s;
+	struct sockaddr_storage	 ss;
+	char			 buf[CONFIG_SHOWN + 4];
+	int			 len;
+
+	if (item == NULL)
+		return 0;
+	if (tc->tc_role != ROLE_KIOSK)
+		return config_fail(cp, "%sprinter: terminal %s is a %s; only a kiosk "
+		    "has a printer", prefix, tc->tc_id, role_name(tc->tc_role));
+	if ((s = cJSON_GetStringValue(item)) == NULL)
+		return config_fail(cp, "%sprinter: terminal %s: must be a string, "
+		    "IP:PORT or [IPv6]:PORT", prefix, tc->tc_id);
+	if (!printer_address(s) || strlen(s) >= sizeof tc->tc_printer ||
+	    net_parse_listen(s, &ss, &len) == -1 || net_port(&ss) == 0)
+		return config_fail(cp, "%sprinter: terminal %s: \"%s\" must be IP:PORT "
+		    "or [IPv6]:PORT, a numeric address (no host names) and a port from 1 "
+		    "to 65535, e.g. 192.168.1.50:9100", prefix, tc->tc_id, shown(s, buf));
+	snprintf(tc->tc_printer, sizeof tc->tc_printer, "%s", s);
+	return 0;
+}
+
 static int
 parse_terminal(struct config_parse *cp, struct config *cf, const cJSON *obj,
     size_t idx)
@@ -454,7 +500,7 @@ parse_terminal(struct config_parse *cp, struct config *cf, const cJSON *obj,
 	    hex_decode_sha256(s, tc->tc_token_sha256) == -1)
 		return config_fail(cp, "%stoken_sha256: must be 64 hex digits "
 		    "(the SHA-256 of the token)", prefix);
-	return 0;
+	return parse_printer(cp, tc, obj, prefix);
 }
 
 static int

@@ -336,6 +336,13 @@ json_int_or_null(bool present, int64_t v)
 cJSON *
 json_ticket(const struct queue *q, const struct ticket *t)
 {
+	return json_ticket_printed(q, t, -1);
+}
+
+/* printed: PROTOCOL "Kiosk printers", on ticket.issue's reply; -1: absent. */
+cJSON *
+json_ticket_printed(const struct queue *q, const struct ticket *t, int printed)
+{
 	struct jw	 w;
 	size_t		 pos = queue_position(q, t);
 
@@ -364,6 +371,8 @@ json_ticket(const struct queue *q, const struct ticket *t)
 	jw_time(&w, "started_at", t->t_started_at);
 	jw_time(&w, "finished_at", t->t_finished_at);
 	jw_str(&w, "closed_by", t->t_closed_by_day_end ? "day_end" : NULL);
+	if (printed >= 0)
+		jw_bool(&w, "printed", printed > 0);
 	jw_close(&w);
 	return jw_finish(&w);
 }

@@ -134,3 +134,13 @@ net_parse_listen(const char *listen, struct sockaddr_storage *ss, int *len)
 		return -1;
 	return 0;
 }
+
+int
+net_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)ss)->sin6_port);
+	return 0;
+}

@@ -43,10 +43,13 @@ flag(const cJSON *flags, const char *name)
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(flags, name));
 }
 
+static void	print_receipt(struct op_ctx *, struct printer *, const struct ticket *);
+
 static int
 op_ticket_issue(struct op_ctx *x)
 {
 	struct issue_request	 ir;
+	struct printer		*printer;
 	struct ticket		*t;
 	const cJSON		*flags = arg_item(x, "flags"), *acc;
 
@@ -64,12 +67,45 @@ op_ticket_issue(struct op_ctx *x)
 	if (cJSON_IsString(acc))
 		ir.ir_flags.tf_accessibility =
 		    (enum accessibility)accessibility_from_name(acc->valuestring);
+	/*
+	 * PROTOCOL "Kiosk printers": whether the receipt can be queued is
+	 * decided before the ticket is written, so that a request_key's row
+	 * keeps the reply's "printed" with it; a ready printer takes the one
+	 * receipt that follows.
+	 */
+	printer = printer_find(x->x_actor.a_terminal);
+	ir.ir_printed = printer == NULL ? -1 : printer_ready(printer);
 	if (ticket_issue(x->x_branch, &x->x_actor, &ir, &t, &x->x_err) == -1)
 		return -1;
-	return reply_ticket(x, t);
+	if (ir.ir_printed > 0)
+		print_receipt(x, printer, t);
+	cJSON_AddItemToObject(x->x_reply, "ticket",
+	    json_ticket_printed(&x->x_branch->b_queue, t, ir.ir_printed));
+	return 0;
 }
 
-/* A retry: the ticket as it is now (a kiosk reprinting it wants its place now). */
+/* Held until the group commit that stores the ticket: a receipt tells of it. */
+static void
+print_receipt(struct op_ctx *x, struct printer *printer, const struct ticket *t)
+{
+	const struct queue	*q = &x->x_branch->b_queue;
+	struct receipt		 rc;
+	size_t			 pos = queue_position(q, t);
+
+	memset(&rc, 0, sizeof rc);
+	rc.rc_branch = x->x_branch->b_cfg->cf_branch;
+	rc.rc_number = t->t_number;
+	rc.rc_lane = t->t_lane;
+	rc.rc_status = t->t_status;
+	rc.rc_rule = t->t_rule;
+	rc.rc_ahead = pos > 0 ? (long)pos - 1 : 0;
+	rc.rc_wait_s = pos > 0 ? queue_estimate_wait(q, t) : 0;
+	rc.rc_issued_at = t->t_issued_at;
+	printer_print(printer, &rc, store_group_open(x->x_branch->b_store));
+}
+
+/* A retry: the ticket as it is now (a kiosk reprinting it wants its place now),
+ * and whether the first request's receipt was queued ("printed"). */
 static int
 op_ticket_issue_replay(struct op_ctx *x, const struct request_key_row *row)
 {
@@ -79,7 +115,10 @@ op_ticket_issue_replay(struct op_ctx *x, const struct request_key_row *row)
 	if (t == NULL)
 		return bq_fail(&x->x_err, ERR_INTERNAL, "request_key: ticket %s of %s is not "
 		    "in memory", row->kr_ticket_number, row->kr_ticket_date);
-	return reply_ticket(x, t);
+	/* "printed" as the first reply said it; nothing is printed again. */
+	cJSON_AddItemToObject(x->x_reply, "ticket",
+	    json_ticket_printed(&x->x_branch->b_queue, t, row->kr_printed));
+	return 0;
 }
 
 const struct op_entry op_ticket_issue_entry = {

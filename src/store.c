@@ -145,12 +145,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_OUTBOX_ADD] = "INSERT INTO outbox (event, body, created_at) VALUES (?1, ?2, ?3)",
 	[ST_KEY_GET] =
-	    "SELECT k.op, k.fingerprint, k.ticket_id, k.complaint_id, t.business_date, t.number "
+	    "SELECT k.op, k.fingerprint, k.ticket_id, k.complaint_id, t.business_date, t.number, "
+	    "k.printed "
 	    "FROM request_keys k LEFT JOIN tickets t ON t.id = k.ticket_id "
 	    "WHERE k.terminal = ?1 AND k.business_date = ?2 AND k.request_key = ?3",
 	[ST_KEY_INSERT] =
 	    "INSERT INTO request_keys (terminal, business_date, request_key, op, fingerprint, "
-	    "ticket_id, complaint_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	    "ticket_id, complaint_id, created_at, printed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	    "?9)",
 	[ST_DELIVERY_ADD] =
 	    "INSERT INTO deliveries (outbox_id, receiver, delivery_key, state, next_at, "
 	    "retry_from, last_error, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -1142,6 +1144,8 @@ store_request_key_get(struct store *s, const struct request_key *rk,
 		row->kr_complaint_id = sqlite3_column_int64(st, 3);
 		copy_column(row->kr_ticket_date, sizeof row->kr_ticket_date, st, 4);
 		copy_column(row->kr_ticket_number, sizeof row->kr_ticket_number, st, 5);
+		row->kr_printed = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(st, 6) != 0;
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -1152,7 +1156,7 @@ store_request_key_get(struct store *s, const struct request_key *rk,
 
 int
 store_request_key_insert(struct store *s, const struct request_key *rk, int64_t ticket_id,
-    int64_t complaint_id, int64_t at)
+    int64_t complaint_id, int64_t at, int printed)
 {
 	sqlite3_stmt	*st = s->s_stmt[ST_KEY_INSERT];
 
@@ -1164,6 +1168,10 @@ store_request_key_insert(struct store *s, const struct request_key *rk, int64_t 
 	bind_opt_int(st, 6, ticket_id);
 	bind_opt_int(st, 7, complaint_id);
 	sqlite3_bind_int64(st, 8, at);
+	if (printed >= 0)
+		sqlite3_bind_int(st, 9, printed > 0);
+	else
+		sqlite3_bind_null(st, 9);
 	return store_exec(s, ST_KEY_INSERT);
 }
 

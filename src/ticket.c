@@ -60,6 +60,7 @@ struct issue_write {
 	const struct request_key *iw_key;	/* NULL: none */
 	struct ticket		*iw_ticket;	/* numbered here */
 	int			 iw_seq;	/* the number's, once written */
+	int			 iw_printed;	/* for the key's row */
 };
 
 static int
@@ -87,7 +88,8 @@ issue_writes(struct store *s, void *arg)
 		return -1;
 	/* PROTOCOL 1.1: a retry with the key finds this ticket, crash or not. */
 	return iw->iw_key != NULL ?
-	    store_request_key_insert(s, iw->iw_key, t->t_id, 0, t->t_issued_at) : 0;
+	    store_request_key_insert(s, iw->iw_key, t->t_id, 0, t->t_issued_at,
+	    iw->iw_printed) : 0;
 }
 
 int
@@ -122,6 +124,7 @@ ticket_issue(struct branch *b, const struct actor *a, const struct issue_request
 	iw.iw_actor = a;
 	iw.iw_key = ir->ir_key;
 	iw.iw_ticket = t;
+	iw.iw_printed = ir->ir_printed;
 
 	if (store_write(b->b_store, issue_writes, &iw, "no ticket was issued", err) == -1) {
 		free(t);

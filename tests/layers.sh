@@ -28,6 +28,7 @@ checkpoint 2
 store 2
 report 2
 faultvfs 2
+printer 2
 branch 3
 window 3
 ticket 3

@@ -338,6 +338,8 @@ write_config(const char *file, int line, struct daemon *d)
 		    h_terminals[i].role);
 		if (h_terminals[i].staff != NULL)
 			fprintf(f, "\"staff\":\"%s\",", h_terminals[i].staff);
+		if (strcmp(h_terminals[i].id, "K01") == 0 && d->d_kiosk_printer[0] != '\0')
+			fprintf(f, "\"printer\":\"%s\",", d->d_kiosk_printer);
 		fprintf(f, "\"token_sha256\":\"%s\"}%s\n", hash,
 		    i + 1 < sizeof h_terminals / sizeof h_terminals[0] ? "," : "");
 	}
@@ -576,6 +578,9 @@ h_daemon_start(const char *file, int line, const struct daemon_opts *opts)
 			snprintf(d->d_tls_cert, sizeof d->d_tls_cert, "%s", opts->tls_cert);
 		if (opts->tls_key != NULL)
 			snprintf(d->d_tls_key, sizeof d->d_tls_key, "%s", opts->tls_key);
+		if (opts->kiosk_printer != NULL)
+			snprintf(d->d_kiosk_printer, sizeof d->d_kiosk_printer, "%s",
+			    opts->kiosk_printer);
 	}
 	d->d_next = h_daemons;
 	h_daemons = d;

@@ -56,6 +56,8 @@ struct daemon_opts {
 	const char	*http;
 	/* --tls-cert and --tls-key (e.g. a tls_pki_make()'s); NULL: plain text. */
 	const char	*tls_cert, *tls_key;
+	/* K01's "printer" ("127.0.0.1:PORT"); NULL: none. */
+	const char	*kiosk_printer;
 };
 
 struct daemon {
@@ -76,6 +78,7 @@ struct daemon {
 	char		 d_http_url[96];	/* "http://127.0.0.1:PORT/" (https under TLS), or "" */
 	char		 d_tls_cert[256];	/* --tls-cert's value, or "" */
 	char		 d_tls_key[256];	/* --tls-key's value, or "" */
+	char		 d_kiosk_printer[64];	/* K01's "printer", or "" */
 	struct daemon	*d_next;	/* every daemon the harness started */
 };
 

@@ -570,6 +570,72 @@ test_errors_terminals(void **state)
 	EXPECT_ERRORS(cases);
 }
 
+/* PROTOCOL "Kiosk printers": an IP literal and a port, on a kiosk only. */
+static void
+test_printer(void **state)
+{
+	static const char *const good[] = {
+		"192.168.1.50:9100", "127.0.0.1:1", "[::1]:9100", "[fe80::1]:65535",
+	};
+	struct config	cf;
+	char		text[512], err[512];
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		snprintf(text, sizeof text, "{\"terminals\":[{\"id\":\"K01\",\"role\":"
+		    "\"kiosk\",\"printer\":\"%s\"" TOK "}," TERM_T "]}", good[i]);
+		err[0] = '\0';
+		if (config_load_text(&cf, "t.json", text, err, sizeof err) != 0)
+			fail_msg("%s: %s", good[i], err);
+		assert_string_equal(cf.cf_terminals[0].tc_printer, good[i]);
+		assert_string_equal(cf.cf_terminals[1].tc_printer, "");
+		config_free(&cf);
+	}
+	/* None by default, and none in the demo. */
+	assert_int_equal(config_load_text(&cf, "t.json", "{" TERMS "}", err, sizeof err), 0);
+	assert_string_equal(cf.cf_terminals[0].tc_printer, "");
+	config_free(&cf);
+	config_demo(&cf);
+	for (i = 0; i < cf.cf_nterminals; i++)
+		assert_string_equal(cf.cf_terminals[i].tc_printer, "");
+	config_free(&cf);
+}
+
+#define KP(v)	T("{\"id\":\"K02\",\"role\":\"kiosk\",\"printer\":" v TOK "}")
+
+static void
+test_errors_printer(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ T("{\"id\":\"T01\",\"role\":\"teller\",\"staff\":\"E1\","
+		    "\"printer\":\"10.0.0.5:9100\"" TOK "}"),
+		  "t.json: terminals[1].printer: terminal T01 is a teller; only a kiosk has a printer" },
+		{ T("{\"id\":\"D01\",\"role\":\"display\",\"printer\":\"10.0.0.5:9100\"" TOK "}"),
+		  "terminals[1].printer: terminal D01 is a display; only a kiosk" },
+		{ KP("9100"), "t.json: terminals[1].printer: terminal K02: must be a string" },
+		{ KP("null"), "terminals[1].printer: terminal K02: must be a string" },
+		{ KP("\"printer.local:9100\""),
+		  "terminals[1].printer: terminal K02: \"printer.local:9100\" must be IP:PORT "
+		  "or [IPv6]:PORT, a numeric address (no host names)" },
+		{ KP("\"localhost:9100\""), "terminals[1].printer: terminal K02: \"localhost:9100\" must be" },
+		{ KP("\"10.0.0.5\""), "terminals[1].printer: terminal K02: \"10.0.0.5\" must be" },
+		{ KP("\"10.0.0.5:\""), "terminals[1].printer: terminal K02:" },
+		{ KP("\"10.0.0.5:0\""), "terminals[1].printer: terminal K02: \"10.0.0.5:0\" must be" },
+		{ KP("\"10.0.0.5:65536\""), "terminals[1].printer: terminal K02:" },
+		{ KP("\"10.0.0.5:91x\""), "terminals[1].printer: terminal K02:" },
+		{ KP("\"10.0.0.256:9100\""), "terminals[1].printer: terminal K02:" },
+		{ KP("\"::1:9100\""), "terminals[1].printer: terminal K02:" },
+		{ KP("\"[::1]\""), "terminals[1].printer: terminal K02:" },
+		{ KP("\"[printer]:9100\""), "terminals[1].printer: terminal K02:" },
+		{ KP("\"\""), "terminals[1].printer: terminal K02:" },
+		{ KP("\" 10.0.0.5:9100\""), "terminals[1].printer: terminal K02:" },
+	};
+
+	(void)state;
+	EXPECT_ERRORS(cases);
+}
+
 static void
 test_errors_duty_supervisor(void **state)
 {
@@ -981,6 +1047,8 @@ main(void)
 		cmocka_unit_test(test_errors_money),
 		cmocka_unit_test(test_errors_accessible_windows),
 		cmocka_unit_test(test_errors_terminals),
+		cmocka_unit_test(test_printer),
+		cmocka_unit_test(test_errors_printer),
 		cmocka_unit_test(test_errors_duty_supervisor),
 		cmocka_unit_test(test_errors_webhooks),
 		cmocka_unit_test(test_webhook_url_length),
