@@ -489,7 +489,10 @@ void	checkpoint_stop(struct sqlite3 *);	/* waits for the copy under way */
  * rj_encode) run there too and touch nothing but the job; its rj_done runs
  * back on the loop thread, which owns everything else.
  */
-enum report_kind { REPORT_FOLLOWUPS, REPORT_SUMMARY, REPORT_COMPENSATION };
+enum report_kind {
+	REPORT_FOLLOWUPS, REPORT_SUMMARY, REPORT_COMPENSATION,
+	REPORT_COMPLAINT_LIST	/* complaint.list: a staff member's complaints */
+};
 enum followups_status { FOLLOWUPS_OPEN, FOLLOWUPS_OVERDUE, FOLLOWUPS_ALL, FOLLOWUPS_DUE_SOON };
 /* A grouped report.summary's periods: the whole range, each day, or each
  * half hour, on the branch's local clock (stats.c cuts them). */
@@ -499,6 +502,11 @@ enum report_group { GROUP_NONE, GROUP_DAY, GROUP_HALF_HOUR };
 /* A grouped summary's range, at most (op-report.c refuses more). */
 #define REPORT_MAX_DAYS_BY_DAY		731	/* two years, a leap day included */
 #define REPORT_MAX_DAYS_BY_HALF_HOUR	31	/* about 1,500 half hours */
+/* complaint.list's entries at most; more is "truncated" (PROTOCOL 1.1). */
+#define COMPLAINT_LIST_MAX		200
+/* report.summary's waiting-time histogram: WAIT_BUCKETS buckets, bucket i
+ * from wait_histogram_edges_s[i] up to the next edge, the last one open. */
+#define WAIT_BUCKETS			8
 struct duration_stats {
 	int64_t	ds_count;
 	int64_t	ds_mean, ds_p50, ds_p90, ds_max;	/* whole seconds */
@@ -520,6 +528,9 @@ struct period_stats {
 	int64_t			ps_tickets, ps_served, ps_no_show;
 	int64_t			ps_eligible, ps_diverted, ps_rerouted;
 	struct duration_stats	ps_wait;	/* every lane */
+	/* Surveys answered and complaints logged in the period. */
+	int64_t			ps_promoters, ps_passives, ps_detractors;
+	int64_t			ps_complaints;
 };
 struct owner_count {
 	char	oc_staff[BQ_ID_LEN + 1];
@@ -537,6 +548,7 @@ struct followups_report {
 	struct owner_count	*fr_owners;
 	size_t			 fr_nowners;
 	size_t			 fr_nitems;	/* handed to rj_item */
+	bool			 fr_truncated;	/* complaint.list: more than rj_limit */
 };
 struct summary_report {
 	int64_t			 sr_tickets, sr_by_lane[LANE__COUNT];
@@ -548,6 +560,9 @@ struct summary_report {
 	int64_t			 sr_left_queue;	/* rerouted back, then left that queue */
 	int64_t			 sr_self_service_down_s;
 	struct duration_stats	 sr_wait[LANE__COUNT], sr_wait_all;
+	/* The same waits, counted by wait_bucket(). */
+	int64_t			 sr_wait_hist[LANE__COUNT][WAIT_BUCKETS];
+	int64_t			 sr_wait_all_hist[WAIT_BUCKETS];
 	struct staff_stats	*sr_staff;
 	size_t			 sr_nstaff;
 	int64_t			 sr_no_show, sr_no_show_by_lane[LANE__COUNT];
@@ -579,9 +594,11 @@ struct compensation_report {
 struct report_job {
 	enum report_kind	 rj_kind;
 	int64_t			 rj_now;
-	/* followups */
+	/* followups and complaint.list */
 	enum followups_status	 rj_status;
 	int64_t			 rj_limit;	/* and compensation */
+	bool			 rj_own_only;	/* list: only rj_staff's; else every one */
+	char			 rj_staff[BQ_ID_LEN + 1];
 	/* summary and compensation */
 	char			 rj_from[BQ_DATE_LEN], rj_to[BQ_DATE_LEN];
 	int64_t			 rj_target_wait_s;
@@ -612,6 +629,10 @@ struct sqlite3;
 int	report_followups(struct sqlite3 *, struct report_job *);
 int	report_summary(struct sqlite3 *, struct report_job *);
 int	report_compensation(struct sqlite3 *, struct report_job *);
+/* complaint.list: rj_status's complaints that rj_staff owns or first
+ * responded to (every one unless rj_own_only), overdue first, then by due; at most
+ * rj_limit to rj_item, fr_truncated when there were more. */
+int	report_complaint_list(struct sqlite3 *, struct report_job *);
 
 /* ---- stats.c: the reports' arithmetic: duration statistics, periods ---- */
 int64_t	percentile(const int64_t *sorted, size_t n, int p);	/* nearest rank */
@@ -627,6 +648,10 @@ size_t	report_periods(const char *from, const char *to, enum report_group,
 /* The period of n holding at; a time before the first is in the first, one
  * after the last in the last. */
 size_t	period_of(const int64_t *bounds, size_t n, int64_t at);
+/* PROTOCOL 1.1: the histogram's lower edges, seconds, and a wait's bucket
+ * (a negative wait, a clock set back, is 0 as in the statistics). */
+extern const int64_t wait_histogram_edges_s[WAIT_BUCKETS];
+size_t	wait_bucket(int64_t wait_s);
 
 /* ---- store.c: SQLite: every write, and all SQL but the reports' ---- */
 struct migration {
@@ -1125,7 +1150,7 @@ extern const struct op_entry op_window_open_entry, op_window_close_entry,
 extern const struct op_entry op_queue_snapshot_entry, op_selfservice_set_entry;
 extern const struct op_entry op_complaint_log_entry, op_complaint_get_entry,
 	op_complaint_action_entry, op_complaint_reassign_entry, op_complaint_resolve_entry,
-	op_followup_record_entry, op_survey_submit_entry;
+	op_followup_record_entry, op_survey_submit_entry, op_complaint_list_entry;
 extern const struct op_entry op_report_followups_entry, op_report_summary_entry,
 	op_report_compensation_entry;
 extern const struct op_entry op_webhook_deliveries_entry, op_webhook_retry_entry;

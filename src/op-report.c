@@ -1,5 +1,6 @@
 /*
- * report.followups, report.summary and report.compensation on the wire.
+ * report.followups, report.summary and report.compensation on the wire, and
+ * complaint.list, which runs on the same worker.
  * The handler validates, hands a job to the report worker and returns
  * OP_LATER.  The reply is built and printed on the worker thread too (the
  * encoders below touch only their job); back on the loop, finish() hands
@@ -120,9 +121,11 @@ followups_item(struct report_job *job, const struct complaint *cp,
 	char		*text;
 	size_t		 len;
 
-	/* DOMAIN §5: the customer is masked in every report. */
+	/* DOMAIN §5: the customer is masked in every report, and in the list. */
 	c = json_complaint(cp, true);
-	cJSON_DeleteItemFromObjectCaseSensitive(c, "description");
+	/* complaint.list keeps the text: the teller must see what it is about. */
+	if (job->rj_kind != REPORT_COMPLAINT_LIST)
+		cJSON_DeleteItemFromObjectCaseSensitive(c, "description");
 	cJSON_DeleteItemFromObjectCaseSensitive(c, "resolution");
 	cJSON_AddNumberToObject(c, "overdue_s", cp->c_overdue &&
 	    job->rj_now > cp->c_follow_up_due ? (double)(job->rj_now - cp->c_follow_up_due) : 0);
@@ -228,6 +231,69 @@ const struct op_entry op_report_followups_entry = {
 	.op_fields = followups_fields, .op_exec = op_report_followups,
 };
 
+/* ---- complaint.list ---- */
+
+/*
+ * A teller's or lobby manager's own complaints (owned or first responded
+ * to), or every one for a supervisor, as report.followups shows them plus
+ * the description.  On the report worker, as report.followups: a
+ * supervisor's `all` is every complaint ever logged, sorted, and the loop
+ * never sorts a table; a teller's list waits at most behind the reports
+ * queued before it.
+ */
+static void
+complaint_list_encode(struct report_job *job)
+{
+	struct pending	*p = job->rj_arg;
+	cJSON		*r = reply_of(job), *item;
+
+	if (!job->rj_ok)
+		return;
+	cJSON_AddStringToObject(r, "status", followups_statuses[job->rj_status]);
+	cJSON_AddItemToObject(r, "now", json_time(job->rj_now));
+	if (p->p_list == NULL)
+		cJSON_AddArrayToObject(r, "complaints");
+	else {
+		p->p_list[p->p_list_len++] = ']';	/* room was kept */
+		p->p_list[p->p_list_len] = '\0';
+		if ((item = cJSON_CreateRaw("")) == NULL)
+			fatalx("cJSON_CreateRaw: out of memory");
+		cJSON_free(item->valuestring);
+		item->valuestring = p->p_list;	/* cJSON_Delete frees it with free() */
+		cJSON_AddItemToObject(r, "complaints", item);
+	}
+	p->p_list = NULL;
+	cJSON_AddBoolToObject(r, "truncated", job->rj_followups.fr_truncated);
+	encoded(job);
+}
+
+static int
+op_complaint_list(struct op_ctx *x)
+{
+	struct report_job	*job;
+	int			 status = arg_enum(x, "status", followups_statuses);
+
+	if ((job = calloc(1, sizeof *job)) == NULL)
+		fatal("calloc");
+	job->rj_kind = REPORT_COMPLAINT_LIST;
+	job->rj_status = status < 0 ? FOLLOWUPS_OPEN : (enum followups_status)status;
+	job->rj_limit = COMPLAINT_LIST_MAX;
+	/* DOMAIN §3: a supervisor sees every complaint; others their own. */
+	job->rj_own_only = x->x_actor.a_role != ROLE_SUPERVISOR;
+	snprintf(job->rj_staff, sizeof job->rj_staff, "%s", x->x_actor.a_staff);
+	job->rj_item = followups_item;
+	return submit(x, job, complaint_list_encode);
+}
+
+static const struct field_spec complaint_list_fields[] = {
+	{ "status", FT_ENUM, false, 0, 0, followups_statuses, NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL }
+};
+const struct op_entry op_complaint_list_entry = {
+	.op_name = "complaint.list", .op_roles = R_TELLER | R_LOBBY | R_SUPERVISOR,
+	.op_fields = complaint_list_fields, .op_exec = op_complaint_list,
+};
+
 /* ---- report.summary ---- */
 
 static cJSON *
@@ -301,6 +367,31 @@ staff_encode(cJSON *o, const struct staff_stats *ss)
 			    &ss->ss_by_service[i], false);
 }
 
+/* An array of counts: a histogram's buckets. */
+static void
+histogram_encode(cJSON *o, const char *name, const int64_t *v, size_t n)
+{
+	cJSON	*a = cJSON_AddArrayToObject(o, name);
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v[i]));
+}
+
+/* The answers' classes and the score; null score without answers. */
+static void
+nps_encode(cJSON *o, int64_t promoters, int64_t passives, int64_t detractors, bool null_if_none)
+{
+	int64_t	responses = promoters + passives + detractors;
+
+	cJSON_AddNumberToObject(o, "responses", (double)responses);
+	cJSON_AddNumberToObject(o, "promoters", (double)promoters);
+	cJSON_AddNumberToObject(o, "passives", (double)passives);
+	cJSON_AddNumberToObject(o, "detractors", (double)detractors);
+	cJSON_AddItemToObject(o, "score", number_or_null(responses > 0 || !null_if_none,
+	    nps_score(promoters, passives, detractors)));
+}
+
 static void
 groups_encode(cJSON *r, const struct summary_report *sr)
 {
@@ -323,6 +414,10 @@ groups_encode(cJSON *r, const struct summary_report *sr)
 		cJSON_AddNumberToObject(o, "rerouted_total", (double)ps->ps_rerouted);
 		cJSON_AddItemToObject(o, "rate", diversion_rate(ps->ps_eligible,
 		    ps->ps_diverted, ps->ps_rerouted));
+		/* PROTOCOL 1.1: NPS over time; a period without answers has no score. */
+		nps_encode(cJSON_AddObjectToObject(g, "nps"), ps->ps_promoters, ps->ps_passives,
+		    ps->ps_detractors, true);
+		cJSON_AddNumberToObject(g, "complaints", (double)ps->ps_complaints);
 		cJSON_AddItemToArray(list, g);
 	}
 }
@@ -338,7 +433,7 @@ summary_encode(struct report_job *job)
 		"diverted", "waiting", "called", "serving", "done", "no_show", "cancelled", "expired"
 	};
 	struct summary_report	*sr = &job->rj_summary;
-	cJSON			*r = reply_of(job), *o, *l;
+	cJSON			*r = reply_of(job), *o, *l, *lane;
 	size_t			 i;
 
 	if (!job->rj_ok)
@@ -374,9 +469,14 @@ summary_encode(struct report_job *job)
 	cJSON_AddItemToObject(o, "within_target", number_or_null(sr->sr_wait_all.ds_count > 0,
 	    sr->sr_wait_all.ds_count > 0 ? share(sr->sr_wait_all.ds_within,
 	    sr->sr_wait_all.ds_count) : 0));
+	histogram_encode(o, "histogram_edges_s", wait_histogram_edges_s, WAIT_BUCKETS);
+	histogram_encode(o, "histogram", sr->sr_wait_all_hist, WAIT_BUCKETS);
 	l = cJSON_AddObjectToObject(o, "by_lane");
-	for (i = 0; i < LANE__COUNT; i++)
-		add_stats(cJSON_AddObjectToObject(l, lane_names[i]), &sr->sr_wait[i], true);
+	for (i = 0; i < LANE__COUNT; i++) {
+		lane = cJSON_AddObjectToObject(l, lane_names[i]);
+		add_stats(lane, &sr->sr_wait[i], true);
+		histogram_encode(lane, "histogram", sr->sr_wait_hist[i], WAIT_BUCKETS);
+	}
 
 	o = cJSON_AddObjectToObject(cJSON_AddObjectToObject(r, "service"), "by_staff");
 	for (i = 0; i < sr->sr_nstaff; i++)
@@ -402,14 +502,9 @@ summary_encode(struct report_job *job)
 	cJSON_AddNumberToObject(o, "late", (double)sr->sr_followup_late);
 	cJSON_AddNumberToObject(o, "open_overdue", (double)sr->sr_open_overdue);
 
-	o = cJSON_AddObjectToObject(r, "nps");
-	cJSON_AddNumberToObject(o, "responses",
-	    (double)(sr->sr_promoters + sr->sr_passives + sr->sr_detractors));
-	cJSON_AddNumberToObject(o, "promoters", (double)sr->sr_promoters);
-	cJSON_AddNumberToObject(o, "passives", (double)sr->sr_passives);
-	cJSON_AddNumberToObject(o, "detractors", (double)sr->sr_detractors);
-	cJSON_AddNumberToObject(o, "score",
-	    nps_score(sr->sr_promoters, sr->sr_passives, sr->sr_detractors));
+	/* The branch-wide score is 0 without answers (as since version 1). */
+	nps_encode(cJSON_AddObjectToObject(r, "nps"), sr->sr_promoters, sr->sr_passives,
+	    sr->sr_detractors, false);
 	if (job->rj_group != GROUP_NONE)
 		groups_encode(r, sr);
 	encoded(job);

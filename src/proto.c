@@ -48,6 +48,7 @@ static const struct op_entry *const op_table[] = {
 	&op_complaint_resolve_entry,
 	&op_followup_record_entry,
 	&op_survey_submit_entry,
+	&op_complaint_list_entry,
 	&op_report_followups_entry,
 	&op_report_summary_entry,
 	&op_report_compensation_entry,

@@ -292,6 +292,75 @@ report_followups(sqlite3 *db, struct report_job *job)
 	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.followups");
 }
 
+/* ---- complaint.list ---- */
+
+/*
+ * A staff member's complaints (those they own or first responded to), or
+ * every one for a supervisor: the conditions of report.followups, overdue
+ * first, then by due.  A staff member's are found through the owner and
+ * first-responder indexes (sql/011), a handful of rows to sort: the unary
+ * + keeps the planner from the state index, which it would otherwise take
+ * (no ANALYZE) and read every open complaint of the branch.  One row past
+ * the limit says there are more.
+ */
+static const char *const own_where[] = {
+	[FOLLOWUPS_OPEN] = "+state IN ('open', 'resolved')",
+	[FOLLOWUPS_OVERDUE] = "+state IN ('open', 'resolved') AND +overdue = 1",
+	[FOLLOWUPS_ALL] = "1",
+	[FOLLOWUPS_DUE_SOON] =
+	    "+state IN ('open', 'resolved') AND +overdue = 0 AND +follow_up_due <= ?2",
+};
+
+int
+report_complaint_list(sqlite3 *db, struct report_job *job)
+{
+	struct followups_report	*fr = &job->rj_followups;
+	struct complaint	*c;
+	struct followup_row	 fw;
+	sqlite3_stmt		*st, *last;
+	char			 sql[1024];
+	int			 rc;
+
+	memset(fr, 0, sizeof *fr);
+	snprintf(sql, sizeof sql, "SELECT %s, " FOLLOWUP_ROW_COLUMNS " FROM complaints "
+	    "WHERE (%s)%s ORDER BY overdue DESC, follow_up_due, id LIMIT ?1",
+	    store_complaint_columns(), job->rj_own_only ? own_where[job->rj_status] :
+	    followups_where[job->rj_status],
+	    job->rj_own_only ? " AND (owner = ?3 OR first_responder = ?3)" : "");
+	if (sqlite3_prepare_v2(db, "SELECT at, outcome FROM complaint_actions WHERE id = ?1", -1,
+	    &last, NULL) != SQLITE_OK)
+		return fail(db, job, "complaint.list");
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(last);
+		return fail(db, job, "complaint.list");
+	}
+	sqlite3_bind_int64(st, 1, job->rj_limit + 1);
+	bind_due_soon(st, job);
+	if (job->rj_own_only)
+		sqlite3_bind_text(st, 3, job->rj_staff, -1, SQLITE_STATIC);
+	if ((c = malloc(sizeof *c)) == NULL)
+		fatal("malloc");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((int64_t)fr->fr_nitems == job->rj_limit) {
+			fr->fr_truncated = true;
+			rc = SQLITE_DONE;
+			break;
+		}
+		store_complaint_row(st, c);
+		if (followup_row(st, last, &fw) == -1) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		fr->fr_nitems++;
+		if (job->rj_item != NULL)
+			job->rj_item(job, c, &fw);
+	}
+	free(c);
+	sqlite3_finalize(st);
+	sqlite3_finalize(last);
+	return rc == SQLITE_DONE ? 0 : fail(db, job, "complaint.list");
+}
+
 /* ---- report.summary ---- */
 
 /* A stretch of one window's open time in the range, and the time inside it
@@ -955,19 +1024,23 @@ summary_selfservice(sqlite3 *db, struct report_job *job, struct summary_pass *sp
 }
 
 static int
-summary_complaints(sqlite3 *db, struct report_job *job)
+summary_complaints(sqlite3 *db, struct report_job *job, const struct summary_pass *sp)
 {
 	struct summary_report	*sr = &job->rj_summary;
 	sqlite3_stmt		*st;
 	int			 rc, i, sev;
 
 	if (sqlite3_prepare_v2(db,
-	    "SELECT category, severity, root_cause, state, overdue FROM complaints "
+	    "SELECT category, severity, root_cause, state, overdue, logged_at FROM complaints "
 	    "WHERE business_date BETWEEN ?1 AND ?2", -1, &st, NULL) != SQLITE_OK)
 		return fail(db, job, "report.summary");
 	bind_range(st, job);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sr->sr_complaints++;
+		/* In the period it was logged in (one of the range: its date is). */
+		if (job->rj_group != GROUP_NONE)
+			sr->sr_periods[period_of(sp->sp_bounds, sr->sr_nperiods,
+			    sqlite3_column_int64(st, 5))].ps_complaints++;
 		if ((i = name_index(complaint_categories, text(st, 0))) >= 0)
 			sr->sr_by_category[i]++;
 		if ((sev = sqlite3_column_int(st, 1)) >= 1 && sev <= 3)
@@ -981,8 +1054,34 @@ summary_complaints(sqlite3 *db, struct report_job *job)
 	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.summary");
 }
 
+/* Grouped: each period's survey answers, in the period each was given. */
 static int
-summary_money_and_nps(sqlite3 *db, struct report_job *job)
+summary_nps_periods(sqlite3 *db, struct report_job *job, const struct summary_pass *sp)
+{
+	struct summary_report	*sr = &job->rj_summary;
+	struct period_stats	*ps;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT at, score FROM surveys "
+	    "WHERE business_date BETWEEN ?1 AND ?2", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, job, "report.summary");
+	bind_range(st, job);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ps = &sr->sr_periods[period_of(sp->sp_bounds, sr->sr_nperiods,
+		    sqlite3_column_int64(st, 0))];
+		switch (nps_class(sqlite3_column_int(st, 1))) {
+		case NPS_DETRACTOR: ps->ps_detractors++; break;
+		case NPS_PASSIVE: ps->ps_passives++; break;
+		case NPS_PROMOTER: ps->ps_promoters++; break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.summary");
+}
+
+static int
+summary_money_and_nps(sqlite3 *db, struct report_job *job, const struct summary_pass *sp)
 {
 	struct summary_report	*sr = &job->rj_summary;
 	int64_t			 comp[1] = { 0 }, scores[11];
@@ -1004,7 +1103,8 @@ summary_money_and_nps(sqlite3 *db, struct report_job *job)
 	    &sr->sr_followup_late) == -1 ||
 	    count_by(db, job,
 	    "SELECT score, count(*) FROM surveys WHERE business_date BETWEEN ?1 AND ?2 "
-	    "GROUP BY score", NULL, scores, true) == -1)
+	    "GROUP BY score", NULL, scores, true) == -1 ||
+	    (job->rj_group != GROUP_NONE && summary_nps_periods(db, job, sp) == -1))
 		return -1;
 	for (i = 0; i < REROUTE_REASON__COUNT; i++)
 		sr->sr_rerouted_total += sr->sr_rerouted[i];
@@ -1031,10 +1131,15 @@ summary_finish(struct report_job *job, struct summary_pass *sp)
 	size_t			 i, j;
 	int			 no;
 
+	/* The histograms count the very waits the statistics are of. */
 	for (i = 0; i < LANE__COUNT; i++) {
+		for (j = 0; j < sp->sp_wait[i].d_n; j++)
+			sr->sr_wait_hist[i][wait_bucket(sp->sp_wait[i].d_v[j])]++;
 		durations_stats(&sp->sp_wait[i], job->rj_target_wait_s, &sr->sr_wait[i]);
 		free(sp->sp_wait[i].d_v);
 	}
+	for (j = 0; j < sp->sp_wait_all.d_n; j++)
+		sr->sr_wait_all_hist[wait_bucket(sp->sp_wait_all.d_v[j])]++;
 	durations_stats(&sp->sp_wait_all, job->rj_target_wait_s, &sr->sr_wait_all);
 	free(sp->sp_wait_all.d_v);
 	for (i = 0; i < sr->sr_nperiods; i++) {
@@ -1102,9 +1207,9 @@ report_summary(sqlite3 *db, struct report_job *job)
 		rc = summary_selfservice(db, job, &sp);
 	}
 	if (rc == 0)
-		rc = summary_complaints(db, job);
+		rc = summary_complaints(db, job, &sp);
 	if (rc == 0)
-		rc = summary_money_and_nps(db, job);
+		rc = summary_money_and_nps(db, job, &sp);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	summary_finish(job, &sp);
 	return rc;
@@ -1188,6 +1293,9 @@ run_job(struct report_job *job)
 		break;
 	case REPORT_COMPENSATION:
 		rc = in_snapshot(job, report_compensation, "report.compensation");
+		break;
+	case REPORT_COMPLAINT_LIST:
+		rc = in_snapshot(job, report_complaint_list, "complaint.list");
 		break;
 	default:
 		rc = report_summary(rp_db, job);	/* its own transaction */

@@ -150,3 +150,22 @@ period_of(const int64_t *bounds, size_t n, int64_t at)
 	}
 	return lo;
 }
+
+/* ---- the waiting-time histogram (PROTOCOL 1.1) ---- */
+
+/* Five-minute steps to the quarter hour a branch's target usually is,
+ * then coarser: the long waits are few and are what a supervisor chases. */
+const int64_t wait_histogram_edges_s[WAIT_BUCKETS] = {
+	0, 300, 600, 900, 1200, 1800, 2700, 3600
+};
+
+size_t
+wait_bucket(int64_t wait_s)
+{
+	size_t	i;
+
+	for (i = WAIT_BUCKETS - 1; i > 0; i--)
+		if (wait_s >= wait_histogram_edges_s[i])
+			return i;
+	return 0;
+}

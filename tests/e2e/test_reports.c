@@ -176,6 +176,32 @@ expect_lane_empty(const cJSON *r, const char *lane)
 	}
 }
 
+/* The array at path holds exactly WAIT_HIST integers, want[0..]. */
+#define WAIT_HIST	8
+static void
+expect_counts(const cJSON *r, const char *path, const long long *want)
+{
+	const cJSON	*a = jget(r, path);
+	char		 p[96];
+	int		 i;
+
+	expect_that(cJSON_IsArray(a) && cJSON_GetArraySize(a) == WAIT_HIST, r,
+	    "%s should be an array of %d", path, WAIT_HIST);
+	for (i = 0; i < WAIT_HIST; i++) {
+		snprintf(p, sizeof p, "%s.%d", path, i);
+		expect_int(r, p, want[i]);
+	}
+}
+
+static void
+expect_lane_histogram(const cJSON *r, const char *lane, const long long *want)
+{
+	char	p[96];
+
+	snprintf(p, sizeof p, "waiting.by_lane.%s.histogram", lane);
+	expect_counts(r, p, want);
+}
+
 /* service.by_staff.STAFF.names[i] is want[i], for n figures. */
 static void
 expect_staff_figures(const cJSON *r, const char *staff, const char *const *names,
@@ -535,6 +561,21 @@ test_summary_day(void **state)
 	expect_lane_stats(r, "express", 1, 30, 30, 30, 30, 1.0);
 	expect_lane_empty(r, "self_service");
 	expect_lane_empty(r, "vip");
+	/* PROTOCOL 1.1 histograms: 60..240 | 300..540 | 600 (edges inclusive below) */
+	{
+		static const long long edges[WAIT_HIST] = { 0, 300, 600, 900, 1200, 1800, 2700, 3600 };
+		static const long long counter[WAIT_HIST] = { 4, 5, 1, 0, 0, 0, 0, 0 };
+		static const long long express[WAIT_HIST] = { 1, 0, 0, 0, 0, 0, 0, 0 };
+		static const long long all[WAIT_HIST] = { 5, 5, 1, 0, 0, 0, 0, 0 };
+		static const long long none[WAIT_HIST] = { 0 };
+
+		expect_counts(r, "waiting.histogram_edges_s", edges);
+		expect_lane_histogram(r, "counter", counter);
+		expect_lane_histogram(r, "express", express);
+		expect_lane_histogram(r, "self_service", none);
+		expect_lane_histogram(r, "vip", none);
+		expect_counts(r, "waiting.histogram", all);
+	}
 
 	/* service time per staff member: start -> complete of done tickets */
 	expect_members(r, "service.by_staff", 2);
@@ -595,6 +636,12 @@ test_summary_day(void **state)
 	expect_null(r, "waiting.within_target");
 	expect_lane_empty(r, "counter");
 	expect_lane_empty(r, "express");
+	{
+		static const long long none[WAIT_HIST] = { 0 };
+
+		expect_lane_histogram(r, "counter", none);
+		expect_counts(r, "waiting.histogram", none);
+	}
 	expect_members(r, "service.by_staff", 0);
 	expect_int(r, "no_show.total", 0);
 	expect_int(r, "complaints.total", 0);
@@ -954,6 +1001,62 @@ test_summary_diversion(void **state)
 	daemon_stop(d);
 }
 
+/*
+ * The histogram's edges (PROTOCOL 1.1: edges[i] <= w < edges[i + 1], the
+ * last bucket open).  From 09:00 (t = 0), T01 at window 1 [counter]:
+ * A001-A003 issued at 0, A004 at 1; A001 called at 899 (wait 899),
+ * A002 at 900 (900), A003 at 3600 (3600), A004 at 3600 (3599); then, on
+ * day 2, A001 issued at 01:00 and called at 02:40 (wait 6000).
+ */
+static void
+test_summary_histogram_edges(void **state)
+{
+	static const long long day1[WAIT_HIST] = { 0, 0, 1, 1, 0, 0, 1, 1 };
+	static const long long none[WAIT_HIST] = { 0 };
+	static const long long both[WAIT_HIST] = { 0, 0, 1, 1, 0, 0, 1, 2 };
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*s = login(d, "S01"), *k = login(d, "K01"), *t1 = login(d, "T01");
+	const char	*num[] = { "A001", "A002", "A003", "A004" };
+	cJSON		*r;
+	int		 i;
+
+	(void)state;
+	elapsed = 0;
+	for (i = 0; i < 3; i++)
+		expect_issue(k, "loan", 0, NULL, num[i], "counter");
+	adv(s, 1);
+	expect_issue(k, "loan", 0, NULL, num[3], "counter");
+	open_window(t1, 1, "[\"counter\"]");
+	for (i = 0; i < 4; i++) {
+		adv(s, i == 0 ? 898 : i == 1 ? 1 : i == 2 ? 2700 : 0);
+		call_expect(t1, num[i]);
+		act(t1, "ticket.start", num[i]);
+		act(t1, "ticket.complete", num[i]);
+	}
+	r = summary(s, DAY1, DAY1);
+	/* within_target counts a wait equal to the target (900) in; the
+	 * histogram puts it in [900, 1200): half-open buckets, as specified. */
+	expect_lane_stats(r, "counter", 4, (899 + 900 + 3600 + 3599 + 2) / 4, 900, 3600, 3600,
+	    0.5);
+	expect_lane_histogram(r, "counter", day1);
+	expect_lane_histogram(r, "express", none);
+	expect_counts(r, "waiting.histogram", day1);
+	cJSON_Delete(r);
+
+	/* A longer wait: the last bucket, open above. */
+	adv(s, H_TO_DAY_END - elapsed + 3600);	/* 01:00 on day 2 */
+	expect_issue(k, "loan", 0, NULL, "A001", "counter");
+	adv(s, 6000);
+	call_expect(t1, "A001");
+	r = summary(s, DAY1, DAY2);
+	expect_int(r, "waiting.by_lane.counter.count", 5);
+	expect_int(r, "waiting.by_lane.counter.max", 6000);
+	expect_lane_histogram(r, "counter", both);
+	expect_counts(r, "waiting.histogram", both);
+	cJSON_Delete(r);
+	daemon_stop(d);
+}
+
 static const cJSON *
 group_at(const cJSON *r, int i)
 {
@@ -985,12 +1088,33 @@ expect_group(const cJSON *r, int i, const char *from, const char *to, long long 
 	}
 }
 
+/* groups.i.nps and groups.i.complaints; score NAN: null. */
+static void
+expect_group_nps(const cJSON *r, int i, long long responses, long long promoters,
+    long long passives, long long detractors, double score, long long complaints)
+{
+	const cJSON	*g = group_at(r, i);
+
+	expect_that(g != NULL, r, "groups.%d is missing", i);
+	expect_int(g, "nps.responses", responses);
+	expect_int(g, "nps.promoters", promoters);
+	expect_int(g, "nps.passives", passives);
+	expect_int(g, "nps.detractors", detractors);
+	if (isnan(score))
+		expect_null(g, "nps.score");
+	else
+		expect_num(g, "nps.score", score);
+	expect_int(g, "complaints", complaints);
+}
+
 /*
  * Day 1 from 09:00 (t = 0), target wait 600 s, T01 at window 1 [counter]:
  *   A001, A002 loans at 0; A001 called 600, done 900 (09:15); A002 called
  *   900, started 960, done 2000 (09:33:20);
  *   S001 diverted at 1900 (09:31:40), rerouted 1950, called 2100, no-show
  *   2300 (09:38:20).
+ *   Surveys: A001 9 at 900, A002 3 at 2000 (a detractor: a complaint);
+ *   T01 logs a complaint at 2300.
  * Day 2: A001 at 01:00, waiting.  Day 3: nothing.
  */
 static void
@@ -1014,6 +1138,7 @@ test_summary_groups(void **state)
 	act(t1, "ticket.start", "A001");
 	adv(s, 300);				/* 900 */
 	act(t1, "ticket.complete", "A001");
+	cJSON_Delete(rq_ok(k, "{\"op\":\"survey.submit\",\"ticket\":\"A001\",\"score\":9}"));
 	call_expect(t1, "A002");
 	adv(s, 60);
 	act(t1, "ticket.start", "A002");
@@ -1024,12 +1149,15 @@ test_summary_groups(void **state)
 	    "\"to_lane\":\"counter\",\"reason\":\"customer_declined\"}"));
 	adv(s, 50);				/* 2000 */
 	act(t1, "ticket.complete", "A002");
+	/* a detractor: its complaint is logged now too */
+	cJSON_Delete(rq_ok(k, "{\"op\":\"survey.submit\",\"ticket\":\"A002\",\"score\":3}"));
 	adv(s, 100);				/* 2100 */
 	call_expect(t1, "S001");
 	act(t1, "ticket.recall", "S001");
 	act(t1, "ticket.recall", "S001");
 	adv(s, 200);				/* 2300 */
 	act(t1, "ticket.no_show", "S001");
+	log_complaint(t1, "wait_time", 1, "");
 
 	/* Half hours of the branch's clock (Asia/Shanghai): 48 in the day. */
 	r = rq_ok(s, "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\"" DAY1 "\","
@@ -1053,6 +1181,17 @@ test_summary_groups(void **state)
 	for (i = 0; i < 48; i++)
 		if (i != 18 && i != 19)
 			expect_int(group_at(r, i), "tickets", 0);
+	/* PROTOCOL 1.1: each period's answers (A001's 9 at 09:15, A002's 3 at
+	 * 09:33:20) and complaints (the detractor's at 09:33:20, T01's at
+	 * 09:38:20); a period without answers has a null score. */
+	expect_group_nps(r, 18, 1, 1, 0, 0, 100, 0);
+	expect_group_nps(r, 19, 1, 0, 0, 1, -100, 2);
+	for (i = 0; i < 48; i++)
+		if (i != 18 && i != 19)
+			expect_group_nps(r, i, 0, 0, 0, 0, NAN, 0);
+	expect_int(r, "nps.responses", 2);
+	expect_num(r, "nps.score", 0);
+	expect_int(r, "complaints.total", 2);
 	/* the totals are as without groups */
 	expect_int(r, "tickets.total", 3);
 	expect_int(r, "waiting.by_lane.counter.count", 3);
@@ -1075,6 +1214,9 @@ test_summary_groups(void **state)
 	expect_num(g, "diversion.rate", 0.0);
 	expect_group(r, 1, "2026-11-23T16:00:00Z", "2026-11-24T16:00:00Z", 1, 0, 0, 0, 0, 0, 0);
 	expect_group(r, 2, "2026-11-24T16:00:00Z", "2026-11-25T16:00:00Z", 0, 0, 0, 0, 0, 0, 0);
+	expect_group_nps(r, 0, 2, 1, 0, 1, 0, 2);
+	expect_group_nps(r, 1, 0, 0, 0, 0, NAN, 0);
+	expect_group_nps(r, 2, 0, 0, 0, 0, NAN, 0);
 	expect_int(r, "tickets.total", 4);
 	cJSON_Delete(r);
 
@@ -1104,6 +1246,147 @@ test_summary_groups(void **state)
 	    "\"group\":\"day\"}");
 	rq_err(t1, "forbidden", "{\"op\":\"report.summary\",\"from\":\"" DAY1 "\",\"to\":\""
 	    DAY1 "\",\"group\":\"day\"}");
+	daemon_stop(d);
+}
+
+/* ---- complaint.list (PROTOCOL 1.1) ---- */
+
+/* complaint.list has n entries, the first ids want[0..nwant); and `truncated`. */
+#define expect_list(r, n, truncated, ...) \
+	expect_list_ids((r), (const long long[]){ __VA_ARGS__ }, \
+	    (int)(sizeof (const long long[]){ __VA_ARGS__ } / sizeof (long long)), (n), (truncated))
+static void
+expect_list_ids(const cJSON *r, const long long *want, int nwant, int n, bool truncated)
+{
+	const cJSON	*list = jget(r, "complaints");
+	char		 p[32];
+	int		 i;
+
+	expect_that(cJSON_IsArray(list) && cJSON_GetArraySize(list) == n, r,
+	    "complaints should have %d entries", n);
+	for (i = 0; i < n && i < nwant; i++) {
+		snprintf(p, sizeof p, "complaints.%d.id", i);
+		expect_int(r, p, want[i]);
+	}
+	expect_bool(r, "truncated", truncated);
+}
+
+static cJSON *
+list_of(struct conn *c, const char *status)
+{
+	return status == NULL ? rq_ok(c, "{\"op\":\"complaint.list\"}") :
+	    rq_ok(c, "{\"op\":\"complaint.list\",\"status\":\"%s\"}", status);
+}
+
+/*
+ * From 09:00 (t = 0), follow-ups due an hour after logging:
+ *   C1 by T01 (E1001) at 0, with a customer; satisfied at once: closed,
+ *     due 3600, never overdue;
+ *   C2 by T01 at 300, reassigned to E1002: owned by E1002, first
+ *     responder E1001; C3 by T02 at 300; C4 by L01 at 300 (all due 3900);
+ *   C5 by T01 at 600 (due 4200).
+ * At 3950 C2-C4 are overdue by 50 s; C5 is due within 4 h.
+ */
+static void
+test_complaint_list(void **state)
+{
+	struct daemon_opts	 o = { .extra_config = "\"follow_up_hours\":1" };
+	struct daemon		*d = daemon_start(&o);
+	struct conn		*s = login(d, "S01"), *t1 = login(d, "T01"), *t2 = login(d, "T02");
+	struct conn		*l = login(d, "L01"), *k = login(d, "K01"), *disp = login(d, "D01");
+	struct hresp		*h;
+	cJSON			*r;
+	long long		 i;
+
+	(void)state;
+	elapsed = 0;
+	cJSON_Delete(rq_ok(t1, "{\"op\":\"complaint.log\",\"category\":\"self_service_machine\","
+	    "\"severity\":2,\"description\":\"the ATM kept my card\",\"channel\":\"counter\","
+	    "\"customer\":{\"name\":\"张三\",\"phone\":\"13812345678\"}}"));
+	op_ok(t1, "followup.record", 1, ",\"outcome\":\"satisfied\",\"note\":\"ok\"");
+	adv(s, 300);
+	log_complaint(t1, "fees", 1, "");
+	op_ok(t1, "complaint.reassign", 2, ",\"to_staff\":\"E1002\",\"reason\":\"hers\"");
+	log_complaint(t2, "fees", 1, "");
+	log_complaint(l, "environment", 1, "");
+	adv(s, 300);
+	log_complaint(t1, "product", 3, "");
+	adv(s, 3350);				/* 3950 */
+
+	/* A teller: what it owns or first responded to; open by default. */
+	r = list_of(t1, NULL);
+	expect_str(r, "status", "open");
+	expect_str(r, "now", at_plus(3950));
+	expect_list(r, 2, false, 2, 5);
+	expect_str(r, "complaints.0.owner", "E1002");
+	expect_str(r, "complaints.0.first_responder", "E1001");
+	expect_bool(r, "complaints.0.overdue", true);
+	expect_int(r, "complaints.0.overdue_s", 50);
+	expect_str(r, "complaints.0.follow_up_due", at_plus(3900));
+	expect_str(r, "complaints.0.description", "secret words");
+	expect_null(r, "complaints.0.last_followup");
+	expect_bool(r, "complaints.1.overdue", false);
+	expect_int(r, "complaints.1.overdue_s", 0);
+	expect_str(r, "complaints.1.category", "product");
+	expect_int(r, "complaints.1.severity", 3);
+	cJSON_Delete(r);
+	/* all: overdue first (C2, due 3900) before the closed C1 due earlier */
+	r = list_of(t1, "all");
+	expect_list(r, 3, false, 2, 1, 5);
+	expect_str(r, "complaints.1.state", "closed");
+	expect_str(r, "complaints.1.description", "the ATM kept my card");
+	expect_str(r, "complaints.1.customer.phone", "138****5678");
+	expect_str(r, "complaints.1.customer.name", "张*");
+	expect_str(r, "complaints.1.last_followup.outcome", "satisfied");
+	expect_str(r, "complaints.1.last_followup.at", at_plus(0));
+	cJSON_Delete(r);
+	r = list_of(t1, "overdue");
+	expect_list(r, 1, false, 2);
+	cJSON_Delete(r);
+	r = list_of(t1, "due_soon");
+	expect_list(r, 1, false, 5);
+	cJSON_Delete(r);
+	/* The new owner sees C2 as well as its own; the lobby manager its own. */
+	r = list_of(t2, NULL);
+	expect_list(r, 2, false, 2, 3);
+	cJSON_Delete(r);
+	r = list_of(l, "all");
+	expect_list(r, 1, false, 4);
+	cJSON_Delete(r);
+	/* A supervisor: every complaint. */
+	r = list_of(s, NULL);
+	expect_list(r, 4, false, 2, 3, 4, 5);
+	cJSON_Delete(r);
+	r = list_of(s, "all");
+	expect_list(r, 5, false, 2, 3, 4, 1, 5);
+	cJSON_Delete(r);
+
+	/* Errors and roles. */
+	rq_bad(t1, "status", "{\"op\":\"complaint.list\",\"status\":\"late\"}");
+	rq_bad(s, "status", "{\"op\":\"complaint.list\",\"status\":1}");
+	rq_err(k, "forbidden", "{\"op\":\"complaint.list\"}");
+	rq_err(disp, "forbidden", "{\"op\":\"complaint.list\"}");
+
+	/* Over HTTP: the same op, the same reply. */
+	h = http_op(d, "T01", "complaint.list", "{\"status\":\"all\"}");
+	expect_http_ok(h);
+	expect_list(h->hr_json, 3, false, 2, 1, 5);
+	expect_http_bad_request(http_op(d, "T01", "complaint.list", "{\"status\":\"late\"}"),
+	    "status");
+	expect_http_error(http_op(d, "K01", "complaint.list", "{}"), 403, "forbidden");
+
+	/* At most 200, and "truncated" past them: T02 has 2, then 200, then 201. */
+	for (i = 0; i < 198; i++)
+		log_complaint(t2, "other", 1, "");
+	r = list_of(t2, NULL);
+	expect_list(r, 200, false, 2, 3, 6, 7);
+	expect_int(r, "complaints.199.id", 203);
+	cJSON_Delete(r);
+	log_complaint(t2, "other", 1, "");
+	r = list_of(t2, NULL);
+	expect_list(r, 200, true, 2, 3, 6, 7);
+	expect_int(r, "complaints.199.id", 203);	/* the 201st, 204, is left out */
+	cJSON_Delete(r);
 	daemon_stop(d);
 }
 
@@ -1358,6 +1641,7 @@ main(void)
 		cmocka_unit_test_teardown(test_followups_report, harness_teardown),
 		cmocka_unit_test_teardown(test_followups_report_empty, harness_teardown),
 		cmocka_unit_test_teardown(test_summary_day, harness_teardown),
+		cmocka_unit_test_teardown(test_summary_histogram_edges, harness_teardown),
 		cmocka_unit_test_teardown(test_summary_wait_lane_of_a_transfer, harness_teardown),
 		cmocka_unit_test_teardown(test_summary_followups_on_the_day_recorded,
 		    harness_teardown),
@@ -1365,6 +1649,7 @@ main(void)
 		cmocka_unit_test_teardown(test_summary_diversion, harness_teardown),
 		cmocka_unit_test_teardown(test_summary_groups, harness_teardown),
 		cmocka_unit_test_teardown(test_compensation_report, harness_teardown),
+		cmocka_unit_test_teardown(test_complaint_list, harness_teardown),
 		cmocka_unit_test_teardown(test_replies_in_order_after_report, harness_teardown),
 	};
 

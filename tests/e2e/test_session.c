@@ -27,7 +27,7 @@ static const char *const core_ops[] = {
 static const char *const later_ops[] = {
 	"complaint.log", "complaint.get", "complaint.action", "complaint.resolve",
 	"complaint.reassign", "followup.record", "survey.submit", "report.followups",
-	"report.summary", NULL
+	"report.summary", "complaint.list", NULL
 };
 
 /* PROTOCOL's role table, op by op. */
@@ -43,12 +43,12 @@ static const struct role_case {
 	    "ticket.status", "ticket.reroute", "ticket.cancel", "ticket.call_next",
 	    "ticket.recall", "ticket.no_show", "ticket.start", "ticket.complete",
 	    "ticket.transfer", "complaint.log", "complaint.get", "complaint.action",
-	    "complaint.resolve", "complaint.reassign", "followup.record", "queue.snapshot",
-	    "subscribe", NULL } },
+	    "complaint.resolve", "complaint.reassign", "followup.record", "complaint.list",
+	    "queue.snapshot", "subscribe", NULL } },
 	{ "L01", "lobby", { "ticket.issue", "ticket.status", "queue.snapshot", "survey.submit",
 	    "ticket.reroute", "ticket.cancel", "selfservice.set", "complaint.log",
 	    "complaint.get", "complaint.action", "complaint.resolve", "complaint.reassign",
-	    "followup.record", "subscribe", NULL } },
+	    "followup.record", "complaint.list", "subscribe", NULL } },
 	{ "S01", "supervisor", { "*", NULL } },
 };
 

@@ -248,6 +248,24 @@ test_period_of(void **state)
 	assert_int_equal(period_of(b, 1, 150), 0);
 }
 
+/* PROTOCOL 1.1: edges[i] <= w < edges[i + 1]; the last bucket open. */
+static void
+test_wait_bucket(void **state)
+{
+	static const int64_t edges[WAIT_BUCKETS] = { 0, 300, 600, 900, 1200, 1800, 2700, 3600 };
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < WAIT_BUCKETS; i++) {
+		assert_int_equal(wait_histogram_edges_s[i], edges[i]);
+		assert_int_equal(wait_bucket(edges[i]), i);
+		if (i > 0)
+			assert_int_equal(wait_bucket(edges[i] - 1), i - 1);
+	}
+	assert_int_equal(wait_bucket(-5), 0);
+	assert_int_equal(wait_bucket(86400 * 30), WAIT_BUCKETS - 1);
+}
+
 int
 main(void)
 {
@@ -258,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_periods_without_dst),
 		cmocka_unit_test(test_periods_with_dst),
 		cmocka_unit_test(test_period_of),
+		cmocka_unit_test(test_wait_bucket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
