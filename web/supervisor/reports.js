@@ -48,6 +48,7 @@ export class Reports {
 		this.day = null;
 		this.half = null;
 		this.charts = [];
+		this.generation = 0;	// the latest request wins
 		$("range").addEventListener("submit", (e) => {
 			e.preventDefault();
 			this.load();
@@ -68,15 +69,20 @@ export class Reports {
 			return;
 		}
 		$("range-status").textContent = r("loading");
+		const mine = ++this.generation;
 		try {
 			const [day, half] = await Promise.all([
 				op("report.summary", { from, to, group: "day" }),
 				days(from, to) <= 31 ? op("report.summary", { from, to, group: "half_hour" })
 					: Promise.resolve(null),
 			]);
+			if (mine !== this.generation)
+				return;
 			this.day = day;
 			this.half = half;
 		} catch (err) {
+			if (mine !== this.generation)
+				return;
 			$("range-status").textContent = "";
 			$("range-error").textContent = errorText(err);
 			return;
