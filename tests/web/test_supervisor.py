@@ -251,6 +251,9 @@ class Supervisor(PageTest):
         self.see(b, "区间 NPS 0（2 份问卷）")
         self.see(b, "分流率 0.0%：符合条件 1，分流 1，退回柜台 1")
 
+        b.execute_script("window.scrollTo(0, 0)")
+        self.screenshot(b, "supervisor")
+
         nps = self.open_table(b, "每日净推荐值 NPS")
         self.assertIn("2026-11-23 1 0 0 1 -100", nps)
         self.assertIn("2026-11-24 1 1 0 0 100", nps)
@@ -259,7 +262,6 @@ class Supervisor(PageTest):
         div = self.open_table(b, "分流与退回原因")
         self.assertIn("退回：设备故障 1", div)
         self.check_accessibility(b)
-        self.screenshot(b, "supervisor")
 
         self.click_link(b, "导出按日 CSV")
         days = self.downloaded(downloads, "branchq-2026-11-23-2026-11-24-by-day.csv")
