@@ -160,7 +160,9 @@ class Daemon:
             return f.read()
 
 
-def browser(width=1920, height=1080):
+def browser(width=1920, height=1080, download_dir=None):
+    """Headless Chromium; with download_dir, files a page downloads are
+    saved there without asking."""
     opts = Options()
     opts.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
@@ -169,6 +171,11 @@ def browser(width=1920, height=1080):
                 "--force-device-scale-factor=1", "--no-first-run"):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if download_dir is not None:
+        opts.add_experimental_option("prefs", {
+            "download.default_directory": download_dir,
+            "download.prompt_for_download": False,
+        })
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     driver.set_window_size(width, height)
     return driver
@@ -197,8 +204,8 @@ class PageTest(unittest.TestCase):
         self.d.close()
         self.assertEqual(problems, [], "the browser console had errors or CSP violations")
 
-    def open(self, path, width=1920, height=1080):
-        driver = browser(width, height)
+    def open(self, path, width=1920, height=1080, download_dir=None):
+        driver = browser(width, height, download_dir)
         self.browsers.append(driver)
         driver.get(self.d.url(path))
         return driver
