@@ -103,6 +103,7 @@ class Kiosk(PageTest):
         self.wait(b, lambda d: self.prints(d) == 1, "the ticket to be printed")
         self.see(b, "正在打印小票")
         self.check_screen(b)
+        self.screenshot(b, "kiosk-diverted")
         ticket = self.d.ok("S01", "ticket.status", number=number)["ticket"]
         self.assertEqual(ticket["status"], "diverted")
         self.assertEqual(ticket["amount_fen"], 500000)

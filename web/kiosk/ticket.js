@@ -48,7 +48,7 @@ function fillSlip(ticket, branch) {
 	$("print-wait").textContent = bi("kiosk.wait", (l) => waitText(l, ticket.estimated_wait_s));
 	$("print-diverted").hidden = !diverted;
 	$("print-diverted-title").textContent = both("kiosk.useMachines");
-	$("print-why").textContent = both(`common.rules.${ticket.route_rule}`);
+	$("print-why").textContent = `${tIn("zh", "kiosk.why")}${tIn("zh", `common.rules.${ticket.route_rule}`)} · ${tIn("en", "kiosk.why")} ${tIn("en", `common.rules.${ticket.route_rule}`)}`;
 	$("print-helps").textContent = both("kiosk.lobbyHelps");
 	$("print-issued").textContent = `${both("kiosk.issued")}: ${dateText(issued)} ${clockText(issued)}`;
 }
