@@ -14,7 +14,7 @@ function waitText(lang, s) {
 }
 
 function bi(label, value) {
-	return `${tIn("zh", label)} · ${tIn("en", label)}: ${value("zh")} · ${value("en")}`;
+	return `${tIn("zh", label)}：${value("zh")} · ${tIn("en", label)}: ${value("en")}`;
 }
 
 // The ticket screen's text in the current language.
