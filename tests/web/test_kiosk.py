@@ -138,6 +138,45 @@ class Kiosk(PageTest):
         self.assertTrue(ticket["flags"]["loose_cash"])
         self.assertEqual(ticket["lane"], "counter")
 
+    def test_a_lost_reply_is_retried_with_the_same_request_key(self):
+        self.open_window()
+        b = self.open_kiosk()
+        # the network loses the first answer (the daemon did make the ticket)
+        b.execute_script("""
+            const real = window.fetch;
+            window.__keys = [];
+            window.fetch = async (url, init) => {
+                const r = await real(url, init);
+                if (String(url).includes('ticket.issue')) {
+                    window.__keys.push(JSON.parse(init.body).request_key);
+                    if (window.__keys.length === 1) throw new TypeError('connection reset');
+                }
+                return r;
+            };""")
+        self.click(b, "贷款")
+        self.click(b, "取号")
+        self.see(b, "无法连接服务器")
+        self.click(b, "取号")
+        self.see(b, "您的号码")
+        keys = b.execute_script("return window.__keys")
+        self.assertEqual(len(keys), 2)
+        self.assertEqual(keys[0], keys[1], "the retry reuses the request_key")
+        lanes = self.d.ok("S01", "queue.snapshot")["lanes"]
+        self.assertEqual(lanes["counter"]["waiting"], 1, "one ticket, not two")
+
+    def test_a_refusal_is_said_in_both_languages(self):
+        self.open_window()
+        b = self.open_kiosk()
+        self.click(b, "外汇")
+        self.see(b, "您是否需要以下服务")
+        self.d.ok("S01", "test.fault", fault="readonly")
+        self.allow_console.append(r"ticket.issue - Failed to load resource.*503")
+        self.click(b, "取号")
+        self.see(b, "暂时无法取号 · A ticket cannot be issued now")
+        self.d.ok("S01", "test.fault", fault="none")
+        self.click(b, "取号")
+        self.see(b, "您的号码")
+
     def test_the_keypad_refuses_what_cannot_be_an_amount(self):
         self.open_window()
         b = self.open_kiosk()
