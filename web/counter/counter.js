@@ -53,7 +53,7 @@ function renderWindow() {
 	if (open) {
 		$("window-title").textContent = t("counter.window.title", mine.window);
 		$("window-lanes").textContent = mine.lanes.map((l, i) =>
-			`${i + 1}. ${t(`common.lanes.${l}`)}`).join("  →  ");
+			`${i + 1}. ${t(`common.lanes.${l}`)}`).join(" → ");
 		$("window-state").textContent = t("counter.window.stateLine", mine.window,
 			t(`counter.window.state.${mine.state}`));
 		$("pause-label").textContent = t(mine.state === "paused"
@@ -94,6 +94,12 @@ function renderButtons() {
 	if (targets.includes(keep))
 		select.value = keep;
 	select.disabled = !can.transfer;
+	// A button that just became disabled would swallow the next key: the
+	// focus moves on to what the teller does next.
+	if (document.activeElement?.disabled) {
+		const next = { null: "call-next", called: "start", serving: "complete" }[status];
+		$(next && !$(next).disabled ? next : "pause").focus();
+	}
 }
 
 $("open-form").addEventListener("submit", async (ev) => {

@@ -187,6 +187,7 @@ export default {
 			resolve: "Mark resolved",
 			followupHeading: "Follow-up",
 			outcome: "Outcome",
+			followupNote: "What the customer said",
 			recordFollowup: "Record follow-up",
 			badAmount: "Enter the compensation, e.g. 150 or 150.50.",
 			recorded: "Recorded.",

@@ -183,6 +183,7 @@ export default {
 			resolve: "标记已解决",
 			followupHeading: "回访",
 			outcome: "回访结果",
+			followupNote: "回访说明",
 			recordFollowup: "记录回访",
 			badAmount: "请输入补偿金额，如 150 或 150.50。",
 			recorded: "已记录。",
