@@ -154,7 +154,9 @@ export function complaints({ currentTicket, say }) {
 			li.className = `kind-${a.kind}`;
 			const head = document.createElement("span");
 			head.className = "history-head";
-			let text = `${when(a.at)} · ${t(`counter.kinds.${a.kind}`)} · ${a.actor ?? ""}`;
+			let text = `${when(a.at)} · ${t(`counter.kinds.${a.kind}`)}`;
+			if (a.actor)
+				text += ` · ${a.actor}`;
 			if (a.amount_fen != null)
 				text += ` · ${formatFen(a.amount_fen)}`;
 			if (a.outcome)

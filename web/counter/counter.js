@@ -265,7 +265,7 @@ function renderLanes() {
 		const l = lanes[lane] ?? {};
 		const li = document.createElement("li");
 		li.className = `lane lane-${lane}`;
-		li.classList.toggle("mine", served.includes(lane));
+		li.classList.toggle("served", served.includes(lane));
 		const name = document.createElement("span");
 		name.className = "lane-name";
 		name.textContent = t(`common.lanes.${lane}`);
