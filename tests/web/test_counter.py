@@ -331,3 +331,25 @@ class Counter(PageTest):
         self.click(b, "Sign out")
         self.wait(b, lambda d: d.find_elements(By.CSS_SELECTOR, "form.signin"),
                   "the sign-in form")
+
+    # ---- the server goes away and comes back ----
+
+    def test_offline_while_the_daemon_restarts(self):
+        self.issue()
+        b = self.signed_in()
+        self.open_window(b, 4, ["柜台"])
+        self.click(b, "叫下一位")
+        self.wait(b, lambda d: "A001" in self.card(d), "A001 called")
+        self.allow_console += [r"ERR_CONNECTION_REFUSED", r"Failed to load resource",
+                               r"net::ERR_"]
+        self.d.stop()
+        self.wait(b, lambda d: d.find_element(By.CSS_SELECTOR, ".offline-banner").is_displayed(),
+                  "the offline banner", timeout=30)
+        self.see(b, "离线：正在重新连接")
+        self.d.start()
+        self.wait(b, lambda d: not d.find_element(By.CSS_SELECTOR, ".offline-banner")
+                  .is_displayed(), "the banner gone", timeout=30)
+        self.see(b, "4 号窗口 · 服务中")
+        self.wait(b, lambda d: "A001" in self.card(d), "A001 still at the window")
+        self.click(b, "开始办理")
+        self.wait(b, lambda d: "办理中" in self.card(d), "A001 being served")
