@@ -161,6 +161,12 @@ PYTHON	?= /usr/bin/python3
 check-web: all
 	BUILD=$(BUILD) $(PYTHON) -m unittest discover -s tests/web -p 'test_*.py' $(if $(V),-v)
 
+# The README's screenshots: the browser tests' own, at 1920x1080.
+SCREENSHOTS = kiosk kiosk-ticket display counter supervisor
+screenshots: check-web
+	mkdir -p docs/screenshots
+	for n in $(SCREENSHOTS); do cp $(BUILD)/screenshots/$$n.png docs/screenshots/; done
+
 # The whole suite: plain, the pages in a browser, then under ASan+UBSan,
 # then the daemon under valgrind.
 check:
@@ -274,7 +280,7 @@ bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop $(BUILD)/bench/h
 clean:
 	rm -rf build
 
-.PHONY: check-web all tests test valgrind check clean layers bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
+.PHONY: check-web screenshots all tests test valgrind check clean layers bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
 	fuzz-proto fuzz-http \
 	bench bench-reports bench-reports-smoke bench-http bench-http-smoke
 .SECONDARY:

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -177,7 +177,15 @@ def browser(width=1920, height=1080, download_dir=None):
             "download.prompt_for_download": False,
         })
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    # The window's size includes its frame: grow it by the difference so
+    # that the page itself (the viewport) is width x height.
     driver.set_window_size(width, height)
+    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    driver.set_window_size(2 * width - inner[0], 2 * height - inner[1])
+    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    if inner != [width, height]:
+        driver.quit()
+        raise RuntimeError(f"the browser's viewport is {inner}, not {[width, height]}")
     return driver
 
 
@@ -222,8 +230,12 @@ class PageTest(unittest.TestCase):
     # ---- what a person does ----
 
     def wait(self, driver, condition, what, timeout=WAIT_S):
+        """Waits for condition(driver) to be true, also through an element
+        the page re-rendered while it was being looked at (lists redraw on
+        every event)."""
         try:
-            return WebDriverWait(driver, timeout, poll_frequency=0.05).until(
+            return WebDriverWait(driver, timeout, poll_frequency=0.05,
+                                 ignored_exceptions=[StaleElementReferenceException]).until(
                 lambda d: condition(d))
         except TimeoutException:
             self.fail(f"waited {timeout} s for {what}")

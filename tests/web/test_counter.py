@@ -7,28 +7,15 @@ window again."""
 
 import re
 
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.select import Select
-from selenium.webdriver.support.ui import WebDriverWait
 
-from harness import WAIT_S, PageTest
+from harness import PageTest
 
 
 class Counter(PageTest):
-
-    def wait(self, driver, condition, what, timeout=WAIT_S):
-        """The harness's wait, also through an element that the page
-        re-rendered while it was being looked at (the lists redraw on
-        every event)."""
-        try:
-            return WebDriverWait(driver, timeout, poll_frequency=0.05,
-                                 ignored_exceptions=[StaleElementReferenceException]).until(
-                lambda d: condition(d))
-        except TimeoutException:
-            self.fail(f"waited {timeout} s for {what}")
 
     # ---- what a teller does ----
 

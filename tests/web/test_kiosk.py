@@ -4,14 +4,10 @@ machines can do is sent there with the reason; the kiosk goes back to the
 start (in Chinese) by itself, and says so when the branch is closed or the
 daemon cannot be reached."""
 
-import os
-import shutil
-
 from selenium.webdriver.common.by import By
 
-from harness import SCREENSHOTS, PageTest
+from harness import PageTest
 
-DOCS = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots")
 
 STUB_PRINT = "window.print = () => { window.__prints = (window.__prints || 0) + 1 }"
 
@@ -68,8 +64,6 @@ class Kiosk(PageTest):
 
     def keep_screenshot(self, b, name):
         self.screenshot(b, name)
-        os.makedirs(DOCS, exist_ok=True)
-        shutil.copy(os.path.join(SCREENSHOTS, f"{name}.png"), os.path.join(DOCS, f"{name}.png"))
 
     # ---- the flows ----
 

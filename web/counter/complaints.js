@@ -4,7 +4,7 @@
 // with the three things done to it: a recovery step, the resolution, the
 // follow-up with the customer.
 
-import { ApiError, op } from "/lib/api.js";
+import { ApiError, op, requestKey } from "/lib/api.js";
 import { t } from "/lib/i18n.js";
 import { parseYuan, formatFen } from "/lib/money.js";
 import { clockText, dateText, now } from "/lib/time.js";
@@ -265,7 +265,7 @@ export function complaints({ currentTicket, say }) {
 		// when the last attempt's reply never came (so it is logged once).
 		const same = JSON.stringify(body);
 		if (logKey === null || logFields !== same) {
-			logKey = crypto.randomUUID();
+			logKey = requestKey();
 			logFields = same;
 		}
 		try {

@@ -2,7 +2,7 @@
 // only) → needs → the ticket, then back to the start.  Touch only, large
 // targets, Chinese first; closed while no window is open.
 
-import { ApiError, op } from "/lib/api.js";
+import { ApiError, op, requestKey } from "/lib/api.js";
 import { both, setLanguage, t } from "/lib/i18n.js";
 import { formatFen } from "/lib/money.js";
 import { languageButton, start } from "/lib/page.js";
@@ -168,14 +168,6 @@ for (const b of document.querySelectorAll("[data-action=restart]"))
 // ---- 4. issue: one request_key per attempt, the same one again after a
 // network failure, so a retry never makes a second ticket ----
 let pending = null;	// { key, body } of a request whose answer never came
-
-function requestKey() {
-	if (crypto.randomUUID)
-		return crypto.randomUUID();
-	// plain http on a LAN address is not a secure context: no randomUUID
-	const b = crypto.getRandomValues(new Uint8Array(16));
-	return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-}
 
 function issueRequest() {
 	const flags = { needs_assistance: visit.needs_assistance };

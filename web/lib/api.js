@@ -43,3 +43,13 @@ export function signIn(terminal, token) {
 export function signOut() {
 	return send("DELETE", "/api/v1/session");
 }
+
+// A request_key (PROTOCOL: 1–64 characters) for one attempt of ticket.issue,
+// complaint.log or survey.submit; the same key is sent again when the
+// reply never came, so a retry never makes a second ticket or complaint.
+// getRandomValues, not randomUUID: a kiosk on plain http at a LAN address
+// is not a secure context, and randomUUID exists only in those.
+export function requestKey() {
+	const bytes = crypto.getRandomValues(new Uint8Array(16));
+	return [...bytes].map((x) => x.toString(16).padStart(2, "0")).join("");
+}
