@@ -93,8 +93,10 @@ raw=$(mktemp -d "${TMPDIR:-/tmp}/bq-clips.XXXXXX")
 trap 'rm -rf "$raw"' EXIT INT TERM
 
 tab=$(printf '\t')
+# A little quicker than espeak-ng's 175 words a minute: a call is said in
+# about 8 s, chime included, and a busy lobby hears the next one sooner.
 clips | while IFS=$tab read -r name voice text; do
-	espeak-ng -v "$voice" -w "$raw/$name.wav" "$text"
+	espeak-ng -v "$voice" -s 195 -w "$raw/$name.wav" "$text"
 done
 
 "$PYTHON" - "$raw" "$out" <<'EOF'
@@ -166,7 +168,7 @@ def fade(x, n=40):
 # twelfth) with an exponential decay.
 def chime():
     out = []
-    for freq, length in ((659.25, 0.55), (523.25, 0.9)):
+    for freq, length in ((659.25, 0.4), (523.25, 0.75)):
         for i in range(int(RATE * length)):
             t = i / RATE
             env = math.exp(-t * 4.0) * min(1.0, t / 0.005)
