@@ -67,7 +67,8 @@ export class Calls {
 				missed.push({ number: t.number, window: w.window, at: t.called_at,
 					status: t.status });
 		}
-		missed.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+		// oldest first; calls made in the same second by number
+		missed.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.number.localeCompare(b.number));
 		for (const c of missed)
 			this.called(c);
 		return missed;

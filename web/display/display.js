@@ -173,8 +173,10 @@ function drawLanes() {
 				wait.append(...bilingual("display.selfServiceDown"));
 		} else {
 			count.append(...bilingual("display.waiting", l.waiting));
-			if (l.open_windows > 0 && typeof l.estimated_wait_s === "number")
-				wait.append(...bilingual("display.estimate", minutes(l.estimated_wait_s)));
+			const est = l.estimated_wait_s;
+			if (l.open_windows > 0 && typeof est === "number")
+				wait.append(...(est < 60 ? bilingual("display.estimateSoon")
+					: bilingual("display.estimate", minutes(est))));
 			else
 				wait.append(...bilingual("display.notOpen"));
 		}
@@ -216,13 +218,12 @@ live({
 		if (name === "ticket.called") {
 			if (!calls.called(data))
 				return;
+			// Every call is listed at once; the big highlight takes its turn.
 			const call = { number: data.number, window: data.window, at: data.at };
-			if (stale(call.at)) {
-				drawWindows();
-				drawRecent();
-			} else {
+			if (!stale(call.at))
 				newCall(call);
-			}
+			drawWindows();
+			drawRecent();
 		} else if (name === "queue.changed") {
 			lanes = data.lanes;
 			drawLanes();

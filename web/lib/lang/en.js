@@ -70,6 +70,7 @@ export default {
 		spoken: (number, window) => `Number ${number}, please go to window ${window}`,
 		waiting: (n) => `${n} waiting`,
 		estimate: (m) => `about ${m} min`,
+		estimateSoon: "within a minute",
 		notOpen: "Not open",
 		machines: (n) => `${n} at the machines`,
 		selfServiceDown: "Out of service",

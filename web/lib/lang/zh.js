@@ -66,6 +66,7 @@ export default {
 		spoken: (number, window) => `请 ${number} 号到 ${window} 号窗口`,
 		waiting: (n) => `等候 ${n} 人`,
 		estimate: (m) => `预计约 ${m} 分钟`,
+		estimateSoon: "预计 1 分钟内",
 		notOpen: "暂未开放",
 		machines: (n) => `自助设备区 ${n} 人`,
 		selfServiceDown: "暂停服务",
