@@ -79,5 +79,6 @@ export class Calls {
 		for (const w of this.windows.keys())
 			this.windows.set(w, null);
 		this.recent = [];
+		this.seen.clear();
 	}
 }
