@@ -6,8 +6,12 @@ import os
 import shutil
 import urllib.request
 
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+import harness
 from harness import PageTest
 
 # A spoken call takes about 9 s (chime, Chinese, English): the limit of a
@@ -236,3 +240,27 @@ class Display(PageTest):
                   f"{second}, called after the restart, highlighted")
         self.wait(b, lambda d: self.announced(d) >= 1 and f"请 {second} 号到 3 号窗口"
                   in self.spoken(d), f"{second} announced", timeout=2 * SPEAK_S)
+
+    def test_without_the_autoplay_flag_a_click_enables_the_sound(self):
+        # harness.browser() passes --autoplay-policy=no-user-gesture-required,
+        # as docs/DISPLAY.md tells a TV to: this one is a browser without it
+        opts = Options()
+        opts.binary_location = harness.CHROMIUM
+        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                    "--disable-gpu", "--window-size=1920,1080", "--lang=zh-CN",
+                    "--autoplay-policy=document-user-activation-required"):
+            opts.add_argument(arg)
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        b = webdriver.Chrome(service=Service(harness.CHROMEDRIVER), options=opts)
+        self.browsers.append(b)
+        b.get(self.d.url("/display"))
+        self.sign_in(b, "D01")
+        # typing in the form was a gesture; a TV rebooted later has had none
+        b.refresh()
+        self.button(b, "Click to enable sound")
+        self.check_accessibility(b)
+        self.click(b, "点击开启声音")
+        self.wait(b, lambda d: d.find_element(By.TAG_NAME, "main").get_attribute(
+            "data-sound") == "on", "the sound on")
+        self.wait(b, lambda d: not d.find_element(By.ID, "sound-button").is_displayed(),
+                  "the button gone")
