@@ -84,7 +84,17 @@ WEBFILES := $(sort $(shell find web -type f ! -name embed.sh ! -name '*.md' ! -n
 	    2>/dev/null))
 CHARTJS	 ?= /usr/share/javascript/chart.js/chart.min.js
 WEBEXTRA := /lib/chart.min.js=$(CHARTJS)
-$(BUILD)/gen/webfiles.inc: $(WEBFILES) $(CHARTJS) web/embed.sh | $(BUILD)/gen
+# The lobby display's spoken calls: clips made by espeak-ng at build time
+# (web/display/make-clips.sh, docs/DISPLAY.md), served as /display/sounds/NAME.wav.
+CLIPS	 := $(shell sh web/display/make-clips.sh --list)
+SOUNDS	  = $(BUILD)/gen/sounds
+WEBEXTRA += $(foreach c,$(CLIPS),/display/sounds/$(c).wav=$(SOUNDS)/$(c).wav)
+$(SOUNDS)/.made: web/display/make-clips.sh | $(BUILD)/gen
+	@command -v espeak-ng >/dev/null 2>&1 || { echo "espeak-ng is missing: apt-get install espeak-ng (it makes the lobby display's spoken calls, web/display/make-clips.sh)" >&2; exit 2; }
+	rm -rf $(SOUNDS) && sh web/display/make-clips.sh $(SOUNDS) && touch $@
+$(CLIPS:%=$(SOUNDS)/%.wav): $(SOUNDS)/.made
+
+$(BUILD)/gen/webfiles.inc: $(WEBFILES) $(CHARTJS) $(SOUNDS)/.made web/embed.sh | $(BUILD)/gen
 	sh web/embed.sh $(WEBFILES) $(WEBEXTRA) > $@.tmp && mv $@.tmp $@
 
 $(CHARTJS):

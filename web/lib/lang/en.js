@@ -104,6 +104,26 @@ export default {
 	// ---- display ----
 	display: {
 		title: "Lobby display",
+		welcome: "Welcome",
+		nowCalling: "Now calling",
+		noCall: "Please watch for your number",
+		windows: "Windows",
+		recent: "Recent calls",
+		queue: "Waiting now",
+		window: (n) => `Window ${n}`,
+		callTo: (number, window) => `${number} → Window ${window}`,
+		spoken: (number, window) => `Number ${number}, please go to window ${window}`,
+		waiting: (n) => `${n} waiting`,
+		estimate: (m) => `about ${m} min`,
+		estimateSoon: "within a minute",
+		notOpen: "Not open",
+		machines: (n) => `${n} at the machines`,
+		selfServiceDown: "Out of service",
+		lanes: {
+			self_service: "Self-service", express: "Express cash", counter: "Counter", vip: "VIP",
+		},
+		offline: "Offline: reconnecting… (calls may not be current)",
+		enableSound: "Click to enable sound",
 	},
 
 	// ---- counter ----

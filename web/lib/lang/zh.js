@@ -100,6 +100,26 @@ export default {
 	// ---- display ----
 	display: {
 		title: "叫号屏",
+		welcome: "欢迎光临",
+		nowCalling: "正在叫号",
+		noCall: "请留意叫号",
+		windows: "各窗口",
+		recent: "最近叫号",
+		queue: "等候情况",
+		window: (n) => `${n} 号窗口`,
+		callTo: (number, window) => `${number} → ${window} 号窗口`,
+		spoken: (number, window) => `请 ${number} 号到 ${window} 号窗口`,
+		waiting: (n) => `等候 ${n} 人`,
+		estimate: (m) => `预计约 ${m} 分钟`,
+		estimateSoon: "预计 1 分钟内",
+		notOpen: "暂未开放",
+		machines: (n) => `自助设备区 ${n} 人`,
+		selfServiceDown: "暂停服务",
+		lanes: {
+			self_service: "自助设备", express: "现金快速通道", counter: "柜台", vip: "贵宾",
+		},
+		offline: "网络中断，正在重新连接…（叫号可能不是最新的）",
+		enableSound: "点击开启声音",
 	},
 
 	// ---- counter ----
