@@ -160,14 +160,17 @@ class Daemon:
             return f.read()
 
 
-def browser(width=1920, height=1080, download_dir=None):
-    """Headless Chromium; with download_dir, files a page downloads are
-    saved there without asking."""
+def browser(width=1920, height=1080, download_dir=None, autoplay=True):
+    """Headless Chromium with a width x height page; with download_dir,
+    files a page downloads are saved there without asking; autoplay=False
+    is a browser without the flag docs/DISPLAY.md gives a lobby TV (sound
+    only after a user's gesture)."""
     opts = Options()
     opts.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
                 "--disable-gpu", "--hide-scrollbars", f"--window-size={width},{height}",
-                "--autoplay-policy=no-user-gesture-required", "--lang=zh-CN",
+                "--autoplay-policy=" + ("no-user-gesture-required" if autoplay else
+                                        "document-user-activation-required"), "--lang=zh-CN",
                 "--force-device-scale-factor=1", "--no-first-run"):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -212,8 +215,8 @@ class PageTest(unittest.TestCase):
         self.d.close()
         self.assertEqual(problems, [], "the browser console had errors or CSP violations")
 
-    def open(self, path, width=1920, height=1080, download_dir=None):
-        driver = browser(width, height, download_dir)
+    def open(self, path, width=1920, height=1080, download_dir=None, autoplay=True):
+        driver = browser(width, height, download_dir, autoplay)
         self.browsers.append(driver)
         driver.get(self.d.url(path))
         return driver

@@ -2,16 +2,10 @@
 display terminal, showing and speaking the calls, the last 8 calls, the
 queue per lane; it recovers from a daemon restart by itself."""
 
-import os
-import shutil
 import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-import harness
 from harness import PageTest
 
 # A spoken call takes about 9 s (chime, Chinese, English): the limit of a
@@ -19,8 +13,6 @@ from harness import PageTest
 SPEAK_S = 30
 # Each new call holds the highlight 6 s (web/display/highlight.js).
 HOLD_S = 10
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class Display(PageTest):
@@ -213,10 +205,6 @@ class Display(PageTest):
         self.wait(big, lambda d: self.now_calling(d) == (called["T01"], "1", True),
                   "the last call highlighted, after the two before it", timeout=3 * HOLD_S)
         self.screenshot(big, "display")
-        shots = os.path.join(ROOT, "docs", "screenshots")
-        os.makedirs(shots, exist_ok=True)
-        shutil.copy(os.path.join(ROOT, os.environ.get("BUILD", "build"), "screenshots",
-                                 "display.png"), os.path.join(shots, "display.png"))
 
     def test_recovers_by_itself_from_a_daemon_restart(self):
         # while the daemon is down the browser logs its refused connections
@@ -242,18 +230,8 @@ class Display(PageTest):
                   in self.spoken(d), f"{second} announced", timeout=2 * SPEAK_S)
 
     def test_without_the_autoplay_flag_a_click_enables_the_sound(self):
-        # harness.browser() passes --autoplay-policy=no-user-gesture-required,
-        # as docs/DISPLAY.md tells a TV to: this one is a browser without it
-        opts = Options()
-        opts.binary_location = harness.CHROMIUM
-        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                    "--disable-gpu", "--window-size=1920,1080", "--lang=zh-CN",
-                    "--autoplay-policy=document-user-activation-required"):
-            opts.add_argument(arg)
-        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        b = webdriver.Chrome(service=Service(harness.CHROMEDRIVER), options=opts)
-        self.browsers.append(b)
-        b.get(self.d.url("/display"))
+        # a browser without the flag docs/DISPLAY.md gives a TV
+        b = self.open("/display", autoplay=False)
         self.sign_in(b, "D01")
         # typing in the form was a gesture; a TV rebooted later has had none
         b.refresh()

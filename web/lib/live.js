@@ -4,11 +4,18 @@
 // so nothing a page shows depends on an unbroken connection.  A lost stream
 // (network, daemon restart, `reset`) shows as offline and is reopened with
 // a growing delay; a ping every 10 s notices a connection that died
-// silently and keeps the page's clock on the daemon's.  When the session
+// silently and keeps the page's clock on the daemon's (from `ping` only:
+// an event's `at` may be minutes old when it is replayed after a reconnect).  When the session
 // itself has ended, the page reloads to its sign-in form.
 
 import { op, whoami } from "/lib/api.js";
 import { observe } from "/lib/time.js";
+
+// The page's clock, from the daemon's `ping` now (time.js); a page calls it
+// after something it knows moved the daemon's clock.
+export function syncClock() {
+	return op("ping").then((r) => observe(r.now), () => {});
+}
 
 const EVENTS = ["ticket.called", "queue.changed", "day.ended", "complaint.logged",
 	"followup.overdue", "followup.recorded", "reset"];
@@ -37,6 +44,7 @@ export function live({ topics, snapshot, onSnapshot, onEvent, onStatus }) {
 		if (mine !== generation)
 			return;
 		onSnapshot(state);
+		syncClock();
 		const held = pending;
 		pending = null;
 		for (const [name, data] of held)
@@ -53,8 +61,6 @@ export function live({ topics, snapshot, onSnapshot, onEvent, onStatus }) {
 			return;
 		}
 		const data = JSON.parse(e.data);
-		if (typeof data.at === "string")
-			observe(data.at);
 		if (pending !== null)
 			pending.push([name, data]);
 		else
@@ -104,6 +110,5 @@ export function live({ topics, snapshot, onSnapshot, onEvent, onStatus }) {
 			lost();
 		}
 	}, 10000);
-	op("ping").then((r) => observe(r.now), () => {});
 	open();
 }

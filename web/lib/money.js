@@ -19,9 +19,15 @@ export function parseYuan(text) {
 }
 
 // Whether `text` can still become an amount as the customer keeps typing:
-// the keypad refuses a key that would make it impossible.
+// the keypad refuses a key that would make it impossible (a third decimal,
+// a digit after a leading 0, more than MAX_FEN).
 export function canExtend(text) {
-	return /^(?:|\d{1,11}(?:\.\d{0,2})?)$/.test(text) && !/^0\d/.test(text);
+	const m = /^(?:|(\d{1,11})(?:\.(\d{0,2}))?)$/.exec(text);
+	if (m === null || /^0\d/.test(text))
+		return false;
+	if (m[1] === undefined)
+		return true;
+	return Number(m[1]) * 100 + Number((m[2] ?? "").padEnd(2, "0")) <= MAX_FEN;
 }
 
 // 150050 → "1,500.50" (grouping by threes, always two decimals).
