@@ -168,7 +168,7 @@ def browser(width=1920, height=1080, download_dir=None, autoplay=True):
     opts = Options()
     opts.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                "--disable-gpu", "--hide-scrollbars", f"--window-size={width},{height}",
+                "--disable-gpu", "--hide-scrollbars", f"--window-size={width},{height + 200}",
                 "--autoplay-policy=" + ("no-user-gesture-required" if autoplay else
                                         "document-user-activation-required"), "--lang=zh-CN",
                 "--force-device-scale-factor=1", "--no-first-run"):
@@ -180,11 +180,10 @@ def browser(width=1920, height=1080, download_dir=None, autoplay=True):
             "download.prompt_for_download": False,
         })
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    # The window's size includes its frame: grow it by the difference so
-    # that the page itself (the viewport) is width x height.
-    driver.set_window_size(width, height)
-    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
-    driver.set_window_size(2 * width - inner[0], 2 * height - inner[1])
+    # The page (the viewport) is exactly width x height: the window's own
+    # size includes its frame, and resizing it is not always obeyed.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
     inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
     if inner != [width, height]:
         driver.quit()
