@@ -163,12 +163,31 @@ followups_item(struct report_job *job, const struct complaint *cp,
 	free(text);
 }
 
+/* The list followups_item() printed, as the reply's "complaints". */
+static void
+add_complaints(cJSON *r, struct pending *p)
+{
+	cJSON	*item;
+
+	if (p->p_list == NULL) {
+		cJSON_AddArrayToObject(r, "complaints");
+		return;
+	}
+	p->p_list[p->p_list_len++] = ']';	/* room was kept */
+	p->p_list[p->p_list_len] = '\0';
+	if ((item = cJSON_CreateRaw("")) == NULL)
+		fatalx("cJSON_CreateRaw: out of memory");
+	cJSON_free(item->valuestring);
+	item->valuestring = p->p_list;	/* cJSON_Delete frees it with free() */
+	cJSON_AddItemToObject(r, "complaints", item);
+	p->p_list = NULL;
+}
+
 static void
 followups_encode(struct report_job *job)
 {
 	struct followups_report	*fr = &job->rj_followups;
-	struct pending		*p = job->rj_arg;
-	cJSON			*r = reply_of(job), *sum, *owners, *o, *item;
+	cJSON			*r = reply_of(job), *sum, *owners, *o;
 	size_t			 i;
 
 	if (!job->rj_ok)
@@ -191,18 +210,7 @@ followups_encode(struct report_job *job)
 		cJSON_AddNumberToObject(o, "open", (double)fr->fr_owners[i].oc_open);
 		cJSON_AddNumberToObject(o, "overdue", (double)fr->fr_owners[i].oc_overdue);
 	}
-	if (p->p_list == NULL)
-		cJSON_AddArrayToObject(r, "complaints");
-	else {
-		p->p_list[p->p_list_len++] = ']';	/* room was kept */
-		p->p_list[p->p_list_len] = '\0';
-		if ((item = cJSON_CreateRaw("")) == NULL)
-			fatalx("cJSON_CreateRaw: out of memory");
-		cJSON_free(item->valuestring);
-		item->valuestring = p->p_list;	/* cJSON_Delete frees it with free() */
-		cJSON_AddItemToObject(r, "complaints", item);
-	}
-	p->p_list = NULL;
+	add_complaints(r, job->rj_arg);
 	encoded(job);
 }
 
@@ -244,25 +252,13 @@ const struct op_entry op_report_followups_entry = {
 static void
 complaint_list_encode(struct report_job *job)
 {
-	struct pending	*p = job->rj_arg;
-	cJSON		*r = reply_of(job), *item;
+	cJSON	*r = reply_of(job);
 
 	if (!job->rj_ok)
 		return;
 	cJSON_AddStringToObject(r, "status", followups_statuses[job->rj_status]);
 	cJSON_AddItemToObject(r, "now", json_time(job->rj_now));
-	if (p->p_list == NULL)
-		cJSON_AddArrayToObject(r, "complaints");
-	else {
-		p->p_list[p->p_list_len++] = ']';	/* room was kept */
-		p->p_list[p->p_list_len] = '\0';
-		if ((item = cJSON_CreateRaw("")) == NULL)
-			fatalx("cJSON_CreateRaw: out of memory");
-		cJSON_free(item->valuestring);
-		item->valuestring = p->p_list;	/* cJSON_Delete frees it with free() */
-		cJSON_AddItemToObject(r, "complaints", item);
-	}
-	p->p_list = NULL;
+	add_complaints(r, job->rj_arg);
 	cJSON_AddBoolToObject(r, "truncated", job->rj_followups.fr_truncated);
 	encoded(job);
 }

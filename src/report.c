@@ -237,15 +237,62 @@ followups_owners(sqlite3 *db, struct report_job *job)
 	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.followups");
 }
 
-int
-report_followups(sqlite3 *db, struct report_job *job)
+/*
+ * The complaints `sql` selects (their columns, then FOLLOWUP_ROW_COLUMNS;
+ * ?1 the LIMIT, ?2 the due-soon time, ?3 the staff member of a list of
+ * one's own), one row at a time to the encoder: no array of a thousand
+ * complaints.  A row past rj_limit only marks the list truncated.
+ */
+static int
+followup_rows(sqlite3 *db, struct report_job *job, const char *sql, int64_t limit,
+    const char *what)
 {
 	struct followups_report	*fr = &job->rj_followups;
 	struct complaint	*c;
 	struct followup_row	 fw;
 	sqlite3_stmt		*st, *last;
-	char			 sql[1024];
 	int			 rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT at, outcome FROM complaint_actions WHERE id = ?1", -1,
+	    &last, NULL) != SQLITE_OK)
+		return fail(db, job, what);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(last);
+		return fail(db, job, what);
+	}
+	sqlite3_bind_int64(st, 1, limit);
+	bind_due_soon(st, job);
+	if (job->rj_own_only)
+		sqlite3_bind_text(st, 3, job->rj_staff, -1, SQLITE_STATIC);
+	if ((c = malloc(sizeof *c)) == NULL)
+		fatal("malloc");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((int64_t)fr->fr_nitems == job->rj_limit) {
+			fr->fr_truncated = true;
+			rc = SQLITE_DONE;
+			break;
+		}
+		store_complaint_row(st, c);
+		if (followup_row(st, last, &fw) == -1) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		fr->fr_nitems++;
+		if (job->rj_item != NULL)
+			job->rj_item(job, c, &fw);
+	}
+	free(c);
+	sqlite3_finalize(st);
+	sqlite3_finalize(last);
+	return rc == SQLITE_DONE ? 0 : fail(db, job, what);
+}
+
+int
+report_followups(sqlite3 *db, struct report_job *job)
+{
+	struct followups_report	*fr = &job->rj_followups;
+	sqlite3_stmt		*st;
+	char			 sql[1024];
 
 	memset(fr, 0, sizeof *fr);
 	if (followups_owners(db, job) == -1 ||
@@ -261,35 +308,10 @@ report_followups(sqlite3 *db, struct report_job *job)
 		fr->fr_total = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 
-	/* One row at a time to the encoder: no array of a thousand complaints. */
 	snprintf(sql, sizeof sql, "SELECT %s, " FOLLOWUP_ROW_COLUMNS " FROM complaints "
 	    "WHERE %s ORDER BY follow_up_due, id LIMIT ?1", store_complaint_columns(),
 	    followups_where[job->rj_status]);
-	if (sqlite3_prepare_v2(db, "SELECT at, outcome FROM complaint_actions WHERE id = ?1", -1,
-	    &last, NULL) != SQLITE_OK)
-		return fail(db, job, "report.followups");
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		sqlite3_finalize(last);
-		return fail(db, job, "report.followups");
-	}
-	sqlite3_bind_int64(st, 1, job->rj_limit);
-	bind_due_soon(st, job);
-	if ((c = malloc(sizeof *c)) == NULL)
-		fatal("malloc");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		store_complaint_row(st, c);
-		if (followup_row(st, last, &fw) == -1) {
-			rc = SQLITE_ERROR;
-			break;
-		}
-		fr->fr_nitems++;
-		if (job->rj_item != NULL)
-			job->rj_item(job, c, &fw);
-	}
-	free(c);
-	sqlite3_finalize(st);
-	sqlite3_finalize(last);
-	return rc == SQLITE_DONE ? 0 : fail(db, job, "report.followups");
+	return followup_rows(db, job, sql, job->rj_limit, "report.followups");
 }
 
 /* ---- complaint.list ---- */
@@ -314,51 +336,16 @@ static const char *const own_where[] = {
 int
 report_complaint_list(sqlite3 *db, struct report_job *job)
 {
-	struct followups_report	*fr = &job->rj_followups;
-	struct complaint	*c;
-	struct followup_row	 fw;
-	sqlite3_stmt		*st, *last;
-	char			 sql[1024];
-	int			 rc;
+	char	sql[1024];
 
-	memset(fr, 0, sizeof *fr);
+	memset(&job->rj_followups, 0, sizeof job->rj_followups);
 	snprintf(sql, sizeof sql, "SELECT %s, " FOLLOWUP_ROW_COLUMNS " FROM complaints "
 	    "WHERE (%s)%s ORDER BY overdue DESC, follow_up_due, id LIMIT ?1",
 	    store_complaint_columns(), job->rj_own_only ? own_where[job->rj_status] :
 	    followups_where[job->rj_status],
 	    job->rj_own_only ? " AND (owner = ?3 OR first_responder = ?3)" : "");
-	if (sqlite3_prepare_v2(db, "SELECT at, outcome FROM complaint_actions WHERE id = ?1", -1,
-	    &last, NULL) != SQLITE_OK)
-		return fail(db, job, "complaint.list");
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		sqlite3_finalize(last);
-		return fail(db, job, "complaint.list");
-	}
-	sqlite3_bind_int64(st, 1, job->rj_limit + 1);
-	bind_due_soon(st, job);
-	if (job->rj_own_only)
-		sqlite3_bind_text(st, 3, job->rj_staff, -1, SQLITE_STATIC);
-	if ((c = malloc(sizeof *c)) == NULL)
-		fatal("malloc");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((int64_t)fr->fr_nitems == job->rj_limit) {
-			fr->fr_truncated = true;
-			rc = SQLITE_DONE;
-			break;
-		}
-		store_complaint_row(st, c);
-		if (followup_row(st, last, &fw) == -1) {
-			rc = SQLITE_ERROR;
-			break;
-		}
-		fr->fr_nitems++;
-		if (job->rj_item != NULL)
-			job->rj_item(job, c, &fw);
-	}
-	free(c);
-	sqlite3_finalize(st);
-	sqlite3_finalize(last);
-	return rc == SQLITE_DONE ? 0 : fail(db, job, "complaint.list");
+	/* One row past the limit says there are more. */
+	return followup_rows(db, job, sql, job->rj_limit + 1, "complaint.list");
 }
 
 /* ---- report.summary ---- */
