@@ -487,7 +487,7 @@ test_printer_not_reading(void **state)
 	struct daemon	*d = start_with_printer(pr->pr_port);
 	struct conn	*k;
 	cJSON		*r;
-	int		 i, first_false = -1;
+	int		 i, first_false = -1, printed;
 
 	(void)state;
 	wait_log(d, "event=printer_up terminal=K01", 1);
@@ -501,23 +501,30 @@ test_printer_not_reading(void **state)
 	expect_that(first_false >= 0, NULL, "5,000 tickets and the queue never filled");
 	print_message("printed:false from ticket %d on\n", first_false + 1);
 	expect_that(first_false >= 32, NULL, "at least the queue's 32 receipts were taken");
-	/* The queue stays full: every further ticket is issued, not printed. */
+	/* Every further ticket is issued at once.  Not all of them unprinted:
+	 * the kernel's send buffer grows by itself (autotuning) even toward a
+	 * peer that reads nothing, so the queue may find room again now and
+	 * then (seen in CI: ticket 108 printed after 105 did not). */
+	printed = first_false;
 	for (i = 0; i < 100; i++) {
 		r = issue_req(k, "\"service\":\"loan\"");
-		expect_bool(r, "ticket.printed", false);
+		expect_present(r, "ticket.number");
+		printed += cJSON_IsTrue(jget(r, "ticket.printed"));
 		cJSON_Delete(r);
 	}
-	expect_that(log_count(d, "event=printer_full terminal=K01") == 1, NULL,
-	    "one printer_full line");
+	expect_that(log_count(d, "event=printer_full terminal=K01") >= 1, NULL,
+	    "no printer_full line");
 	expect_full_queue_bounded(d);
-	/* Reading again: the queue drains, tickets print again. */
+	/* Reading again: every receipt queued arrives, and the next ticket
+	 * prints. */
 	printer_set_reading(pr, true);
+	expect_that(wait_receipts(pr, printed), NULL, "the %d queued receipts never all came",
+	    printed);
 	wait_log(d, "event=printer_drained terminal=K01", 1);
 	r = issue_req(k, "\"service\":\"loan\"");
 	expect_bool(r, "ticket.printed", true);
 	cJSON_Delete(r);
-	expect_that(wait_receipts(pr, first_false + 1), NULL,
-	    "the queued receipts and the last one never all came");
+	expect_that(wait_receipts(pr, printed + 1), NULL, "the last receipt never came");
 	daemon_stop(d);
 	printer_stop(pr);
 }
