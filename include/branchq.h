@@ -348,6 +348,11 @@ struct config {
 	int			 cf_http_heartbeat_s;	/* a comment on each stream at least this often */
 	int			 cf_http_session_staff_hours;	/* teller, lobby, supervisor */
 	int			 cf_http_session_device_days;	/* kiosk, display */
+	/* Operations (docs/OPERATIONS.md). */
+	int			 cf_retention_days;	/* closed complaints' personal data kept */
+	int			 cf_backup_minute;	/* the daily backup, local minutes after midnight */
+	int			 cf_backup_keep;	/* daily copies kept in --backup-dir */
+	bool			 cf_metrics_public;	/* GET /metrics without signing in */
 	struct terminal_conf	*cf_terminals;
 	size_t			 cf_nterminals;
 	bool			 cf_demo;

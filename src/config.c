@@ -51,7 +51,8 @@ static const char *const top_keys[] = {
 	"subscriber_buffer_bytes", "auth_max_failures", "auth_window_s",
 	"auth_lockout_s", "auth_lockout_max_s",
 	"http_hosts", "http_max_connections", "http_max_streams", "http_heartbeat_s",
-	"http_session_staff_hours", "http_session_device_days", NULL
+	"http_session_staff_hours", "http_session_device_days",
+	"retention_days", "backup_at", "backup_keep", "metrics_public", NULL
 };
 static const char *const threshold_keys[] = {
 	"cash", "transfer", "express_cash", NULL
@@ -306,6 +307,11 @@ config_defaults(struct config *cf)
 	cf->cf_http_heartbeat_s = 15;
 	cf->cf_http_session_staff_hours = 12;
 	cf->cf_http_session_device_days = 30;
+	/* Operations: PIPL asks for no longer than needed; a year by default. */
+	cf->cf_retention_days = 365;
+	cf->cf_backup_minute = 2 * 60 + 30;	/* 02:30, before the branch opens */
+	cf->cf_backup_keep = 7;
+	cf->cf_metrics_public = false;
 }
 
 static int
@@ -709,6 +715,41 @@ parse_limits(struct config_parse *cp, struct config *cf, const cJSON *root)
 	return 0;
 }
 
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Operations: retention, the daily backup, metrics (docs/OPERATIONS.md). */
+static int
+parse_operations(struct config_parse *cp, struct config *cf, const cJSON *root)
+{
+	const cJSON	*item;
+	const char	*s;
+	int		 h, m;
+
+	if (get_int(cp, root, "retention_days", 1, 36500, &cf->cf_retention_days) == -1 ||
+	    get_int(cp, root, "backup_keep", 1, 1000, &cf->cf_backup_keep) == -1)
+		return -1;
+	if ((item = cJSON_GetObjectItemCaseSensitive(root, "backup_at")) != NULL) {
+		s = cJSON_GetStringValue(item);
+		if (s == NULL || strlen(s) != 5 || s[2] != ':' || !is_digit(s[0]) ||
+		    !is_digit(s[1]) || !is_digit(s[3]) || !is_digit(s[4]) ||
+		    (h = (s[0] - '0') * 10 + s[1] - '0') > 23 ||
+		    (m = (s[3] - '0') * 10 + s[4] - '0') > 59)
+			return config_fail(cp, "backup_at: must be a local time of day "
+			    "\"HH:MM\", from \"00:00\" to \"23:59\"");
+		cf->cf_backup_minute = h * 60 + m;
+	}
+	if ((item = cJSON_GetObjectItemCaseSensitive(root, "metrics_public")) != NULL) {
+		if (!cJSON_IsBool(item))
+			return config_fail(cp, "metrics_public: must be true or false");
+		cf->cf_metrics_public = cJSON_IsTrue(item);
+	}
+	return 0;
+}
+
 static int
 config_parse_root(struct config_parse *cp, struct config *cf, const cJSON *root)
 {
@@ -743,6 +784,7 @@ config_parse_root(struct config_parse *cp, struct config *cf, const cJSON *root)
 	    get_int(cp, root, "webhook_max_pending", 1, 1000000,
 	    &cf->cf_webhook_max_pending) == -1 ||
 	    parse_limits(cp, cf, root) == -1 ||
+	    parse_operations(cp, cf, root) == -1 ||
 	    parse_accessible_windows(cp, cf, root) == -1 ||
 	    parse_terminals(cp, cf, root) == -1 ||
 	    parse_duty_supervisor(cp, cf, root) == -1 ||
