@@ -431,7 +431,7 @@ daemon_spawn(const char *file, int line, struct daemon *d)
 	const char	*wrapper = getenv("BRANCHQD_WRAPPER");
 	char		*wcopy = NULL, *tok, *save = NULL, *argv[64], *log, *mark, *end;
 	char		 listen[32] = "127.0.0.1:0";
-	int		 argc = 0, status, fd;
+	int		 argc = 0, status, fd, i;
 	long		 offset = file_size(d->d_log), port;
 	int64_t		 deadline;
 	pid_t		 pid;
@@ -474,6 +474,8 @@ daemon_spawn(const char *file, int line, struct daemon *d)
 		argv[argc++] = (char *)"--tls-key";
 		argv[argc++] = d->d_tls_key;
 	}
+	for (i = 0; d->d_extra_args[i] != NULL; i++)
+		argv[argc++] = d->d_extra_args[i];
 	argv[argc] = NULL;
 
 	fflush(stdout);
@@ -495,6 +497,9 @@ daemon_spawn(const char *file, int line, struct daemon *d)
 		/* No stray ./branchq.json: the demo configuration is what it says. */
 		if (chdir(d->d_dir) == -1)
 			_exit(126);
+		for (i = 0; d->d_env[i] != NULL; i++)
+			if (putenv(d->d_env[i]) != 0)
+				_exit(126);
 		execvp(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -548,6 +553,7 @@ struct daemon *
 h_daemon_start(const char *file, int line, const struct daemon_opts *opts)
 {
 	struct daemon	*d;
+	int		 i;
 
 	harness_init();
 	d = calloc(1, sizeof *d);
@@ -581,6 +587,10 @@ h_daemon_start(const char *file, int line, const struct daemon_opts *opts)
 		if (opts->kiosk_printer != NULL)
 			snprintf(d->d_kiosk_printer, sizeof d->d_kiosk_printer, "%s",
 			    opts->kiosk_printer);
+		for (i = 0; i < 8 && opts->extra_args[i] != NULL; i++)
+			d->d_extra_args[i] = xstrdup(opts->extra_args[i]);
+		for (i = 0; i < 4 && opts->env[i] != NULL; i++)
+			d->d_env[i] = xstrdup(opts->env[i]);
 	}
 	d->d_next = h_daemons;
 	h_daemons = d;
@@ -671,6 +681,7 @@ daemon_free(struct daemon *d)
 {
 	struct daemon	**p;
 	struct conn	 *c;
+	int		  i;
 
 	if (d == NULL)
 		return;
@@ -688,6 +699,10 @@ daemon_free(struct daemon *d)
 	else
 		fprintf(stderr, "kept %s\n", d->d_dir);
 	free(d->d_extra_config);
+	for (i = 0; d->d_extra_args[i] != NULL; i++)
+		free(d->d_extra_args[i]);
+	for (i = 0; d->d_env[i] != NULL; i++)
+		free(d->d_env[i]);
 	free(d);
 }
 

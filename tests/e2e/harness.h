@@ -58,6 +58,12 @@ struct daemon_opts {
 	const char	*tls_cert, *tls_key;
 	/* K01's "printer" ("127.0.0.1:PORT"); NULL: none. */
 	const char	*kiosk_printer;
+	/* More arguments after the harness's own, NULL-terminated (at most 8):
+	 * { "--backup-dir", dir, NULL }. */
+	const char	*extra_args[9];
+	/* "NAME=VALUE" added to the daemon's environment, NULL-terminated
+	 * (at most 4): { "NOTIFY_SOCKET=/tmp/x", NULL }. */
+	const char	*env[5];
 };
 
 struct daemon {
@@ -79,6 +85,8 @@ struct daemon {
 	char		 d_tls_cert[256];	/* --tls-cert's value, or "" */
 	char		 d_tls_key[256];	/* --tls-key's value, or "" */
 	char		 d_kiosk_printer[64];	/* K01's "printer", or "" */
+	char		*d_extra_args[9];	/* daemon_opts.extra_args, copied */
+	char		*d_env[5];		/* daemon_opts.env, copied */
 	struct daemon	*d_next;	/* every daemon the harness started */
 };
 
