@@ -361,11 +361,19 @@ struct config {
 int	config_load_file(struct config *, const char *path, char *err, size_t errlen);
 int	config_load_text(struct config *, const char *name, const char *text,
 	    char *err, size_t errlen);
+/* Every problem of the file, each "PATH:LINE: message" to report(); 0 and
+ * *cf filled when there is none, else the number of problems (*cf zeroed). */
+int	config_load_file_report(struct config *, const char *path,
+	    void (*report)(void *arg, const char *problem), void *arg);
 void	config_demo(struct config *);
 void	config_print_demo(const struct config *, void (*out)(const char *));
 void	config_free(struct config *);
 const struct terminal_conf *config_terminal(const struct config *, const char *id);
 bool	config_staff_exists(const struct config *, const char *staff);
+/* The same terminal in a reloaded configuration, or NULL and why: "removed",
+ * "token_changed", "role_changed", "staff_changed". */
+const struct terminal_conf *config_terminal_successor(const struct config *nw,
+	    const struct terminal_conf *old, const char **why);
 /* Demo terminals and their clear tokens, printed at start-up. */
 struct demo_terminal { const char *dt_id, *dt_role, *dt_staff, *dt_token; };
 extern const struct demo_terminal demo_terminals[];
@@ -862,6 +870,9 @@ struct printer;
 /* Start-up, before the loop: iconv opened (gconv modules are read from disk)
  * and a connection started for each kiosk printer of the configuration. */
 void	printer_init(struct event_base *, const struct config *);
+/* A reloaded configuration: printers added, moved or removed; the others
+ * keep their connection and queue. */
+void	printer_config_changed(const struct config *);
 void	printer_free(void);
 struct printer *printer_find(const char *terminal);	/* NULL: it has none */
 /* Whether a receipt queued now is accepted: the connection up, room in the
@@ -920,6 +931,8 @@ int	branch_apply(struct branch *, struct change *, struct bq_error *);
 int	branch_open(struct branch *, const struct config *, struct store *,
 	    struct branch_hooks, char *err, size_t errlen);
 void	branch_close(struct branch *);
+/* A reloaded configuration (SIGHUP), taken into what was copied from it. */
+void	branch_set_config(struct branch *, const struct config *);
 /* Memory rebuilt from the database: after a group commit failed. */
 void	branch_reload(struct branch *);
 /* Commits the loop iteration's changes; on failure rebuilds memory and
@@ -979,6 +992,9 @@ bool	webhook_wanted(const struct config *, const char *event);
 int	webhook_enqueue(struct store *, const struct config *, const char *event,
 	    int64_t outbox_id);
 int	webhook_start(struct event_base *, struct branch *, char *err, size_t errlen);
+/* After a reload (b_cfg is new): receivers added and removed; the removed
+ * ones' pending deliveries are marked failed, as at start-up. */
+void	webhook_config_changed(size_t *added, size_t *removed);
 void	webhook_stop(void);	/* abandons transfers under way: they stay pending */
 /* A failed delivery pending again, from now.  -1 with err. */
 int	webhook_retry(struct branch *, int64_t id, struct delivery *out, struct bq_error *);
@@ -1223,6 +1239,9 @@ const struct terminal_conf *websession_find(struct branch *, const char *cookie,
 int	websession_end(struct branch *, const char *cookie, struct bq_error *);
 /* Start-up: the sessions of terminals removed or with a new token, deleted. */
 int	websession_prune(struct branch *, char *err, size_t errlen);
+/* After a reload: also the sessions of terminals old had and the new
+ * configuration changed (config_terminal_successor); 0 or -1, logged. */
+int	websession_config_changed(struct branch *, const struct config *old);
 
 /* ---- events.c: the domain's hooks as event lines, queue changes coalesced ---- */
 #define EVENTS_QUEUE_INTERVAL_MS	200	/* PROTOCOL: at most 5 per second */
@@ -1398,6 +1417,9 @@ void	http_free(void);
 void	http_api_init(struct event_base *, struct branch *);
 void	http_api_handle(struct http_request *);	/* http_listen()'s handler */
 void	http_api_free(void);
+/* A reloaded configuration: event streams of removed or changed terminals
+ * end (and their browsers' sessions), the others go on. */
+void	http_api_config_changed(const struct config *old);
 
 /* ---- server.c: TCP, line framing, connections ---- */
 /* Descriptors kept aside from connections: database, reports, libevent,
@@ -1408,5 +1430,14 @@ int	server_listen(struct event_base *, struct branch *, const char *listen,
 /* Stop accepting and reading; calls done() when every reply is written. */
 void	server_shutdown(void (*done)(void));
 void	server_free(void);
+/* A reloaded configuration: each signed-in connection now speaks for the
+ * same terminal in it, or ends if that terminal was removed or changed. */
+void	server_config_changed(const struct config *);
+
+/* ---- reload.c: SIGHUP, the configuration file read again ---- */
+/* live (allocated, owned from now on) is b's; path NULL: the demo one. */
+void	reload_init(struct branch *, struct config *live, const char *path);
+int	reload_run(void);	/* 0, or -1: the file was refused */
+void	reload_free(void);
 
 #endif /* BRANCHQ_H */

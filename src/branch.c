@@ -161,6 +161,22 @@ branch_group_commit(struct branch *b, char *why, size_t whylen)
 	return -1;
 }
 
+/*
+ * SIGHUP: a new configuration for what runs.  Thresholds, authority and
+ * the rest are read from b_cfg where they are used; what was copied into
+ * memory at start-up is copied again here.
+ */
+void
+branch_set_config(struct branch *b, const struct config *cfg)
+{
+	int	i;
+
+	b->b_cfg = cfg;
+	b->b_queue.q_default_service_s = cfg->cf_default_service_s;
+	for (i = 1; i <= BQ_MAX_WINDOW; i++)
+		b->b_queue.q_windows[i].w_accessible = cfg->cf_accessible_window[i];
+}
+
 void
 branch_close(struct branch *b)
 {

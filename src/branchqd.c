@@ -166,26 +166,14 @@ raise_nofile(const struct config *cfg)
 	    (unsigned long long)was, (unsigned long long)want);
 }
 
-/* SIGHUP: the TLS files read again; new connections get them, open ones keep theirs. */
+/* SIGHUP: the configuration file and the TLS files read again (reload.c). */
 static void
 on_sighup(evutil_socket_t sig, short what, void *arg)
 {
-	char	err[512], desc[512];
-
 	(void)sig;
 	(void)what;
 	(void)arg;
-	if (!tls_enabled()) {
-		log_info("event=sighup msg=\"nothing to read again (no --tls-cert)\"");
-		return;
-	}
-	if (tls_reload(err, sizeof err) == -1) {
-		log_warnx("event=tls_reload failed msg=\"the certificate in use stays\": %s",
-		    err);
-		return;
-	}
-	tls_describe(desc, sizeof desc);
-	log_info("event=tls_reload ok %s", desc);
+	reload_run();
 }
 
 static void
@@ -226,7 +214,7 @@ main(int argc, char **argv)
 	const char	*tls_cert = NULL, *tls_key = NULL;
 	const char	*http = DEFAULT_HTTP;
 	struct http_limits http_lim;
-	struct config	 cfg;
+	struct config	*cfg;
 	struct branch	 branch;
 	struct store	*store;
 	struct event	*ev_term, *ev_int, *ev_hup;
@@ -283,16 +271,17 @@ main(int argc, char **argv)
 		startup_error("%s", err);
 	signal(SIGPIPE, SIG_IGN);
 
-	memset(&cfg, 0, sizeof cfg);
-	load_config(&cfg, config_path);
-	if (time_set_zone(cfg.cf_timezone) == -1)
-		startup_error("timezone: unknown time zone \"%s\"", cfg.cf_timezone);
+	if ((cfg = calloc(1, sizeof *cfg)) == NULL)
+		fatal("calloc");
+	load_config(cfg, config_path);
+	if (time_set_zone(cfg->cf_timezone) == -1)
+		startup_error("timezone: unknown time zone \"%s\"", cfg->cf_timezone);
 	/* What was loaded, never a token or a webhook secret. */
 	log_info("event=config file=%s branch=%s timezone=%s terminals=%zu webhooks=%zu",
-	    cfg.cf_demo ? "demo" : log_str(config_path != NULL ? config_path : DEFAULT_CONFIG),
-	    log_str(cfg.cf_branch), log_str(cfg.cf_timezone), cfg.cf_nterminals,
-	    cfg.cf_nwebhooks);
-	raise_nofile(&cfg);
+	    cfg->cf_demo ? "demo" : log_str(config_path != NULL ? config_path : DEFAULT_CONFIG),
+	    log_str(cfg->cf_branch), log_str(cfg->cf_timezone), cfg->cf_nterminals,
+	    cfg->cf_nwebhooks);
+	raise_nofile(cfg);
 
 	if ((main_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
@@ -316,8 +305,11 @@ main(int argc, char **argv)
 		startup_error("--db %s: %s", db_path, err);
 	/* Before branch_open(): deadlines that passed while down fire in it. */
 	events_init(main_base, &branch);
-	if (branch_open(&branch, &cfg, store, events_hooks(), err, sizeof err) == -1)
+	if (branch_open(&branch, cfg, store, events_hooks(), err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);
+	/* From here the configuration is reload.c's: SIGHUP replaces it. */
+	reload_init(&branch, cfg, cfg->cf_demo ? NULL :
+	    config_path != NULL ? config_path : DEFAULT_CONFIG);
 	followup_start(&branch);
 	if (webhook_start(main_base, &branch, err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);
@@ -327,15 +319,15 @@ main(int argc, char **argv)
 	barrier_init(main_base, &branch);
 	/* Kiosks' printers: iconv opened here, before the loop; a receipt
 	 * leaves after the commit of its ticket. */
-	printer_init(main_base, &cfg);
+	printer_init(main_base, cfg);
 	barrier_on_group_done(printer_group_done);
 	if (server_listen(main_base, &branch, listen, bound, sizeof bound, err, sizeof err) == -1)
 		startup_error("%s", err);
 	http_api_init(main_base, &branch);
 	if (strcmp(http, "off") != 0) {
-		http_lim.hl_max_connections = cfg.cf_http_max_connections;
+		http_lim.hl_max_connections = cfg->cf_http_max_connections;
 		http_lim.hl_request_s = HTTP_REQUEST_S;
-		http_lim.hl_write_timeout_s = cfg.cf_write_timeout_s;
+		http_lim.hl_write_timeout_s = cfg->cf_write_timeout_s;
 		if (http_listen(main_base, http, &http_lim, http_api_handle, http_bound,
 		    sizeof http_bound, err, sizeof err) == -1)
 			startup_error("%s", err);
@@ -361,8 +353,8 @@ main(int argc, char **argv)
 		log_info("event=tls %s", desc);
 	}
 	log_info("event=start branch=%s listen=%s http=%s%s db=%s config=%s clock=%s tls=%s "
-	    "msg=\"listening on %s\"", log_str(cfg.cf_branch), bound, http_bound, url,
-	    log_str(db_path), cfg.cf_demo ? "demo" : "file", test_clock ? "test" : "real",
+	    "msg=\"listening on %s\"", log_str(cfg->cf_branch), bound, http_bound, url,
+	    log_str(db_path), cfg->cf_demo ? "demo" : "file", test_clock ? "test" : "real",
 	    tls_enabled() ? "on" : "off", bound);
 	event_base_dispatch(main_base);
 
@@ -383,7 +375,7 @@ main(int argc, char **argv)
 	event_free(ev_hup);
 	event_base_free(main_base);
 	libevent_global_shutdown();
-	config_free(&cfg);
+	reload_free();		/* the configuration in use, and the one before */
 	tls_free();
 	close(lock_fd);
 	log_info("event=stopped");

@@ -868,6 +868,19 @@ config_load_file(struct config *cf, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/* Until every problem is reported (issue 18): the first one. */
+int
+config_load_file_report(struct config *cf, const char *path,
+    void (*report)(void *, const char *), void *arg)
+{
+	char	err[512];
+
+	if (config_load_file(cf, path, err, sizeof err) == 0)
+		return 0;
+	report(arg, err);
+	return 1;
+}
+
 /* The caller sets the process zone from cf_timezone, as for a file. */
 void
 config_demo(struct config *cf)
@@ -953,6 +966,31 @@ config_terminal(const struct config *cf, const char *id)
 	for (i = 0; i < cf->cf_nterminals; i++)
 		if (strcmp(cf->cf_terminals[i].tc_id, id) == 0)
 			return &cf->cf_terminals[i];
+	return NULL;
+}
+
+/*
+ * What became of a terminal in a new configuration (SIGHUP): the same
+ * terminal there, or NULL with why when it was removed or given another
+ * token, role or staff; then whoever signed in as it must sign in again.
+ */
+const struct terminal_conf *
+config_terminal_successor(const struct config *nw, const struct terminal_conf *old,
+    const char **why)
+{
+	const struct terminal_conf	*tc = config_terminal(nw, old->tc_id);
+
+	if (tc == NULL)
+		*why = "removed";
+	else if (CRYPTO_memcmp(tc->tc_token_sha256, old->tc_token_sha256,
+	    sizeof tc->tc_token_sha256) != 0)
+		*why = "token_changed";
+	else if (tc->tc_role != old->tc_role)
+		*why = "role_changed";
+	else if (strcmp(tc->tc_staff, old->tc_staff) != 0)
+		*why = "staff_changed";
+	else
+		return tc;
 	return NULL;
 }
 

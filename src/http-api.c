@@ -1089,6 +1089,34 @@ http_api_init(struct event_base *base, struct branch *b)
 }
 
 void
+http_api_config_changed(const struct config *old)
+{
+	const struct config		*nw = api_cfg();
+	const struct terminal_conf	*tc;
+	struct exchange			*x;
+	struct stream			*sx, *next;
+	const char			*why;
+
+	/* Late replies go out as they were asked for; their terminal, as
+	 * far as it still exists, is the new configuration's. */
+	for (x = api_late; x != NULL; x = x->x_next)
+		if (x->x_session.s_term != NULL &&
+		    (tc = config_terminal_successor(nw, x->x_session.s_term, &why)) != NULL)
+			x->x_session.s_term = tc;
+	websession_config_changed(api_branch, old);
+	for (sx = api_streams; sx != NULL; sx = next) {
+		next = sx->sx_next;
+		if ((tc = config_terminal_successor(nw, sx->sx_term, &why)) != NULL)
+			sx->sx_term = tc;
+		else {
+			log_info("event=http_stream_ended terminal=%s change=%s",
+			    sx->sx_term->tc_id, why);
+			http_stream_close(sx->sx_req, "config_changed");	/* frees sx */
+		}
+	}
+}
+
+void
 http_api_free(void)
 {
 	struct exchange	*x;

@@ -215,7 +215,7 @@ struct printer {
 };
 
 static struct event_base	*pr_base;
-static struct printer		*pr_printers;
+static struct printer	       **pr_printers;	/* each its own: callbacks hold them */
 static size_t			 pr_nprinters;
 static iconv_t			 pr_cd = (iconv_t)-1;
 static size_t			 pr_held;	/* receipts waiting for a commit */
@@ -429,41 +429,102 @@ printer_connect(struct printer *p)
 	timer_in(p, PRINTER_CONNECT_MS);
 }
 
-void
-printer_init(struct event_base *base, const struct config *cf)
+static struct printer *
+printer_new(const struct terminal_conf *tc)
+{
+	struct printer	*p;
+
+	if ((p = calloc(1, sizeof *p)) == NULL)
+		fatal("calloc");
+	snprintf(p->p_terminal, sizeof p->p_terminal, "%s", tc->tc_id);
+	snprintf(p->p_addr, sizeof p->p_addr, "%s", tc->tc_printer);
+	if (net_parse_listen(tc->tc_printer, &p->p_ss, &p->p_sslen) == -1)
+		fatalx("printer %s: the configuration let a bad address through",
+		    tc->tc_printer);
+	p->p_tail = &p->p_jobs;
+	p->p_backoff_ms = PRINTER_BACKOFF_MIN_MS;
+	if ((p->p_timer = evtimer_new(pr_base, printer_timer, p)) == NULL)
+		fatalx("evtimer_new failed");
+	if (pr_cd != (iconv_t)-1)
+		printer_connect(p);
+	return p;
+}
+
+static void
+printer_delete(struct printer *p)
+{
+	struct print_job	*j;
+
+	if (p->p_bev != NULL)
+		bufferevent_free(p->p_bev);
+	event_free(p->p_timer);
+	while ((j = p->p_jobs) != NULL) {
+		if (!j->pj_committed && pr_held > 0)
+			pr_held--;
+		job_pop(p);
+	}
+	free(p);
+}
+
+/*
+ * The printers of a configuration: one per kiosk that names one, carried
+ * over (connection, queue and all) when the kiosk names the same address
+ * as before; a printer no longer named is closed, its receipts dropped.
+ */
+static void
+printers_configure(const struct config *cf)
 {
 	const struct terminal_conf	*tc;
-	struct printer			*p;
-	size_t				 i, n = 0;
+	struct printer			**old = pr_printers, **np;
+	size_t				  nold = pr_nprinters, i, j, n = 0;
 
-	pr_base = base;
-	for (i = 0; i < cf->cf_nterminals; i++)
-		n += cf->cf_terminals[i].tc_printer[0] != '\0';
-	if (n == 0)
-		return;
-	/* Here, before the loop: iconv_open reads the gconv modules from disk. */
-	if ((pr_cd = iconv_open("GB18030", "UTF-8")) == (iconv_t)-1)
-		log_warnx("event=printers_disabled reason=%s msg=\"no GB18030 encoder; "
-		    "tickets are not printed (printed:false)\"", log_str(strerror(errno)));
-	if ((pr_printers = calloc(n, sizeof *pr_printers)) == NULL)
+	if ((np = calloc(cf->cf_nterminals + 1, sizeof *np)) == NULL)
 		fatal("calloc");
 	for (i = 0; i < cf->cf_nterminals; i++) {
 		tc = &cf->cf_terminals[i];
 		if (tc->tc_printer[0] == '\0')
 			continue;
-		p = &pr_printers[pr_nprinters++];
-		snprintf(p->p_terminal, sizeof p->p_terminal, "%s", tc->tc_id);
-		snprintf(p->p_addr, sizeof p->p_addr, "%s", tc->tc_printer);
-		if (net_parse_listen(tc->tc_printer, &p->p_ss, &p->p_sslen) == -1)
-			fatalx("printer %s: the configuration let a bad address through",
+		for (j = 0; j < nold; j++)
+			if (old[j] != NULL && strcmp(old[j]->p_terminal, tc->tc_id) == 0 &&
+			    strcmp(old[j]->p_addr, tc->tc_printer) == 0)
+				break;
+		if (j < nold) {
+			np[n++] = old[j];
+			old[j] = NULL;
+		} else {
+			np[n++] = printer_new(tc);
+			log_info("event=printer_added terminal=%s printer=%s", tc->tc_id,
 			    tc->tc_printer);
-		p->p_tail = &p->p_jobs;
-		p->p_backoff_ms = PRINTER_BACKOFF_MIN_MS;
-		if ((p->p_timer = evtimer_new(base, printer_timer, p)) == NULL)
-			fatalx("evtimer_new failed");
-		if (pr_cd != (iconv_t)-1)
-			printer_connect(p);
+		}
 	}
+	for (j = 0; j < nold; j++) {
+		if (old[j] == NULL)
+			continue;
+		log_info("event=printer_removed terminal=%s printer=%s queued=%zu",
+		    old[j]->p_terminal, old[j]->p_addr, old[j]->p_njobs);
+		printer_delete(old[j]);
+	}
+	free(old);
+	pr_printers = np;
+	pr_nprinters = n;
+}
+
+void
+printer_init(struct event_base *base, const struct config *cf)
+{
+	pr_base = base;
+	/* Here, before the loop, printers or not: iconv_open reads the gconv
+	 * modules from disk, and a reload may add a printer. */
+	if ((pr_cd = iconv_open("GB18030", "UTF-8")) == (iconv_t)-1)
+		log_warnx("event=printers_disabled reason=%s msg=\"no GB18030 encoder; "
+		    "tickets are not printed (printed:false)\"", log_str(strerror(errno)));
+	printers_configure(cf);
+}
+
+void
+printer_config_changed(const struct config *cf)
+{
+	printers_configure(cf);
 }
 
 struct printer *
@@ -472,8 +533,8 @@ printer_find(const char *terminal)
 	size_t	i;
 
 	for (i = 0; i < pr_nprinters; i++)
-		if (strcmp(pr_printers[i].p_terminal, terminal) == 0)
-			return &pr_printers[i];
+		if (strcmp(pr_printers[i]->p_terminal, terminal) == 0)
+			return pr_printers[i];
 	return NULL;
 }
 
@@ -524,7 +585,7 @@ printer_group_done(bool committed)
 	if (pr_held == 0)
 		return;
 	for (i = 0; i < pr_nprinters; i++) {
-		p = &pr_printers[i];
+		p = pr_printers[i];
 		p->p_tail = &p->p_jobs;
 		for (jp = &p->p_jobs; (j = *jp) != NULL; ) {
 			if (!j->pj_committed && committed && p->p_state == PS_UP)
@@ -549,17 +610,10 @@ printer_group_done(bool committed)
 void
 printer_free(void)
 {
-	struct printer	*p;
-	size_t		 i;
+	size_t	i;
 
-	for (i = 0; i < pr_nprinters; i++) {
-		p = &pr_printers[i];
-		if (p->p_bev != NULL)
-			bufferevent_free(p->p_bev);
-		event_free(p->p_timer);
-		while (p->p_jobs != NULL)
-			job_pop(p);
-	}
+	for (i = 0; i < pr_nprinters; i++)
+		printer_delete(pr_printers[i]);
 	free(pr_printers);
 	pr_printers = NULL;
 	pr_nprinters = 0;

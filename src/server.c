@@ -782,6 +782,35 @@ server_listen(struct event_base *base, struct branch *b, const char *listen,
 	return 0;
 }
 
+void
+server_config_changed(const struct config *nw)
+{
+	const struct terminal_conf	*was, *tc;
+	struct conn			*c, *next;
+	const char			*why;
+	char				 msg[160];
+
+	srv_cfg = nw;
+	for (c = srv_conns; c != NULL; c = next) {
+		next = c->c_next;
+		if ((was = c->c_session.s_term) == NULL)
+			continue;
+		if ((tc = config_terminal_successor(nw, was, &why)) != NULL) {
+			c->c_session.s_term = tc;
+			continue;
+		}
+		if (c->c_state >= CONN_CLOSING)
+			continue;	/* going anyway; the old configuration outlives it */
+		snprintf(msg, sizeof msg, "terminal %s: %s in the configuration; sign in again",
+		    was->tc_id, strcmp(why, "removed") == 0 ? "removed" :
+		    strcmp(why, "token_changed") == 0 ? "its token was changed" :
+		    strcmp(why, "role_changed") == 0 ? "its role was changed" :
+		    "its staff was changed");
+		conn_close_saying(c, ERR_UNAUTHENTICATED, msg, LOG_LEVEL_INFO, "config_changed",
+		    " terminal=%s change=%s", was->tc_id, why);
+	}
+}
+
 static void
 server_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 {

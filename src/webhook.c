@@ -51,7 +51,9 @@ static struct {
 	struct event		*wh_curl_timer;	/* curl's timeouts, real time */
 	struct event		*wh_kick;	/* look for work after this callback */
 	struct deadline		 wh_retry;	/* daemon clock: the next head falling due */
-	struct receiver		*wh_receivers;
+	/* One allocation each: curl holds a pointer to its receiver
+	 * (CURLOPT_PRIVATE, the error buffer) across a reload. */
+	struct receiver	       **wh_receivers;
 	size_t			 wh_nreceivers;
 	uint64_t		 wh_rand;
 } wh;
@@ -177,8 +179,8 @@ receiver_of(const char *url)
 	size_t	i;
 
 	for (i = 0; i < wh.wh_nreceivers; i++)
-		if (strcmp(wh.wh_receivers[i].r_conf->wh_url, url) == 0)
-			return &wh.wh_receivers[i];
+		if (strcmp(wh.wh_receivers[i]->r_conf->wh_url, url) == 0)
+			return wh.wh_receivers[i];
 	return NULL;
 }
 
@@ -514,7 +516,7 @@ pump(void)
 	int		 rc;
 
 	for (i = 0; i < wh.wh_nreceivers; i++) {
-		r = &wh.wh_receivers[i];
+		r = wh.wh_receivers[i];
 		if (r->r_easy != NULL)
 			continue;
 		if (r->r_head == NULL) {
@@ -609,23 +611,79 @@ abandon_unknown(struct store *s, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * The receivers of a configuration: one for each URL, carried over (with
+ * its transfer under way and its head) when the URL was there before.
+ * The old ones left over are returned for the caller to end.
+ */
+static struct receiver **
+receivers_configure(const struct config *cf)
+{
+	struct receiver	**old = wh.wh_receivers, **nr;
+	size_t		  nold = wh.wh_nreceivers, i, j;
+
+	if ((nr = calloc(cf->cf_nwebhooks + 1, sizeof *nr)) == NULL)
+		fatal("calloc");
+	for (i = 0; i < cf->cf_nwebhooks; i++) {
+		for (j = 0; j < nold; j++)
+			if (old[j] != NULL &&
+			    strcmp(old[j]->r_conf->wh_url, cf->cf_webhooks[i].wh_url) == 0)
+				break;
+		if (j < nold) {
+			nr[i] = old[j];
+			old[j] = NULL;
+		} else if ((nr[i] = calloc(1, sizeof *nr[i])) == NULL)
+			fatal("calloc");
+		/* The new secret signs the next attempt; one under way goes on. */
+		nr[i]->r_conf = &cf->cf_webhooks[i];
+	}
+	wh.wh_receivers = nr;
+	wh.wh_nreceivers = cf->cf_nwebhooks;
+	return old;
+}
+
+/* SIGHUP: b_cfg is the new configuration; the old one is still there. */
+void
+webhook_config_changed(size_t *added, size_t *removed)
+{
+	struct receiver	**old;
+	size_t		  nold = wh.wh_nreceivers, i, kept = 0;
+	char		  err[256];
+
+	*added = *removed = 0;
+	if (wh.wh_base == NULL)
+		return;
+	old = receivers_configure(wh.wh_branch->b_cfg);
+	for (i = 0; i < nold; i++) {
+		if (old[i] == NULL) {
+			kept++;
+			continue;
+		}
+		log_info("webhook %s: removed from the configuration", old[i]->r_conf->wh_url);
+		end_transfer(old[i]);
+		drop_head(old[i]);
+		free(old[i]);
+		(*removed)++;
+	}
+	free(old);
+	*added = wh.wh_nreceivers - kept;
+	/* Their pending deliveries can never go now: failed, as at start-up. */
+	if (abandon_unknown(wh.wh_branch->b_store, err, sizeof err) == -1)
+		log_warnx("event=reload webhooks: %s", err);
+	kick();
+}
+
 int
 webhook_start(struct event_base *base, struct branch *b, char *err, size_t errlen)
 {
 	const curl_version_info_data	*vi;
-	size_t				 i;
 
 	memset(&wh, 0, sizeof wh);
 	wh.wh_base = base;
 	wh.wh_branch = b;
 	random_bytes((unsigned char *)&wh.wh_rand, sizeof wh.wh_rand);
 	wh.wh_rand |= 1;
-	wh.wh_nreceivers = b->b_cfg->cf_nwebhooks;
-	if (wh.wh_nreceivers > 0 &&
-	    (wh.wh_receivers = calloc(wh.wh_nreceivers, sizeof *wh.wh_receivers)) == NULL)
-		fatal("calloc");
-	for (i = 0; i < wh.wh_nreceivers; i++)
-		wh.wh_receivers[i].r_conf = &b->b_cfg->cf_webhooks[i];
+	receivers_configure(b->b_cfg);
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, errlen, "webhooks: cannot initialise libcurl");
@@ -657,8 +715,9 @@ webhook_stop(void)
 	if (wh.wh_base == NULL)
 		return;
 	for (i = 0; i < wh.wh_nreceivers; i++) {
-		end_transfer(&wh.wh_receivers[i]);
-		drop_head(&wh.wh_receivers[i]);
+		end_transfer(wh.wh_receivers[i]);
+		drop_head(wh.wh_receivers[i]);
+		free(wh.wh_receivers[i]);
 	}
 	deadline_disarm(&wh.wh_retry);
 	if (wh.wh_multi != NULL)

@@ -140,10 +140,11 @@ websession_end(struct branch *b, const char *cookie, struct bq_error *err)
 	return store_write(b->b_store, ws_delete, key, "the session was not ended", err);
 }
 
-/* ---- at start-up: sessions whose terminal went or whose token changed ---- */
+/* ---- at start-up and on a reload: sessions whose terminal went or changed ---- */
 
 struct ws_stale {
 	const struct config	*st_cfg;
+	const struct config	*st_old;	/* a reload: the configuration before */
 	unsigned char		(*st_keys)[32];
 	size_t			 st_n, st_cap;
 };
@@ -153,9 +154,12 @@ ws_collect(const unsigned char id[32], const char *terminal, const unsigned char
     void *arg)
 {
 	struct ws_stale			*st = arg;
-	const struct terminal_conf	*tc = config_terminal(st->st_cfg, terminal);
+	const struct terminal_conf	*tc = config_terminal(st->st_cfg, terminal), *was;
+	const char			*why;
 
-	if (tc != NULL && memcmp(tc->tc_token_sha256, token, 32) == 0)
+	if (tc != NULL && memcmp(tc->tc_token_sha256, token, 32) == 0 &&
+	    (st->st_old == NULL || (was = config_terminal(st->st_old, terminal)) == NULL ||
+	    config_terminal_successor(st->st_cfg, was, &why) != NULL))
 		return;
 	if (st->st_n == st->st_cap) {
 		st->st_cap = st->st_cap ? 2 * st->st_cap : 16;
@@ -177,10 +181,10 @@ ws_delete_stale(struct store *s, void *arg)
 	return 0;
 }
 
-int
-websession_prune(struct branch *b, char *errbuf, size_t errlen)
+static int
+prune(struct branch *b, const struct config *old, char *errbuf, size_t errlen)
 {
-	struct ws_stale	st = { b->b_cfg, NULL, 0, 0 };
+	struct ws_stale	st = { b->b_cfg, old, NULL, 0, 0 };
 	struct bq_error	err;
 	int		rc = 0;
 
@@ -197,4 +201,25 @@ websession_prune(struct branch *b, char *errbuf, size_t errlen)
 	}
 	free(st.st_keys);
 	return rc;
+}
+
+int
+websession_prune(struct branch *b, char *errbuf, size_t errlen)
+{
+	return prune(b, NULL, errbuf, errlen);
+}
+
+/* A terminal given another role or staff keeps its token: its sessions end
+ * all the same, as its connections do. */
+int
+websession_config_changed(struct branch *b, const struct config *old)
+{
+	char	err[256];
+
+	if (prune(b, old, err, sizeof err) == -1) {
+		log_warnx("event=reload http_sessions=kept msg=\"%s; they end at their "
+		    "next request\"", err);
+		return -1;
+	}
+	return 0;
 }

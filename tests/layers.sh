@@ -51,6 +51,7 @@ barrier 5
 server 6
 http 6
 http-api 7
+reload 8
 branchqd 8
 '
 

@@ -2757,6 +2757,48 @@ h_config_remove_terminal(const char *file, int line, struct daemon *d, const cha
 	free(text);
 }
 
+void
+h_config_rewrite(const char *file, int line, struct daemon *d, const char *extra_config)
+{
+	free(d->d_extra_config);
+	d->d_extra_config = extra_config != NULL ? xstrdup(extra_config) : NULL;
+	write_config(file, line, d);
+}
+
+void
+h_config_write_text(const char *file, int line, struct daemon *d, const char *text)
+{
+	write_file(file, line, d->d_config, text);
+}
+
+bool
+h_daemon_reload(const char *file, int line, struct daemon *d)
+{
+	long	 offset = file_size(d->d_log);
+	int64_t	 deadline = now_ms() + start_timeout_ms();
+	char	*log;
+	bool	 ok = false, done = false;
+
+	if (d->d_pid <= 0 || kill(d->d_pid, SIGHUP) == -1)
+		h_fail(file, line, NULL, "daemon_reload: the daemon does not run");
+	while (!done && now_ms() < deadline) {
+		log = read_log(d, offset);
+		if (strstr(log, "event=reload ok") != NULL)
+			ok = done = true;
+		else if (strstr(log, "event=reload refused") != NULL)
+			done = true;
+		free(log);
+		if (!done)
+			sleep_ms(10);
+	}
+	if (!done) {
+		daemon_print_log(d);
+		h_fail(file, line, NULL, "daemon_reload: no \"event=reload\" line within %d ms",
+		    start_timeout_ms());
+	}
+	return ok;
+}
+
 /* harness_teardown()'s part: everything of the HTTP helpers. */
 static void
 http_free_all(void)

@@ -508,5 +508,14 @@ void	h_expect_http(const char *, int, bool cond, const struct hresp *, const cha
 void	h_config_set_token(const char *, int, struct daemon *, const char *terminal,
 	    const char *token);
 void	h_config_remove_terminal(const char *, int, struct daemon *, const char *terminal);
+/* The file written again as at the start, with these members added (NULL: none). */
+#define config_rewrite(d, extra) h_config_rewrite(__FILE__, __LINE__, (d), (extra))
+void	h_config_rewrite(const char *, int, struct daemon *, const char *extra_config);
+/* The file is this text, whatever it is. */
+#define config_write_text(d, text) h_config_write_text(__FILE__, __LINE__, (d), (text))
+void	h_config_write_text(const char *, int, struct daemon *, const char *text);
+/* SIGHUP, then waits for its "event=reload ok" (true) or "refused" (false). */
+#define daemon_reload(d)	h_daemon_reload(__FILE__, __LINE__, (d))
+bool	h_daemon_reload(const char *, int, struct daemon *);
 
 #endif /* HARNESS_H */
