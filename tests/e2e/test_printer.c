@@ -315,6 +315,39 @@ issue_req(struct conn *k, const char *body)
 
 /* ---- the cases ---- */
 
+/* SIGHUP: a printer added to a kiosk prints its next ticket, on the same
+ * connection; taken away, the kiosk's tickets carry no "printed" again. */
+static void
+test_printer_reloaded(void **state)
+{
+	struct printer	*pr = printer_start_on(bound_socket(0), true);
+	struct daemon	*d = daemon_start(NULL);
+	struct conn	*k = login(d, "K01");
+	cJSON		*r;
+
+	(void)state;
+	r = issue_req(k, "\"service\":\"loan\"");
+	expect_that(jget(r, "ticket.printed") == NULL, r, "printed without a printer");
+	cJSON_Delete(r);
+	snprintf(d->d_kiosk_printer, sizeof d->d_kiosk_printer, "127.0.0.1:%d", pr->pr_port);
+	config_rewrite(d, NULL);
+	expect_that(daemon_reload(d), NULL, "the reload was refused");
+	wait_log(d, "event=printer_up terminal=K01", 1);
+	r = issue_req(k, "\"service\":\"loan\"");
+	expect_bool(r, "ticket.printed", true);
+	cJSON_Delete(r);
+	expect_that(wait_receipts(pr, 1), NULL, "the receipt never came");
+	d->d_kiosk_printer[0] = '\0';
+	config_rewrite(d, NULL);
+	expect_that(daemon_reload(d), NULL, "the reload was refused");
+	wait_log(d, "event=printer_removed terminal=K01", 1);
+	r = issue_req(k, "\"service\":\"loan\"");
+	expect_that(jget(r, "ticket.printed") == NULL, r, "printed after the printer went");
+	cJSON_Delete(r);
+	daemon_stop(d);
+	printer_stop(pr);
+}
+
 static void
 test_printed_ticket(void **state)
 {
@@ -667,6 +700,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_printed_ticket, harness_teardown),
+		cmocka_unit_test_teardown(test_printer_reloaded, harness_teardown),
 		cmocka_unit_test_teardown(test_no_printer_no_field, harness_teardown),
 		cmocka_unit_test_teardown(test_printer_down_then_up, harness_teardown),
 		cmocka_unit_test_teardown(test_printer_not_reading, harness_teardown),
