@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "branchq.h"
 
@@ -123,11 +124,21 @@ report_problem(void *arg, const char *problem)
 	log_warnx("event=reload problem=%s", log_str(problem));
 }
 
+static double
+monotonic_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
 int
 reload_run(void)
 {
 	struct config	*nw, *old = rl.rl_live;
 	size_t		 t_added, t_removed, t_changed, w_added, w_removed;
+	double		 began = monotonic_ms();
 	int		 rc = 0, n;
 
 	if (rl.rl_path == NULL) {
@@ -161,10 +172,12 @@ reload_run(void)
 	}
 	rl.rl_retired = old;
 	rl.rl_live = nw;
+	/* How long the loop was held: the file read and checked, and every
+	 * connection and stream looked at. */
 	log_info("event=reload ok file=%s terminals=%zu added=%zu removed=%zu changed=%zu "
-	    "webhooks=%zu webhooks_added=%zu webhooks_removed=%zu", log_str(rl.rl_path),
+	    "webhooks=%zu webhooks_added=%zu webhooks_removed=%zu ms=%.1f", log_str(rl.rl_path),
 	    nw->cf_nterminals, t_added, t_removed, t_changed, nw->cf_nwebhooks, w_added,
-	    w_removed);
+	    w_removed, monotonic_ms() - began);
 tls:
 	reload_tls();
 	return rc;
