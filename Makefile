@@ -276,6 +276,11 @@ bench-http-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/httpgen
 	BUILD=$(BUILD) ROUNDS=1 FANOUT_ROUNDS=1 IDLE_ROUNDS=1 DURATION=0.5 WARMUP=0.2 CONNS=8 \
 	    STREAMS=20 CALLS=5 IDLE=50 PORT=17494 OUT=$(BUILD)/bench/http-smoke.txt sh bench/http.sh
 
+# How long a SIGHUP reload holds the loop, with 10,000 signed-in connections
+# beside none (issue 18; docs/PERFORMANCE.md "Reload").
+bench-reload: all $(BUILD)/bench/loadgen
+	BUILD=$(BUILD) sh bench/reload.sh
+
 # Instructions per request under callgrind (machine-independent); see docs/PERFORMANCE.md.
 bench-profile: all $(BUILD)/bench/loadgen
 	BUILD=$(BUILD) sh bench/profile.sh
@@ -286,11 +291,12 @@ bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop $(BUILD)/bench/h
 	BUILD=$(BUILD) COUNT=400 CONNS=16 TOP=5 PORT=17497 sh bench/profile.sh
 	$(MAKE) BUILD=$(BUILD) bench-reports-smoke
 	$(MAKE) BUILD=$(BUILD) bench-http-smoke
+	BUILD=$(BUILD) IDLE=100 RUNS=2 PORT=17495 sh bench/reload.sh
 
 clean:
 	rm -rf build
 
 .PHONY: check-web screenshots all tests test valgrind check clean layers bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
 	fuzz-proto fuzz-http \
-	bench bench-reports bench-reports-smoke bench-http bench-http-smoke
+	bench bench-reports bench-reports-smoke bench-http bench-http-smoke bench-reload
 .SECONDARY:
