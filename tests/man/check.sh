@@ -162,10 +162,14 @@ if ! "$BUILD/branchq" --help >"$tmp/c.help" 2>&1; then
 else
 	help_options <"$tmp/c.help" >"$tmp/c.h"
 	page_options "$man/branchq.1" OPTIONS >"$tmp/c.m"
-	# "branchq [options] watch", "... report followups": the lower-case
-	# words after [options] (OP is a placeholder), the kind after report.
-	sed -n 's/^ *\(usage: \)\{0,1\}branchq \[options\] \([a-z][a-z]*\)\( \([a-z][a-z]*\)\)\{0,1\}.*/\2 \4/p' \
-	    "$tmp/c.help" | tr ' ' '\n' | sed '/^$/d' | sort -u >"$tmp/c.hc"
+	# "branchq [options] watch", "... report followups", "branchq token":
+	# the lower-case word after branchq or [options] (OP is a
+	# placeholder), and the kind after report.
+	# Only the usage lines: the examples say "branchq ping".
+	awk 'NR == 1 || (u && /^[ \t]/) { u = 1; print; next } { u = 0 }' \
+	    "$tmp/c.help" |
+	sed -n 's/^ *\(usage: \)\{0,1\}branchq \(\[options\] \)\{0,1\}\([a-z][a-z]*\)\( \([a-z][a-z]*\)\)\{0,1\}.*/\3 \5/p' |
+	    tr ' ' '\n' | sed '/^$/d' | sort -u >"$tmp/c.hc"
 	# ".Cm watch", ".Cm report followups" in the SYNOPSIS.
 	awk '/^\.Sh / { sec = $2; next }
 	    sec == "SYNOPSIS" && /^\.Cm / { for (i = 2; i <= NF; i++) print $i }' \
