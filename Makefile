@@ -156,10 +156,16 @@ tests: all $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY) $(FUZZ_HTTP_REPLAY)
 # tests/layers.sh: the layers of docs/DESIGN.md, read from the objects' symbols.
 test: tests
 	@BUILD=$(BUILD) sh tests/layers.sh
+	@BUILD=$(BUILD) sh tests/man/check.sh
 	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY) $(FUZZ_HTTP_REPLAY)
 
 layers: tests
 	@BUILD=$(BUILD) sh tests/layers.sh
+
+# The manual pages (docs/man): mandoc -Tlint, and --help and config.c's
+# keys against them (tests/man/check.sh).  Needs mandoc.
+check-man: $(BUILD)/branchqd $(BUILD)/branchq
+	@BUILD=$(BUILD) sh tests/man/check.sh
 
 valgrind: tests
 	@BUILD=$(BUILD) BRANCHQD_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99" \
@@ -296,7 +302,7 @@ bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop $(BUILD)/bench/h
 clean:
 	rm -rf build
 
-.PHONY: check-web screenshots all tests test valgrind check clean layers bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
+.PHONY: check-web screenshots all tests test valgrind check clean layers check-man bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
 	fuzz-proto fuzz-http \
 	bench bench-reports bench-reports-smoke bench-http bench-http-smoke bench-reload
 .SECONDARY:
