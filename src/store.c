@@ -253,32 +253,65 @@ bind_opt_int(sqlite3_stmt *st, int col, int64_t v)
 		sqlite3_bind_int64(st, col, v);
 }
 
+/*
+ * The schema version of the database as it is: the newest row of
+ * schema_migrations, 0 for a new file.  Only read, so that a database this
+ * daemon must refuse (written by a newer branchqd) is left as it was, to
+ * the byte: it is asked before anything is set, WAL mode included.
+ */
 static int
-store_migrate(struct store *s, char *err, size_t errlen)
+store_version(struct store *s, int *current, char *err, size_t errlen)
 {
 	const struct migration	*m;
 	sqlite3_stmt		*st;
-	int			 current = 0, latest = 0;
+	int			 latest = 0, rc;
+
+	*current = 0;
+	if (sqlite3_prepare_v2(s->s_db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+	    "name = 'schema_migrations'", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "not a usable database: %s", sqlite3_errmsg(s->s_db));
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		snprintf(err, errlen, "not a usable database: %s", sqlite3_errmsg(s->s_db));
+		return -1;
+	}
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_prepare_v2(s->s_db, "SELECT coalesce(max(version), 0) FROM "
+		    "schema_migrations", -1, &st, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "cannot read schema version: %s",
+			    sqlite3_errmsg(s->s_db));
+			return -1;
+		}
+		if (sqlite3_step(st) == SQLITE_ROW)
+			*current = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	for (m = migrations; m->m_sql != NULL; m++)
+		latest = m->m_version;
+	if (*current > latest) {
+		snprintf(err, errlen, "schema version %d is newer than this branchqd knows (%d)",
+		    *current, latest);
+		return -1;
+	}
+	return 0;
+}
+
+/* Applies the migrations newer than current, each in a transaction of its own. */
+static int
+store_migrate(struct store *s, int current, char *err, size_t errlen)
+{
+	const struct migration	*m;
 	char			*emsg = NULL;
 	char			 sql[256];
 
 	if (sqlite3_exec(s->s_db,
 	    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-	    "name TEXT NOT NULL, applied_at INTEGER NOT NULL)", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->s_db, "SELECT coalesce(max(version), 0) FROM schema_migrations",
-	    -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(s->s_db));
-		return -1;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		current = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-
-	for (m = migrations; m->m_sql != NULL; m++)
-		latest = m->m_version;
-	if (current > latest) {
-		snprintf(err, errlen, "schema version %d is newer than this branchqd knows (%d)",
-		    current, latest);
+	    "name TEXT NOT NULL, applied_at INTEGER NOT NULL)", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot create schema_migrations: %s",
+		    sqlite3_errmsg(s->s_db));
 		return -1;
 	}
 	for (m = migrations; m->m_sql != NULL; m++) {
@@ -308,7 +341,7 @@ store_open(const char *path, int wal_pages, char *err, size_t errlen)
 	struct store	*s;
 	sqlite3_stmt	*st;
 	const char	*mode = "", *file;
-	int		 i;
+	int		 i, version;
 
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		fatal("calloc");
@@ -324,6 +357,8 @@ store_open(const char *path, int wal_pages, char *err, size_t errlen)
 		snprintf(err, errlen, "the database file is read-only");
 		goto fail;
 	}
+	if (store_version(s, &version, err, errlen) == -1)
+		goto fail;
 	if (sqlite3_prepare_v2(s->s_db, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			mode = (const char *)sqlite3_column_text(st, 0);
@@ -351,7 +386,7 @@ store_open(const char *path, int wal_pages, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot configure: %s", sqlite3_errmsg(s->s_db));
 		goto fail;
 	}
-	if (store_migrate(s, err, errlen) == -1)
+	if (store_migrate(s, version, err, errlen) == -1)
 		goto fail;
 	/* The WAL and its index (-wal, -shm) may be read-only where the
 	 * database is not: SQLite then opens them read-only and refuses every

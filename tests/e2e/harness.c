@@ -549,6 +549,40 @@ daemon_spawn(const char *file, int line, struct daemon *d)
 	    start_timeout_ms());
 }
 
+/* Runs a file of SQL into a new database file (daemon_opts.db_from_sql). */
+static void
+db_load_sql(const char *file, int line, const char *db_path, const char *sql_path)
+{
+	sqlite3	*db;
+	FILE	*f;
+	char	*sql, *emsg = NULL;
+	long	 size;
+	size_t	 n;
+
+	if ((f = fopen(sql_path, "r")) == NULL)
+		h_fail(file, line, NULL, "db_from_sql: cannot read %s: %s", sql_path,
+		    strerror(errno));
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	sql = xmalloc((size_t)size + 1);
+	n = fread(sql, 1, (size_t)size, f);
+	sql[n] = '\0';
+	fclose(f);
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    NULL) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, &emsg) != SQLITE_OK) {
+		print_error("db_from_sql: %s into %s: %s\n", sql_path, db_path,
+		    emsg != NULL ? emsg : sqlite3_errmsg(db));
+		sqlite3_free(emsg);
+		sqlite3_close(db);
+		free(sql);
+		h_fail(file, line, NULL, "db_from_sql: cannot load %s", sql_path);
+	}
+	free(sql);
+	if (sqlite3_close(db) != SQLITE_OK)
+		h_fail(file, line, NULL, "db_from_sql: closing %s failed", db_path);
+}
+
 struct daemon *
 h_daemon_start(const char *file, int line, const struct daemon_opts *opts)
 {
@@ -594,6 +628,8 @@ h_daemon_start(const char *file, int line, const struct daemon_opts *opts)
 	}
 	d->d_next = h_daemons;
 	h_daemons = d;
+	if (opts != NULL && opts->db_from_sql != NULL)
+		db_load_sql(file, line, d->d_db, opts->db_from_sql);
 	if (!d->d_no_config)
 		write_config(file, line, d);
 	daemon_spawn(file, line, d);

@@ -64,6 +64,10 @@ struct daemon_opts {
 	/* "NAME=VALUE" added to the daemon's environment, NULL-terminated
 	 * (at most 4): { "NOTIFY_SOCKET=/tmp/x", NULL }. */
 	const char	*env[5];
+	/* A database to start on instead of a fresh one: a file of SQL (a
+	 * sqlite3 .dump, as tests/upgrade/schema-NNN.sql) run into the daemon's
+	 * db before its first start. */
+	const char	*db_from_sql;
 };
 
 struct daemon {

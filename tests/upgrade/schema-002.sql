@@ -1,0 +1,188 @@
+-- branchqd schema 002, written by commit 567ddc42aea9
+-- (tests/upgrade/make-fixture.sh 2 567ddc4; see tests/upgrade/README.md)
+PRAGMA foreign_keys=OFF;
+BEGIN TRANSACTION;
+CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
+INSERT INTO schema_migrations VALUES(1,'001_init',1796536077);
+INSERT INTO schema_migrations VALUES(2,'002_recovery',1796536077);
+CREATE TABLE settings (
+	key	TEXT PRIMARY KEY,
+	value	TEXT NOT NULL
+) STRICT;
+CREATE TABLE lane_sequences (
+	business_date	TEXT NOT NULL,
+	lane		TEXT NOT NULL,
+	last_seq	INTEGER NOT NULL,
+	PRIMARY KEY (business_date, lane)
+) STRICT, WITHOUT ROWID;
+INSERT INTO lane_sequences VALUES('2026-11-23','counter',5);
+INSERT INTO lane_sequences VALUES('2026-11-23','express',1);
+INSERT INTO lane_sequences VALUES('2026-11-23','self_service',1);
+INSERT INTO lane_sequences VALUES('2026-11-23','vip',1);
+CREATE TABLE tickets (
+	id		INTEGER PRIMARY KEY,
+	business_date	TEXT NOT NULL,
+	number		TEXT NOT NULL,
+	lane		TEXT NOT NULL,		-- current lane
+	issue_lane	TEXT NOT NULL,		-- lane chosen at issue
+	status		TEXT NOT NULL,
+	service		TEXT NOT NULL,
+	amount_fen	INTEGER,		-- NULL for services without an amount
+	loose_cash	INTEGER NOT NULL,
+	vip		INTEGER NOT NULL,
+	needs_assistance INTEGER NOT NULL,
+	accessibility	TEXT,
+	priority	INTEGER NOT NULL,
+	eligible	INTEGER NOT NULL,	-- within a diversion threshold by amount
+	route_rule	TEXT NOT NULL,
+	issued_at	INTEGER NOT NULL,	-- original issue time: orders the lane
+	queued_at	INTEGER NOT NULL,	-- when it last joined a lane
+	called_at	INTEGER,
+	started_at	INTEGER,
+	finished_at	INTEGER,
+	window		INTEGER,
+	recalls		INTEGER NOT NULL DEFAULT 0,
+	staff		TEXT, first_called_at INTEGER,
+	UNIQUE (business_date, number)
+) STRICT;
+INSERT INTO tickets VALUES(1,'2026-11-23','A001','counter','counter','done','loan',NULL,0,0,0,NULL,0,0,'not_divertible',1795395600,1795395600,1795395840,1795395840,1795396140,1,0,'E1001',1795395840);
+INSERT INTO tickets VALUES(2,'2026-11-23','A002','express','counter','done','account_opening',NULL,0,0,0,NULL,0,0,'not_divertible',1795395660,1795396230,1795396290,1795396290,1795396530,2,0,'E1002',1795396230);
+INSERT INTO tickets VALUES(3,'2026-11-23','E001','express','express','no_show','cash_deposit',5000000,0,0,0,NULL,0,0,'express_cash',1795395660,1795395660,1795396140,NULL,1795396230,2,2,'E1002',1795396140);
+INSERT INTO tickets VALUES(4,'2026-11-23','S001','self_service','self_service','diverted','cash_withdrawal',150000,0,0,0,NULL,0,1,'cash_within_threshold',1795395660,1795395660,NULL,NULL,NULL,NULL,0,NULL,NULL);
+INSERT INTO tickets VALUES(5,'2026-11-23','V001','vip','vip','waiting','wealth_management',NULL,0,1,0,NULL,0,0,'vip',1795395720,1795395720,NULL,NULL,NULL,NULL,0,NULL,NULL);
+INSERT INTO tickets VALUES(6,'2026-11-23','A003','counter','counter','done','card_services',NULL,0,0,0,NULL,0,0,'not_divertible',1795395720,1795395720,1795396530,1795396530,1795396950,1,0,'E1001',1795396530);
+INSERT INTO tickets VALUES(7,'2026-11-23','A004','counter','counter','done','foreign_exchange',NULL,0,0,0,NULL,0,0,'not_divertible',1795395720,1795395720,1795397070,1795397070,1795397250,2,0,'E1002',1795397070);
+INSERT INTO tickets VALUES(8,'2026-11-23','A005','counter','counter','waiting','other',NULL,0,0,0,NULL,0,0,'not_divertible',1795397250,1795397250,NULL,NULL,NULL,NULL,0,NULL,NULL);
+CREATE TABLE ticket_events (
+	id		INTEGER PRIMARY KEY,
+	ticket_id	INTEGER NOT NULL REFERENCES tickets (id),
+	at		INTEGER NOT NULL,
+	kind		TEXT NOT NULL,		-- issued, called, recalled, no_show, ...
+	terminal	TEXT,
+	staff		TEXT,
+	window		INTEGER,
+	from_lane	TEXT,
+	to_lane		TEXT,
+	reason		TEXT
+) STRICT;
+INSERT INTO ticket_events VALUES(1,1,1795395600,'issued','K01',NULL,NULL,NULL,'counter','not_divertible');
+INSERT INTO ticket_events VALUES(2,2,1795395660,'issued','K01',NULL,NULL,NULL,'counter','not_divertible');
+INSERT INTO ticket_events VALUES(3,3,1795395660,'issued','K01',NULL,NULL,NULL,'express','express_cash');
+INSERT INTO ticket_events VALUES(4,4,1795395660,'issued','K01',NULL,NULL,NULL,'self_service','cash_within_threshold');
+INSERT INTO ticket_events VALUES(5,5,1795395720,'issued','K01',NULL,NULL,NULL,'vip','vip');
+INSERT INTO ticket_events VALUES(6,6,1795395720,'issued','K01',NULL,NULL,NULL,'counter','not_divertible');
+INSERT INTO ticket_events VALUES(7,7,1795395720,'issued','K01',NULL,NULL,NULL,'counter','not_divertible');
+INSERT INTO ticket_events VALUES(8,1,1795395840,'called','T01','E1001',1,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(9,1,1795395840,'started','T01','E1001',1,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(10,1,1795396140,'completed','T01','E1001',1,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(11,3,1795396140,'called','T02','E1002',2,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(12,3,1795396170,'recalled','T02','E1002',2,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(13,3,1795396200,'recalled','T02','E1002',2,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(14,3,1795396230,'no_show','T02','E1002',2,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(15,2,1795396230,'called','T01','E1001',1,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(16,2,1795396230,'transferred','T01','E1001',1,'counter','express',NULL);
+INSERT INTO ticket_events VALUES(17,2,1795396290,'called','T02','E1002',2,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(18,2,1795396290,'started','T02','E1002',2,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(19,2,1795396530,'completed','T02','E1002',2,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(20,6,1795396530,'called','T01','E1001',1,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(21,6,1795396530,'started','T01','E1001',1,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(22,6,1795396950,'completed','T01','E1001',1,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(23,7,1795397070,'called','T02','E1002',2,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(24,7,1795397070,'started','T02','E1002',2,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(25,7,1795397250,'completed','T02','E1002',2,NULL,NULL,NULL);
+INSERT INTO ticket_events VALUES(26,8,1795397250,'issued','K01',NULL,NULL,NULL,'counter','not_divertible');
+CREATE TABLE windows (
+	number		INTEGER PRIMARY KEY,
+	terminal	TEXT NOT NULL UNIQUE,
+	staff		TEXT NOT NULL,
+	lanes		TEXT NOT NULL,		-- comma-separated, in serving order
+	paused		INTEGER NOT NULL,
+	current_ticket	INTEGER REFERENCES tickets (id),
+	opened_at	INTEGER NOT NULL
+) STRICT;
+INSERT INTO windows VALUES(1,'T01','E1001','counter,vip',0,NULL,1795395600);
+CREATE TABLE complaints (
+	id		INTEGER PRIMARY KEY,
+	state		TEXT NOT NULL,		-- open, resolved, closed
+	category	TEXT NOT NULL,
+	severity	INTEGER NOT NULL CHECK (severity BETWEEN 1 AND 3),
+	channel		TEXT NOT NULL,
+	description	TEXT NOT NULL,
+	ticket_id	INTEGER REFERENCES tickets (id),
+	ticket_number	TEXT,
+	customer_name	TEXT,
+	customer_phone	TEXT,
+	first_responder	TEXT NOT NULL,		-- DOMAIN §3: recorded for ever
+	owner		TEXT NOT NULL,
+	logged_at	INTEGER NOT NULL,
+	business_date	TEXT NOT NULL,
+	follow_up_due	INTEGER NOT NULL,
+	overdue		INTEGER NOT NULL DEFAULT 0,
+	resolution	TEXT,
+	root_cause	TEXT,
+	resolved_at	INTEGER,
+	closed_at	INTEGER,
+	compensation_fen INTEGER NOT NULL DEFAULT 0
+) STRICT;
+INSERT INTO complaints VALUES(1,'closed','wait_time',2,'counter','waited 40 minutes',1,'A001','张三丰','+86 138-1234-5678','E1001','E1001',1795397250,'2026-11-23',1795483650,0,'queue rebalanced','value',1795397250,1795397850,0);
+INSERT INTO complaints VALUES(2,'open','environment',1,'lobby','the hall is cold',NULL,NULL,NULL,NULL,'E2001','E2001',1795397850,'2026-11-23',1795484250,0,NULL,NULL,NULL,NULL,0);
+INSERT INTO complaints VALUES(3,'open','other',1,'survey','slow',6,'A003',NULL,NULL,'E9001','E9001',1795397850,'2026-11-23',1795484250,0,NULL,NULL,NULL,NULL,0);
+CREATE TABLE complaint_actions (
+	id		INTEGER PRIMARY KEY,
+	complaint_id	INTEGER NOT NULL REFERENCES complaints (id),
+	kind		TEXT NOT NULL,	-- logged, apology, ..., reassigned, resolved, followup, overdue
+	actor		TEXT,		-- staff id; NULL for the daemon itself
+	at		INTEGER NOT NULL,
+	business_date	TEXT NOT NULL,
+	note		TEXT,
+	amount_fen	INTEGER,	-- compensation
+	to_staff	TEXT,		-- reassigned
+	outcome		TEXT,		-- followup: satisfied, unsatisfied, unreachable
+	on_time		INTEGER		-- followup: before the deadline
+) STRICT;
+INSERT INTO complaint_actions VALUES(1,1,'logged','E1001',1795397250,'2026-11-23',NULL,NULL,NULL,NULL,NULL);
+INSERT INTO complaint_actions VALUES(2,1,'apology','E1001',1795397250,'2026-11-23','apologised at the counter',NULL,NULL,NULL,NULL);
+INSERT INTO complaint_actions VALUES(3,1,'resolved','E1001',1795397250,'2026-11-23','queue rebalanced',NULL,NULL,NULL,NULL);
+INSERT INTO complaint_actions VALUES(4,1,'followup','E1001',1795397850,'2026-11-23','called back, happy',NULL,NULL,'satisfied',1);
+INSERT INTO complaint_actions VALUES(5,2,'logged','E2001',1795397850,'2026-11-23',NULL,NULL,NULL,NULL,NULL);
+INSERT INTO complaint_actions VALUES(6,2,'explanation','E2001',1795397850,'2026-11-23','heating is being repaired',NULL,NULL,NULL,NULL);
+INSERT INTO complaint_actions VALUES(7,3,'logged',NULL,1795397850,'2026-11-23',NULL,NULL,NULL,NULL,NULL);
+INSERT INTO complaint_actions VALUES(8,3,'customer_update','E9001',1795397850,'2026-11-23','we will call',NULL,NULL,NULL,NULL);
+CREATE TABLE surveys (
+	id		INTEGER PRIMARY KEY,
+	ticket_id	INTEGER NOT NULL UNIQUE REFERENCES tickets (id),
+	score		INTEGER NOT NULL CHECK (score BETWEEN 0 AND 10),
+	reason		TEXT,
+	at		INTEGER NOT NULL,
+	business_date	TEXT NOT NULL,
+	complaint_id	INTEGER REFERENCES complaints (id)
+) STRICT;
+INSERT INTO surveys VALUES(1,6,3,'slow',1795397850,'2026-11-23',3);
+INSERT INTO surveys VALUES(2,2,9,NULL,1795397850,'2026-11-23',NULL);
+CREATE TABLE outbox (
+	id		INTEGER PRIMARY KEY,
+	event		TEXT NOT NULL,
+	body		TEXT NOT NULL,		-- the JSON body, as it will be POSTed
+	created_at	INTEGER NOT NULL
+) STRICT;
+CREATE INDEX tickets_open ON tickets (status) WHERE status IN ('diverted', 'waiting', 'called', 'serving');
+CREATE INDEX tickets_done ON tickets (lane, finished_at) WHERE status = 'done';
+CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id);
+CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events
+BEGIN SELECT RAISE(ABORT, 'ticket_events is append-only'); END;
+CREATE TRIGGER ticket_events_no_delete BEFORE DELETE ON ticket_events
+BEGIN SELECT RAISE(ABORT, 'ticket_events is append-only'); END;
+CREATE INDEX complaints_due ON complaints (follow_up_due)
+	WHERE state != 'closed' AND overdue = 0;
+CREATE INDEX complaints_open ON complaints (state, follow_up_due);
+CREATE INDEX complaints_date ON complaints (business_date);
+CREATE INDEX complaint_actions_complaint ON complaint_actions (complaint_id);
+CREATE INDEX complaint_actions_date ON complaint_actions (business_date, kind);
+CREATE TRIGGER complaint_actions_no_update BEFORE UPDATE ON complaint_actions
+BEGIN SELECT RAISE(ABORT, 'complaint_actions is append-only'); END;
+CREATE TRIGGER complaint_actions_no_delete BEFORE DELETE ON complaint_actions
+BEGIN SELECT RAISE(ABORT, 'complaint_actions is append-only'); END;
+CREATE INDEX surveys_date ON surveys (business_date);
+CREATE INDEX ticket_events_rerouted ON ticket_events (ticket_id) WHERE kind = 'rerouted';
+COMMIT;
+PRAGMA user_version = 2;
