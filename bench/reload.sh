@@ -52,7 +52,7 @@ reloads "$IDLE signed-in connections"
 # K01's token changed: every idle connection (all K01) signed out at once.
 sed -i 's/"id":"K01","role":"kiosk","token_sha256":"[0-9a-f]*"/"id":"K01","role":"kiosk","token_sha256":"'"$(printf %s rotated | sha256sum | cut -d' ' -f1)"'"/' "$work/bench.json"
 RUNS=1 reloads "$IDLE signed out by a token change"
-echo "idle: $(head -1 "$work/idle.txt") (then $(grep -c "closed by the server" "$work/idle.err" || true) closed by the server)"
+echo "idle: $(head -1 "$work/idle.txt"); signed out by the daemon: $(grep -c "reason=config_changed" "$work/daemon.log" || true)"
 kill "$idle" 2>/dev/null || true
 wait "$idle" 2>/dev/null || true
 stop_server
