@@ -396,7 +396,8 @@ stream_figures(struct mtext *t, const struct metrics_state *ms)
 		sample(t, "branchq_connections", num(b, ms->ms_connections[tr]), "transport",
 		    transport_names[tr], NULL);
 	family(t, "branchq_events_published_total", "counter", "Events published (committed), "
-	    "each counted once whoever hears it.");
+	    "each counted once however many hear it; queue changes only while someone "
+	    "subscribes to them.");
 	sample(t, "branchq_events_published_total", unum(b, m.m_events_published), NULL);
 	family(t, "branchq_subscribers_dropped_total", "counter", "Subscribers cut off for "
 	    "reading too slowly (1 MiB behind), by transport (tcp, sse).");
