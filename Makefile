@@ -50,7 +50,7 @@ TEST_O	 = $(filter-out $(HOOKED:%=$(BUILD)/obj/%.o),$(DAEMON_O)) \
 CORE_TEST_O = $(filter-out $(BUILD)/obj/clock.o,$(CORE_O)) $(TOBJ)/clock.o
 
 UNIT	 = test_route test_queue test_clock test_config test_recovery test_stats test_json \
-	   test_fields
+	   test_fields test_metrics
 E2E	 = test_session test_tickets test_dayend test_windows test_restart test_errors test_faults \
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
 	   test_limits test_group test_checkpoint test_vendor test_events \
