@@ -578,6 +578,95 @@ test_refused_change(void **state)
 	daemon_stop(d);
 }
 
+/* ---- docs/grafana-dashboard.json ---- */
+
+static char *
+read_file(const char *path)
+{
+	FILE	*f = fopen(path, "r");
+	char	*buf;
+	long	 n;
+
+	if (f == NULL)
+		fail_msg("cannot open %s (run the tests from the repository's top)", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n)
+		fail_msg("cannot read %s", path);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/*
+ * Valid JSON, importable (the datasource an input, DS_PROMETHEUS), and
+ * every metric its queries name is one the daemon exports: a renamed
+ * metric cannot leave a panel empty.  The panels PROTOCOL's figures need
+ * are there.
+ */
+static void
+test_dashboard(void **state)
+{
+	static const char *const wanted[] = { "branchq_tickets_issued_total",
+	    "branchq_tickets_waiting", "branchq_oldest_wait_seconds", "branchq_windows_open",
+	    "branchq_followups_open", "branchq_followups_overdue",
+	    "branchq_commit_seconds_bucket", "branchq_connections", "branchq_webhook_backlog",
+	    "branchq_hq_backlog", "branchq_hq_lag_seconds",
+	    "branchq_backup_last_success_timestamp_seconds", "branchq_retention_erased_total",
+	    NULL };
+	struct daemon	*d = start(NULL);
+	struct hresp	*r = scrape(d);
+	char		*text = read_file("docs/grafana-dashboard.json"), name[128], *all;
+	cJSON		*dash = cJSON_Parse(text), *panel, *target;
+	const char	*expr, *p, *uid;
+	size_t		 n, i, ntargets = 0, allen = 0;
+	char		 line[160];
+
+	(void)state;
+	expect_that(dash != NULL, NULL, "docs/grafana-dashboard.json is not valid JSON (near "
+	    "%.40s)", cJSON_GetErrorPtr() != NULL ? cJSON_GetErrorPtr() : "?");
+	expect_str(dash, "__inputs.0.name", "DS_PROMETHEUS");
+	expect_str(dash, "__inputs.0.pluginId", "prometheus");
+	all = calloc(1, 1);
+	cJSON_ArrayForEach(panel, cJSON_GetObjectItemCaseSensitive(dash, "panels")) {
+		if (strcmp(jstr(panel, "type"), "row") == 0)
+			continue;
+		uid = jstr(panel, "datasource.uid");
+		expect_that(uid != NULL && strcmp(uid, "${DS_PROMETHEUS}") == 0, panel,
+		    "a panel not on the DS_PROMETHEUS input");
+		cJSON_ArrayForEach(target, cJSON_GetObjectItemCaseSensitive(panel, "targets")) {
+			expr = jstr(target, "expr");
+			expect_that(expr != NULL && *expr != '\0', panel, "a target without expr");
+			ntargets++;
+			all = realloc(all, allen + strlen(expr) + 2);
+			memcpy(all + allen, expr, strlen(expr));
+			allen += strlen(expr);
+			all[allen++] = '\n';
+			all[allen] = '\0';
+			for (p = strstr(expr, "branchq_"); p != NULL; p = strstr(p + n, "branchq_")) {
+				n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_");
+				expect_that(n < sizeof name, panel, "a long name");
+				memcpy(name, p, n);
+				name[n] = '\0';
+				snprintf(line, sizeof line, "\n%s{", name);
+				expect_http(strstr(r->hr_body, line) != NULL ||
+				    (snprintf(line, sizeof line, "\n%s ", name),
+				    strstr(r->hr_body, line) != NULL), r, "the dashboard's %s is not "
+				    "a metric the daemon exports", name);
+			}
+		}
+	}
+	expect_that(ntargets >= 15, dash, "only %zu queries", ntargets);
+	for (i = 0; wanted[i] != NULL; i++)
+		expect_that(strstr(all, wanted[i]) != NULL, NULL, "no panel shows %s", wanted[i]);
+	free(all);
+	cJSON_Delete(dash);
+	free(text);
+	daemon_stop(d);
+}
+
 int
 main(void)
 {
@@ -589,6 +678,7 @@ main(void)
 		cmocka_unit_test_teardown(test_followups, harness_teardown),
 		cmocka_unit_test_teardown(test_webhook_backlog, harness_teardown),
 		cmocka_unit_test_teardown(test_refused_change, harness_teardown),
+		cmocka_unit_test_teardown(test_dashboard, harness_teardown),
 	};
 
 	return cmocka_run_group_tests_name("e2e_metrics", tests, NULL, NULL);
