@@ -277,6 +277,10 @@ bench-http-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/httpgen
 	BUILD=$(BUILD) ROUNDS=1 FANOUT_ROUNDS=1 IDLE_ROUNDS=1 DURATION=0.5 WARMUP=0.2 CONNS=8 \
 	    STREAMS=20 CALLS=5 IDLE=50 PORT=17494 OUT=$(BUILD)/bench/http-smoke.txt sh bench/http.sh
 
+# GET /metrics beside GET /healthz on a loaded daemon (issue 18); see docs/PERFORMANCE.md.
+bench-metrics: all $(BUILD)/bench/httpgen
+	BUILD=$(BUILD) sh bench/metrics.sh
+
 # Instructions per request under callgrind (machine-independent); see docs/PERFORMANCE.md.
 bench-profile: all $(BUILD)/bench/loadgen
 	BUILD=$(BUILD) sh bench/profile.sh
@@ -287,11 +291,12 @@ bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop $(BUILD)/bench/h
 	BUILD=$(BUILD) COUNT=400 CONNS=16 TOP=5 PORT=17497 sh bench/profile.sh
 	$(MAKE) BUILD=$(BUILD) bench-reports-smoke
 	$(MAKE) BUILD=$(BUILD) bench-http-smoke
+	BUILD=$(BUILD) TICKETS=200 COUNT=100 ROUNDS=1 STREAMS=5 IDLE=5 PORT=17488 sh bench/metrics.sh
 
 clean:
 	rm -rf build
 
 .PHONY: check-web screenshots all tests test valgrind check clean layers bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
 	fuzz-proto fuzz-http \
-	bench bench-reports bench-reports-smoke bench-http bench-http-smoke
+	bench bench-reports bench-reports-smoke bench-http bench-http-smoke bench-metrics
 .SECONDARY:
