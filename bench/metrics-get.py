@@ -43,7 +43,7 @@ def main():
     mean = sum(lat) / len(lat)
     p50 = lat[(len(lat) * 50 + 99) // 100 - 1]
     p99 = lat[(len(lat) * 99 + 99) // 100 - 1]
-    print(f"{path:<9} {size:>6} {mean * 1e6:>9.0f} {p50 * 1e6:>9.0f} {p99 * 1e6:>9.0f} "
+    print(f"{path:<12} {size:>6} {mean * 1e6:>9.0f} {p50 * 1e6:>9.0f} {p99 * 1e6:>9.0f} "
           f"{cpu / count * 1e6:>9.1f}")
     return 0
 

@@ -6,7 +6,8 @@
 # measuring, so every family has something to count), then COUNT GETs of
 # each path, alternated round by round (ROUNDS), one keep-alive connection,
 # one request in flight, by bench/metrics-get.py with supervisor S01's
-# bearer token.
+# bearer token; and GET /favicon.ico (a built-in file: the HTTP exchange
+# alone, nothing made) as the baseline.
 #
 #   sh bench/metrics.sh                                  full run (about 30 s)
 #   TICKETS=200 COUNT=100 ROUNDS=1 STREAMS=5 IDLE=5 sh bench/metrics.sh   smoke
@@ -54,11 +55,11 @@ done
 
 echo "metrics: $TICKETS tickets waiting, $STREAMS event streams, $IDLE line subscribers;" \
     "$COUNT GETs per path and round, $ROUNDS rounds"
-printf '%-9s %6s %9s %9s %9s %9s\n' path bytes mean_us p50_us p99_us srv_us
+printf '%-12s %6s %9s %9s %9s %9s\n' path bytes mean_us p50_us p99_us srv_us
 status=0
 r=1
 while [ $r -le "$ROUNDS" ]; do
-	for path in /metrics /healthz; do
+	for path in /metrics /healthz /favicon.ico; do
 		"$PYTHON" "$(dirname "$0")/metrics-get.py" "127.0.0.1:$HTTP_PORT" "$path" \
 		    "$COUNT" "$pid" || status=1
 	done
