@@ -662,8 +662,11 @@ store_group_commit(struct store *s)
 	if (s->s_in_tx)
 		fatalx("store_group_commit: a change is still open");
 	s->s_group_lost = false;
-	if (!s->s_in_group)
+	if (!s->s_in_group) {
+		if (lost)
+			metrics_commit(0, false);	/* SQLite rolled it back itself */
 		return lost ? -1 : 0;
+	}
 	s->s_in_group = false;
 	if (timed_commit(s) == 0) {
 		figures_group_end(s, true);
