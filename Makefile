@@ -25,7 +25,8 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 # The pure modules, shared by the daemon and the unit tests.
-CORE	 = log err clock names route queue config recovery stats json fields net http-parse
+CORE	 = log err clock names route queue config recovery stats json fields net http-parse \
+	   metrics
 # The daemon, layer by layer (docs/DESIGN.md): TLS, storage, domain,
 # dispatch, the commit barrier and the publisher, the transports.
 DAEMON	 = $(CORE) tls store checkpoint migrations report printer \
@@ -49,12 +50,12 @@ TEST_O	 = $(filter-out $(HOOKED:%=$(BUILD)/obj/%.o),$(DAEMON_O)) \
 CORE_TEST_O = $(filter-out $(BUILD)/obj/clock.o,$(CORE_O)) $(TOBJ)/clock.o
 
 UNIT	 = test_route test_queue test_clock test_config test_recovery test_stats test_json \
-	   test_fields
+	   test_fields test_metrics
 E2E	 = test_session test_tickets test_dayend test_windows test_restart test_errors test_faults \
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
 	   test_limits test_group test_checkpoint test_vendor test_events \
 	   test_http test_http_session test_http_events test_tls test_printer test_reload \
-	   test_upgrade
+	   test_upgrade test_metrics
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 
@@ -288,6 +289,10 @@ bench-http-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/httpgen
 bench-reload: all $(BUILD)/bench/loadgen
 	BUILD=$(BUILD) sh bench/reload.sh
 
+# GET /metrics beside GET /healthz on a loaded daemon (issue 18); see docs/PERFORMANCE.md.
+bench-metrics: all $(BUILD)/bench/httpgen
+	BUILD=$(BUILD) sh bench/metrics.sh
+
 # Instructions per request under callgrind (machine-independent); see docs/PERFORMANCE.md.
 bench-profile: all $(BUILD)/bench/loadgen
 	BUILD=$(BUILD) sh bench/profile.sh
@@ -299,11 +304,12 @@ bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop $(BUILD)/bench/h
 	$(MAKE) BUILD=$(BUILD) bench-reports-smoke
 	$(MAKE) BUILD=$(BUILD) bench-http-smoke
 	BUILD=$(BUILD) IDLE=100 RUNS=2 PORT=17495 sh bench/reload.sh
+	BUILD=$(BUILD) TICKETS=200 COUNT=100 ROUNDS=1 STREAMS=5 IDLE=5 PORT=17488 sh bench/metrics.sh
 
 clean:
 	rm -rf build
 
 .PHONY: check-web screenshots all tests test valgrind check clean layers check-man bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
 	fuzz-proto fuzz-http \
-	bench bench-reports bench-reports-smoke bench-http bench-http-smoke bench-reload
+	bench bench-reports bench-reports-smoke bench-http bench-http-smoke bench-reload bench-metrics
 .SECONDARY:

@@ -669,6 +669,47 @@ size_t	period_of(const int64_t *bounds, size_t n, int64_t at);
 extern const int64_t wait_histogram_edges_s[WAIT_BUCKETS];
 size_t	wait_bucket(int64_t wait_s);
 
+/* ---- metrics.c: the figures of GET /metrics, as Prometheus text (PROTOCOL Metrics) ---- */
+/*
+ * Counted where things happen, on the loop thread (a few instructions
+ * each); the branch's state is handed in at each scrape.  Nothing here
+ * reads the database or calls anything above the rules.
+ */
+enum metrics_transport { MT_TCP, MT_HTTP, MT_SSE, MT__COUNT };
+void	metrics_start(int64_t at);		/* branchq_start_time_seconds */
+void	metrics_commit(double seconds, bool ok);	/* store.c: each COMMIT */
+/* dispatch: one op over a transport; op is the op table's own name (a
+ * literal, compared by address), NULL for none; code ERR_NONE when done. */
+void	metrics_request(enum metrics_transport, const char *op, enum err_code);
+void	metrics_http_response(int status);	/* http.c: each response's head */
+void	metrics_auth_failure(bool lockout);	/* a sign-in refused; it started a lockout */
+void	metrics_events_published(uint64_t n);	/* publish.c: committed events */
+void	metrics_subscriber_dropped(enum metrics_transport);	/* a slow reader cut off */
+/* webhook.c: an attempt recorded: delivered, or not (failed: for good). */
+void	metrics_webhook_attempt(bool delivered, bool failed);
+/*
+ * For the parts that report on their own, on the loop thread: the last good
+ * backup's end (Unix time; 0 none), the failures so far and its size; a
+ * retention sweep's run and the complaints it erased (added up); the head
+ * office's backlog and lag (0 while none is configured).
+ */
+void	metrics_backup(int64_t ok_at, uint64_t failures, int64_t bytes);
+void	metrics_retention_run(int64_t at, uint64_t erased);
+void	metrics_hq(int64_t backlog, int64_t lag_s);
+/* What the HTTP face reads from the layers above, for one exposition. */
+struct metrics_state {
+	const struct queue	*ms_queue;
+	int64_t			 ms_now;	/* the daemon clock */
+	int64_t			 ms_tickets_issued[LANE__COUNT][RULE__COUNT];
+	int64_t			 ms_followups_open, ms_followups_overdue;
+	int64_t			 ms_webhook_backlog;	/* pending deliveries */
+	int			 ms_connections[MT__COUNT];
+};
+/* The exposition (text/plain; version=0.0.4): *len bytes, caller frees. */
+char	*metrics_render(const struct metrics_state *, size_t *len);
+/* A label value escaped as the format wants (\\, \", \n), cut to fit. */
+void	metrics_escape_label(const char *, char *out, size_t outlen);
+
 /* ---- store.c: SQLite: every write, and all SQL but the reports' ---- */
 struct migration {
 	int		 m_version;
@@ -704,6 +745,22 @@ void	store_group_enable(struct store *, void (*opened)(void *), void *);
 bool	store_group_open(const struct store *);
 int	store_group_commit(struct store *);
 uint64_t store_changes(const struct store *);	/* changes made so far */
+/*
+ * Figures kept beside the data for GET /metrics, so that no scrape reads
+ * the database: seeded by store_open() (the tickets: 0, counted since the
+ * start), moved by store_figure_add() inside a change, and shown as
+ * committed: a change's moves count once its group commits, and are
+ * dropped with it if it rolls back.
+ */
+enum store_figure {
+	SF_DELIVERIES_PENDING,		/* webhook deliveries pending */
+	SF_FOLLOWUPS_OPEN,		/* complaints not closed */
+	SF_FOLLOWUPS_OVERDUE,		/* of those, overdue */
+	SF_TICKETS_ISSUED		/* + lane * RULE__COUNT + rule: since the start */
+};
+#define SF__COUNT	(SF_TICKETS_ISSUED + LANE__COUNT * RULE__COUNT)
+void	store_figure_add(struct store *, int figure, int64_t delta);	/* in a change */
+int64_t	store_figure(const struct store *, int figure);		/* as committed */
 /* The highest number issued in the lane that day, 0 for none. */
 int	store_last_number(struct store *, const char *date, enum lane, int *seq);
 int	store_ticket_insert(struct store *, struct ticket *);	/* sets t_id */
@@ -1412,6 +1469,7 @@ void	http_stream_close(struct http_request *, const char *reason);	/* calls hr_c
 /* Stop accepting; streams end; answers under way go out; then done(). */
 void	http_shutdown(void (*done)(void));
 void	http_free(void);
+int	http_connections(void);	/* open now, streams included */
 
 /* ---- http-api.c: what the HTTP paths mean (PROTOCOL HTTP) ---- */
 void	http_api_init(struct event_base *, struct branch *);
@@ -1430,6 +1488,7 @@ int	server_listen(struct event_base *, struct branch *, const char *listen,
 /* Stop accepting and reading; calls done() when every reply is written. */
 void	server_shutdown(void (*done)(void));
 void	server_free(void);
+int	server_connections(void);	/* open now */
 /* A reloaded configuration: each signed-in connection now speaks for the
  * same terminal in it, or ends if that terminal was removed or changed. */
 void	server_config_changed(const struct config *);

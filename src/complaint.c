@@ -63,6 +63,8 @@ struct complaint_write {
 	struct complaint		*cw_complaint;
 	const struct complaint_action	*cw_action;
 	const char			*cw_event;	/* NULL: none */
+	int				 cw_open_moved;	/* GET /metrics: -1, 0, 1 */
+	int				 cw_overdue_moved;
 };
 
 static int
@@ -73,6 +75,8 @@ update_writes(struct store *s, void *arg)
 	if (store_complaint_update(s, cw->cw_complaint) == -1 ||
 	    store_complaint_action(s, cw->cw_complaint, cw->cw_action) == -1)
 		return -1;
+	store_figure_add(s, SF_FOLLOWUPS_OPEN, cw->cw_open_moved);
+	store_figure_add(s, SF_FOLLOWUPS_OVERDUE, cw->cw_overdue_moved);
 	if (cw->cw_event != NULL)
 		return outbox_add(cw->cw_branch, cw->cw_event, cw->cw_complaint, NULL, -1, NULL);
 	return 0;
@@ -82,7 +86,20 @@ static int
 complaint_commit(struct branch *b, struct complaint *c,
     const struct complaint_action *ca, const char *event, struct bq_error *err)
 {
-	struct complaint_write	cw = { b, c, ca, event };
+	struct complaint_write	cw = { b, c, ca, event, 0, 0 };
+
+	return store_write(b->b_store, update_writes, &cw, NULL, err);
+}
+
+/* The same for a follow-up, which may close it or clear its overdue mark:
+ * the figures of GET /metrics move with it (was: before the step). */
+static int
+followup_commit(struct branch *b, struct complaint *c, const struct complaint_action *ca,
+    bool was_open, bool was_overdue, struct bq_error *err)
+{
+	bool			open = c->c_state != CS_CLOSED;
+	struct complaint_write	cw = { b, c, ca, NULL, (int)open - (int)was_open,
+				    (int)(open && c->c_overdue) - (int)was_overdue };
 
 	return store_write(b->b_store, update_writes, &cw, NULL, err);
 }
@@ -296,9 +313,12 @@ followup_record(struct branch *b, const struct actor *a, int64_t id, enum compla
     const char *note, struct complaint *c, struct bq_error *err)
 {
 	struct complaint_action	ca;
+	bool			was_open, was_overdue;
 
 	if (complaint_load(b, a, id, false, c, err) == -1 || refuse_step(c, step, err) == -1)
 		return -1;
+	was_open = c->c_state != CS_CLOSED;
+	was_overdue = was_open && c->c_overdue;
 	action_init(&ca, step, a->a_staff, note);
 	ca.ca_on_time = followup_on_time(ca.ca_at, c->c_follow_up_due);
 	c->c_state = (enum complaint_state)complaint_next_state(c->c_state, step);
@@ -319,7 +339,7 @@ followup_record(struct branch *b, const struct actor *a, int64_t id, enum compla
 	default:				/* unreachable: logged, the deadline stands */
 		break;
 	}
-	if (complaint_commit(b, c, &ca, NULL, err) == -1)
+	if (followup_commit(b, c, &ca, was_open, was_overdue, err) == -1)
 		return -1;
 	notify(b, "followup.recorded",
 	    c, followup_outcomes[step - STEP_FOLLOWUP_SATISFIED]);
@@ -477,6 +497,7 @@ overdue_writes(struct store *s, void *arg)
 		if (store_complaint_update(s, c) == -1 || store_complaint_action(s, c, &ca) == -1 ||
 		    outbox_add(ow->ow_branch, "followup.overdue", c, NULL, -1, NULL) == -1)
 			return -1;
+		store_figure_add(s, SF_FOLLOWUPS_OVERDUE, 1);	/* not closed: ST_DUE_LIST */
 	}
 	return 0;
 }

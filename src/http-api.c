@@ -8,6 +8,7 @@
  *   /api/v1/session		sign-in with a cookie (websession.c)
  *   GET /api/v1/events		Server-Sent Events from the publisher
  *   GET /healthz		a write through the barrier: can the disk take it?
+ *   GET /metrics		Prometheus text, from memory (metrics.c)
  *   GET /, /kiosk, ...		the built-in files (webfiles.c)
  *
  * Each request that runs an operation is an exchange: an outlet and a
@@ -721,6 +722,7 @@ stream_deliver(struct subscriber *sb, const char *line)
 	    (size_t)api_cfg()->cf_subscriber_buffer_bytes) {
 		log_warnx("event=http_slow_subscriber peer=%s pending=%zu limit=%d",
 		    log_str(sx->sx_req->hr_peer), queued, api_cfg()->cf_subscriber_buffer_bytes);
+		metrics_subscriber_dropped(MT_SSE);
 		http_stream_close(sx->sx_req, "slow_subscriber");	/* frees sx */
 		return;
 	}
@@ -919,11 +921,58 @@ heartbeat(evutil_socket_t fd, short what, void *arg)
 		}
 		if (http_stream_pending(sx->sx_req) + 16 >
 		    (size_t)api_cfg()->cf_subscriber_buffer_bytes) {
+			metrics_subscriber_dropped(MT_SSE);
 			http_stream_close(sx->sx_req, "slow_subscriber");
 			continue;
 		}
 		http_stream_write(sx->sx_req, ": heartbeat\n\n", 13);
 	}
+}
+
+/* ---- GET /metrics ---- */
+
+#define METRICS_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+
+/*
+ * PROTOCOL Metrics: for a supervisor (session or bearer), or for anyone
+ * when "metrics_public" is true.  Built from memory alone: the queue, the
+ * store's committed figures, the transports' counts, metrics.c's counters.
+ */
+static void
+route_metrics(struct http_request *r, const struct who *w)
+{
+	struct metrics_state	 ms;
+	struct store		*s = api_branch->b_store;
+	char			*body;
+	size_t			 len;
+	int			 lane, rule;
+
+	if (!api_cfg()->cf_metrics_public && w->w_term == NULL) {
+		respond_error(r, 401, ERR_UNAUTHENTICATED, "sign in first (a supervisor's "
+		    "session or bearer token), or set \"metrics_public\": true");
+		return;
+	}
+	if (!api_cfg()->cf_metrics_public && w->w_term->tc_role != ROLE_SUPERVISOR) {
+		respond_error(r, 403, ERR_FORBIDDEN, "a %s terminal may not read the metrics "
+		    "(a supervisor may)", role_name(w->w_term->tc_role));
+		return;
+	}
+	memset(&ms, 0, sizeof ms);
+	ms.ms_queue = &api_branch->b_queue;
+	ms.ms_now = clock_now();
+	for (lane = 0; lane < LANE__COUNT; lane++)
+		for (rule = 0; rule < RULE__COUNT; rule++)
+			ms.ms_tickets_issued[lane][rule] = store_figure(s,
+			    SF_TICKETS_ISSUED + lane * RULE__COUNT + rule);
+	ms.ms_followups_open = store_figure(s, SF_FOLLOWUPS_OPEN);
+	ms.ms_followups_overdue = store_figure(s, SF_FOLLOWUPS_OVERDUE);
+	ms.ms_webhook_backlog = store_figure(s, SF_DELIVERIES_PENDING);
+	ms.ms_connections[MT_TCP] = server_connections();
+	ms.ms_connections[MT_HTTP] = http_connections();
+	ms.ms_connections[MT_SSE] = api_nstreams;
+	body = metrics_render(&ms, &len);
+	http_respond(r, 200, METRICS_TYPE, body, len, NO_STORE);
+	free(body);
 }
 
 /* ---- files ---- */
@@ -959,6 +1008,7 @@ static const struct route routes[] = {
 	{ "/api/v1/session", false, M_READ | HM_BIT(HM_POST) | HM_BIT(HM_DELETE), route_session },
 	{ "/api/v1/events", false, HM_BIT(HM_GET), route_events },
 	{ "/healthz", false, M_READ, route_healthz },
+	{ "/metrics", false, M_READ, route_metrics },
 };
 
 static void
@@ -1083,6 +1133,7 @@ http_api_init(struct event_base *base, struct branch *b)
 	struct timeval	tv = { b->b_cfg->cf_http_heartbeat_s, 0 };
 
 	api_branch = b;
+	metrics_start(clock_now());
 	if ((api_heartbeat = event_new(base, -1, EV_PERSIST, heartbeat, NULL)) == NULL ||
 	    event_add(api_heartbeat, &tv) == -1)
 		fatalx("cannot set up the event streams' heartbeat");

@@ -331,6 +331,7 @@ write_head(struct http_conn *hc, int status, const char *content_type, const cha
 	    content_type != NULL ? "\r\n" : "", clen, conn);
 	if (n < 0 || (size_t)n >= sizeof head)
 		fatalx("write_head: %d bytes of headers", n);
+	metrics_http_response(status);
 	evbuffer_add(out, head, (size_t)n);
 	if (headers != NULL)
 		evbuffer_add(out, headers, strlen(headers));
@@ -926,6 +927,13 @@ http_shutdown(void (*done)(void))
 			break;
 		}
 	}
+}
+
+/* GET /metrics: connections open now, event streams included. */
+int
+http_connections(void)
+{
+	return http_nconns;
 }
 
 void

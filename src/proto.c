@@ -357,6 +357,7 @@ proto_auth_failed(const struct config *cfg, const struct session *s, const char 
 	if (terminal != NULL && config_terminal(cfg, terminal) != NULL)
 		id = terminal;
 	lockout_s = throttle_fail(cfg, s, &failures);
+	metrics_auth_failure(lockout_s > 0);
 	log_warnx("event=auth_failure peer=%s terminal=%s reason=%s failures=%d",
 	    log_str(s->s_peer), id != NULL ? id : "unknown",
 	    id != NULL ? "bad_token" : "unknown_terminal", failures);
@@ -439,20 +440,23 @@ role_allowed(const struct op_entry *op, enum role role)
  * U+0000, if any.  what: "line" (TCP) or "body" (HTTP), for messages.
  */
 static cJSON *
-request_parse(const char *text, size_t len, const char *what, struct string_find *nul,
+request_parse(const char *text, size_t len, enum metrics_transport tr, struct string_find *nul,
     char **reply)
 {
+	const char	*what = tr == MT_TCP ? "line" : "body";
 	struct bq_error	 err;
 	const char	*end = NULL;
 	cJSON		*req;
 
 	memset(&err, 0, sizeof err);
 	if (json_prescan(text, len, &nul->sf_target, &err) == -1) {
+		metrics_request(tr, NULL, err.e_code);
 		*reply = json_error_reply(NULL, err.e_code, err.e_msg);
 		return NULL;
 	}
 	if ((req = cJSON_ParseWithLengthOpts(text, len, &end, false)) == NULL) {
 		bq_fail(&err, ERR_BAD_JSON, "the %s is not valid JSON", what);
+		metrics_request(tr, NULL, ERR_BAD_JSON);
 		*reply = json_error_reply(NULL, err.e_code, err.e_msg);
 		return NULL;
 	}
@@ -462,11 +466,13 @@ request_parse(const char *text, size_t len, const char *what, struct string_find
 	if (end != text + len) {
 		cJSON_Delete(req);
 		bq_fail(&err, ERR_BAD_JSON, "one JSON object per %s: text follows it", what);
+		metrics_request(tr, NULL, ERR_BAD_JSON);
 		*reply = json_error_reply(NULL, err.e_code, err.e_msg);
 		return NULL;
 	}
 	if (!cJSON_IsObject(req)) {
 		cJSON_Delete(req);
+		metrics_request(tr, NULL, ERR_BAD_JSON);
 		*reply = json_error_reply(NULL, ERR_BAD_JSON, "a request must be a JSON object");
 		return NULL;
 	}
@@ -476,8 +482,8 @@ request_parse(const char *text, size_t len, const char *what, struct string_find
 	return req;
 }
 
-static char	*dispatch(struct branch *, struct session *, cJSON *req,
-		    const struct string_find *, bool *changed);
+static char	*dispatch(struct branch *, struct session *, enum metrics_transport,
+		    cJSON *req, const struct string_find *, bool *changed);
 
 char *
 proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
@@ -488,9 +494,9 @@ proto_handle(struct branch *b, struct session *s, const char *line, size_t len,
 	char			*reply;
 
 	*changed = false;
-	if ((req = request_parse(line, len, "line", &nul, &reply)) == NULL)
+	if ((req = request_parse(line, len, MT_TCP, &nul, &reply)) == NULL)
 		return reply;
-	return dispatch(b, s, req, &nul, changed);
+	return dispatch(b, s, MT_TCP, req, &nul, changed);
 }
 
 /*
@@ -511,26 +517,28 @@ proto_handle_op(struct branch *b, struct session *s, const char *name, const cha
 		body = "{}";
 		len = 2;
 	}
-	if ((req = request_parse(body, len, "body", &nul, &reply)) == NULL)
+	if ((req = request_parse(body, len, MT_HTTP, &nul, &reply)) == NULL)
 		return reply;
 	if (cJSON_GetObjectItemCaseSensitive(req, "op") != NULL) {
 		cJSON_Delete(req);
+		metrics_request(MT_HTTP, NULL, ERR_BAD_REQUEST);
 		return json_error_reply(NULL, ERR_BAD_REQUEST, "op: over HTTP the operation is "
 		    "named by the path, /api/v1/op/NAME, not in the body");
 	}
 	if (cJSON_GetObjectItemCaseSensitive(req, "id") != NULL) {
 		cJSON_Delete(req);
+		metrics_request(MT_HTTP, NULL, ERR_BAD_REQUEST);
 		return json_error_reply(NULL, ERR_BAD_REQUEST, "id: not used over HTTP (a "
 		    "complaint is named by complaint)");
 	}
 	cJSON_AddStringToObject(req, "op", name);
-	return dispatch(b, s, req, &nul, changed);
+	return dispatch(b, s, MT_HTTP, req, &nul, changed);
 }
 
 /* A parsed request object (taken) to its reply. */
 static char *
-dispatch(struct branch *b, struct session *s, cJSON *req, const struct string_find *nulp,
-    bool *changed)
+dispatch(struct branch *b, struct session *s, enum metrics_transport tr, cJSON *req,
+    const struct string_find *nulp, bool *changed)
 {
 	const struct op_entry	*op = NULL;
 	const cJSON		*id, *opname;
@@ -609,10 +617,13 @@ dispatch(struct branch *b, struct session *s, cJSON *req, const struct string_fi
 			 * refused with it if the commit fails. */
 			*changed = (store_changes(b->b_store) != changes &&
 			    !(op->op_flags & OP_BACKGROUND)) || replayed;
+			metrics_request(tr, op->op_name, ERR_NONE);
 			reply = json_print_free(x.x_reply);
 			cJSON_Delete(req);
 			return reply;
 		case OP_LATER:
+			/* Counted as asked: a report's own failure is its reply's. */
+			metrics_request(tr, op->op_name, ERR_NONE);
 			cJSON_Delete(req);	/* the handler keeps x_reply */
 			return NULL;
 		}
@@ -623,6 +634,7 @@ dispatch(struct branch *b, struct session *s, cJSON *req, const struct string_fi
 	/* A refusal can follow a change (a day end redone first). */
 	*changed = store_changes(b->b_store) != changes && op != NULL &&
 	    !(op->op_flags & OP_BACKGROUND);
+	metrics_request(tr, op != NULL ? op->op_name : NULL, x.x_err.e_code);
 	reply = json_error_reply_detail(id, &x.x_err);
 	cJSON_Delete(req);
 	return reply;

@@ -222,6 +222,8 @@ publish_to(enum topic t, const char *line, const struct audience *au)
 		pub_unreserved_logged = true;
 	}
 	e = ring_at(++pub_seq);
+	if (!pub_in_group)
+		metrics_events_published(1);	/* else once its group commits */
 	if (pub_held < PUBLISH_RING)
 		pub_held++;
 	with_seq(&e->re_line, &e->re_cap, line, pub_seq);
@@ -352,7 +354,9 @@ publish_group_done(bool committed)
 	if (!pub_in_group)
 		return;
 	pub_in_group = false;
-	if (!committed) {
+	if (committed) {
+		metrics_events_published((uint64_t)(pub_seq - pub_mark_seq));
+	} else {
 		/* Its events were dropped on every outlet: their numbers go
 		 * back, as its reservation did in the database.  The ring
 		 * slots they took lost what they held. */

@@ -575,6 +575,7 @@ conn_event_line(struct subscriber *sb, const char *line)
 	/* PROTOCOL: a subscriber that does not read is cut off before 1 MiB. */
 	if (queued + len > (size_t)srv_cfg->cf_subscriber_buffer_bytes) {
 		/* One still in use by conn_line() closes once written. */
+		metrics_subscriber_dropped(MT_TCP);
 		conn_close(c, c == srv_handling ? CLOSE_AFTER_WRITE : CLOSE_NOW, LOG_LEVEL_WARN,
 		    "slow_subscriber", " terminal=%s pending=%zu limit=%d",
 		    c->c_session.s_term != NULL ? c->c_session.s_term->tc_id : "-", queued,
@@ -853,6 +854,13 @@ server_shutdown(void (*done)(void))
 		else
 			conn_close(c, CLOSE_AFTER_WRITE, LOG_LEVEL_DEBUG, "shutdown", NULL);
 	}
+}
+
+/* GET /metrics: connections open now. */
+int
+server_connections(void)
+{
+	return srv_nconns;
 }
 
 void

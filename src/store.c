@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -195,6 +196,11 @@ struct store {
 	void		(*s_group_opened)(void *);
 	void		*s_group_arg;
 	uint64_t	 s_changes;	/* savepoints released: changes made */
+	/* The figures of GET /metrics: committed, the open group's moves,
+	 * and the open change's (store_figure_add). */
+	int64_t		 s_fig[SF__COUNT], s_fig_group[SF__COUNT], s_fig_change[SF__COUNT];
+	bool		 s_fig_moved;	/* s_fig_change has a move */
+	bool		 s_fig_group_moved;
 	char		 s_errmsg[256];	/* the last failure, for store_errmsg() */
 	bool		 s_opened;	/* store_open() completed */
 };
@@ -335,6 +341,99 @@ store_migrate(struct store *s, int current, char *err, size_t errlen)
 	return 0;
 }
 
+/* The figures that are counts of rows, at start-up (the scrape never asks). */
+static int
+figures_seed(struct store *s, char *err, size_t errlen)
+{
+	static const char sql[] =
+	    "SELECT (SELECT count(*) FROM deliveries WHERE state = 'pending'), "
+	    "(SELECT count(*) FROM complaints WHERE state != 'closed'), "
+	    "(SELECT count(*) FROM complaints WHERE state != 'closed' AND overdue = 1)";
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->s_db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot count for the metrics: %s", sqlite3_errmsg(s->s_db));
+		return -1;
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		s->s_fig[SF_DELIVERIES_PENDING] = sqlite3_column_int64(st, 0);
+		s->s_fig[SF_FOLLOWUPS_OPEN] = sqlite3_column_int64(st, 1);
+		s->s_fig[SF_FOLLOWUPS_OVERDUE] = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		snprintf(err, errlen, "cannot count for the metrics: %s", sqlite3_errmsg(s->s_db));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the figures, moved with the changes that move them ---- */
+
+void
+store_figure_add(struct store *s, int figure, int64_t delta)
+{
+	if (figure < 0 || figure >= SF__COUNT)
+		fatalx("store_figure_add: no figure %d", figure);
+	if (!s->s_in_tx) {	/* a write outside store_write(): it stands */
+		s->s_fig[figure] += delta;
+		return;
+	}
+	s->s_fig_change[figure] += delta;
+	s->s_fig_moved = true;
+}
+
+int64_t
+store_figure(const struct store *s, int figure)
+{
+	return figure >= 0 && figure < SF__COUNT ? s->s_fig[figure] : 0;
+}
+
+/* A change's moves into the group's (or the committed figures: no group). */
+static void
+figures_settle(struct store *s, bool into_group)
+{
+	int	i;
+
+	if (!s->s_fig_moved)
+		return;
+	for (i = 0; i < SF__COUNT; i++) {
+		if (into_group)
+			s->s_fig_group[i] += s->s_fig_change[i];
+		else
+			s->s_fig[i] += s->s_fig_change[i];
+		s->s_fig_change[i] = 0;
+	}
+	s->s_fig_moved = false;
+	if (into_group)
+		s->s_fig_group_moved = true;
+}
+
+/* The group's end: committed, its moves count; else they never happened. */
+static void
+figures_group_end(struct store *s, bool committed)
+{
+	int	i;
+
+	if (!s->s_fig_group_moved)
+		return;
+	for (i = 0; i < SF__COUNT; i++) {
+		if (committed)
+			s->s_fig[i] += s->s_fig_group[i];
+		s->s_fig_group[i] = 0;
+	}
+	s->s_fig_group_moved = false;
+}
+
+static void
+figures_drop_change(struct store *s)
+{
+	if (s->s_fig_moved)
+		memset(s->s_fig_change, 0, sizeof s->s_fig_change);
+	s->s_fig_moved = false;
+}
+
 struct store *
 store_open(const char *path, int wal_pages, char *err, size_t errlen)
 {
@@ -407,6 +506,8 @@ store_open(const char *path, int wal_pages, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	if (figures_seed(s, err, errlen) == -1)
+		goto fail;
 	/* Checkpoints off the loop (src/checkpoint.c); a database in memory
 	 * has no WAL to copy. */
 	file = sqlite3_db_filename(s->s_db, "main");
@@ -485,6 +586,21 @@ store_begin(struct store *s)
 	return 0;
 }
 
+/* A COMMIT, its time in branchq_commit_seconds (GET /metrics). */
+static int
+timed_commit(struct store *s)
+{
+	struct timespec	a, b;
+	int		rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	rc = store_exec(s, ST_COMMIT);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	metrics_commit((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9,
+	    rc == 0);
+	return rc;
+}
+
 /*
  * In a group, "commit" releases the change's savepoint: it is part of the
  * group's transaction, durable once store_group_commit() returns 0.
@@ -499,12 +615,14 @@ store_commit(struct store *s)
 			return -1;
 		s->s_in_tx = false;
 		s->s_changes++;
+		figures_settle(s, true);
 		return 0;
 	}
-	if (store_exec(s, ST_COMMIT) == -1)
+	if (timed_commit(s) == -1)
 		return -1;	/* still open: the caller rolls back */
 	s->s_in_tx = false;
 	s->s_changes++;
+	figures_settle(s, false);
 	return 0;
 }
 
@@ -514,6 +632,7 @@ store_rollback(struct store *s)
 	if (!s->s_in_tx)
 		return;
 	s->s_in_tx = false;
+	figures_drop_change(s);
 	if (s->s_in_group) {
 		/* Only this change: its neighbours in the group stay. */
 		if (!sqlite3_get_autocommit(s->s_db)) {
@@ -525,6 +644,7 @@ store_rollback(struct store *s)
 		 * the group's earlier changes are gone too. */
 		s->s_in_group = false;
 		s->s_group_lost = true;
+		figures_group_end(s, false);
 		return;
 	}
 	/* A failed COMMIT may already have ended the transaction. */
@@ -577,11 +697,17 @@ store_group_commit(struct store *s)
 	if (s->s_in_tx)
 		fatalx("store_group_commit: a change is still open");
 	s->s_group_lost = false;
-	if (!s->s_in_group)
+	if (!s->s_in_group) {
+		if (lost)
+			metrics_commit(0, false);	/* SQLite rolled it back itself */
 		return lost ? -1 : 0;
+	}
 	s->s_in_group = false;
-	if (store_exec(s, ST_COMMIT) == 0)
+	if (timed_commit(s) == 0) {
+		figures_group_end(s, true);
 		return 0;
+	}
+	figures_group_end(s, false);
 	if (!sqlite3_get_autocommit(s->s_db))
 		store_exec(s, ST_ROLLBACK);
 	return -1;
@@ -629,6 +755,8 @@ store_ticket_insert(struct store *s, struct ticket *t)
 	if (store_exec(s, ST_TICKET_INSERT) == -1)
 		return -1;
 	t->t_id = sqlite3_last_insert_rowid(s->s_db);
+	store_figure_add(s, SF_TICKETS_ISSUED + (int)t->t_issue_lane * RULE__COUNT +
+	    (int)t->t_rule, 1);
 	return 0;
 }
 
@@ -946,6 +1074,11 @@ store_complaint_insert(struct store *s, struct complaint *c)
 	if (store_exec(s, ST_COMPLAINT_INSERT) == -1)
 		return -1;
 	c->c_id = sqlite3_last_insert_rowid(s->s_db);
+	if (c->c_state != CS_CLOSED) {
+		store_figure_add(s, SF_FOLLOWUPS_OPEN, 1);
+		if (c->c_overdue)
+			store_figure_add(s, SF_FOLLOWUPS_OVERDUE, 1);
+	}
 	return 0;
 }
 
@@ -1242,7 +1375,11 @@ store_delivery_add(struct store *s, const struct delivery *dv)
 	sqlite3_bind_int64(st, 6, dv->dv_retry_from);
 	bind_text(st, 7, dv->dv_last_error);
 	sqlite3_bind_int64(st, 8, dv->dv_created_at);
-	return store_exec(s, ST_DELIVERY_ADD);
+	if (store_exec(s, ST_DELIVERY_ADD) == -1)
+		return -1;
+	if (dv->dv_state == DS_PENDING)
+		store_figure_add(s, SF_DELIVERIES_PENDING, 1);
+	return 0;
 }
 
 int
@@ -1415,7 +1552,10 @@ store_delivery_abandon(struct store *s, const char *receiver, const char *error)
 
 	sqlite3_bind_text(st, 1, receiver, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, error, -1, SQLITE_TRANSIENT);
-	return store_exec(s, ST_DELIVERY_ABANDON);
+	if (store_exec(s, ST_DELIVERY_ABANDON) == -1)
+		return -1;
+	store_figure_add(s, SF_DELIVERIES_PENDING, -(int64_t)sqlite3_changes(s->s_db));
+	return 0;
 }
 
 /* ---- HTTP sessions (http-session.c) ---- */

@@ -371,14 +371,23 @@ attempt_writes(struct store *s, void *arg)
 {
 	const struct attempt	*at = arg;
 
-	return store_delivery_attempt(s, at->at_delivery, at->at_status, at->at_error,
-	    at->at_duration_ms);
+	if (store_delivery_attempt(s, at->at_delivery, at->at_status, at->at_error,
+	    at->at_duration_ms) == -1)
+		return -1;
+	/* The head was pending: delivered or failed, it no longer is. */
+	if (at->at_delivery->dv_state != DS_PENDING)
+		store_figure_add(s, SF_DELIVERIES_PENDING, -1);
+	return 0;
 }
 
+/* webhook.retry: a failed delivery pending again. */
 static int
-update_writes(struct store *s, void *arg)
+retry_writes(struct store *s, void *arg)
 {
-	return store_delivery_update(s, arg);
+	if (store_delivery_update(s, arg) == -1)
+		return -1;
+	store_figure_add(s, SF_DELIVERIES_PENDING, 1);
+	return 0;
 }
 
 static int
@@ -433,6 +442,7 @@ attempt_done(struct receiver *r, CURLcode result, long status, int64_t duration_
 		dv->dv_next_at = now + STORE_RETRY_S;
 		return;
 	}
+	metrics_webhook_attempt(dv->dv_state == DS_DELIVERED, dv->dv_state == DS_FAILED);
 	switch (dv->dv_state) {
 	case DS_DELIVERED:
 		log_debug("webhook %s: %s delivery %s delivered (HTTP %ld, attempt %d)",
@@ -568,7 +578,7 @@ webhook_retry(struct branch *b, int64_t id, struct delivery *out, struct bq_erro
 		    "configured", dv->dv_receiver);
 	dv->dv_state = DS_PENDING;
 	dv->dv_next_at = dv->dv_retry_from = clock_now();
-	if (store_write(b->b_store, update_writes, dv, NULL, err) == -1)
+	if (store_write(b->b_store, retry_writes, dv, NULL, err) == -1)
 		return -1;
 	log_info("webhook %s: %s delivery %s pending again", dv->dv_receiver, dv->dv_event,
 	    dv->dv_key);

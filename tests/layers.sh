@@ -23,6 +23,7 @@ fields 1
 tls 1
 net 1
 http-parse 1
+metrics 1
 migrations 2
 checkpoint 2
 store 2

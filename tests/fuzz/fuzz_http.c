@@ -93,6 +93,10 @@
  *     (not a longer or shorter one) or the bearer's terminal; a sign-out
  *     ends only the streams opened with its own session's cookie, and a
  *     session's end no bearer's stream;
+ *   - GET /metrics (the demo configuration: "metrics_public" false) is 200
+ *     only with a credential, a bearer token only a supervisor's, and its
+ *     body Prometheus text (text/plain; version=0.0.4), HELP first,
+ *     ending with a newline;
  *   - GET and HEAD never change the database, and neither does a request
  *     refused (4xx/5xx): a checksum of every table just before and just
  *     after http_api_handle() (the harness's connection reads uncommitted
@@ -147,7 +151,7 @@ static _Noreturn void	fz_fail(const char *, ...) __attribute__((format(printf, 1
 /* ---- the harness's state ---- */
 
 enum fz_state { FZ_HANDLING, FZ_ANSWERED, FZ_STREAMING, FZ_CLOSED };
-enum fz_route { FR_STAR, FR_OP, FR_SESSION, FR_EVENTS, FR_HEALTHZ, FR_OTHER };
+enum fz_route { FR_STAR, FR_OP, FR_SESSION, FR_EVENTS, FR_HEALTHZ, FR_METRICS, FR_OTHER };
 
 /* A request and what came of it: http.c's connection, as http-api sees it. */
 struct http_conn {
@@ -950,6 +954,23 @@ check_who(const struct http_conn *hc, int status)
 		    hc->hc_target, status, hc->hc_method == HM_POST ? "POST" : "DELETE");
 }
 
+/* A 200 of GET /metrics: a supervisor's, and the exposition format's text. */
+static void
+check_metrics(const struct http_conn *hc, const char *content_type, const char *body,
+    size_t len)
+{
+	if (strcmp(content_type, "text/plain; version=0.0.4; charset=utf-8") != 0)
+		fz_fail("%s: 200 %s", hc->hc_target, content_type);
+	if (hc->hc_method != HM_GET && hc->hc_method != HM_HEAD)
+		fz_fail("%s: a 200 for another method than GET or HEAD", hc->hc_target);
+	if (hc->hc_bearer != NULL ? hc->hc_bearer->tc_role != ROLE_SUPERVISOR :
+	    !hc->hc_has_cookie)
+		fz_fail("%s: metrics for someone not a supervisor", hc->hc_target);
+	if (len < 8 || strncmp(body, "# HELP ", 7) != 0 || body[len - 1] != '\n' ||
+	    memchr(body, '\0', len) != NULL)
+		fz_fail("%s: metrics that are not the exposition format", hc->hc_target);
+}
+
 static void
 check_response(struct http_conn *hc, int status, const char *content_type, const char *body,
     size_t len, const char *headers)
@@ -981,6 +1002,11 @@ check_response(struct http_conn *hc, int status, const char *content_type, const
 	}
 	if (content_type == NULL || (len > 0 && body == NULL))
 		fz_fail("%s: a %d body without a type", hc->hc_target, status);
+	if (hc->hc_route == FR_METRICS && status == 200) {
+		check_metrics(hc, content_type, body, len);
+		check_who(hc, status);
+		return;
+	}
 	if (status == 405 && header_in(headers, "Allow", v, sizeof v) == NULL)
 		fz_fail("%s: a 405 without Allow", hc->hc_target);
 	if (strcmp(content_type, "application/json") == 0 &&
@@ -1259,6 +1285,19 @@ http_stream_pending(const struct http_request *r)
 }
 
 /* As http.c's hc_kill(): the handler hears first, then the request goes. */
+/* The transports' counts, for GET /metrics: this harness stands in for both. */
+int
+http_connections(void)
+{
+	return 1;
+}
+
+int
+server_connections(void)
+{
+	return 0;
+}
+
 void
 http_stream_close(struct http_request *r, const char *reason)
 {
@@ -1645,6 +1684,8 @@ read_request(struct http_conn *hc, const struct http_head *h)
 		hc->hc_route = FR_EVENTS;
 	else if (http_path_is(h, "/healthz"))
 		hc->hc_route = FR_HEALTHZ;
+	else if (http_path_is(h, "/metrics"))
+		hc->hc_route = FR_METRICS;
 	else
 		hc->hc_route = FR_OTHER;
 	hc->hc_has_host = host != NULL;
