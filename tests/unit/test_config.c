@@ -47,14 +47,57 @@ zeroed(const struct config *cf)
 	return memcmp(cf, &zero, sizeof zero) == 0;
 }
 
-/* Every case must fail with "t.json: " and the wanted text, leaving cf zeroed. */
+/* The problems of one load, one string each. */
+struct problems {
+	char	p_line[8][512];
+	int	p_n;
+};
+
+static void
+collect(void *arg, const char *msg)
+{
+	struct problems	*p = arg;
+
+	if (strchr(msg, '\n') != NULL)
+		fail_msg("a problem with a newline: %s", msg);
+	if (p->p_n < 8)
+		snprintf(p->p_line[p->p_n], sizeof p->p_line[0], "%s", msg);
+	p->p_n++;
+}
+
+/*
+ * "t.json:LINE: rest" as "t.json: rest": the cases below were written
+ * before problems had lines; the lines are checked by the tests of
+ * several problems further down.  NULL when there is no line.
+ */
+static const char *
+without_line(const char *msg, char *out, size_t outlen)
+{
+	const char	*p = msg + 7;
+
+	if (strncmp(msg, "t.json:", 7) != 0 || *p < '1' || *p > '9')
+		return NULL;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (strncmp(p, ": ", 2) != 0)
+		return NULL;
+	snprintf(out, outlen, "t.json: %s", p + 2);
+	return out;
+}
+
+/*
+ * Every case must fail with "t.json:LINE: " and the wanted text as its one
+ * problem (config_load_text_report), and as the first for config_load_text,
+ * leaving cf zeroed.
+ */
 static void
 expect_errors(const struct bad_case *cases, size_t n)
 {
 	struct config	cf;
-	char		err[512];
+	struct problems	pr;
+	char		err[512], flat[600];
 	size_t		i;
-	int		failures = 0;
+	int		failures = 0, k;
 
 	for (i = 0; i < n; i++) {
 		memset(&cf, 0xa5, sizeof cf);	/* garbage in: load must not trust it */
@@ -66,9 +109,8 @@ expect_errors(const struct bad_case *cases, size_t n)
 			config_free(&cf);
 			continue;
 		}
-		if (strncmp(err, "t.json: ", 8) != 0 ||
-		    strstr(err, cases[i].want) == NULL ||
-		    strchr(err, '\n') != NULL) {
+		if (without_line(err, flat, sizeof flat) == NULL ||
+		    strstr(flat, cases[i].want) == NULL) {
 			print_error("case %zu: got \"%s\", want \"%s\"\n", i, err,
 			    cases[i].want);
 			failures++;
@@ -78,6 +120,23 @@ expect_errors(const struct bad_case *cases, size_t n)
 			failures++;
 		}
 		config_free(&cf);	/* freeing after a failure is safe */
+
+		memset(&cf, 0xa5, sizeof cf);
+		memset(&pr, 0, sizeof pr);
+		if (config_load_text_report(&cf, "t.json", cases[i].text, collect,
+		    &pr) != pr.p_n || pr.p_n != 1 ||
+		    strcmp(pr.p_line[0], err) != 0) {
+			print_error("case %zu: %d problems, want just \"%s\":\n", i,
+			    pr.p_n, err);
+			for (k = 0; k < pr.p_n && k < 8; k++)
+				print_error("    %s\n", pr.p_line[k]);
+			failures++;
+		}
+		if (!zeroed(&cf)) {
+			print_error("case %zu: config not left zeroed (report)\n", i);
+			failures++;
+		}
+		config_free(&cf);
 	}
 	assert_int_equal(failures, 0);
 }
@@ -514,7 +573,9 @@ test_errors_terminals(void **state)
 	static const struct bad_case cases[] = {
 		{ "{}", "t.json: terminals: required" },
 		{ "{\"branch\":\"X\"}", "terminals: required" },
-		{ "{\"terminals\":[]}", "terminals: must be a non-empty array" },
+		{ "{\"terminals\":[]}", "t.json: terminals: no terminals configured: "
+		  "add one object per kiosk, display and counter (see branchq.json(5)); "
+		  "make each token with \"branchq token\"" },
 		{ "{\"terminals\":{}}", "terminals: must be a non-empty array" },
 		{ "{\"terminals\":[5]}", "terminals[0]: must be an object" },
 		{ T("{\"role\":\"kiosk\"" TOK "}"), "terminals[1].id: must be 1 to 32" },
@@ -745,7 +806,7 @@ test_webhook_url_length(void **state)
 	free(text);
 	free(url);
 	assert_int_equal(rc, -1);
-	assert_non_null(strstr(err, "t.json: webhooks[0].url: must be"));
+	assert_non_null(strstr(err, "t.json:1: webhooks[0].url: must be"));
 	assert_true(zeroed(&cf));
 }
 
@@ -771,22 +832,40 @@ test_unknown_keys(void **state)
 	EXPECT_ERRORS(cases);
 }
 
+/* A syntax error: one problem, at the line cJSON stopped on. */
 static void
 test_bad_json(void **state)
 {
-	static const struct bad_case cases[] = {
-		{ "", "t.json: invalid JSON at line 1" },
-		{ "{", "t.json: invalid JSON at line 1" },
-		{ "{\n  \"branch\": \"X\",\n  \"max_recalls\": ,\n" TERMS "}",
-		  "t.json: invalid JSON at line 3" },
-		{ "{\n\n\n\n\"terminals\": [\n" TERM_K ",\n]\n}\n",
-		  "t.json: invalid JSON at line 7" },
-		{ "{" TERMS "}\n\ngarbage", "t.json: invalid JSON at line 3" },
-		{ "{\"a\":1}{\"b\":2}", "t.json: invalid JSON at line 1" },
+	static const struct {
+		const char	*text;
+		int		 line;
+	} cases[] = {
+		{ "", 1 },
+		{ "{", 1 },
+		{ "{\n  \"branch\": \"X\",\n  \"max_recalls\": ,\n" TERMS "}", 3 },
+		{ "{\n\n\n\n\"terminals\": [\n" TERM_K ",\n]\n}\n", 7 },
+		{ "{" TERMS "}\n\ngarbage", 3 },
+		{ "{\"a\":1}{\"b\":2}", 1 },
+		/* the unknown key before the error is not checked: nothing is */
+		{ "{\"colour\":1,\n\"terminals\":[\n" TERM_K "\n,,]}", 4 },
 	};
+	struct config	cf;
+	struct problems	pr;
+	char		want[128];
+	size_t		i;
 
 	(void)state;
-	EXPECT_ERRORS(cases);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memset(&cf, 0xa5, sizeof cf);
+		memset(&pr, 0, sizeof pr);
+		assert_int_equal(config_load_text_report(&cf, "t.json", cases[i].text,
+		    collect, &pr), 1);
+		assert_int_equal(pr.p_n, 1);
+		snprintf(want, sizeof want, "t.json:%d: invalid JSON (nothing after "
+		    "this line can be checked)", cases[i].line);
+		assert_string_equal(pr.p_line[0], want);
+		assert_true(zeroed(&cf));
+	}
 }
 
 static char *
@@ -822,21 +901,22 @@ test_load_file(void **state)
 	/* errors name the path given */
 	path = write_temp("{\n\"terminals\":[]}", 17);
 	assert_int_equal(config_load_file(&cf, path, err, sizeof err), -1);
-	snprintf(want, sizeof want, "%s: terminals: must be", path);
+	snprintf(want, sizeof want, "%s:2: terminals: no terminals configured", path);
 	assert_non_null(strstr(err, want));
 	assert_true(zeroed(&cf));
 	unlink(path);
 
 	path = write_temp("{\n\n\"terminals\":x}", 17);
 	assert_int_equal(config_load_file(&cf, path, err, sizeof err), -1);
-	snprintf(want, sizeof want, "%s: invalid JSON at line 3", path);
+	snprintf(want, sizeof want, "%s:3: invalid JSON (nothing after this line "
+	    "can be checked)", path);
 	assert_string_equal(err, want);
 	unlink(path);
 
 	/* a NUL byte would hide the rest from cJSON */
 	path = write_temp("{" TERMS "}\n\0garbage", sizeof("{" TERMS "}\n\0garbage") - 1);
 	assert_int_equal(config_load_file(&cf, path, err, sizeof err), -1);
-	snprintf(want, sizeof want, "%s: invalid JSON at line 2", path);
+	snprintf(want, sizeof want, "%s:2: invalid JSON (a NUL byte", path);
 	assert_non_null(strstr(err, want));
 	unlink(path);
 
