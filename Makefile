@@ -33,7 +33,8 @@ DAEMON	 = $(CORE) tls store checkpoint migrations report printer \
 	   op-session op-ticket op-window op-queue op-complaint op-report op-webhook proto \
 	   events publish barrier server http http-api
 # The client is a program of its own: its files and the shared name lists.
-CLIENT	 = client client-args client-conn client-print client-report client-watch
+CLIENT	 = client client-args client-conn client-print client-report client-watch \
+	   client-token
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
 DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
 CLIENT_O = $(CLIENT:%=$(BUILD)/obj/%.o)
