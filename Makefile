@@ -54,7 +54,7 @@ UNIT	 = test_route test_queue test_clock test_config test_recovery test_stats te
 E2E	 = test_session test_tickets test_dayend test_windows test_restart test_errors test_faults \
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
 	   test_limits test_group test_checkpoint test_vendor test_events \
-	   test_http test_http_session test_http_events test_tls test_printer
+	   test_http test_http_session test_http_events test_tls test_printer test_tools
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 
