@@ -85,17 +85,23 @@ const struct demo_terminal demo_terminals[] = {
 
 /*
  * One configuration being read: where its problems go.  Each problem is
- * counted and reported, and parsing goes on, so that a bank's IT sees every
+ * counted and kept, and parsing goes on, so that a bank's IT sees every
  * mistake of a file at once (as OpenBSD's daemons do); a check that depends
- * on a value found wrong is skipped rather than reported twice.
+ * on a value found wrong is skipped rather than reported twice.  The
+ * problems are reported at the end in the order of their lines.
  */
+struct config_problem {
+	int	 pr_line;
+	char	 pr_msg[768];
+};
 struct config_parse {
-	const char	*cp_name;
-	const char	*cp_text;	/* the raw JSON: cJSON keeps no lines */
-	const cJSON	*cp_root;
-	void		(*cp_report)(void *, const char *);
-	void		*cp_arg;
-	int		 cp_problems;
+	const char		*cp_name;
+	const char		*cp_text;	/* the raw JSON: cJSON keeps no lines */
+	const cJSON		*cp_root;
+	void			(*cp_report)(void *, const char *);
+	void			*cp_arg;
+	int			 cp_problems;
+	struct config_problem	*cp_kept;	/* the first CONFIG_MAX_PROBLEMS + 1 */
 };
 
 static int	problem(struct config_parse *, const cJSON *, const char *, ...)
@@ -332,30 +338,57 @@ report_line(struct config_parse *cp, int line, const char *msg)
 /*
  * Always -1: one more problem, at the line of item (a missing key: its
  * object; NULL: the file as a whole).  A file with more than
- * CONFIG_MAX_PROBLEMS is mostly wrong, and a long list helps nobody: the
- * rest are counted, not shown.
+ * CONFIG_MAX_PROBLEMS is mostly wrong, and a long list helps nobody (and
+ * finding each line reads the text again): the rest are counted, and one
+ * line says so.
  */
 static int
 problem(struct config_parse *cp, const cJSON *item, const char *fmt, ...)
 {
-	va_list	ap;
-	char	msg[768];
-	int	line;
+	struct config_problem	*pr;
+	va_list			 ap;
 
-	if (++cp->cp_problems > CONFIG_MAX_PROBLEMS + 1)
+	if (cp->cp_problems >= CONFIG_MAX_PROBLEMS + 1) {
+		cp->cp_problems++;
 		return -1;
-	line = item_line(cp, item);
+	}
+	if (cp->cp_kept == NULL)
+		cp->cp_kept = xcalloc(CONFIG_MAX_PROBLEMS + 1, sizeof *cp->cp_kept);
+	pr = &cp->cp_kept[cp->cp_problems++];
+	pr->pr_line = item_line(cp, item);
 	if (cp->cp_problems == CONFIG_MAX_PROBLEMS + 1) {
-		snprintf(msg, sizeof msg, "more problems from here on; only the "
-		    "first %d are shown", CONFIG_MAX_PROBLEMS);
-		report_line(cp, line, msg);
+		snprintf(pr->pr_msg, sizeof pr->pr_msg, "more problems from here "
+		    "on; only the first %d are shown", CONFIG_MAX_PROBLEMS);
 		return -1;
 	}
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(pr->pr_msg, sizeof pr->pr_msg, fmt, ap);
 	va_end(ap);
-	report_line(cp, line, msg);
 	return -1;
+}
+
+/* The problems kept, by line (stable: one line's in the order found), then
+ * the line that says more were found. */
+static void
+report_all(struct config_parse *cp)
+{
+	struct config_problem	 tmp;
+	int			 i, j, n;
+
+	n = cp->cp_problems < CONFIG_MAX_PROBLEMS ? cp->cp_problems :
+	    CONFIG_MAX_PROBLEMS;
+	for (i = 1; i < n; i++) {
+		tmp = cp->cp_kept[i];
+		for (j = i; j > 0 && cp->cp_kept[j - 1].pr_line > tmp.pr_line; j--)
+			cp->cp_kept[j] = cp->cp_kept[j - 1];
+		cp->cp_kept[j] = tmp;
+	}
+	if (cp->cp_problems > CONFIG_MAX_PROBLEMS)
+		n++;
+	for (i = 0; i < n; i++)
+		report_line(cp, cp->cp_kept[i].pr_line, cp->cp_kept[i].pr_msg);
+	free(cp->cp_kept);
+	cp->cp_kept = NULL;
 }
 
 /* User text for an error message: short, one line, no quotes to confuse. */
@@ -1143,7 +1176,7 @@ int
 config_load_text_report(struct config *cf, const char *name, const char *text,
     void (*report)(void *, const char *), void *arg)
 {
-	struct config_parse	 cp = { name, text, NULL, report, arg, 0 };
+	struct config_parse	 cp = { name, text, NULL, report, arg, 0, NULL };
 	cJSON			*root;
 	const char		*at;
 
@@ -1161,8 +1194,10 @@ config_load_text_report(struct config *cf, const char *name, const char *text,
 	cp.cp_root = root;
 	config_parse_root(&cp, cf, root);
 	cJSON_Delete(root);
-	if (cp.cp_problems > 0)
-		config_free(cf);	/* leaves it zeroed: freeing again is safe */
+	if (cp.cp_problems == 0)
+		return 0;
+	report_all(&cp);
+	config_free(cf);	/* leaves it zeroed: freeing again is safe */
 	return cp.cp_problems;
 }
 
@@ -1179,7 +1214,7 @@ int
 config_load_file_report(struct config *cf, const char *path,
     void (*report)(void *, const char *), void *arg)
 {
-	struct config_parse	 cp = { path, NULL, NULL, report, arg, 0 };
+	struct config_parse	 cp = { path, NULL, NULL, report, arg, 0, NULL };
 	FILE			*f;
 	char			*buf, *nul, msg[256];
 	size_t			 len;

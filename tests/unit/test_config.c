@@ -1192,7 +1192,8 @@ expect_problems(const char *text, const char *const want[], int nwant)
 	assert_true(zeroed(&cf));
 }
 
-/* Every problem of the file, in order, each at its line. */
+/* Every problem of the file, each at its line, in the order of the lines
+ * (one line's in the order found). */
 static void
 test_several_problems(void **state)
 {
@@ -1216,18 +1217,18 @@ test_several_problems(void **state)
 	    "                           \"nope\"]}]\n"			/* 17 */
 	    "}\n";
 	static const char *const want[] = {
-		"t.json:3: colour: unknown key",
 		"t.json:2: branch: must be a string of 1 to 64 bytes without "
 		    "control characters",
+		"t.json:3: colour: unknown key",
 		"t.json:4: max_recalls: must be an integer from 0 to 10",
+		"t.json:7: terminals[1].staff: required for a teller",
 		"t.json:8: terminals[1].id: must be 1 to 32 characters of A-Z a-z "
 		    "0-9 _ -",
-		"t.json:7: terminals[1].staff: required for a teller",
 		"t.json:10: terminals[1].token_sha256: must be 64 hex digits (the "
 		    "SHA-256 of the token)",
-		"t.json:13: terminals[2].tokn: unknown key",
 		"t.json:12: terminals[2].role: must be one of kiosk, display, "
 		    "teller, lobby, supervisor",
+		"t.json:13: terminals[2].tokn: unknown key",
 		"t.json:15: webhooks[0].url: must be an http:// or https:// URL "
 		    "of at most 2048 characters",
 		"t.json:17: webhooks[0].events[1]: must be one of complaint.logged, "
