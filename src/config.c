@@ -158,10 +158,12 @@ skip_space(const char *p)
 	return p;
 }
 
-/* Past a string; p is at its opening quote. */
+/* Past a string; p is at its opening quote (else p: nothing to skip). */
 static const char *
 skip_string(const char *p)
 {
+	if (*p != '"')
+		return p;
 	for (p++; *p != '\0' && *p != '"'; p++)
 		if (*p == '\\' && p[1] != '\0')
 			p++;
@@ -222,6 +224,8 @@ config_line_at(const char *text, const int *path, size_t depth)
 		p = skip_space(p + 1);
 		for (k = 0; k < path[i]; k++) {
 			if (object) {
+				if (*p != '"')
+					return line_of(text, at);
 				p = skip_space(skip_string(p));
 				if (*p == ':')
 					p = skip_space(p + 1);

@@ -1138,7 +1138,8 @@ test_line_at(void **state)
 	static const int p_branch[] = { 0 }, p_terms[] = { 1 },
 	    p_t1[] = { 1, 1 }, p_t1_token[] = { 1, 1, 3 },
 	    p_t0_token[] = { 1, 0, 2 }, p_arr[] = { 1, 2, 1, 0, 1 },
-	    p_x[] = { 1, 3 }, p_past[] = { 1, 9 }, p_into_scalar[] = { 0, 0 };
+	    p_x[] = { 1, 3 }, p_past[] = { 1, 9 }, p_into_scalar[] = { 0, 0 },
+	    p_third[] = { 2 };
 
 	(void)state;
 	assert_int_equal(config_line_at(lines_text, NULL, 0), 1);
@@ -1157,6 +1158,9 @@ test_line_at(void **state)
 	assert_int_equal(config_line_at("", p_t1_token, 3), 1);
 	assert_int_equal(config_line_at("\n\n{\"a\n", p_t1_token, 3), 3);
 	assert_int_equal(config_line_at("[\"\\", p_x, 2), 1);
+	/* the text ends where a key should be (fuzz_config found it) */
+	assert_int_equal(config_line_at("{\"a\":1,", p_third, 1), 1);
+	assert_int_equal(config_line_at("{\"a\":1,\n", p_third, 1), 1);
 	assert_int_equal(config_line_at("\xef\xbb\xbf\n[\n1,\n2]", p_terms, 1), 4);
 
 	/* by name */
