@@ -977,6 +977,7 @@ parse_http_hosts(struct config_parse *cp, struct config *cf, const cJSON *root)
 {
 	const cJSON	*list, *el;
 	const char	*p;
+	char		 buf[CONFIG_SHOWN + 4];
 	size_t		 i = 0;
 	int		 rc = 0;
 
@@ -997,9 +998,9 @@ parse_http_hosts(struct config_parse *cp, struct config *cf, const cJSON *root)
 			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
 				break;
 		if (*p != '\0')
-			rc = problem(cp, el, "http_hosts[%zu]: \"%.64s\" is not a host "
+			rc = problem(cp, el, "http_hosts[%zu]: \"%s\" is not a host "
 			    "name (letters, digits, '-' and '.'; no port)", i,
-			    el->valuestring);
+			    shown(el->valuestring, buf));
 		else
 			cf->cf_http_hosts[cf->cf_nhttp_hosts++] = xstrdup(el->valuestring);
 		i++;
