@@ -34,7 +34,8 @@ DAEMON	 = $(CORE) tls store checkpoint migrations report printer \
 	   op-session op-ticket op-window op-queue op-complaint op-report op-webhook proto \
 	   events publish barrier server http http-api reload
 # The client is a program of its own: its files and the shared name lists.
-CLIENT	 = client client-args client-conn client-print client-report client-watch
+CLIENT	 = client client-args client-conn client-print client-report client-watch \
+	   client-token
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
 DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
 CLIENT_O = $(CLIENT:%=$(BUILD)/obj/%.o)
@@ -55,7 +56,7 @@ E2E	 = test_session test_tickets test_dayend test_windows test_restart test_erro
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
 	   test_limits test_group test_checkpoint test_vendor test_events \
 	   test_http test_http_session test_http_events test_tls test_printer test_reload \
-	   test_upgrade test_metrics
+	   test_upgrade test_metrics test_tools
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 
@@ -143,6 +144,9 @@ FUZZ_REPLAY = $(BUILD)/tests/fuzz_replay
 FUZZ_HTTP_O = $(filter-out $(BUILD)/obj/http.o,$(FUZZ_O))
 FUZZ_HTTP_REPLAY = $(BUILD)/tests/fuzz_http_replay
 
+# The configuration reader's target needs only the pure modules (config.c).
+FUZZ_CONFIG_REPLAY = $(BUILD)/tests/fuzz_config_replay
+
 # Every input the fuzzer ever crashed on, and the seeds, replayed by an
 # ordinary build: part of `make test`.
 $(FUZZ_REPLAY): tests/fuzz/replay.c tests/fuzz/fuzz_proto.c $(FUZZ_O) | $(BUILD)/tests
@@ -151,15 +155,19 @@ $(FUZZ_REPLAY): tests/fuzz/replay.c tests/fuzz/fuzz_proto.c $(FUZZ_O) | $(BUILD)
 $(FUZZ_HTTP_REPLAY): tests/fuzz/replay.c tests/fuzz/fuzz_http.c $(FUZZ_HTTP_O) | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -DBQ_TEST_HOOKS -DREPLAY_HTTP $(LDFLAGS) -o $@ tests/fuzz/replay.c \
 	    tests/fuzz/fuzz_http.c $(FUZZ_HTTP_O) $(TEST_LIBS)
+$(FUZZ_CONFIG_REPLAY): tests/fuzz/replay.c tests/fuzz/fuzz_config.c $(CORE_TEST_O) | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -DBQ_TEST_HOOKS -DREPLAY_CONFIG $(LDFLAGS) -o $@ tests/fuzz/replay.c \
+	    tests/fuzz/fuzz_config.c $(CORE_TEST_O) $(TEST_LIBS)
+FUZZ_REPLAYS = $(FUZZ_REPLAY) $(FUZZ_HTTP_REPLAY) $(FUZZ_CONFIG_REPLAY)
 
-tests: all $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY) $(FUZZ_HTTP_REPLAY)
+tests: all $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAYS)
 
 # BRANCHQD_WRAPPER (e.g. "valgrind --error-exitcode=99") wraps the daemon in e2e tests.
 # tests/layers.sh: the layers of docs/DESIGN.md, read from the objects' symbols.
 test: tests
 	@BUILD=$(BUILD) sh tests/layers.sh
 	@BUILD=$(BUILD) sh tests/man/check.sh
-	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY) $(FUZZ_HTTP_REPLAY)
+	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAYS)
 
 layers: tests
 	@BUILD=$(BUILD) sh tests/layers.sh
@@ -198,14 +206,16 @@ check:
 # ---- fuzzing (issue 5): libFuzzer, so clang; see tests/fuzz/README.md ----
 FUZZ_BUILD	 = build/fuzz
 FUZZ_SECONDS	?= 60
-# fuzz-run shares FUZZ_SECONDS between the targets: two thirds for the
-# protocol (fuzz_proto), one third for HTTP (fuzz_http): 40 s + 20 s.
-FUZZ_HTTP_SECONDS  = $(shell expr $(FUZZ_SECONDS) / 3)
-FUZZ_PROTO_SECONDS = $(shell expr $(FUZZ_SECONDS) - $(FUZZ_HTTP_SECONDS))
+# fuzz-run shares FUZZ_SECONDS between the targets: half for the protocol
+# (fuzz_proto), a quarter each for HTTP (fuzz_http) and the configuration
+# reader (fuzz_config): 30 s + 15 s + 15 s.
+FUZZ_HTTP_SECONDS   = $(shell expr $(FUZZ_SECONDS) / 4)
+FUZZ_CONFIG_SECONDS = $(shell expr $(FUZZ_SECONDS) / 4)
+FUZZ_PROTO_SECONDS  = $(shell expr $(FUZZ_SECONDS) - $(FUZZ_HTTP_SECONDS) - $(FUZZ_CONFIG_SECONDS))
 
 fuzz:
 	$(MAKE) CC=clang BUILD=$(FUZZ_BUILD) SANITIZE=fuzz $(FUZZ_BUILD)/fuzz_proto \
-	    $(FUZZ_BUILD)/fuzz_http
+	    $(FUZZ_BUILD)/fuzz_http $(FUZZ_BUILD)/fuzz_config
 
 $(BUILD)/fuzz_proto: tests/fuzz/fuzz_proto.c $(FUZZ_O)
 	$(CC) $(CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -fsanitize=fuzzer -o $@ \
@@ -215,9 +225,13 @@ $(BUILD)/fuzz_http: tests/fuzz/fuzz_http.c $(FUZZ_HTTP_O)
 	$(CC) $(CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -fsanitize=fuzzer -o $@ \
 	    tests/fuzz/fuzz_http.c $(FUZZ_HTTP_O) $(PKG_LIBS) -lm
 
+$(BUILD)/fuzz_config: tests/fuzz/fuzz_config.c $(CORE_TEST_O)
+	$(CC) $(CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -fsanitize=fuzzer -o $@ \
+	    tests/fuzz/fuzz_config.c $(CORE_TEST_O) $(PKG_LIBS) -lm
+
 # Each run fails on the first crash, leak or sanitizer report; the input that
 # did it is left in build/fuzz/artifacts/ (minimise it, then
-# tests/fuzz/regressions/ or regressions-http/).
+# tests/fuzz/regressions/, regressions-http/ or regressions-config/).
 FUZZ_PROTO_RUN = mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/artifacts && \
 	cp tests/fuzz/corpus/* $(FUZZ_BUILD)/corpus/ && \
 	$(FUZZ_BUILD)/fuzz_proto -max_len=70000 -timeout=5 \
@@ -228,19 +242,27 @@ FUZZ_HTTP_RUN = mkdir -p $(FUZZ_BUILD)/corpus-http $(FUZZ_BUILD)/artifacts && \
 	$(FUZZ_BUILD)/fuzz_http -max_len=70000 -timeout=5 \
 	    -dict=tests/fuzz/http.dict -artifact_prefix=$(FUZZ_BUILD)/artifacts/http- \
 	    -print_final_stats=1 $(FUZZ_BUILD)/corpus-http tests/fuzz/regressions-http
+FUZZ_CONFIG_RUN = mkdir -p $(FUZZ_BUILD)/corpus-config $(FUZZ_BUILD)/artifacts && \
+	cp tests/fuzz/corpus-config/* $(FUZZ_BUILD)/corpus-config/ && \
+	$(FUZZ_BUILD)/fuzz_config -max_len=16384 -timeout=5 \
+	    -dict=tests/fuzz/config.dict -artifact_prefix=$(FUZZ_BUILD)/artifacts/config- \
+	    -print_final_stats=1 $(FUZZ_BUILD)/corpus-config tests/fuzz/regressions-config
 
 fuzz-run: fuzz
 	$(FUZZ_PROTO_RUN) -max_total_time=$(FUZZ_PROTO_SECONDS)
 	$(FUZZ_HTTP_RUN) -max_total_time=$(FUZZ_HTTP_SECONDS)
+	$(FUZZ_CONFIG_RUN) -max_total_time=$(FUZZ_CONFIG_SECONDS)
 
 # One target alone, for all of FUZZ_SECONDS.
 fuzz-proto: fuzz
 	$(FUZZ_PROTO_RUN) -max_total_time=$(FUZZ_SECONDS)
 fuzz-http: fuzz
 	$(FUZZ_HTTP_RUN) -max_total_time=$(FUZZ_SECONDS)
+fuzz-config: fuzz
+	$(FUZZ_CONFIG_RUN) -max_total_time=$(FUZZ_SECONDS)
 
-fuzz-regress: $(FUZZ_REPLAY) $(FUZZ_HTTP_REPLAY)
-	@BUILD=$(BUILD) sh tests/run.sh $(FUZZ_REPLAY) $(FUZZ_HTTP_REPLAY)
+fuzz-regress: $(FUZZ_REPLAYS)
+	@BUILD=$(BUILD) sh tests/run.sh $(FUZZ_REPLAYS)
 
 # ---- benchmarks (not tests: nothing timed runs in `make test`) ----
 $(BUILD)/bench/loadgen: bench/loadgen.c | $(BUILD)/bench
@@ -310,6 +332,6 @@ clean:
 	rm -rf build
 
 .PHONY: check-web screenshots all tests test valgrind check clean layers check-man bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
-	fuzz-proto fuzz-http \
+	fuzz-proto fuzz-http fuzz-config \
 	bench bench-reports bench-reports-smoke bench-http bench-http-smoke bench-reload bench-metrics
 .SECONDARY:

@@ -357,14 +357,26 @@ struct config {
 	size_t			 cf_nterminals;
 	bool			 cf_demo;
 };
-/* 0, or -1 with one line naming the file and field in err. */
+/*
+ * 0 and *cf filled when the file is valid; else the number of problems
+ * (>0), each passed to report() as "PATH:LINE: key.path: message" (no
+ * newline; "PATH: message" for a file that cannot be read), and *cf left
+ * zeroed (config_free-safe).  Every problem of the file is reported.
+ */
+int	config_load_file_report(struct config *cf, const char *path,
+	    void (*report)(void *arg, const char *problem), void *arg);
+int	config_load_text_report(struct config *, const char *name, const char *text,
+	    void (*report)(void *arg, const char *problem), void *arg);
+/* 0, or -1 with the first problem, "PATH:LINE: key.path: message", in err. */
 int	config_load_file(struct config *, const char *path, char *err, size_t errlen);
 int	config_load_text(struct config *, const char *name, const char *text,
 	    char *err, size_t errlen);
-/* Every problem of the file, each "PATH:LINE: message" to report(); 0 and
- * *cf filled when there is none, else the number of problems (*cf zeroed). */
-int	config_load_file_report(struct config *, const char *path,
-	    void (*report)(void *arg, const char *problem), void *arg);
+/* The line in JSON text of the member or element at path, each step its
+ * position in its object or array; the last line found where the text ends. */
+int	config_line_at(const char *text, const int *path, size_t depth);
+/* The same for "terminals[2].token_sha256" (keys by name); -1 when the text
+ * is not JSON or holds no such key. */
+int	config_line_of(const char *text, const char *keypath);
 void	config_demo(struct config *);
 void	config_print_demo(const struct config *, void (*out)(const char *));
 void	config_free(struct config *);

@@ -1,8 +1,9 @@
 /*
  * branchqd: the branch's queue and service-recovery daemon.
  *
- * Start-up either completes or exits with status 2 and one line naming the
- * file, field or port at fault: never a half-started daemon.
+ * Start-up either completes or exits with status 2 and a line naming the
+ * file, field or port at fault (one per problem of the configuration):
+ * never a half-started daemon.  --check-config FILE only reads the file.
  */
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -53,10 +54,14 @@ usage(int status)
 	    "                [--http HOST:PORT|off] [--wal-pages N]\n"
 	    "                [--tls-cert FILE --tls-key FILE]\n"
 	    USAGE_TEST "                [--verbose]\n"
+	    "       " PROGRAM " --check-config FILE\n"
 	    "defaults: --config %s (or the built-in demo configuration when there is\n"
 	    "no such file), --db %s, --listen %s, --http %s, --wal-pages %d.\n"
 	    "--tls-cert and --tls-key (a PEM certificate chain and its private key, read\n"
-	    "again on SIGHUP): TLS 1.2 or later on every listener; without them, plain text.\n",
+	    "again on SIGHUP): TLS 1.2 or later on every listener; without them, plain text.\n"
+	    "--check-config FILE: read FILE as the configuration and report every\n"
+	    "problem, one \"FILE:LINE: message\" line each on stderr (exit 2), or print\n"
+	    "\"FILE: ok\" (exit 0); nothing else is opened or started.\n",
 	    DEFAULT_CONFIG, DEFAULT_DB, DEFAULT_LISTEN, DEFAULT_HTTP, STORE_WAL_PAGES);
 	exit(status);
 }
@@ -80,10 +85,17 @@ print_line(const char *line)
 	printf("%s\n", line);
 }
 
+/* One problem of the configuration on stderr, after prefix (arg). */
+static void
+print_problem(void *arg, const char *problem)
+{
+	fprintf(stderr, "%s%s\n", (const char *)arg, problem);
+}
+
+/* Every problem of the file, "branchqd: FILE:LINE: message" each, then exit 2. */
 static void
 load_config(struct config *cfg, const char *path)
 {
-	char		err[512];
 	struct stat	st;
 
 	if (path == NULL && stat(DEFAULT_CONFIG, &st) == -1 && errno == ENOENT) {
@@ -92,8 +104,26 @@ load_config(struct config *cfg, const char *path)
 		fflush(stdout);
 		return;
 	}
-	if (config_load_file(cfg, path != NULL ? path : DEFAULT_CONFIG, err, sizeof err) == -1)
-		startup_error("%s", err);
+	if (config_load_file_report(cfg, path != NULL ? path : DEFAULT_CONFIG,
+	    print_problem, "branchqd: ") != 0)
+		exit(2);
+}
+
+/*
+ * --check-config: the file alone, before a restart or a reload.  No
+ * database, no listener, no TLS: a bank's IT can run it as any user that
+ * may read the file.
+ */
+static _Noreturn void
+check_config(const char *path)
+{
+	struct config	cfg;
+
+	if (config_load_file_report(&cfg, path, print_problem, "") != 0)
+		exit(2);
+	config_free(&cfg);
+	printf("%s: ok\n", path);
+	exit(0);
 }
 
 /*
@@ -207,11 +237,12 @@ main(int argc, char **argv)
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "check-config", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*config_path = NULL, *db_path = DEFAULT_DB, *listen = DEFAULT_LISTEN;
-	const char	*tls_cert = NULL, *tls_key = NULL;
+	const char	*tls_cert = NULL, *tls_key = NULL, *check_path = NULL;
 	const char	*http = DEFAULT_HTTP;
 	struct http_limits http_lim;
 	struct config	*cfg;
@@ -255,12 +286,15 @@ main(int argc, char **argv)
 		case 'C': tls_cert = optarg; break;
 		case 'K': tls_key = optarg; break;
 		case 'v': log_init(LOG_LEVEL_DEBUG); break;
+		case 'k': check_path = optarg; break;
 		case 'h': usage(0);
 		default: usage(2);
 		}
 	}
 	if (optind != argc)
 		usage(2);
+	if (check_path != NULL)
+		check_config(check_path);
 	/* Before SQLite starts: no global allocation statistics, so no mutex
 	 * around every malloc (a profile of ticket.issue showed it). */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);

@@ -24,6 +24,7 @@ const char usage_text[] =
 "                                 [--limit N] [--format table|json|csv]\n"
 "                          (each report also takes --bom and --utc)\n"
 "       branchq [options] shell\n"
+"       branchq token [--terminal ID --role ROLE [--staff STAFF]]\n"
 "       branchq --help\n";
 
 const char help_text[] =
@@ -63,6 +64,15 @@ const char help_text[] =
 "date, YYYY-MM-DD; --to defaults to --from (one day).  Times are local (see\n"
 "--tz); --utc prints them as the daemon sends them.  --bom starts CSV with a\n"
 "UTF-8 byte-order mark (for Excel).\n"
+"\n"
+"token prints a new random token (43 characters of A-Z a-z 0-9 - _) and\n"
+"what goes in the configuration: two lines,\n"
+"  token: TOKEN\n"
+"  \"token_sha256\": \"64 hex digits\"\n"
+"or, with --terminal, --role and --staff, the terminal's whole object:\n"
+"  {\"id\": \"ID\", \"role\": \"ROLE\", \"staff\": \"STAFF\", \"token_sha256\": \"...\"}\n"
+"The daemon keeps only the hash: give TOKEN to the terminal (--token, the\n"
+"sign-in form), keep no other copy.  Nothing is sent; no daemon is needed.\n"
 "\n"
 "examples:\n"
 "  branchq ping\n"

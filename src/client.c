@@ -168,6 +168,9 @@ run(struct client *cl, const struct options *opt, int argc, char **argv)
 		printf("%s%s", usage_text, help_text);
 		return CL_EXIT_OK;
 	}
+	/* Made here, never sent: no connection, whatever BRANCHQ_* say. */
+	if (strcmp(argv[0], "token") == 0)
+		return token_run(argc, argv);
 	if (shell && argc > 1)
 		return usage_error("shell takes no arguments");
 	if (strcmp(argv[0], "watch") == 0)

@@ -64,6 +64,9 @@ cJSON	*request_build(const char *op, int argc, char **argv, char *err,
 	    size_t errlen);
 cJSON	*subscribe_build(int argc, char **argv);
 
+/* ---- client-token.c: branchq token ---- */
+int	 token_run(int argc, char **argv);
+
 /* ---- client-conn.c: reading lines, the connection, a request and reply ---- */
 /* A line reader over one file descriptor (the socket or stdin). */
 struct linebuf {

@@ -1,13 +1,17 @@
 /*
  * The daemon's configuration: a JSON file (PROTOCOL "Running the daemon")
- * checked in full at start-up, or the built-in demo configuration.  A bank's
- * typo must stop the daemon with one line naming the file and the field, so
- * unknown keys, duplicate keys, fractions and out-of-range numbers are all
- * errors.  The first error found is the one reported.
+ * checked in full at start-up (and by branchqd --check-config), or the
+ * built-in demo configuration.  A bank's typo must stop the daemon with a
+ * line naming the file, the line and the field, so unknown keys, duplicate
+ * keys, fractions and out-of-range numbers are all problems; every problem
+ * of a file is reported, as "FILE:LINE: key.path: message".
  */
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,7 @@
 #define CONFIG_MAX_BRANCH	64
 #define CONFIG_MAX_URL		2048
 #define CONFIG_SHOWN		48	/* user text quoted in an error, at most */
+#define CONFIG_MAX_PROBLEMS	100	/* shown of one file; the rest counted */
 
 #define DEFAULT_BRANCH		"BRANCH"
 #define DEFAULT_TIMEZONE	"Asia/Shanghai"
@@ -78,15 +83,29 @@ const struct demo_terminal demo_terminals[] = {
 	{ NULL, NULL, NULL, NULL }
 };
 
-/* Where errors go while one configuration is read. */
+/*
+ * One configuration being read: where its problems go.  Each problem is
+ * counted and kept, and parsing goes on, so that a bank's IT sees every
+ * mistake of a file at once (as OpenBSD's daemons do); a check that depends
+ * on a value found wrong is skipped rather than reported twice.  The
+ * problems are reported at the end in the order of their lines.
+ */
+struct config_problem {
+	int	 pr_line;
+	char	 pr_msg[768];
+};
 struct config_parse {
-	const char	*cp_name;
-	char		*cp_err;
-	size_t		 cp_errlen;
+	const char		*cp_name;
+	const char		*cp_text;	/* the raw JSON: cJSON keeps no lines */
+	const cJSON		*cp_root;
+	void			(*cp_report)(void *, const char *);
+	void			*cp_arg;
+	int			 cp_problems;
+	struct config_problem	*cp_kept;	/* the first CONFIG_MAX_PROBLEMS + 1 */
 };
 
-static int	config_fail(struct config_parse *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
+static int	problem(struct config_parse *, const cJSON *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 
 const char *
 role_name(enum role role)
@@ -117,22 +136,263 @@ xcalloc(size_t n, size_t size)
 	return p;
 }
 
-/* Always -1: "<name>: " and the message, one line. */
-static int
-config_fail(struct config_parse *cp, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
+/* ---- lines: where a value is in the raw text ---- */
 
-	if (cp->cp_err == NULL || cp->cp_errlen == 0)
+static int
+line_of(const char *text, const char *at)
+{
+	int	line = 1;
+
+	for (; text < at && *text != '\0'; text++)
+		if (*text == '\n')
+			line++;
+	return line;
+}
+
+/* cJSON's whitespace: every byte up to the space. */
+static const char *
+skip_space(const char *p)
+{
+	while (*p != '\0' && (unsigned char)*p <= ' ')
+		p++;
+	return p;
+}
+
+/* Past a string; p is at its opening quote (else p: nothing to skip). */
+static const char *
+skip_string(const char *p)
+{
+	if (*p != '"')
+		return p;
+	for (p++; *p != '\0' && *p != '"'; p++)
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+	return *p == '"' ? p + 1 : p;
+}
+
+/* Past one value: a string, a whole object or array, or a bare word. */
+static const char *
+skip_value(const char *p)
+{
+	size_t	depth = 0;
+
+	if (*p == '"')
+		return skip_string(p);
+	if (*p != '{' && *p != '[') {
+		while (*p != '\0' && *p != ',' && *p != '}' && *p != ']' &&
+		    (unsigned char)*p > ' ')
+			p++;
+		return p;
+	}
+	while (*p != '\0') {
+		if (*p == '"') {
+			p = skip_string(p);
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if ((*p == '}' || *p == ']') && --depth == 0)
+			return p + 1;
+		p++;
+	}
+	return p;
+}
+
+/*
+ * The line of what a path leads to in JSON text: path[i] is the position
+ * of a member in an object (duplicates count: cJSON keeps them in order)
+ * or of an element in an array.  A member's line is its key's.  Where the
+ * text does not go on as the path says (it cannot, for text cJSON took),
+ * the line of the last step found.  Any text is safe: nothing is read past
+ * its NUL.
+ */
+int
+config_line_at(const char *text, const int *path, size_t depth)
+{
+	const char	*p = text, *at;
+	size_t		 i;
+	int		 k;
+	bool		 object;
+
+	if (strncmp(p, "\xef\xbb\xbf", 3) == 0)	/* cJSON skips a UTF-8 BOM */
+		p += 3;
+	at = p = skip_space(p);
+	for (i = 0; i < depth; i++) {
+		if (*p != '{' && *p != '[')
+			break;
+		object = *p == '{';
+		p = skip_space(p + 1);
+		for (k = 0; k < path[i]; k++) {
+			if (object) {
+				if (*p != '"')
+					return line_of(text, at);
+				p = skip_space(skip_string(p));
+				if (*p == ':')
+					p = skip_space(p + 1);
+			}
+			p = skip_space(skip_value(p));
+			if (*p != ',')
+				return line_of(text, at);
+			p = skip_space(p + 1);
+		}
+		at = p;
+		if (object) {
+			if (*p != '"')
+				break;
+			p = skip_space(skip_string(p));
+			if (*p != ':')
+				break;
+			p = skip_space(p + 1);
+		}
+	}
+	return line_of(text, at);
+}
+
+#define CONFIG_MAX_DEPTH	8	/* deeper than any key the file has */
+
+/* The positions that lead from one item to another in the tree: how many, or -1. */
+static int
+path_to(const cJSON *from, const cJSON *to, int path[CONFIG_MAX_DEPTH], int depth)
+{
+	const cJSON	*c;
+	int		 i = 0, n;
+
+	if (from == to)
+		return depth;
+	if (depth == CONFIG_MAX_DEPTH)
 		return -1;
-	n = snprintf(cp->cp_err, cp->cp_errlen, "%s: ", cp->cp_name);
-	if (n < 0 || (size_t)n >= cp->cp_errlen)
+	for (c = from->child; c != NULL; c = c->next, i++) {
+		path[depth] = i;
+		if ((n = path_to(c, to, path, depth + 1)) != -1)
+			return n;
+	}
+	return -1;
+}
+
+/* The line of an item of the parsed tree in its text; 1 for none. */
+static int
+item_line(const struct config_parse *cp, const cJSON *item)
+{
+	int	path[CONFIG_MAX_DEPTH], n;
+
+	if (item == NULL || cp->cp_root == NULL ||
+	    (n = path_to(cp->cp_root, item, path, 0)) == -1)
+		return 1;
+	return config_line_at(cp->cp_text, path, (size_t)n);
+}
+
+/*
+ * "terminals[2].token_sha256" to a line, for tests and tools: keys are
+ * found by name (the first of duplicates), with no '.' or '[' in them.
+ */
+int
+config_line_of(const char *text, const char *keypath)
+{
+	struct config_parse	 cp = { .cp_text = text };
+	cJSON			*root;
+	const cJSON		*at;
+	const char		*p = keypath;
+	char			 key[256], *end;
+	size_t			 n;
+	long			 idx;
+	int			 line;
+
+	if ((root = cJSON_ParseWithOpts(text, NULL, 1)) == NULL)
 		return -1;
+	cp.cp_root = at = root;
+	while (*p != '\0' && at != NULL) {
+		if (*p == '[') {
+			idx = strtol(p + 1, &end, 10);
+			if (end == p + 1 || *end != ']' || idx < 0 || idx > INT_MAX)
+				break;
+			at = cJSON_IsArray(at) ? cJSON_GetArrayItem(at, (int)idx) : NULL;
+			p = end + 1;
+		} else {
+			if (*p == '.')
+				p++;
+			n = strcspn(p, ".[");
+			if (n >= sizeof key)
+				break;
+			memcpy(key, p, n);
+			key[n] = '\0';
+			at = cJSON_IsObject(at) ?
+			    cJSON_GetObjectItemCaseSensitive(at, key) : NULL;
+			p += n;
+		}
+	}
+	line = *p == '\0' && at != NULL ? item_line(&cp, at) : -1;
+	cJSON_Delete(root);
+	return line;
+}
+
+/* ---- problems ---- */
+
+static void
+report_line(struct config_parse *cp, int line, const char *msg)
+{
+	char	buf[1024];
+
+	if (line > 0)
+		snprintf(buf, sizeof buf, "%s:%d: %s", cp->cp_name, line, msg);
+	else
+		snprintf(buf, sizeof buf, "%s: %s", cp->cp_name, msg);
+	cp->cp_report(cp->cp_arg, buf);
+}
+
+/*
+ * Always -1: one more problem, at the line of item (a missing key: its
+ * object; NULL: the file as a whole).  A file with more than
+ * CONFIG_MAX_PROBLEMS is mostly wrong, and a long list helps nobody (and
+ * finding each line reads the text again): the rest are counted, and one
+ * line says so.
+ */
+static int
+problem(struct config_parse *cp, const cJSON *item, const char *fmt, ...)
+{
+	struct config_problem	*pr;
+	va_list			 ap;
+
+	if (cp->cp_problems >= CONFIG_MAX_PROBLEMS + 1) {
+		cp->cp_problems++;
+		return -1;
+	}
+	if (cp->cp_kept == NULL)
+		cp->cp_kept = xcalloc(CONFIG_MAX_PROBLEMS + 1, sizeof *cp->cp_kept);
+	pr = &cp->cp_kept[cp->cp_problems++];
+	pr->pr_line = item_line(cp, item);
+	if (cp->cp_problems == CONFIG_MAX_PROBLEMS + 1) {
+		snprintf(pr->pr_msg, sizeof pr->pr_msg, "more problems from here "
+		    "on; only the first %d are shown", CONFIG_MAX_PROBLEMS);
+		return -1;
+	}
 	va_start(ap, fmt);
-	vsnprintf(cp->cp_err + n, cp->cp_errlen - (size_t)n, fmt, ap);
+	vsnprintf(pr->pr_msg, sizeof pr->pr_msg, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/* The problems kept, by line (stable: one line's in the order found), then
+ * the line that says more were found. */
+static void
+report_all(struct config_parse *cp)
+{
+	struct config_problem	 tmp;
+	int			 i, j, n;
+
+	n = cp->cp_problems < CONFIG_MAX_PROBLEMS ? cp->cp_problems :
+	    CONFIG_MAX_PROBLEMS;
+	for (i = 1; i < n; i++) {
+		tmp = cp->cp_kept[i];
+		for (j = i; j > 0 && cp->cp_kept[j - 1].pr_line > tmp.pr_line; j--)
+			cp->cp_kept[j] = cp->cp_kept[j - 1];
+		cp->cp_kept[j] = tmp;
+	}
+	if (cp->cp_problems > CONFIG_MAX_PROBLEMS)
+		n++;
+	for (i = 0; i < n; i++)
+		report_line(cp, cp->cp_kept[i].pr_line, cp->cp_kept[i].pr_msg);
+	free(cp->cp_kept);
+	cp->cp_kept = NULL;
 }
 
 /* User text for an error message: short, one line, no quotes to confuse. */
@@ -173,18 +433,23 @@ check_keys(struct config_parse *cp, const cJSON *obj, const char *prefix,
 {
 	const cJSON	*k, *prev;
 	char		 buf[CONFIG_SHOWN + 4];
+	int		 rc = 0;
 
 	for (k = obj->child; k != NULL; k = k->next) {
-		if (!in_list(k->string, known))
-			return config_fail(cp, "%s%s: unknown key", prefix,
+		if (!in_list(k->string, known)) {
+			rc = problem(cp, k, "%s%s: unknown key", prefix,
 			    shown(k->string, buf));
+			continue;
+		}
 		/* cJSON keeps both; the second would be silently ignored. */
 		for (prev = obj->child; prev != k; prev = prev->next)
-			if (strcmp(prev->string, k->string) == 0)
-				return config_fail(cp, "%s%s: duplicate key",
+			if (strcmp(prev->string, k->string) == 0) {
+				rc = problem(cp, k, "%s%s: duplicate key",
 				    prefix, shown(k->string, buf));
+				break;
+			}
 	}
-	return 0;
+	return rc;
 }
 
 /*
@@ -209,7 +474,7 @@ get_integer(struct config_parse *cp, const cJSON *item, const char *path,
 	*out = v;
 	return 0;
 bad:
-	return config_fail(cp, "%s: must be an integer from %lld to %lld",
+	return problem(cp, item, "%s: must be an integer from %lld to %lld",
 	    path, (long long)min, (long long)max);
 }
 
@@ -269,6 +534,20 @@ hex_decode_sha256(const char *s, unsigned char out[32])
 	return 0;
 }
 
+/* The demo token whose hash this is, or NULL: printed at start-up, so public. */
+static const char *
+demo_token_of(const unsigned char hash[32])
+{
+	const struct demo_terminal	*dt;
+	unsigned char			 h[32];
+
+	for (dt = demo_terminals; dt->dt_id != NULL; dt++) {
+		sha256(dt->dt_token, strlen(dt->dt_token), h);
+		if (memcmp(h, hash, sizeof h) == 0)
+			return dt->dt_token;
+	}
+	return NULL;
+}
 static void
 config_defaults(struct config *cf)
 {
@@ -324,7 +603,7 @@ parse_branch(struct config_parse *cp, struct config *cf, const cJSON *root)
 		return 0;
 	s = cJSON_GetStringValue(item);
 	if (s == NULL || *s == '\0' || strlen(s) > CONFIG_MAX_BRANCH || !no_control(s))
-		return config_fail(cp, "branch: must be a string of 1 to %d bytes "
+		return problem(cp, item, "branch: must be a string of 1 to %d bytes "
 		    "without control characters", CONFIG_MAX_BRANCH);
 	free(cf->cf_branch);
 	cf->cf_branch = xstrdup(s);
@@ -341,12 +620,12 @@ parse_timezone(struct config_parse *cp, struct config *cf, const cJSON *root)
 
 	if ((item = cJSON_GetObjectItemCaseSensitive(root, "timezone")) != NULL) {
 		if ((s = cJSON_GetStringValue(item)) == NULL)
-			return config_fail(cp, "timezone: must be a string");
+			return problem(cp, item, "timezone: must be a string");
 		free(cf->cf_timezone);
 		cf->cf_timezone = xstrdup(s);
 	}
 	if (time_set_zone(cf->cf_timezone) == -1)
-		return config_fail(cp, "timezone: unknown time zone \"%s\"",
+		return problem(cp, item, "timezone: unknown time zone \"%s\"",
 		    shown(cf->cf_timezone, buf));
 	return 0;
 }
@@ -358,22 +637,22 @@ parse_money_object(struct config_parse *cp, const cJSON *root, const char *name,
 	const cJSON	*obj, *item;
 	char		 prefix[64], path[64];
 	size_t		 i;
+	int		 rc;
 
 	if ((obj = cJSON_GetObjectItemCaseSensitive(root, name)) == NULL)
 		return 0;
 	if (!cJSON_IsObject(obj))
-		return config_fail(cp, "%s: must be an object", name);
+		return problem(cp, obj, "%s: must be an object", name);
 	snprintf(prefix, sizeof prefix, "%s.", name);
-	if (check_keys(cp, obj, prefix, keys) == -1)
-		return -1;
+	rc = check_keys(cp, obj, prefix, keys);
 	for (i = 0; keys[i] != NULL; i++) {
 		if ((item = cJSON_GetObjectItemCaseSensitive(obj, keys[i])) == NULL)
 			continue;
 		snprintf(path, sizeof path, "%s.%s", name, keys[i]);
 		if (get_integer(cp, item, path, 0, CONFIG_MAX_MONEY_FEN, dst[i]) == -1)
-			return -1;
+			rc = -1;
 	}
-	return 0;
+	return rc;
 }
 
 static int
@@ -383,25 +662,25 @@ parse_accessible_windows(struct config_parse *cp, struct config *cf,
 	const cJSON	*arr, *item;
 	char		 path[64];
 	int64_t		 no = 0;
-	int		 i = 0;
+	int		 i = 0, rc = 0;
 
 	if ((arr = cJSON_GetObjectItemCaseSensitive(root, "accessible_windows")) == NULL)
 		return 0;
 	if (!cJSON_IsArray(arr))
-		return config_fail(cp, "accessible_windows: must be an array of "
+		return problem(cp, arr, "accessible_windows: must be an array of "
 		    "window numbers");
 	cJSON_ArrayForEach(item, arr) {
-		snprintf(path, sizeof path, "accessible_windows[%d]", i);
+		snprintf(path, sizeof path, "accessible_windows[%d]", i++);
 		if (get_integer(cp, item, path, 1, BQ_MAX_WINDOW, &no) == -1)
-			return -1;
+			rc = -1;
 		/* [3, 3] is most likely a typo for [3, 4]. */
-		if (cf->cf_accessible_window[no])
-			return config_fail(cp, "%s: duplicate window %lld", path,
+		else if (cf->cf_accessible_window[no])
+			rc = problem(cp, item, "%s: duplicate window %lld", path,
 			    (long long)no);
-		cf->cf_accessible_window[no] = true;
-		i++;
+		else
+			cf->cf_accessible_window[no] = true;
 	}
-	return 0;
+	return rc;
 }
 
 /* Digits, hex letters, dots and colons; an IPv6 address in brackets (its
@@ -419,14 +698,15 @@ printer_address(const char *s)
 /*
  * PROTOCOL "Kiosk printers": a kiosk's receipt printer, "IP:PORT" or
  * "[IPv6]:PORT".  An address, never a name: a name would need a lookup,
- * which blocks, on the loop (printer.c connects from it).
+ * which blocks, on the loop (printer.c connects from it).  The role must
+ * be known.
  */
 static int
 parse_printer(struct config_parse *cp, struct terminal_conf *tc, const cJSON *obj,
     const char *prefix)
 {
 	const cJSON		*item = cJSON_GetObjectItemCaseSensitive(obj, "printer");
-	const char		*s;
+	const char		*s, *id = *tc->tc_id != '\0' ? tc->tc_id : "?";
 	struct sockaddr_storage	 ss;
 	char			 buf[CONFIG_SHOWN + 4];
 	int			 len;
@@ -434,20 +714,47 @@ parse_printer(struct config_parse *cp, struct terminal_conf *tc, const cJSON *ob
 	if (item == NULL)
 		return 0;
 	if (tc->tc_role != ROLE_KIOSK)
-		return config_fail(cp, "%sprinter: terminal %s is a %s; only a kiosk "
-		    "has a printer", prefix, tc->tc_id, role_name(tc->tc_role));
+		return problem(cp, item, "%sprinter: terminal %s is a %s; only a "
+		    "kiosk has a printer", prefix, id, role_name(tc->tc_role));
 	if ((s = cJSON_GetStringValue(item)) == NULL)
-		return config_fail(cp, "%sprinter: terminal %s: must be a string, "
-		    "IP:PORT or [IPv6]:PORT", prefix, tc->tc_id);
+		return problem(cp, item, "%sprinter: terminal %s: must be a string, "
+		    "IP:PORT or [IPv6]:PORT", prefix, id);
 	if (!printer_address(s) || strlen(s) >= sizeof tc->tc_printer ||
 	    net_parse_listen(s, &ss, &len) == -1 || net_port(&ss) == 0)
-		return config_fail(cp, "%sprinter: terminal %s: \"%s\" must be IP:PORT "
-		    "or [IPv6]:PORT, a numeric address (no host names) and a port from 1 "
-		    "to 65535, e.g. 192.168.1.50:9100", prefix, tc->tc_id, shown(s, buf));
+		return problem(cp, item, "%sprinter: terminal %s: \"%s\" must be "
+		    "IP:PORT or [IPv6]:PORT, a numeric address (no host names) and a "
+		    "port from 1 to 65535, e.g. 192.168.1.50:9100", prefix, id,
+		    shown(s, buf));
 	snprintf(tc->tc_printer, sizeof tc->tc_printer, "%s", s);
 	return 0;
 }
 
+/* The token's hash: required, 64 hex digits, and no demo token's. */
+static int
+parse_token(struct config_parse *cp, struct terminal_conf *tc, const cJSON *obj,
+    const char *prefix)
+{
+	const cJSON	*item = cJSON_GetObjectItemCaseSensitive(obj, "token_sha256");
+	const char	*s, *demo;
+
+	if (item == NULL)
+		return problem(cp, obj, "%stoken_sha256: required; make a token "
+		    "and this line with \"branchq token\"", prefix);
+	if ((s = cJSON_GetStringValue(item)) == NULL ||
+	    hex_decode_sha256(s, tc->tc_token_sha256) == -1)
+		return problem(cp, item, "%stoken_sha256: must be 64 hex digits "
+		    "(the SHA-256 of the token)", prefix);
+	/* A bank must not run on a token every user of branchq knows. */
+	if ((demo = demo_token_of(tc->tc_token_sha256)) != NULL)
+		return problem(cp, item, "%stoken_sha256: the public demo token "
+		    "\"%s\"; make a new one with \"branchq token\"", prefix, demo);
+	return 0;
+}
+
+/*
+ * One terminal, every key checked.  -1 when its id, role or staff is
+ * wrong: the checks across terminals (duty_supervisor) are then skipped.
+ */
 static int
 parse_terminal(struct config_parse *cp, struct config *cf, const cJSON *obj,
     size_t idx)
@@ -457,29 +764,33 @@ parse_terminal(struct config_parse *cp, struct config *cf, const cJSON *obj,
 	const char		*s;
 	char			 prefix[64];
 	size_t			 j;
-	int			 role;
+	int			 role, rc = 0;
 
 	snprintf(prefix, sizeof prefix, "terminals[%zu].", idx);
 	if (!cJSON_IsObject(obj))
-		return config_fail(cp, "terminals[%zu]: must be an object", idx);
-	if (check_keys(cp, obj, prefix, terminal_keys) == -1)
-		return -1;
+		return problem(cp, obj, "terminals[%zu]: must be an object", idx);
+	check_keys(cp, obj, prefix, terminal_keys);
 
 	item = cJSON_GetObjectItemCaseSensitive(obj, "id");
 	if ((s = cJSON_GetStringValue(item)) == NULL || !valid_id(s))
-		return config_fail(cp, "%sid: must be 1 to %d characters of "
-		    "A-Z a-z 0-9 _ -", prefix, BQ_ID_LEN);
-	for (j = 0; j < idx; j++)
-		if (strcmp(cf->cf_terminals[j].tc_id, s) == 0)
-			return config_fail(cp, "%sid: duplicate id \"%s\"",
-			    prefix, s);
-	snprintf(tc->tc_id, sizeof tc->tc_id, "%s", s);
+		rc = problem(cp, item != NULL ? item : obj, "%sid: must be 1 to %d "
+		    "characters of A-Z a-z 0-9 _ -", prefix, BQ_ID_LEN);
+	else {
+		for (j = 0; j < idx; j++)
+			if (strcmp(cf->cf_terminals[j].tc_id, s) == 0)
+				break;
+		if (j < idx)
+			rc = problem(cp, item, "%sid: duplicate id \"%s\"", prefix, s);
+		snprintf(tc->tc_id, sizeof tc->tc_id, "%s", s);
+	}
 
 	item = cJSON_GetObjectItemCaseSensitive(obj, "role");
 	if ((s = cJSON_GetStringValue(item)) == NULL ||
-	    (role = role_from_name(s)) == -1)
-		return config_fail(cp, "%srole: must be one of kiosk, display, "
-		    "teller, lobby, supervisor", prefix);
+	    (role = role_from_name(s)) == -1) {
+		rc = problem(cp, item != NULL ? item : obj, "%srole: must be one of "
+		    "kiosk, display, teller, lobby, supervisor", prefix);
+		role = ROLE_NONE;	/* staff and printer depend on it: unchecked */
+	}
 	tc->tc_role = (enum role)role;
 
 	item = cJSON_GetObjectItemCaseSensitive(obj, "staff");
@@ -487,51 +798,56 @@ parse_terminal(struct config_parse *cp, struct config *cf, const cJSON *obj,
 		/* A kiosk or display is nobody's: staff there is a mistake. */
 		if (item != NULL && ((s = cJSON_GetStringValue(item)) == NULL ||
 		    *s != '\0'))
-			return config_fail(cp, "%sstaff: must be absent or empty "
+			rc = problem(cp, item, "%sstaff: must be absent or empty "
 			    "for a %s", prefix, role_name(tc->tc_role));
-	} else {
+	} else if (tc->tc_role != ROLE_NONE) {
 		if (item == NULL)
-			return config_fail(cp, "%sstaff: required for a %s",
+			rc = problem(cp, obj, "%sstaff: required for a %s",
 			    prefix, role_name(tc->tc_role));
-		if ((s = cJSON_GetStringValue(item)) == NULL || !valid_id(s))
-			return config_fail(cp, "%sstaff: must be 1 to %d "
+		else if ((s = cJSON_GetStringValue(item)) == NULL || !valid_id(s))
+			rc = problem(cp, item, "%sstaff: must be 1 to %d "
 			    "characters of A-Z a-z 0-9 _ -", prefix, BQ_ID_LEN);
-		snprintf(tc->tc_staff, sizeof tc->tc_staff, "%s", s);
+		else
+			snprintf(tc->tc_staff, sizeof tc->tc_staff, "%s", s);
 	}
 
-	item = cJSON_GetObjectItemCaseSensitive(obj, "token_sha256");
-	if (item == NULL)
-		return config_fail(cp, "%stoken_sha256: required", prefix);
-	if ((s = cJSON_GetStringValue(item)) == NULL ||
-	    hex_decode_sha256(s, tc->tc_token_sha256) == -1)
-		return config_fail(cp, "%stoken_sha256: must be 64 hex digits "
-		    "(the SHA-256 of the token)", prefix);
-	return parse_printer(cp, tc, obj, prefix);
+	parse_token(cp, tc, obj, prefix);
+	if (tc->tc_role != ROLE_NONE)
+		parse_printer(cp, tc, obj, prefix);
+	return rc;
 }
 
+/* -1 when the terminals cannot be relied on for the checks across them. */
 static int
 parse_terminals(struct config_parse *cp, struct config *cf, const cJSON *root)
 {
 	const cJSON	*arr, *item;
-	int		 n;
+	int		 n, rc = 0;
 
 	if ((arr = cJSON_GetObjectItemCaseSensitive(root, "terminals")) == NULL)
-		return config_fail(cp, "terminals: required: a non-empty array "
-		    "of terminals");
-	if (!cJSON_IsArray(arr) || (n = cJSON_GetArraySize(arr)) == 0)
-		return config_fail(cp, "terminals: must be a non-empty array");
+		return problem(cp, root, "terminals: required: a non-empty array "
+		    "of terminals; add one object per kiosk, display and counter "
+		    "(see branchq.json(5)); make each token with \"branchq token\"");
+	if (!cJSON_IsArray(arr))
+		return problem(cp, arr, "terminals: must be a non-empty array of "
+		    "terminal objects");
+	if ((n = cJSON_GetArraySize(arr)) == 0)
+		return problem(cp, arr, "terminals: no terminals configured: add "
+		    "one object per kiosk, display and counter (see branchq.json(5)); "
+		    "make each token with \"branchq token\"");
 	cf->cf_terminals = xcalloc((size_t)n, sizeof *cf->cf_terminals);
 	cJSON_ArrayForEach(item, arr) {
 		if (parse_terminal(cp, cf, item, cf->cf_nterminals) == -1)
-			return -1;
+			rc = -1;
 		cf->cf_nterminals++;
 	}
-	return 0;
+	return rc;
 }
 
+/* terminals_ok: false when a terminal's id, role or staff was wrong. */
 static int
 parse_duty_supervisor(struct config_parse *cp, struct config *cf,
-    const cJSON *root)
+    const cJSON *root, bool terminals_ok)
 {
 	const struct terminal_conf	*tc;
 	const cJSON			*item;
@@ -541,7 +857,7 @@ parse_duty_supervisor(struct config_parse *cp, struct config *cf,
 
 	item = cJSON_GetObjectItemCaseSensitive(root, "duty_supervisor");
 	if (item != NULL && (s = cJSON_GetStringValue(item)) == NULL)
-		return config_fail(cp, "duty_supervisor: must be a string");
+		return problem(cp, item, "duty_supervisor: must be a string");
 	for (i = 0; i < cf->cf_nterminals; i++) {
 		tc = &cf->cf_terminals[i];
 		if (tc->tc_role != ROLE_SUPERVISOR)
@@ -552,8 +868,8 @@ parse_duty_supervisor(struct config_parse *cp, struct config *cf,
 			return 0;
 		}
 	}
-	if (s != NULL)
-		return config_fail(cp, "duty_supervisor: \"%s\" is not the staff "
+	if (s != NULL && terminals_ok)
+		return problem(cp, item, "duty_supervisor: \"%s\" is not the staff "
 		    "id of a supervisor terminal", shown(s, buf));
 	return 0;
 }
@@ -566,13 +882,12 @@ parse_webhook(struct config_parse *cp, struct webhook_conf *wh,
 	const char	*s;
 	char		 prefix[64], buf[CONFIG_SHOWN + 4];
 	size_t		 j, len;
-	int		 n, k = 0;
+	int		 n, k = 0, rc;
 
 	snprintf(prefix, sizeof prefix, "webhooks[%d].", idx);
 	if (!cJSON_IsObject(obj))
-		return config_fail(cp, "webhooks[%d]: must be an object", idx);
-	if (check_keys(cp, obj, prefix, webhook_keys) == -1)
-		return -1;
+		return problem(cp, obj, "webhooks[%d]: must be an object", idx);
+	rc = check_keys(cp, obj, prefix, webhook_keys);
 
 	item = cJSON_GetObjectItemCaseSensitive(obj, "url");
 	s = cJSON_GetStringValue(item);
@@ -580,47 +895,55 @@ parse_webhook(struct config_parse *cp, struct webhook_conf *wh,
 	    !((strncmp(s, "http://", 7) == 0 && len > 7) ||
 	    (strncmp(s, "https://", 8) == 0 && len > 8)) ||
 	    !no_control(s) || strchr(s, ' ') != NULL)
-		return config_fail(cp, "%surl: must be an http:// or https:// URL "
-		    "of at most %d characters", prefix, CONFIG_MAX_URL);
-	wh->wh_url = xstrdup(s);
+		rc = problem(cp, item != NULL ? item : obj, "%surl: must be an "
+		    "http:// or https:// URL of at most %d characters", prefix,
+		    CONFIG_MAX_URL);
+	else
+		wh->wh_url = xstrdup(s);
 
 	item = cJSON_GetObjectItemCaseSensitive(obj, "secret");
 	if ((s = cJSON_GetStringValue(item)) == NULL || *s == '\0')
-		return config_fail(cp, "%ssecret: must be a non-empty string",
-		    prefix);
-	wh->wh_secret = xstrdup(s);
+		rc = problem(cp, item != NULL ? item : obj, "%ssecret: must be a "
+		    "non-empty string", prefix);
+	else
+		wh->wh_secret = xstrdup(s);
 
 	item = cJSON_GetObjectItemCaseSensitive(obj, "events");
 	if (!cJSON_IsArray(item) || (n = cJSON_GetArraySize(item)) == 0)
-		return config_fail(cp, "%sevents: must be a non-empty array of "
-		    "event names", prefix);
+		return problem(cp, item != NULL ? item : obj, "%sevents: must be a "
+		    "non-empty array of event names", prefix);
 	wh->wh_events = xcalloc((size_t)n, sizeof *wh->wh_events);
 	cJSON_ArrayForEach(ev, item) {
 		if ((s = cJSON_GetStringValue(ev)) == NULL ||
-		    !in_list(s, webhook_events))
-			return config_fail(cp, "%sevents[%d]: must be one of "
+		    !in_list(s, webhook_events)) {
+			rc = problem(cp, ev, "%sevents[%d]: must be one of "
 			    "complaint.logged, followup.overdue, survey.detractor",
-			    prefix, k);
+			    prefix, k++);
+			continue;
+		}
 		for (j = 0; j < wh->wh_nevents; j++)
 			if (strcmp(wh->wh_events[j], s) == 0)
-				return config_fail(cp, "%sevents[%d]: duplicate "
-				    "event \"%s\"", prefix, k, shown(s, buf));
-		wh->wh_events[wh->wh_nevents++] = xstrdup(s);
+				break;
+		if (j < wh->wh_nevents)
+			rc = problem(cp, ev, "%sevents[%d]: duplicate event \"%s\"",
+			    prefix, k, shown(s, buf));
+		else
+			wh->wh_events[wh->wh_nevents++] = xstrdup(s);
 		k++;
 	}
-	return 0;
+	return rc;
 }
 
 static int
 parse_webhooks(struct config_parse *cp, struct config *cf, const cJSON *root)
 {
 	const cJSON	*arr, *item;
-	int		 n, i = 0, j;
+	int		 n, i = 0, j, rc = 0;
 
 	if ((arr = cJSON_GetObjectItemCaseSensitive(root, "webhooks")) == NULL)
 		return 0;
 	if (!cJSON_IsArray(arr))
-		return config_fail(cp, "webhooks: must be an array");
+		return problem(cp, arr, "webhooks: must be an array");
 	if ((n = cJSON_GetArraySize(arr)) == 0)
 		return 0;
 	/* Zeroed and counted up front: config_free copes with a half-built one. */
@@ -628,16 +951,20 @@ parse_webhooks(struct config_parse *cp, struct config *cf, const cJSON *root)
 	cf->cf_nwebhooks = (size_t)n;
 	cJSON_ArrayForEach(item, arr) {
 		if (parse_webhook(cp, &cf->cf_webhooks[i], item, i) == -1)
-			return -1;
+			rc = -1;
 		/* Deliveries name their receiver by URL. */
-		for (j = 0; j < i; j++)
-			if (strcmp(cf->cf_webhooks[j].wh_url, cf->cf_webhooks[i].wh_url) == 0)
-				return config_fail(cp, "webhooks[%d].url: the same URL as "
-				    "webhooks[%d]; list every event of a receiver in one entry",
-				    i, j);
+		for (j = 0; j < i && cf->cf_webhooks[i].wh_url != NULL; j++)
+			if (cf->cf_webhooks[j].wh_url != NULL &&
+			    strcmp(cf->cf_webhooks[j].wh_url, cf->cf_webhooks[i].wh_url) == 0) {
+				rc = problem(cp, cJSON_GetObjectItemCaseSensitive(item,
+				    "url"), "webhooks[%d].url: the same URL as "
+				    "webhooks[%d]; list every event of a receiver in "
+				    "one entry", i, j);
+				break;
+			}
 		i++;
 	}
-	return 0;
+	return rc;
 }
 
 /*
@@ -650,69 +977,97 @@ parse_http_hosts(struct config_parse *cp, struct config *cf, const cJSON *root)
 {
 	const cJSON	*list, *el;
 	const char	*p;
-	size_t		 n = 0;
+	char		 buf[CONFIG_SHOWN + 4];
+	size_t		 i = 0;
+	int		 rc = 0;
 
 	if ((list = cJSON_GetObjectItemCaseSensitive(root, "http_hosts")) == NULL)
 		return 0;
 	if (!cJSON_IsArray(list))
-		return config_fail(cp, "http_hosts: must be an array of host names");
-	if ((cf->cf_http_hosts = calloc((size_t)cJSON_GetArraySize(list) + 1,
-	    sizeof *cf->cf_http_hosts)) == NULL)
-		fatal("calloc");
+		return problem(cp, list, "http_hosts: must be an array of host names");
+	cf->cf_http_hosts = xcalloc((size_t)cJSON_GetArraySize(list) + 1,
+	    sizeof *cf->cf_http_hosts);
 	cJSON_ArrayForEach(el, list) {
 		if (!cJSON_IsString(el) || el->valuestring[0] == '\0' ||
-		    strlen(el->valuestring) > 253)
-			return config_fail(cp, "http_hosts[%zu]: must be a host name", n);
+		    strlen(el->valuestring) > 253) {
+			rc = problem(cp, el, "http_hosts[%zu]: must be a host name", i++);
+			continue;
+		}
 		for (p = el->valuestring; *p != '\0'; p++)
 			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
-				return config_fail(cp, "http_hosts[%zu]: \"%.64s\" is not a host "
-				    "name (letters, digits, '-' and '.'; no port)", n,
-				    el->valuestring);
-		cf->cf_http_hosts[n++] = xstrdup(el->valuestring);
+				break;
+		if (*p != '\0')
+			rc = problem(cp, el, "http_hosts[%zu]: \"%s\" is not a host "
+			    "name (letters, digits, '-' and '.'; no port)", i,
+			    shown(el->valuestring, buf));
+		else
+			cf->cf_http_hosts[cf->cf_nhttp_hosts++] = xstrdup(el->valuestring);
+		i++;
 	}
-	cf->cf_nhttp_hosts = n;
-	return 0;
+	return rc;
 }
 
 /* Connection and authentication limits (docs/SECURITY.md). */
 static int
 parse_limits(struct config_parse *cp, struct config *cf, const cJSON *root)
 {
+	const cJSON	*at;
+	int		 lockout_rc, rc = 0;
+
 	if (get_int(cp, root, "max_connections", 1, 1000000,
-	    &cf->cf_max_connections) == -1 ||
-	    get_int(cp, root, "hello_timeout_s", 0, 3600,
-	    &cf->cf_hello_timeout_s) == -1 ||
-	    get_int(cp, root, "idle_timeout_s", 0, 604800,
-	    &cf->cf_idle_timeout_s) == -1 ||
-	    get_int(cp, root, "write_timeout_s", 1, 3600,
-	    &cf->cf_write_timeout_s) == -1 ||
-	    get_int(cp, root, "subscriber_buffer_bytes", 4096, BQ_MAX_SUBSCRIBER_OUT,
-	    &cf->cf_subscriber_buffer_bytes) == -1 ||
-	    get_int(cp, root, "auth_max_failures", 1, 1000,
-	    &cf->cf_auth_max_failures) == -1 ||
-	    get_int(cp, root, "auth_window_s", 1, 86400,
-	    &cf->cf_auth_window_s) == -1 ||
-	    get_int(cp, root, "auth_lockout_s", 1, 86400,
-	    &cf->cf_auth_lockout_s) == -1 ||
-	    get_int(cp, root, "auth_lockout_max_s", 1, 604800,
-	    &cf->cf_auth_lockout_max_s) == -1)
-		return -1;
+	    &cf->cf_max_connections) == -1)
+		rc = -1;
+	if (get_int(cp, root, "hello_timeout_s", 0, 3600,
+	    &cf->cf_hello_timeout_s) == -1)
+		rc = -1;
+	if (get_int(cp, root, "idle_timeout_s", 0, 604800,
+	    &cf->cf_idle_timeout_s) == -1)
+		rc = -1;
+	if (get_int(cp, root, "write_timeout_s", 1, 3600,
+	    &cf->cf_write_timeout_s) == -1)
+		rc = -1;
+	if (get_int(cp, root, "subscriber_buffer_bytes", 4096, BQ_MAX_SUBSCRIBER_OUT,
+	    &cf->cf_subscriber_buffer_bytes) == -1)
+		rc = -1;
+	if (get_int(cp, root, "auth_max_failures", 1, 1000,
+	    &cf->cf_auth_max_failures) == -1)
+		rc = -1;
+	if (get_int(cp, root, "auth_window_s", 1, 86400, &cf->cf_auth_window_s) == -1)
+		rc = -1;
+	lockout_rc = get_int(cp, root, "auth_lockout_s", 1, 86400,
+	    &cf->cf_auth_lockout_s);
+	lockout_rc |= get_int(cp, root, "auth_lockout_max_s", 1, 604800,
+	    &cf->cf_auth_lockout_max_s);
 	if (get_int(cp, root, "http_max_connections", 1, 1000000,
-	    &cf->cf_http_max_connections) == -1 ||
-	    get_int(cp, root, "http_max_streams", 0, 1000000, &cf->cf_http_max_streams) == -1 ||
-	    get_int(cp, root, "http_heartbeat_s", 1, 15, &cf->cf_http_heartbeat_s) == -1 ||
-	    get_int(cp, root, "http_session_staff_hours", 1, 24 * 366,
-	    &cf->cf_http_session_staff_hours) == -1 ||
-	    get_int(cp, root, "http_session_device_days", 1, 3660,
-	    &cf->cf_http_session_device_days) == -1 ||
-	    parse_http_hosts(cp, cf, root) == -1)
+	    &cf->cf_http_max_connections) == -1)
+		rc = -1;
+	if (get_int(cp, root, "http_max_streams", 0, 1000000,
+	    &cf->cf_http_max_streams) == -1)
+		rc = -1;
+	if (get_int(cp, root, "http_heartbeat_s", 1, 15, &cf->cf_http_heartbeat_s) == -1)
+		rc = -1;
+	if (get_int(cp, root, "http_session_staff_hours", 1, 24 * 366,
+	    &cf->cf_http_session_staff_hours) == -1)
+		rc = -1;
+	if (get_int(cp, root, "http_session_device_days", 1, 3660,
+	    &cf->cf_http_session_device_days) == -1)
+		rc = -1;
+	if (parse_http_hosts(cp, cf, root) == -1)
+		rc = -1;
+	/* The lockout doubles up to the maximum: a smaller maximum is a typo.
+	 * Only when both are good: else it is the same mistake twice. */
+	if (lockout_rc != 0)
 		return -1;
-	/* The lockout doubles up to the maximum: a smaller maximum is a typo. */
-	if (cf->cf_auth_lockout_max_s < cf->cf_auth_lockout_s)
-		return config_fail(cp, "auth_lockout_max_s: must be at least "
+	if (cf->cf_auth_lockout_max_s < cf->cf_auth_lockout_s) {
+		/* Absent, the maximum is the default: the line is the minimum's. */
+		if ((at = cJSON_GetObjectItemCaseSensitive(root,
+		    "auth_lockout_max_s")) == NULL)
+			at = cJSON_GetObjectItemCaseSensitive(root, "auth_lockout_s");
+		return problem(cp, at, "auth_lockout_max_s: must be at least "
 		    "auth_lockout_s (%d)", cf->cf_auth_lockout_s);
-	return 0;
+	}
+	return rc;
 }
 
 static bool
@@ -727,30 +1082,53 @@ parse_operations(struct config_parse *cp, struct config *cf, const cJSON *root)
 {
 	const cJSON	*item;
 	const char	*s;
-	int		 h, m;
+	int		 h, m, rc = 0;
 
-	if (get_int(cp, root, "retention_days", 1, 36500, &cf->cf_retention_days) == -1 ||
-	    get_int(cp, root, "backup_keep", 1, 1000, &cf->cf_backup_keep) == -1)
-		return -1;
+	if (get_int(cp, root, "retention_days", 1, 36500, &cf->cf_retention_days) == -1)
+		rc = -1;
+	if (get_int(cp, root, "backup_keep", 1, 1000, &cf->cf_backup_keep) == -1)
+		rc = -1;
 	if ((item = cJSON_GetObjectItemCaseSensitive(root, "backup_at")) != NULL) {
 		s = cJSON_GetStringValue(item);
 		if (s == NULL || strlen(s) != 5 || s[2] != ':' || !is_digit(s[0]) ||
 		    !is_digit(s[1]) || !is_digit(s[3]) || !is_digit(s[4]) ||
 		    (h = (s[0] - '0') * 10 + s[1] - '0') > 23 ||
 		    (m = (s[3] - '0') * 10 + s[4] - '0') > 59)
-			return config_fail(cp, "backup_at: must be a local time of day "
+			rc = problem(cp, item, "backup_at: must be a local time of day "
 			    "\"HH:MM\", from \"00:00\" to \"23:59\"");
-		cf->cf_backup_minute = h * 60 + m;
+		else
+			cf->cf_backup_minute = h * 60 + m;
 	}
 	if ((item = cJSON_GetObjectItemCaseSensitive(root, "metrics_public")) != NULL) {
 		if (!cJSON_IsBool(item))
-			return config_fail(cp, "metrics_public: must be true or false");
-		cf->cf_metrics_public = cJSON_IsTrue(item);
+			rc = problem(cp, item, "metrics_public: must be true or false");
+		else
+			cf->cf_metrics_public = cJSON_IsTrue(item);
 	}
-	return 0;
+	return rc;
 }
 
-static int
+/* The plain numbers at the top: each independent of the others. */
+static const struct config_int {
+	const char	*ci_key;
+	int		 ci_min, ci_max;
+	size_t		 ci_offset;
+} top_ints[] = {
+	{ "follow_up_hours", 1, 720, offsetof(struct config, cf_follow_up_hours) },
+	{ "target_wait_s", 1, 86400, offsetof(struct config, cf_target_wait_s) },
+	{ "max_recalls", 0, 10, offsetof(struct config, cf_max_recalls) },
+	{ "default_service_s", 1, 86400, offsetof(struct config, cf_default_service_s) },
+	{ "webhook_connect_timeout_ms", 100, 60000,
+	    offsetof(struct config, cf_webhook_connect_timeout_ms) },
+	{ "webhook_timeout_ms", 100, 300000,
+	    offsetof(struct config, cf_webhook_timeout_ms) },
+	{ "webhook_retry_hours", 1, 720, offsetof(struct config, cf_webhook_retry_hours) },
+	{ "webhook_max_pending", 1, 1000000,
+	    offsetof(struct config, cf_webhook_max_pending) },
+};
+
+/* Every part checked, whatever the parts before it held. */
+static void
 config_parse_root(struct config_parse *cp, struct config *cf, const cJSON *root)
 {
 	int64_t *const	thresholds[] = { &cf->cf_cash_threshold_fen,
@@ -758,127 +1136,135 @@ config_parse_root(struct config_parse *cp, struct config *cf, const cJSON *root)
 	int64_t *const	authority[] = { &cf->cf_authority_fen[ROLE_TELLER],
 	    &cf->cf_authority_fen[ROLE_LOBBY],
 	    &cf->cf_authority_fen[ROLE_SUPERVISOR] };
+	const struct config_int	*ci;
+	bool			 terminals_ok;
 
-	if (!cJSON_IsObject(root))
-		return config_fail(cp, "must be a JSON object");
-	if (check_keys(cp, root, "", top_keys) == -1 ||
-	    parse_branch(cp, cf, root) == -1 ||
-	    parse_timezone(cp, cf, root) == -1 ||
-	    parse_money_object(cp, root, "thresholds_fen", threshold_keys,
-	    thresholds) == -1 ||
-	    parse_money_object(cp, root, "authority_fen", authority_keys,
-	    authority) == -1 ||
-	    get_int(cp, root, "follow_up_hours", 1, 720,
-	    &cf->cf_follow_up_hours) == -1 ||
-	    get_int(cp, root, "target_wait_s", 1, 86400,
-	    &cf->cf_target_wait_s) == -1 ||
-	    get_int(cp, root, "max_recalls", 0, 10, &cf->cf_max_recalls) == -1 ||
-	    get_int(cp, root, "default_service_s", 1, 86400,
-	    &cf->cf_default_service_s) == -1 ||
-	    get_int(cp, root, "webhook_connect_timeout_ms", 100, 60000,
-	    &cf->cf_webhook_connect_timeout_ms) == -1 ||
-	    get_int(cp, root, "webhook_timeout_ms", 100, 300000,
-	    &cf->cf_webhook_timeout_ms) == -1 ||
-	    get_int(cp, root, "webhook_retry_hours", 1, 720,
-	    &cf->cf_webhook_retry_hours) == -1 ||
-	    get_int(cp, root, "webhook_max_pending", 1, 1000000,
-	    &cf->cf_webhook_max_pending) == -1 ||
-	    parse_limits(cp, cf, root) == -1 ||
-	    parse_operations(cp, cf, root) == -1 ||
-	    parse_accessible_windows(cp, cf, root) == -1 ||
-	    parse_terminals(cp, cf, root) == -1 ||
-	    parse_duty_supervisor(cp, cf, root) == -1 ||
-	    parse_webhooks(cp, cf, root) == -1)
-		return -1;
-	return 0;
+	if (!cJSON_IsObject(root)) {
+		problem(cp, NULL, "must be a JSON object");
+		return;
+	}
+	check_keys(cp, root, "", top_keys);
+	parse_branch(cp, cf, root);
+	parse_timezone(cp, cf, root);
+	parse_money_object(cp, root, "thresholds_fen", threshold_keys, thresholds);
+	parse_money_object(cp, root, "authority_fen", authority_keys, authority);
+	for (ci = top_ints; ci < top_ints + sizeof top_ints / sizeof top_ints[0]; ci++)
+		get_int(cp, root, ci->ci_key, ci->ci_min, ci->ci_max,
+		    (int *)(void *)((char *)cf + ci->ci_offset));
+	parse_limits(cp, cf, root);
+	parse_operations(cp, cf, root);
+	parse_accessible_windows(cp, cf, root);
+	terminals_ok = parse_terminals(cp, cf, root) == 0;
+	parse_duty_supervisor(cp, cf, root, terminals_ok);
+	parse_webhooks(cp, cf, root);
 }
 
-static int
-line_of(const char *text, const char *at)
-{
-	int	line = 1;
+/* Keeps the first problem for config_load_text() and config_load_file(). */
+struct first_problem {
+	char	*fp_err;
+	size_t	 fp_errlen;
+	bool	 fp_set;
+};
 
-	for (; text < at && *text != '\0'; text++)
-		if (*text == '\n')
-			line++;
-	return line;
+static void
+keep_first(void *arg, const char *msg)
+{
+	struct first_problem	*fp = arg;
+
+	if (fp->fp_set || fp->fp_err == NULL || fp->fp_errlen == 0)
+		return;
+	snprintf(fp->fp_err, fp->fp_errlen, "%s", msg);
+	fp->fp_set = true;
+}
+
+int
+config_load_text_report(struct config *cf, const char *name, const char *text,
+    void (*report)(void *, const char *), void *arg)
+{
+	struct config_parse	 cp = { name, text, NULL, report, arg, 0, NULL };
+	cJSON			*root;
+	const char		*at;
+
+	config_defaults(cf);
+	/* Require the end of the text after the object: no trailing garbage.
+	 * Nothing after a syntax error can be checked: one problem. */
+	if ((root = cJSON_ParseWithOpts(text, NULL, 1)) == NULL) {
+		if ((at = cJSON_GetErrorPtr()) == NULL)
+			at = text;
+		report_line(&cp, line_of(text, at), "invalid JSON (nothing after "
+		    "this line can be checked)");
+		config_free(cf);
+		return 1;
+	}
+	cp.cp_root = root;
+	config_parse_root(&cp, cf, root);
+	cJSON_Delete(root);
+	if (cp.cp_problems == 0)
+		return 0;
+	report_all(&cp);
+	config_free(cf);	/* leaves it zeroed: freeing again is safe */
+	return cp.cp_problems;
 }
 
 int
 config_load_text(struct config *cf, const char *name, const char *text,
     char *err, size_t errlen)
 {
-	struct config_parse	 cp = { name, err, errlen };
-	cJSON			*root;
-	const char		*at;
+	struct first_problem	fp = { err, errlen, false };
+
+	return config_load_text_report(cf, name, text, keep_first, &fp) == 0 ? 0 : -1;
+}
+
+int
+config_load_file_report(struct config *cf, const char *path,
+    void (*report)(void *, const char *), void *arg)
+{
+	struct config_parse	 cp = { path, NULL, NULL, report, arg, 0, NULL };
+	FILE			*f;
+	char			*buf, *nul, msg[256];
+	size_t			 len;
 	int			 rc;
 
-	config_defaults(cf);
-	/* Require the end of the text after the object: no trailing garbage. */
-	if ((root = cJSON_ParseWithOpts(text, NULL, 1)) == NULL) {
-		if ((at = cJSON_GetErrorPtr()) == NULL)
-			at = text;
-		config_fail(&cp, "invalid JSON at line %d", line_of(text, at));
-		config_free(cf);
-		return -1;
+	memset(cf, 0, sizeof *cf);
+	/* A file that cannot be read has no line to name. */
+	if ((f = fopen(path, "rb")) == NULL) {
+		snprintf(msg, sizeof msg, "cannot read: %s", strerror(errno));
+		report_line(&cp, 0, msg);
+		return 1;
 	}
-	rc = config_parse_root(&cp, cf, root);
-	cJSON_Delete(root);
-	if (rc == -1) {
-		config_free(cf);	/* leaves it zeroed: freeing again is safe */
-		return -1;
+	buf = xcalloc(1, CONFIG_MAX_FILE + 2);
+	len = fread(buf, 1, CONFIG_MAX_FILE + 1, f);
+	if (ferror(f)) {
+		snprintf(msg, sizeof msg, "cannot read: %s", strerror(errno));
+		fclose(f);
+		free(buf);
+		report_line(&cp, 0, msg);
+		return 1;
 	}
-	return 0;
+	fclose(f);
+	if (len > CONFIG_MAX_FILE) {
+		free(buf);
+		report_line(&cp, 0, "larger than 1 MiB");
+		return 1;
+	}
+	/* cJSON would take a NUL for the end of the text and ignore the rest. */
+	if ((nul = memchr(buf, '\0', len)) != NULL) {
+		report_line(&cp, line_of(buf, nul), "invalid JSON (a NUL byte; "
+		    "nothing after this line can be checked)");
+		free(buf);
+		return 1;
+	}
+	rc = config_load_text_report(cf, path, buf, report, arg);
+	free(buf);
+	return rc;
 }
 
 int
 config_load_file(struct config *cf, const char *path, char *err, size_t errlen)
 {
-	struct config_parse	 cp = { path, err, errlen };
-	FILE			*f;
-	char			*buf, *nul;
-	size_t			 len;
-	int			 rc, saved;
+	struct first_problem	fp = { err, errlen, false };
 
-	memset(cf, 0, sizeof *cf);
-	if ((f = fopen(path, "rb")) == NULL)
-		return config_fail(&cp, "cannot read: %s", strerror(errno));
-	buf = xcalloc(1, CONFIG_MAX_FILE + 2);
-	len = fread(buf, 1, CONFIG_MAX_FILE + 1, f);
-	if (ferror(f)) {
-		saved = errno;
-		fclose(f);
-		free(buf);
-		return config_fail(&cp, "cannot read: %s", strerror(saved));
-	}
-	fclose(f);
-	if (len > CONFIG_MAX_FILE) {
-		free(buf);
-		return config_fail(&cp, "larger than 1 MiB");
-	}
-	/* cJSON would take a NUL for the end of the text and ignore the rest. */
-	if ((nul = memchr(buf, '\0', len)) != NULL) {
-		rc = config_fail(&cp, "invalid JSON at line %d (a NUL byte)",
-		    line_of(buf, nul));
-		free(buf);
-		return rc;
-	}
-	rc = config_load_text(cf, path, buf, err, errlen);
-	free(buf);
-	return rc;
-}
-
-/* Until every problem is reported (issue 18): the first one. */
-int
-config_load_file_report(struct config *cf, const char *path,
-    void (*report)(void *, const char *), void *arg)
-{
-	char	err[512];
-
-	if (config_load_file(cf, path, err, sizeof err) == 0)
-		return 0;
-	report(arg, err);
-	return 1;
+	return config_load_file_report(cf, path, keep_first, &fp) == 0 ? 0 : -1;
 }
 
 /* The caller sets the process zone from cf_timezone, as for a file. */

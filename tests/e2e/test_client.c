@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "harness.h"
 
 #define DAY1		"2026-11-23"	/* the business date of H_CLOCK_START */
@@ -875,6 +877,135 @@ test_report_usage(void **state)
 	run_free(&r);
 }
 
+/* ---- branchq token ---- */
+
+/* "token: TOKEN\n" then the second line: the token, or fails the test. */
+static void
+token_lines(const struct run *r, char token[64], char line2[512])
+{
+	const char	*nl, *p = r->r_out;
+	size_t		 n;
+
+	expect_that(r->r_status == 0 && *r->r_err == '\0', NULL,
+	    "branchq token: status %d, stderr: %s", r->r_status, r->r_err);
+	expect_that(strncmp(p, "token: ", 7) == 0 && (nl = strchr(p, '\n')) != NULL,
+	    NULL, "branchq token: want \"token: ...\" first; got:\n%s", p);
+	nl = strchr(p, '\n');
+	n = (size_t)(nl - p - 7);
+	expect_that(n == 43 && strspn(p + 7, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_") == 43, NULL,
+	    "the token must be 43 characters of base64url; got:\n%s", p);
+	memcpy(token, p + 7, n);
+	token[n] = '\0';
+	p = nl + 1;
+	nl = strchr(p, '\n');
+	expect_that(nl != NULL && nl[1] == '\0', NULL, "want two lines; got:\n%s",
+	    r->r_out);
+	snprintf(line2, 512, "%.*s", (int)(nl - p), p);
+}
+
+static void
+hex_sha256(const char *s, char hex[65])
+{
+	unsigned char	h[32];
+	unsigned int	n = 0;
+	int		i;
+
+	assert_int_equal(EVP_Digest(s, strlen(s), h, &n, EVP_sha256(), NULL), 1);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+}
+
+/*
+ * A new random token and its configuration line; a daemon given the hash
+ * takes the token at hello (and no longer the old one).
+ */
+static void
+test_token(void **state)
+{
+	struct daemon	*d;
+	struct conn	*c;
+	struct run	 r;
+	cJSON		*o, *reply;
+	char		 tok1[64], tok2[64], line[512], want[512], hex[65];
+
+	(void)state;
+	d = daemon_start(NULL);
+	run_client(&r, d, NULL, NULL, "token", NULL);
+	token_lines(&r, tok1, line);
+	hex_sha256(tok1, hex);
+	snprintf(want, sizeof want, "\"token_sha256\": \"%s\"", hex);
+	expect_that(strcmp(line, want) == 0, NULL, "want %s, got %s", want, line);
+	run_free(&r);
+	run_client(&r, d, NULL, NULL, "token", NULL);
+	token_lines(&r, tok2, line);
+	expect_that(strcmp(tok1, tok2) != 0, NULL, "two runs gave the same token %s", tok1);
+	run_free(&r);
+
+	/* The line goes in the file as it is. */
+	daemon_stop(d);
+	config_set_token(d, "K01", tok1);
+	daemon_restart(d);
+	c = conn_open(d);
+	hello_token(c, "K01", tok1);
+	c = conn_open(d);
+	reply = rq(c, "{\"op\":\"hello\",\"terminal\":\"K01\",\"token\":\"tok-K01\"}");
+	expect_error(reply, "unauthenticated");
+	cJSON_Delete(reply);
+
+	/* A whole terminal's object, with --terminal, --role and --staff. */
+	run_client(&r, d, NULL, NULL, "token", "--terminal", "T09", "--role", "teller",
+	    "--staff", "E1009", NULL);
+	token_lines(&r, tok1, line);
+	hex_sha256(tok1, hex);
+	o = cJSON_Parse(line);
+	expect_that(o != NULL && cJSON_GetArraySize(o) == 4 &&
+	    strcmp(jstr(o, "id"), "T09") == 0 && strcmp(jstr(o, "role"), "teller") == 0 &&
+	    strcmp(jstr(o, "staff"), "E1009") == 0 &&
+	    strcmp(jstr(o, "token_sha256"), hex) == 0, o,
+	    "want the terminal's object with the token's hash; got %s", line);
+	cJSON_Delete(o);
+	run_free(&r);
+	run_client(&r, d, NULL, NULL, "token", "--terminal", "D09", "--role", "display",
+	    NULL);
+	token_lines(&r, tok1, line);
+	o = cJSON_Parse(line);
+	expect_that(o != NULL && cJSON_GetArraySize(o) == 3 &&
+	    strcmp(jstr(o, "role"), "display") == 0, o, "got %s", line);
+	cJSON_Delete(o);
+	run_free(&r);
+
+	/* Mistakes: status 2, no token. */
+	{
+		static const char *const bad[][8] = {
+			{ "token", "--role", "kiosk", NULL },
+			{ "token", "--terminal", "T09", "--role", "teller", NULL },
+			{ "token", "--terminal", "K09", "--role", "kiosk", "--staff", "E1", NULL },
+			{ "token", "--terminal", "K 9", "--role", "kiosk", NULL },
+			{ "token", "--terminal", "K09", "--role", "boss", NULL },
+			{ "token", "--terminal", NULL },
+			{ "token", "extra", NULL },
+		};
+		static const char *const why[] = {
+			"--terminal and --role go together", "--staff: required for a teller",
+			"--staff: a kiosk is nobody's", "--terminal: 1 to 32 characters",
+			"--role: one of kiosk", "--terminal needs a value", "unknown argument extra",
+		};
+		size_t	i;
+
+		for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			run_client(&r, d, NULL, NULL, bad[i][0], bad[i][1], bad[i][2],
+			    bad[i][3], bad[i][4], bad[i][5], bad[i][6], NULL);
+			expect_status(&r, 2);
+			expect_err(&r, why[i]);
+			expect_that(*r.r_out == '\0', NULL, "no token on a mistake: %s",
+			    r.r_out);
+			run_free(&r);
+		}
+	}
+	daemon_stop(d);
+}
+
 int
 main(void)
 {
@@ -888,6 +1019,7 @@ main(void)
 		cmocka_unit_test_teardown(test_report_in_shell, harness_teardown),
 		cmocka_unit_test_teardown(test_report_forbidden, harness_teardown),
 		cmocka_unit_test_teardown(test_report_usage, harness_teardown),
+		cmocka_unit_test_teardown(test_token, harness_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

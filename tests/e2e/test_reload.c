@@ -210,7 +210,9 @@ test_fixed_keys_kept(void **state)
 	cJSON		*r;
 
 	(void)state;
-	config_replace(d, "Asia/Shanghai", "Asia/Urumqi");
+	/* 09:00 on 2026-11-23 in Shanghai is still the 22nd in New York: a
+	 * zone that leaked into the process would move the business date. */
+	config_replace(d, "Asia/Shanghai", "America/New_York");
 	expect_that(daemon_reload(d), NULL, "the reload was refused");
 	expect_that(daemon_log_contains(d, "key=timezone"), NULL, "the kept key is not logged");
 	r = rq_ok(k, "{\"op\":\"queue.snapshot\"}");
@@ -218,6 +220,15 @@ test_fixed_keys_kept(void **state)
 	r = rq_ok(conn_open(d), "{\"op\":\"hello\",\"terminal\":\"T01\",\"token\":\"tok-T01\","
 	    "\"version\":1}");
 	expect_str(r, "timezone", "Asia/Shanghai");
+	expect_str(r, "business_date", "2026-11-23");
+	cJSON_Delete(r);
+	/* The same from a file refused for another reason. */
+	config_rewrite(d, "\"max_recalls\":99");
+	config_replace(d, "Asia/Shanghai", "America/New_York");
+	expect_that(!daemon_reload(d), NULL, "a bad file was taken");
+	r = rq_ok(conn_open(d), "{\"op\":\"hello\",\"terminal\":\"T01\",\"token\":\"tok-T01\","
+	    "\"version\":1}");
+	expect_str(r, "business_date", "2026-11-23");
 	cJSON_Delete(r);
 	daemon_stop(d);
 }

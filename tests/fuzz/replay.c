@@ -2,7 +2,8 @@
  * The fuzz target without libFuzzer: runs LLVMFuzzerTestOneInput() on every
  * file under the given directories (default: tests/fuzz/regressions, every
  * input that ever crashed, and tests/fuzz/corpus, the seeds; built with
- * -DREPLAY_HTTP, for fuzz_http.c, regressions-http and corpus-http), one
+ * -DREPLAY_HTTP, for fuzz_http.c, regressions-http and corpus-http; with
+ * -DREPLAY_CONFIG, for fuzz_config.c, regressions-config and corpus-config), one
  * cmocka test per file.  Built by the ordinary compiler with the ordinary flags,
  * so `make test` replays them, and under SANITIZE=1 with ASan and UBSan.
  * A file that crashes stops the binary: tests/run.sh counts it as failed.
@@ -20,10 +21,15 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-#ifdef REPLAY_HTTP
+#if defined(REPLAY_HTTP)
 #define REPLAY_NAME	"fuzz_http_replay"
 static const char *const default_dirs[] = {
 	"tests/fuzz/regressions-http", "tests/fuzz/corpus-http", NULL
+};
+#elif defined(REPLAY_CONFIG)
+#define REPLAY_NAME	"fuzz_config_replay"
+static const char *const default_dirs[] = {
+	"tests/fuzz/regressions-config", "tests/fuzz/corpus-config", NULL
 };
 #else
 #define REPLAY_NAME	"fuzz_replay"

@@ -47,14 +47,57 @@ zeroed(const struct config *cf)
 	return memcmp(cf, &zero, sizeof zero) == 0;
 }
 
-/* Every case must fail with "t.json: " and the wanted text, leaving cf zeroed. */
+/* The problems of one load, one string each. */
+struct problems {
+	char	p_line[16][512];
+	int	p_n;
+};
+
+static void
+collect(void *arg, const char *msg)
+{
+	struct problems	*p = arg;
+
+	if (strchr(msg, '\n') != NULL)
+		fail_msg("a problem with a newline: %s", msg);
+	if (p->p_n < 16)
+		snprintf(p->p_line[p->p_n], sizeof p->p_line[0], "%s", msg);
+	p->p_n++;
+}
+
+/*
+ * "t.json:LINE: rest" as "t.json: rest": the cases below were written
+ * before problems had lines; the lines are checked by the tests of
+ * several problems further down.  NULL when there is no line.
+ */
+static const char *
+without_line(const char *msg, char *out, size_t outlen)
+{
+	const char	*p = msg + 7;
+
+	if (strncmp(msg, "t.json:", 7) != 0 || *p < '1' || *p > '9')
+		return NULL;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (strncmp(p, ": ", 2) != 0)
+		return NULL;
+	snprintf(out, outlen, "t.json: %s", p + 2);
+	return out;
+}
+
+/*
+ * Every case must fail with "t.json:LINE: " and the wanted text as its one
+ * problem (config_load_text_report), and as the first for config_load_text,
+ * leaving cf zeroed.
+ */
 static void
 expect_errors(const struct bad_case *cases, size_t n)
 {
 	struct config	cf;
-	char		err[512];
+	struct problems	pr;
+	char		err[512], flat[600];
 	size_t		i;
-	int		failures = 0;
+	int		failures = 0, k;
 
 	for (i = 0; i < n; i++) {
 		memset(&cf, 0xa5, sizeof cf);	/* garbage in: load must not trust it */
@@ -66,9 +109,8 @@ expect_errors(const struct bad_case *cases, size_t n)
 			config_free(&cf);
 			continue;
 		}
-		if (strncmp(err, "t.json: ", 8) != 0 ||
-		    strstr(err, cases[i].want) == NULL ||
-		    strchr(err, '\n') != NULL) {
+		if (without_line(err, flat, sizeof flat) == NULL ||
+		    strstr(flat, cases[i].want) == NULL) {
 			print_error("case %zu: got \"%s\", want \"%s\"\n", i, err,
 			    cases[i].want);
 			failures++;
@@ -78,6 +120,23 @@ expect_errors(const struct bad_case *cases, size_t n)
 			failures++;
 		}
 		config_free(&cf);	/* freeing after a failure is safe */
+
+		memset(&cf, 0xa5, sizeof cf);
+		memset(&pr, 0, sizeof pr);
+		if (config_load_text_report(&cf, "t.json", cases[i].text, collect,
+		    &pr) != pr.p_n || pr.p_n != 1 ||
+		    strcmp(pr.p_line[0], err) != 0) {
+			print_error("case %zu: %d problems, want just \"%s\":\n", i,
+			    pr.p_n, err);
+			for (k = 0; k < pr.p_n && k < 16; k++)
+				print_error("    %s\n", pr.p_line[k]);
+			failures++;
+		}
+		if (!zeroed(&cf)) {
+			print_error("case %zu: config not left zeroed (report)\n", i);
+			failures++;
+		}
+		config_free(&cf);
 	}
 	assert_int_equal(failures, 0);
 }
@@ -514,7 +573,9 @@ test_errors_terminals(void **state)
 	static const struct bad_case cases[] = {
 		{ "{}", "t.json: terminals: required" },
 		{ "{\"branch\":\"X\"}", "terminals: required" },
-		{ "{\"terminals\":[]}", "terminals: must be a non-empty array" },
+		{ "{\"terminals\":[]}", "t.json: terminals: no terminals configured: "
+		  "add one object per kiosk, display and counter (see branchq.json(5)); "
+		  "make each token with \"branchq token\"" },
 		{ "{\"terminals\":{}}", "terminals: must be a non-empty array" },
 		{ "{\"terminals\":[5]}", "terminals[0]: must be an object" },
 		{ T("{\"role\":\"kiosk\"" TOK "}"), "terminals[1].id: must be 1 to 32" },
@@ -745,8 +806,29 @@ test_webhook_url_length(void **state)
 	free(text);
 	free(url);
 	assert_int_equal(rc, -1);
-	assert_non_null(strstr(err, "t.json: webhooks[0].url: must be"));
+	assert_non_null(strstr(err, "t.json:1: webhooks[0].url: must be"));
 	assert_true(zeroed(&cf));
+}
+
+/* http_hosts: names only; what is shown of a bad one is one safe line. */
+static void
+test_errors_http_hosts(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ "{\"http_hosts\":\"a.example\"," TERMS "}",
+		  "t.json: http_hosts: must be an array of host names" },
+		{ "{\"http_hosts\":[\"a.example\",\"\"]," TERMS "}",
+		  "t.json: http_hosts[1]: must be a host name" },
+		{ "{\"http_hosts\":[7]," TERMS "}", "t.json: http_hosts[0]: must be a host name" },
+		{ "{\"http_hosts\":[\"a.example:8080\"]," TERMS "}",
+		  "t.json: http_hosts[0]: \"a.example:8080\" is not a host name" },
+		/* fuzz_config found the newline in the message */
+		{ "{\"http_hosts\":[\"a\\nb\\\"c\"]," TERMS "}",
+		  "t.json: http_hosts[0]: \"a?b?c\" is not a host name" },
+	};
+
+	(void)state;
+	EXPECT_ERRORS(cases);
 }
 
 static void
@@ -771,22 +853,40 @@ test_unknown_keys(void **state)
 	EXPECT_ERRORS(cases);
 }
 
+/* A syntax error: one problem, at the line cJSON stopped on. */
 static void
 test_bad_json(void **state)
 {
-	static const struct bad_case cases[] = {
-		{ "", "t.json: invalid JSON at line 1" },
-		{ "{", "t.json: invalid JSON at line 1" },
-		{ "{\n  \"branch\": \"X\",\n  \"max_recalls\": ,\n" TERMS "}",
-		  "t.json: invalid JSON at line 3" },
-		{ "{\n\n\n\n\"terminals\": [\n" TERM_K ",\n]\n}\n",
-		  "t.json: invalid JSON at line 7" },
-		{ "{" TERMS "}\n\ngarbage", "t.json: invalid JSON at line 3" },
-		{ "{\"a\":1}{\"b\":2}", "t.json: invalid JSON at line 1" },
+	static const struct {
+		const char	*text;
+		int		 line;
+	} cases[] = {
+		{ "", 1 },
+		{ "{", 1 },
+		{ "{\n  \"branch\": \"X\",\n  \"max_recalls\": ,\n" TERMS "}", 3 },
+		{ "{\n\n\n\n\"terminals\": [\n" TERM_K ",\n]\n}\n", 7 },
+		{ "{" TERMS "}\n\ngarbage", 3 },
+		{ "{\"a\":1}{\"b\":2}", 1 },
+		/* the unknown key before the error is not checked: nothing is */
+		{ "{\"colour\":1,\n\"terminals\":[\n" TERM_K "\n,,]}", 4 },
 	};
+	struct config	cf;
+	struct problems	pr;
+	char		want[128];
+	size_t		i;
 
 	(void)state;
-	EXPECT_ERRORS(cases);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memset(&cf, 0xa5, sizeof cf);
+		memset(&pr, 0, sizeof pr);
+		assert_int_equal(config_load_text_report(&cf, "t.json", cases[i].text,
+		    collect, &pr), 1);
+		assert_int_equal(pr.p_n, 1);
+		snprintf(want, sizeof want, "t.json:%d: invalid JSON (nothing after "
+		    "this line can be checked)", cases[i].line);
+		assert_string_equal(pr.p_line[0], want);
+		assert_true(zeroed(&cf));
+	}
 }
 
 static char *
@@ -822,21 +922,22 @@ test_load_file(void **state)
 	/* errors name the path given */
 	path = write_temp("{\n\"terminals\":[]}", 17);
 	assert_int_equal(config_load_file(&cf, path, err, sizeof err), -1);
-	snprintf(want, sizeof want, "%s: terminals: must be", path);
+	snprintf(want, sizeof want, "%s:2: terminals: no terminals configured", path);
 	assert_non_null(strstr(err, want));
 	assert_true(zeroed(&cf));
 	unlink(path);
 
 	path = write_temp("{\n\n\"terminals\":x}", 17);
 	assert_int_equal(config_load_file(&cf, path, err, sizeof err), -1);
-	snprintf(want, sizeof want, "%s: invalid JSON at line 3", path);
+	snprintf(want, sizeof want, "%s:3: invalid JSON (nothing after this line "
+	    "can be checked)", path);
 	assert_string_equal(err, want);
 	unlink(path);
 
 	/* a NUL byte would hide the rest from cJSON */
 	path = write_temp("{" TERMS "}\n\0garbage", sizeof("{" TERMS "}\n\0garbage") - 1);
 	assert_int_equal(config_load_file(&cf, path, err, sizeof err), -1);
-	snprintf(want, sizeof want, "%s: invalid JSON at line 2", path);
+	snprintf(want, sizeof want, "%s:2: invalid JSON (a NUL byte", path);
 	assert_non_null(strstr(err, want));
 	unlink(path);
 
@@ -1034,6 +1135,229 @@ test_free_zeroed(void **state)
 	assert_false(config_staff_exists(&cf, "E1001"));
 }
 
+/* ---- lines: the position finder and several problems in one file ---- */
+
+static const char lines_text[] =
+	"{\n"							/* 1 */
+	"  \"branch\": \"X\",\n"				/* 2 */
+	"  \"terminals\": [\n"					/* 3 */
+	"    {\"id\": \"K01\", \"role\": \"kiosk\",\n"		/* 4 */
+	"     \"token_sha256\": \"" HASH "\"},\n"		/* 5 */
+	"    {\n"						/* 6 */
+	"      \"id\": \"T01\",\n"				/* 7 */
+	"      \"role\": \"teller\", \"staff\": \"E1\",\n"	/* 8 */
+	"      \"token_sha256\":\n"				/* 9 */
+	"        \"" HASH "\"\n"				/* 10 */
+	"    }, [ 1, {\"a\\\"]}\": [2, 3]}],\n"			/* 11 */
+	"    \"x\"\n"						/* 12 */
+	"    ]\n"						/* 13 */
+	"}\n";							/* 14 */
+
+static void
+test_line_at(void **state)
+{
+	static const int p_branch[] = { 0 }, p_terms[] = { 1 },
+	    p_t1[] = { 1, 1 }, p_t1_token[] = { 1, 1, 3 },
+	    p_t0_token[] = { 1, 0, 2 }, p_arr[] = { 1, 2, 1, 0, 1 },
+	    p_x[] = { 1, 3 }, p_past[] = { 1, 9 }, p_into_scalar[] = { 0, 0 },
+	    p_third[] = { 2 };
+
+	(void)state;
+	assert_int_equal(config_line_at(lines_text, NULL, 0), 1);
+	assert_int_equal(config_line_at(lines_text, p_branch, 1), 2);
+	assert_int_equal(config_line_at(lines_text, p_terms, 1), 3);
+	assert_int_equal(config_line_at(lines_text, p_t1, 2), 6);
+	assert_int_equal(config_line_at(lines_text, p_t1_token, 3), 9);
+	assert_int_equal(config_line_at(lines_text, p_t0_token, 3), 5);
+	/* a string holding brackets and an escaped quote does not count */
+	assert_int_equal(config_line_at(lines_text, p_arr, 5), 11);
+	assert_int_equal(config_line_at(lines_text, p_x, 2), 12);
+	/* past the end: the container; into a scalar: the scalar's member */
+	assert_int_equal(config_line_at(lines_text, p_past, 2), 3);
+	assert_int_equal(config_line_at(lines_text, p_into_scalar, 2), 2);
+	/* any text is safe */
+	assert_int_equal(config_line_at("", p_t1_token, 3), 1);
+	assert_int_equal(config_line_at("\n\n{\"a\n", p_t1_token, 3), 3);
+	assert_int_equal(config_line_at("[\"\\", p_x, 2), 1);
+	/* the text ends where a key should be (fuzz_config found it) */
+	assert_int_equal(config_line_at("{\"a\":1,", p_third, 1), 1);
+	assert_int_equal(config_line_at("{\"a\":1,\n", p_third, 1), 1);
+	assert_int_equal(config_line_at("\xef\xbb\xbf\n[\n1,\n2]", p_terms, 1), 4);
+
+	/* by name */
+	assert_int_equal(config_line_of(lines_text, ""), 1);
+	assert_int_equal(config_line_of(lines_text, "branch"), 2);
+	assert_int_equal(config_line_of(lines_text, "terminals[1]"), 6);
+	assert_int_equal(config_line_of(lines_text, "terminals[1].token_sha256"), 9);
+	assert_int_equal(config_line_of(lines_text, "terminals[0].token_sha256"), 5);
+	assert_int_equal(config_line_of(lines_text, "terminals[3]"), 12);
+	assert_int_equal(config_line_of(lines_text, "terminals[4]"), -1);
+	assert_int_equal(config_line_of(lines_text, "nothing"), -1);
+	assert_int_equal(config_line_of("{", "branch"), -1);
+	/* duplicates: the first by name */
+	assert_int_equal(config_line_of("{\"a\":1,\n\"a\":2}", "a"), 1);
+}
+
+static void
+expect_problems(const char *text, const char *const want[], int nwant)
+{
+	struct config	cf;
+	struct problems	pr;
+	int		i, rc;
+
+	memset(&cf, 0xa5, sizeof cf);
+	memset(&pr, 0, sizeof pr);
+	rc = config_load_text_report(&cf, "t.json", text, collect, &pr);
+	for (i = 0; rc == nwant && i < nwant && i < 16; i++)
+		if (strcmp(pr.p_line[i], want[i]) != 0)
+			break;
+	if (rc != nwant || i < nwant)
+		for (i = 0; i < pr.p_n && i < 16; i++)
+			print_message("  got: %s\n", pr.p_line[i]);
+	assert_int_equal(rc, nwant);
+	assert_int_equal(pr.p_n, nwant);
+	for (i = 0; i < nwant; i++)
+		assert_string_equal(pr.p_line[i], want[i]);
+	assert_true(zeroed(&cf));
+}
+
+/* Every problem of the file, each at its line, in the order of the lines
+ * (one line's in the order found). */
+static void
+test_several_problems(void **state)
+{
+	static const char text[] =
+	    "{\n"							/* 1 */
+	    "  \"branch\": \"\",\n"					/* 2 */
+	    "  \"colour\": \"red\",\n"					/* 3 */
+	    "  \"max_recalls\": 11,\n"					/* 4 */
+	    "  \"terminals\": [\n"					/* 5 */
+	    "    {\"id\": \"K01\", \"role\": \"kiosk\", \"token_sha256\": \"" HASH "\"},\n"
+	    "    {\n"							/* 7 */
+	    "      \"id\": \"T 1\",\n"					/* 8 */
+	    "      \"role\": \"teller\",\n"				/* 9 */
+	    "      \"token_sha256\": \"abc\"\n"				/* 10 */
+	    "    },\n"							/* 11 */
+	    "    {\"id\": \"S01\", \"role\": \"boss\", \"staff\": \"E9\",\n"	/* 12 */
+	    "     \"token_sha256\": \"" HASH "\", \"tokn\": 1}\n"	/* 13 */
+	    "  ],\n"							/* 14 */
+	    "  \"webhooks\": [{\"url\": \"ftp://x\", \"secret\": \"s\",\n"	/* 15 */
+	    "                \"events\": [\"complaint.logged\",\n"	/* 16 */
+	    "                           \"nope\"]}]\n"			/* 17 */
+	    "}\n";
+	static const char *const want[] = {
+		"t.json:2: branch: must be a string of 1 to 64 bytes without "
+		    "control characters",
+		"t.json:3: colour: unknown key",
+		"t.json:4: max_recalls: must be an integer from 0 to 10",
+		"t.json:7: terminals[1].staff: required for a teller",
+		"t.json:8: terminals[1].id: must be 1 to 32 characters of A-Z a-z "
+		    "0-9 _ -",
+		"t.json:10: terminals[1].token_sha256: must be 64 hex digits (the "
+		    "SHA-256 of the token)",
+		"t.json:12: terminals[2].role: must be one of kiosk, display, "
+		    "teller, lobby, supervisor",
+		"t.json:13: terminals[2].tokn: unknown key",
+		"t.json:15: webhooks[0].url: must be an http:// or https:// URL "
+		    "of at most 2048 characters",
+		"t.json:17: webhooks[0].events[1]: must be one of complaint.logged, "
+		    "followup.overdue, survey.detractor",
+	};
+
+	(void)state;
+	expect_problems(text, want, (int)(sizeof want / sizeof want[0]));
+}
+
+/* Checks across keys: each once, and none built on a value found wrong. */
+static void
+test_problems_across_keys(void **state)
+{
+	/* a supervisor whose role is wrong (so duty_supervisor is not
+	 * checked), a lock-out maximum below a minimum that is wrong */
+	static const char text[] =
+	    "{\"auth_lockout_s\": 0,\n"
+	    "\"auth_lockout_max_s\": 1,\n"
+	    "\"duty_supervisor\": \"E9\",\n"
+	    "\"terminals\": [\n"
+	    " {\"id\": \"K01\", \"role\": \"kiosk\", \"token_sha256\":\n"
+	    "  \"c2cdb9e2e0e6b1f4d5e4ac3ea94a5c9a5e7b0cdbe3a3bc4a1c5b0c9b4fc1a7b1\"},\n"
+	    " {\"id\": \"S01\", \"role\": \"Supervisor\", \"staff\": \"E9\",\n"
+	    "  \"token_sha256\": \"" HASH "\"}]}";
+	static const char *const want[] = {
+		"t.json:1: auth_lockout_s: must be an integer from 1 to 86400",
+		"t.json:7: terminals[1].role: must be one of kiosk, display, "
+		    "teller, lobby, supervisor",
+	};
+	/* the same lock-out alone is one problem, at the maximum */
+	static const char *const want_lockout[] = {
+		"t.json:2: auth_lockout_max_s: must be at least auth_lockout_s (10)",
+	};
+	/* duplicates and a duplicate id: at the second */
+	static const char *const want_dup[] = {
+		"t.json:3: max_recalls: duplicate key",
+		"t.json:5: terminals[1].id: duplicate id \"K01\"",
+	};
+
+	(void)state;
+	expect_problems(text, want, 2);
+	expect_problems("{\"auth_lockout_s\": 10,\n\"auth_lockout_max_s\": 1,\n"
+	    TERMS "}", want_lockout, 1);
+	expect_problems("{\"max_recalls\": 1,\n\n\"max_recalls\": 2, \"terminals\": [\n"
+	    TERM_K ",\n" TERM_K "]}", want_dup, 2);
+}
+
+/* The demo tokens are printed at start-up: a file must not use them. */
+static void
+test_demo_token_refused(void **state)
+{
+	const struct demo_terminal	*dt;
+	unsigned char			 h[32];
+	char				 hex[65], text[1024], want[512];
+	struct problems			 pr;
+	struct config			 cf;
+
+	(void)state;
+	for (dt = demo_terminals; dt->dt_id != NULL; dt++) {
+		sha256(dt->dt_token, strlen(dt->dt_token), h);
+		to_hex(h, hex);
+		snprintf(text, sizeof text, "{\"terminals\":[" TERM_K ",\n"
+		    "{\"id\":\"X\",\"role\":\"%s\",\"staff\":\"%s\",\n"
+		    "\"token_sha256\":\"%s\"}]}", dt->dt_role,
+		    *dt->dt_staff != '\0' ? dt->dt_staff : "", hex);
+		memset(&pr, 0, sizeof pr);
+		assert_int_equal(config_load_text_report(&cf, "t.json", text, collect,
+		    &pr), 1);
+		snprintf(want, sizeof want, "t.json:3: terminals[1].token_sha256: the "
+		    "public demo token \"%s\"; make a new one with \"branchq token\"",
+		    dt->dt_token);
+		assert_string_equal(pr.p_line[0], want);
+		assert_true(zeroed(&cf));
+	}
+}
+
+/* More than 100 problems: the first 100, then one line for the rest. */
+static void
+test_many_problems(void **state)
+{
+	struct problems	pr;
+	struct config	cf;
+	char		*text;
+	size_t		 len = 0, cap = 200 * 16 + 256;
+	int		 i;
+
+	(void)state;
+	text = malloc(cap);
+	assert_non_null(text);
+	len += (size_t)snprintf(text + len, cap - len, "{");
+	for (i = 0; i < 150; i++)
+		len += (size_t)snprintf(text + len, cap - len, "\"k%d\":1,\n", i);
+	snprintf(text + len, cap - len, TERMS "}");
+	memset(&pr, 0, sizeof pr);
+	assert_int_equal(config_load_text_report(&cf, "t.json", text, collect, &pr), 150);
+	assert_int_equal(pr.p_n, 101);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -1060,6 +1384,12 @@ main(void)
 		cmocka_unit_test(test_demo),
 		cmocka_unit_test(test_print_demo),
 		cmocka_unit_test(test_free_zeroed),
+		cmocka_unit_test(test_errors_http_hosts),
+		cmocka_unit_test(test_line_at),
+		cmocka_unit_test(test_several_problems),
+		cmocka_unit_test(test_problems_across_keys),
+		cmocka_unit_test(test_demo_token_refused),
+		cmocka_unit_test(test_many_problems),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
