@@ -4,7 +4,7 @@
 
 BUILD	?= build
 CC	?= cc
-PKGS	 = libevent sqlite3 libcjson libcrypto libcurl libssl libevent_openssl
+PKGS	 = libevent sqlite3 libcjson libcrypto libcurl libssl libevent_openssl libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread
 
@@ -31,7 +31,7 @@ CORE	 = log err clock names route queue config recovery stats json fields net ht
 DAEMON	 = $(CORE) tls store checkpoint migrations report printer \
 	   branch ticket window webhook complaint websession webfiles \
 	   op-session op-ticket op-window op-queue op-complaint op-report op-webhook proto \
-	   events publish barrier server http http-api
+	   events publish barrier server http http-api notify
 # The client is a program of its own: its files and the shared name lists.
 CLIENT	 = client client-args client-conn client-print client-report client-watch
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
@@ -53,7 +53,7 @@ UNIT	 = test_route test_queue test_clock test_config test_recovery test_stats te
 E2E	 = test_session test_tickets test_dayend test_windows test_restart test_errors test_faults \
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
 	   test_limits test_group test_checkpoint test_vendor test_events \
-	   test_http test_http_session test_http_events test_tls test_printer
+	   test_http test_http_session test_http_events test_tls test_printer test_notify
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 

@@ -200,6 +200,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	stopping = true;
 	log_info("event=stop signal=%s: finishing the replies under way",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	notify_stopping();
 	shutdown_pending = 2;
 	http_shutdown(shutdown_done);
 	server_shutdown(shutdown_done);
@@ -364,6 +365,10 @@ main(int argc, char **argv)
 	    "msg=\"listening on %s\"", log_str(cfg.cf_branch), bound, http_bound, url,
 	    log_str(db_path), cfg.cf_demo ? "demo" : "file", test_clock ? "test" : "real",
 	    tls_enabled() ? "on" : "off", bound);
+	/* systemd (Type=notify): both listeners accept connections now, and
+	 * the loop that pings the watchdog is about to turn. */
+	notify_init(main_base);
+	notify_ready();
 	event_base_dispatch(main_base);
 
 	reports_stop();
@@ -378,6 +383,7 @@ main(int argc, char **argv)
 	branch_close(&branch);
 	store_close(store);
 	clock_shutdown();
+	notify_free();
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);
