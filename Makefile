@@ -181,6 +181,7 @@ screenshots: check-web
 # then the daemon under valgrind.
 check:
 	$(MAKE) test
+	$(MAKE) check-deb
 	$(MAKE) check-web V=1
 	$(MAKE) SANITIZE=1 BUILD=build/asan test
 	$(MAKE) valgrind
@@ -287,10 +288,36 @@ bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop $(BUILD)/bench/h
 	$(MAKE) BUILD=$(BUILD) bench-reports-smoke
 	$(MAKE) BUILD=$(BUILD) bench-http-smoke
 
+# ---- the Debian package (issue 18; debian/, docs/OPERATIONS.md "Install") ----
+# Built from a copy of the working tree's files (tracked, and new ones git
+# does not ignore) in build/deb/branchq-VERSION/: dpkg-buildpackage cleans
+# its tree and writes into the parent directory, and must do neither to the
+# checkout.  The package lands in build/.
+DEB_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
+DEB_ARCH    = $(shell dpkg --print-architecture 2>/dev/null)
+DEB_FILE    = build/branchq_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_TREE    = build/deb/branchq-$(DEB_VERSION)
+DEB_JOBS   ?= 2
+deb:
+	@command -v dpkg-buildpackage >/dev/null 2>&1 || { echo "dpkg-buildpackage is missing: apt-get install dpkg-dev debhelper (sh .ci/deps installs them)" >&2; exit 2; }
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { echo "make deb: not a git checkout (it packages the files git knows)" >&2; exit 2; }
+	rm -rf build/deb && mkdir -p $(DEB_TREE)
+	git ls-files -z --cached --others --exclude-standard | \
+	    xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done; true' sh | \
+	    tar --null -T - -cf - | tar -xf - -C $(DEB_TREE)
+	cd $(DEB_TREE) && dpkg-buildpackage -b -us -uc -J$(DEB_JOBS)
+	cp build/deb/branchq_$(DEB_VERSION)_$(DEB_ARCH).deb $(DEB_FILE)
+	@echo "built $(DEB_FILE)"
+
+# The package built, linted, installed, run, removed and purged: as root,
+# on a machine where installing the package branchq is acceptable (CI).
+check-deb:
+	sh tests/deb/run.sh
+
 clean:
 	rm -rf build
 
-.PHONY: check-web screenshots all tests test valgrind check clean layers bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
+.PHONY: deb check-deb check-web screenshots all tests test valgrind check clean layers bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
 	fuzz-proto fuzz-http \
 	bench bench-reports bench-reports-smoke bench-http bench-http-smoke
 .SECONDARY:
