@@ -166,15 +166,12 @@ raise_nofile(const struct config *cfg)
 	    (unsigned long long)was, (unsigned long long)want);
 }
 
-/* SIGHUP: the TLS files read again; new connections get them, open ones keep theirs. */
+/* The TLS files read again; new connections get them, open ones keep theirs. */
 static void
-on_sighup(evutil_socket_t sig, short what, void *arg)
+reload_tls(void)
 {
 	char	err[512], desc[512];
 
-	(void)sig;
-	(void)what;
-	(void)arg;
 	if (!tls_enabled()) {
 		log_info("event=sighup msg=\"nothing to read again (no --tls-cert)\"");
 		return;
@@ -186,6 +183,18 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	}
 	tls_describe(desc, sizeof desc);
 	log_info("event=tls_reload ok %s", desc);
+}
+
+/* SIGHUP (systemctl reload): systemd hears RELOADING=1, then READY=1 when done. */
+static void
+on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	notify_reloading();
+	reload_tls();
+	notify_ready();
 }
 
 static void

@@ -7,7 +7,8 @@
  * READY=1 must mean "accepting connections": the first test starts the
  * daemon itself on ports it chose, without the harness (which waits for the
  * "listening on" log line, and so would hide a READY=1 sent too early), and
- * connects to both listeners the moment READY=1 arrives.  No timed
+ * connects to both listeners the moment READY=1 arrives; then SIGHUP
+ * (RELOADING=1, READY=1) and SIGTERM (STOPPING=1).  No timed
  * assertion: every wait is for a datagram, with a generous timeout.
  */
 #include <sys/prctl.h>
@@ -221,13 +222,24 @@ test_ready_only_when_both_listeners_accept(void **state)
 		    e_http == 0 ? "accepts" : strerror(e_http));
 	}
 
-	/* No $WATCHDOG_USEC: no pings; the next thing heard is STOPPING=1. */
+	/* SIGHUP (systemctl reload): RELOADING=1, then READY=1 when done.  No
+	 * $WATCHDOG_USEC: no pings in between. */
+	if (kill(own_pid, SIGHUP) == -1)
+		fail_msg("kill: %s", strerror(errno));
+	next_datagram(buf, sizeof buf, own_pid, "RELOADING=1");
+	if (strcmp(buf, "RELOADING=1") != 0)
+		fail_msg("after SIGHUP: \"%s\", want RELOADING=1", buf);
+	next_datagram(buf, sizeof buf, own_pid, "READY=1 after the reload");
+	if (strcmp(buf, "READY=1") != 0)
+		fail_msg("after SIGHUP and RELOADING=1: \"%s\", want READY=1", buf);
+
+	/* The next thing heard is STOPPING=1. */
 	if (kill(own_pid, SIGTERM) == -1)
 		fail_msg("kill: %s", strerror(errno));
 	next_datagram(buf, sizeof buf, 0, "STOPPING=1");
 	if (strcmp(buf, "STOPPING=1") != 0) {
 		print_own_log();
-		fail_msg("after READY=1 and SIGTERM: \"%s\", want STOPPING=1", buf);
+		fail_msg("after SIGTERM: \"%s\", want STOPPING=1", buf);
 	}
 	if (waitpid(own_pid, &status, 0) != own_pid)
 		fail_msg("waitpid: %s", strerror(errno));
