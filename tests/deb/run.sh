@@ -122,6 +122,8 @@ for u in /lib/systemd/system/branchqd.service /usr/lib/systemd/system/branchqd.s
 	[ -f "$u" ] && unit=$u && break
 done
 check "the unit branchqd.service is installed" [ -n "$unit" ]
+check "the unit's Documentation= file /usr/share/doc/branchq/OPERATIONS.md.gz" \
+    [ -f /usr/share/doc/branchq/OPERATIONS.md.gz ]
 check "sysusers.d/branchq.conf" [ -f /usr/lib/sysusers.d/branchq.conf ]
 check "tmpfiles.d/branchq.conf" [ -f /usr/lib/tmpfiles.d/branchq.conf ]
 conffiles=$(dpkg-query -W -f='${Conffiles}\n' branchq)
