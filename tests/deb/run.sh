@@ -81,7 +81,7 @@ if ! make deb >"$tmp/build.log" 2>&1; then
 	finish
 fi
 ok "make deb"
-deb=$(ls build/branchq_*_"$(dpkg --print-architecture)".deb)
+deb=build/branchq_$(dpkg-parsechangelog -S Version)_$(dpkg --print-architecture).deb
 echo "package: $deb"
 
 lintian --fail-on error "$deb" >"$tmp/lintian.log" 2>&1
