@@ -4,7 +4,7 @@
 
 BUILD	?= build
 CC	?= cc
-PKGS	 = libevent sqlite3 libcjson libcrypto libcurl libssl libevent_openssl
+PKGS	 = libevent sqlite3 libcjson libcrypto libcurl libssl libevent_openssl libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread
 
@@ -32,7 +32,7 @@ CORE	 = log err clock names route queue config recovery stats json fields net ht
 DAEMON	 = $(CORE) tls store checkpoint migrations report printer \
 	   branch ticket window webhook complaint websession webfiles \
 	   op-session op-ticket op-window op-queue op-complaint op-report op-webhook proto \
-	   events publish barrier server http http-api reload
+	   events publish barrier server http http-api reload notify
 # The client is a program of its own: its files and the shared name lists.
 CLIENT	 = client client-args client-conn client-print client-report client-watch \
 	   client-token
@@ -56,7 +56,7 @@ E2E	 = test_session test_tickets test_dayend test_windows test_restart test_erro
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
 	   test_limits test_group test_checkpoint test_vendor test_events \
 	   test_http test_http_session test_http_events test_tls test_printer test_reload \
-	   test_upgrade test_metrics test_tools
+	   test_upgrade test_metrics test_tools test_notify
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 
@@ -197,6 +197,7 @@ screenshots: check-web
 # then the daemon under valgrind.
 check:
 	$(MAKE) test
+	$(MAKE) check-deb
 	$(MAKE) check-web V=1
 	$(MAKE) SANITIZE=1 BUILD=build/asan test
 	$(MAKE) valgrind
@@ -328,10 +329,36 @@ bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop $(BUILD)/bench/h
 	BUILD=$(BUILD) IDLE=100 RUNS=2 PORT=17495 sh bench/reload.sh
 	BUILD=$(BUILD) TICKETS=200 COUNT=100 ROUNDS=1 STREAMS=5 IDLE=5 PORT=17488 sh bench/metrics.sh
 
+# ---- the Debian package (issue 18; debian/, docs/OPERATIONS.md "Install") ----
+# Built from a copy of the working tree's files (tracked, and new ones git
+# does not ignore) in build/deb/branchq-VERSION/: dpkg-buildpackage cleans
+# its tree and writes into the parent directory, and must do neither to the
+# checkout.  The package lands in build/.
+DEB_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
+DEB_ARCH    = $(shell dpkg --print-architecture 2>/dev/null)
+DEB_FILE    = build/branchq_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_TREE    = build/deb/branchq-$(DEB_VERSION)
+DEB_JOBS   ?= 2
+deb:
+	@command -v dpkg-buildpackage >/dev/null 2>&1 || { echo "dpkg-buildpackage is missing: apt-get install dpkg-dev debhelper (sh .ci/deps installs them)" >&2; exit 2; }
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { echo "make deb: not a git checkout (it packages the files git knows)" >&2; exit 2; }
+	rm -rf build/deb && mkdir -p $(DEB_TREE)
+	git ls-files -z --cached --others --exclude-standard | \
+	    xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done; true' sh | \
+	    tar --null -T - -cf - | tar -xf - -C $(DEB_TREE)
+	cd $(DEB_TREE) && dpkg-buildpackage -b -us -uc -J$(DEB_JOBS)
+	cp build/deb/branchq_$(DEB_VERSION)_$(DEB_ARCH).deb $(DEB_FILE)
+	@echo "built $(DEB_FILE)"
+
+# The package built, linted, installed, run, removed and purged: as root,
+# on a machine where installing the package branchq is acceptable (CI).
+check-deb:
+	sh tests/deb/run.sh
+
 clean:
 	rm -rf build
 
-.PHONY: check-web screenshots all tests test valgrind check clean layers check-man bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
+.PHONY: deb check-deb check-web screenshots all tests test valgrind check clean layers check-man bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
 	fuzz-proto fuzz-http fuzz-config \
 	bench bench-reports bench-reports-smoke bench-http bench-http-smoke bench-reload bench-metrics
 .SECONDARY:

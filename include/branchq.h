@@ -131,6 +131,16 @@ int64_t	date_ordinal(const char *date);	/* days since 1970-01-01; -1: not a date
 int64_t	date_start_at(const char *date);
 int64_t	day_start_at(int64_t day);
 
+/* ---- notify.c: what systemd hears (sd_notify: Type=notify, the watchdog) ---- */
+/* No-ops when $NOTIFY_SOCKET is unset.  notify_init() arms the watchdog
+ * pings at half of $WATCHDOG_USEC when systemd asks for them. */
+void	notify_init(struct event_base *);
+void	notify_free(void);
+void	notify_ready(void);	/* both listeners accept connections */
+void	notify_reloading(void);	/* SIGHUP: notify_ready() again when done */
+void	notify_stopping(void);	/* SIGTERM or SIGINT: the shutdown starts */
+void	notify_status(const char *);
+
 /* ---- route.c: which lane a new ticket joins (pure; DOMAIN §1) ---- */
 /* enum lane, enum service, enum accessibility and their names: names.h */
 enum route_rule {

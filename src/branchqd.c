@@ -196,14 +196,20 @@ raise_nofile(const struct config *cfg)
 	    (unsigned long long)was, (unsigned long long)want);
 }
 
-/* SIGHUP: the configuration file and the TLS files read again (reload.c). */
+/*
+ * SIGHUP (systemctl reload): the configuration file and the TLS files read
+ * again (reload.c); systemd hears RELOADING=1, then READY=1 when done,
+ * whether the file was taken or refused.
+ */
 static void
 on_sighup(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig;
 	(void)what;
 	(void)arg;
+	notify_reloading();
 	reload_run();
+	notify_ready();
 }
 
 static void
@@ -218,6 +224,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	stopping = true;
 	log_info("event=stop signal=%s: finishing the replies under way",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	notify_stopping();
 	shutdown_pending = 2;
 	http_shutdown(shutdown_done);
 	server_shutdown(shutdown_done);
@@ -390,6 +397,10 @@ main(int argc, char **argv)
 	    "msg=\"listening on %s\"", log_str(cfg->cf_branch), bound, http_bound, url,
 	    log_str(db_path), cfg->cf_demo ? "demo" : "file", test_clock ? "test" : "real",
 	    tls_enabled() ? "on" : "off", bound);
+	/* systemd (Type=notify): both listeners accept connections now, and
+	 * the loop that pings the watchdog is about to turn. */
+	notify_init(main_base);
+	notify_ready();
 	event_base_dispatch(main_base);
 
 	reports_stop();
@@ -404,6 +415,7 @@ main(int argc, char **argv)
 	branch_close(&branch);
 	store_close(store);
 	clock_shutdown();
+	notify_free();
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);

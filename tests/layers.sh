@@ -37,6 +37,7 @@ webhook 3
 complaint 3
 websession 3
 webfiles 0
+notify 0
 events 4
 publish 4
 op-session 4
