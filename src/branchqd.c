@@ -51,12 +51,15 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: " PROGRAM " [--config FILE] [--db FILE] [--listen HOST:PORT]\n"
 	    "                [--http HOST:PORT|off] [--wal-pages N]\n"
-	    "                [--tls-cert FILE --tls-key FILE]\n"
+	    "                [--tls-cert FILE --tls-key FILE] [--backup-dir DIR]\n"
 	    USAGE_TEST "                [--verbose]\n"
 	    "defaults: --config %s (or the built-in demo configuration when there is\n"
 	    "no such file), --db %s, --listen %s, --http %s, --wal-pages %d.\n"
 	    "--tls-cert and --tls-key (a PEM certificate chain and its private key, read\n"
-	    "again on SIGHUP): TLS 1.2 or later on every listener; without them, plain text.\n",
+	    "again on SIGHUP): TLS 1.2 or later on every listener; without them, plain text.\n"
+	    "--backup-dir DIR (an existing, writable directory): a checked copy of the\n"
+	    "database there daily at backup_at and on demand (the backup op); without it,\n"
+	    "no backups.\n",
 	    DEFAULT_CONFIG, DEFAULT_DB, DEFAULT_LISTEN, DEFAULT_HTTP, STORE_WAL_PAGES);
 	exit(status);
 }
@@ -218,12 +221,13 @@ main(int argc, char **argv)
 		{ "wal-pages", required_argument, NULL, 'w' },
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
+		{ "backup-dir", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*config_path = NULL, *db_path = DEFAULT_DB, *listen = DEFAULT_LISTEN;
-	const char	*tls_cert = NULL, *tls_key = NULL;
+	const char	*tls_cert = NULL, *tls_key = NULL, *backup_dir = NULL;
 	const char	*http = DEFAULT_HTTP;
 	struct http_limits http_lim;
 	struct config	 cfg;
@@ -266,6 +270,7 @@ main(int argc, char **argv)
 			break;
 		case 'C': tls_cert = optarg; break;
 		case 'K': tls_key = optarg; break;
+		case 'B': backup_dir = optarg; break;
 		case 'v': log_init(LOG_LEVEL_DEBUG); break;
 		case 'h': usage(0);
 		default: usage(2);
@@ -310,6 +315,8 @@ main(int argc, char **argv)
 		startup_error("--db %s: %s", db_path, err);
 	if (reports_start(main_base, db_path, err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);
+	if (backup_start(main_base, db_path, backup_dir, &cfg, err, sizeof err) == -1)
+		startup_error("%s", err);
 	/* Event numbers go on from the last run's (PROTOCOL 1.1 seq), before
 	 * anything can publish. */
 	if (publish_open(store, err, sizeof err) == -1)
@@ -367,6 +374,7 @@ main(int argc, char **argv)
 	event_base_dispatch(main_base);
 
 	reports_stop();
+	backup_stop();
 	webhook_stop();
 	events_free();
 	server_free();
