@@ -262,6 +262,12 @@ bench-reports: bench
 bench-reports-smoke: bench
 	BUILD=$(BUILD) TICKETS=10000 COMPLAINTS=200 DAYS=30 RUNS=2 WAITING=2000 PORT=17498 sh bench/report-bench.sh
 
+# Backups (issue 18): a copy of a year's database, timed, and the longest
+# ticket.issue round trip while it is made beside the same with none (a few
+# minutes; see docs/PERFORMANCE.md "Backups").  Not part of `make check`.
+bench-backup: bench $(BUILD)/bench/loadgen
+	BUILD=$(BUILD) sh bench/backup.sh
+
 # The load benchmark (issue 6): bare loop, branchqd, Redis; see docs/PERFORMANCE.md.
 bench-load: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
 	BUILD=$(BUILD) sh bench/load.sh
@@ -293,5 +299,5 @@ clean:
 
 .PHONY: check-web screenshots all tests test valgrind check clean layers bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
 	fuzz-proto fuzz-http \
-	bench bench-reports bench-reports-smoke bench-http bench-http-smoke
+	bench bench-reports bench-reports-smoke bench-http bench-http-smoke bench-backup
 .SECONDARY:
