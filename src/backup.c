@@ -64,6 +64,7 @@ struct backup_job {
 	void			*bj_arg;
 	char			*bj_pruned;	/* "a.db,b.db": older copies deleted */
 	char			 bj_prune_err[256];	/* a deletion that failed */
+	int64_t			 bj_copy_ms, bj_check_ms;	/* the steps' times */
 	struct backup_job	*bj_next;	/* the worker's queue, then done */
 	struct backup_job	*bj_loop_next;	/* the loop's: handed over, not back */
 };
@@ -71,6 +72,9 @@ struct backup_job {
 static const char *const backup_kinds[] = {
 	[BACKUP_DAILY] = "daily", [BACKUP_ONDEMAND] = "ondemand",
 };
+/* Files SQLite may make beside a copy while it is written (a journal, and a
+ * WAL while the copy is turned to the rollback journal). */
+static const char *const tmp_sides[] = { "-journal", "-wal", "-shm" };
 
 /* Set at start, read by both. */
 static char			*bk_dir, *bk_db_path;
@@ -383,20 +387,32 @@ prune(struct backup_job *job)
 	free(names);
 }
 
+static int64_t
+ms_since(const struct timespec *t0)
+{
+	struct timespec	t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (int64_t)(t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 static void
 run_job(struct backup_job *job)
 {
 	struct backup_result	*r = &job->bj_res;
-	struct timespec		 t0, t1;
-	char			 final[PATH_MAX], tmp[PATH_MAX + 8], journal[PATH_MAX + 16];
+	struct timespec		 t0;
+	char			 final[PATH_MAX], tmp[PATH_MAX + 8], side[PATH_MAX + 16];
+	size_t			 i;
 	int			 rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	snprintf(final, sizeof final, "%s/%s", bk_dir, r->br_file);
 	snprintf(tmp, sizeof tmp, "%s" BACKUP_TMP, final);
 	rc = copy_database(job, tmp);
+	job->bj_copy_ms = ms_since(&t0);
 	if (rc == 0)
 		rc = check_copy(job, tmp);
+	job->bj_check_ms = ms_since(&t0) - job->bj_copy_ms;
 	if (rc == 0)
 		rc = sync_path(job, tmp, 0, &r->br_bytes);
 	if (rc == 0 && bk_stop)
@@ -406,15 +422,16 @@ run_job(struct backup_job *job)
 	if (rc == 0 && (rc = sync_path(job, bk_dir, O_DIRECTORY, NULL)) == -1)
 		unlink(final);	/* its name may not last: no copy rather than a doubtful one */
 	if (rc == -1) {
-		/* Nothing half made stays: the copy and any journal SQLite left. */
+		/* Nothing half made stays: the copy and what SQLite kept beside it. */
 		unlink(tmp);
-		snprintf(journal, sizeof journal, "%s-journal", tmp);
-		unlink(journal);
+		for (i = 0; i < sizeof tmp_sides / sizeof tmp_sides[0]; i++) {
+			snprintf(side, sizeof side, "%s%s", tmp, tmp_sides[i]);
+			unlink(side);
+		}
 	} else
 		prune(job);
 	r->br_ok = rc == 0;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	r->br_ms = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	r->br_ms = ms_since(&t0);
 }
 
 static void *
@@ -468,9 +485,13 @@ job_finish(struct backup_job *job)
 		bk_last_ok_at = r->br_finished_at;
 		bk_last_bytes = r->br_bytes;
 		time_format(r->br_started_at, at);
-		log_info("event=backup kind=%s by=%s file=%s bytes=%lld ms=%lld integrity=ok "
-		    "started_at=%s", backup_kinds[r->br_kind], job->bj_by[0] ? job->bj_by : "-",
-		    r->br_file, (long long)r->br_bytes, (long long)r->br_ms, at);
+		/* The copy's read transaction lasts copy_ms; then the check, the
+		 * writing out and the rename. */
+		log_info("event=backup kind=%s by=%s file=%s bytes=%lld ms=%lld copy_ms=%lld "
+		    "check_ms=%lld integrity=ok started_at=%s", backup_kinds[r->br_kind],
+		    job->bj_by[0] ? job->bj_by : "-", r->br_file, (long long)r->br_bytes,
+		    (long long)r->br_ms, (long long)job->bj_copy_ms, (long long)job->bj_check_ms,
+		    at);
 		if (job->bj_pruned != NULL)
 			log_info("event=backup_pruned kind=%s keep=%d deleted=%s",
 			    backup_kinds[r->br_kind], job->bj_keep, job->bj_pruned);
@@ -597,6 +618,25 @@ backup_daily(void *arg)
 	arm_daily();
 }
 
+static bool
+leftover(const char *name)
+{
+	char	more[32];
+	int	kind;
+	size_t	i;
+
+	for (kind = 0; kind <= BACKUP_ONDEMAND; kind++) {
+		if (backup_name_is(name, (enum backup_kind)kind, BACKUP_TMP))
+			return true;
+		for (i = 0; i < sizeof tmp_sides / sizeof tmp_sides[0]; i++) {
+			snprintf(more, sizeof more, BACKUP_TMP "%s", tmp_sides[i]);
+			if (backup_name_is(name, (enum backup_kind)kind, more))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Copies a crash or a power cut left half made. */
 static void
 remove_leftovers(void)
@@ -608,10 +648,7 @@ remove_leftovers(void)
 	if ((d = opendir(bk_dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (!backup_name_is(de->d_name, BACKUP_DAILY, BACKUP_TMP) &&
-		    !backup_name_is(de->d_name, BACKUP_ONDEMAND, BACKUP_TMP) &&
-		    !backup_name_is(de->d_name, BACKUP_DAILY, BACKUP_TMP "-journal") &&
-		    !backup_name_is(de->d_name, BACKUP_ONDEMAND, BACKUP_TMP "-journal"))
+		if (!leftover(de->d_name))
 			continue;
 		snprintf(path, sizeof path, "%s/%s", bk_dir, de->d_name);
 		if (unlink(path) == 0)

@@ -550,7 +550,8 @@ test_backup_leftovers(void **state)
 	const char	*dir = new_dir();
 	const char	*files[] = { "branchq-2026-11-22T023000-daily.db.tmp",
 	    "branchq-2026-11-22T023000-daily.db.tmp-journal",
-	    "branchq-2026-11-22T101010-ondemand.db.tmp", "mine.db.tmp",
+	    "branchq-2026-11-22T101010-ondemand.db.tmp",
+	    "branchq-2026-11-22T101010-ondemand.db.tmp-wal", "mine.db.tmp",
 	    "branchq-before-upgrade-daily.db" };
 	char		 path[PATH_MAX];
 	struct daemon	*d;
