@@ -760,6 +760,37 @@ test_backup_concurrent(void **state)
 	free(in_copy);
 }
 
+/* SIGTERM while a copy is made: the daemon stops cleanly (status 0) and
+ * leaves the copy whole or nothing, never a part; the next start works. */
+static void
+test_backup_stop(void **state)
+{
+	const char	*dir = new_dir();
+	const char	*line = "{\"op\":\"backup\"}\n";
+	struct daemon	*d;
+	struct conn	*s;
+	char		*got;
+
+	(void)state;
+	d = start_backups(dir, NULL);
+	daemon_stop(d);
+	add_bulk(d, 16);
+	daemon_restart(d);
+	s = login(d, "S01");
+	send_raw(s, line, strlen(line));
+	daemon_stop(d);
+	got = listing(dir);
+	expect_that(strcmp(got, "") == 0 ||
+	    strcmp(got, "branchq-2026-11-23T090000-ondemand.db") == 0, NULL,
+	    "after a stop during a copy the directory holds: %s", got);
+	if (*got != '\0')
+		expect_good_copy(dir, got);
+	free(got);
+	daemon_restart(d);
+	backup_ok(login(d, "S01"));
+	wait_listing(d, dir, "branchq-2026-11-23T090000-ondemand.db");
+}
+
 int
 main(void)
 {
@@ -773,6 +804,7 @@ main(void)
 		cmocka_unit_test_teardown(test_backup_leftovers, teardown),
 		cmocka_unit_test_teardown(test_backup_restore, teardown),
 		cmocka_unit_test_teardown(test_backup_concurrent, teardown),
+		cmocka_unit_test_teardown(test_backup_stop, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
