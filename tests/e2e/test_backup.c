@@ -517,9 +517,9 @@ test_backup_failures(void **state)
 
 	/* The disk full in the middle of the copy: the half-written file goes. */
 	advance(s, 60);
-	rq_ok(s, "{\"op\":\"test.fault\",\"fault\":\"disk_full\"}");
+	cJSON_Delete(rq_ok(s, "{\"op\":\"test.fault\",\"fault\":\"disk_full\"}"));
 	r = rq(s, "{\"op\":\"backup\"}");
-	rq_ok(s, "{\"op\":\"test.fault\",\"fault\":\"none\"}");
+	cJSON_Delete(rq_ok(s, "{\"op\":\"test.fault\",\"fault\":\"none\"}"));
 	expect_error(r, "unavailable");
 	expect_that(strstr(jstr(r, "error.message"), "no copy was kept") != NULL, r,
 	    "the message does not say nothing was kept");
