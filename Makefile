@@ -29,9 +29,9 @@ CORE	 = log err clock names route queue config recovery stats json fields net ht
 	   metrics
 # The daemon, layer by layer (docs/DESIGN.md): TLS, storage, domain,
 # dispatch, the commit barrier and the publisher, the transports.
-DAEMON	 = $(CORE) tls store checkpoint migrations report printer \
+DAEMON	 = $(CORE) tls store checkpoint migrations report printer backup \
 	   branch ticket window webhook complaint websession webfiles \
-	   op-session op-ticket op-window op-queue op-complaint op-report op-webhook proto \
+	   op-session op-ticket op-window op-queue op-complaint op-report op-webhook op-backup proto \
 	   events publish barrier server http http-api reload notify
 # The client is a program of its own: its files and the shared name lists.
 CLIENT	 = client client-args client-conn client-print client-report client-watch \
@@ -56,7 +56,7 @@ E2E	 = test_session test_tickets test_dayend test_windows test_restart test_erro
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
 	   test_limits test_group test_checkpoint test_vendor test_events \
 	   test_http test_http_session test_http_events test_tls test_printer test_reload \
-	   test_upgrade test_metrics test_tools test_notify
+	   test_upgrade test_metrics test_tools test_notify test_backup
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 
@@ -292,6 +292,12 @@ bench-reports: bench
 bench-reports-smoke: bench
 	BUILD=$(BUILD) TICKETS=10000 COMPLAINTS=200 DAYS=30 RUNS=2 WAITING=2000 PORT=17498 sh bench/report-bench.sh
 
+# Backups (issue 18): a copy of a year's database, timed, and the longest
+# ticket.issue round trip while it is made beside the same with none (a few
+# minutes; see docs/PERFORMANCE.md "Backups").  Not part of `make check`.
+bench-backup: bench $(BUILD)/bench/loadgen
+	BUILD=$(BUILD) sh bench/backup.sh
+
 # The load benchmark (issue 6): bare loop, branchqd, Redis; see docs/PERFORMANCE.md.
 bench-load: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
 	BUILD=$(BUILD) sh bench/load.sh
@@ -360,5 +366,5 @@ clean:
 
 .PHONY: deb check-deb check-web screenshots all tests test valgrind check clean layers check-man bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
 	fuzz-proto fuzz-http fuzz-config \
-	bench bench-reports bench-reports-smoke bench-http bench-http-smoke bench-reload bench-metrics
+	bench bench-reports bench-reports-smoke bench-http bench-http-smoke bench-reload bench-metrics bench-backup
 .SECONDARY:

@@ -962,6 +962,48 @@ void	printer_print(struct printer *, const struct receipt *, bool held);
 /* The barrier's, after each group commit: held receipts out, or dropped. */
 void	printer_group_done(bool committed);
 
+/* ---- backup.c: online copies of the database, on a worker thread ---- */
+/*
+ * docs/OPERATIONS.md "Back up".  A copy is made by a worker thread from a
+ * read transaction begun after it was asked for, checked (PRAGMA
+ * integrity_check), synced and renamed into --backup-dir; the loop only
+ * hands the job over and takes the result back.  Daily at backup_at (the
+ * daemon clock), and on demand; the newest backup_keep copies of each
+ * kind are kept.
+ */
+enum backup_kind { BACKUP_DAILY, BACKUP_ONDEMAND };
+#define BACKUP_NAME_LEN		64	/* "branchq-2026-12-06T023000-ondemand.db" */
+struct backup_result {
+	enum backup_kind br_kind;
+	char		 br_file[BACKUP_NAME_LEN];	/* its name in the directory */
+	int64_t		 br_started_at;		/* asked for (daemon clock) */
+	int64_t		 br_finished_at;	/* back on the loop */
+	bool		 br_ok;
+	int64_t		 br_bytes;
+	int64_t		 br_ms;			/* the worker's time, all told */
+	char		 br_integrity[16];	/* "ok" */
+	char		 br_err[256];		/* !br_ok: why (nothing was kept) */
+};
+/* dir NULL: backups are off (no daily copy; backup_enabled() false).  Else
+ * dir must be a writable directory (err names --backup-dir otherwise); the
+ * worker starts and the daily copy is armed. */
+int	backup_start(struct event_base *, const char *db_path, const char *dir,
+	    const struct config *, char *err, size_t errlen);
+/* backup_at and backup_keep (again, after a reload): the daily copy re-armed. */
+void	backup_configure(const struct config *);
+void	backup_stop(void);	/* the copy under way ends; done() of the rest told */
+bool	backup_enabled(void);
+/* A copy on demand, by the terminal `by`; done(result, arg) on the loop when
+ * it is made or has failed.  -1 when one is under way or waiting: busy
+ * says which (br_kind, br_file, br_started_at). */
+int	backup_request(const char *by, void (*done)(const struct backup_result *, void *),
+	    void *arg, struct backup_result *busy);
+/* For the metrics: the last good copy's finish (0: none yet), failures
+ * since start, the last good copy's size. */
+int64_t	 backup_last_ok_at(void);
+uint64_t backup_failures(void);
+int64_t	 backup_last_bytes(void);
+
 /* ---- branch.c: the daemon's state, shared by the domain operations ---- */
 
 struct actor {
@@ -1300,6 +1342,7 @@ extern const struct op_entry op_complaint_log_entry, op_complaint_get_entry,
 extern const struct op_entry op_report_followups_entry, op_report_summary_entry,
 	op_report_compensation_entry;
 extern const struct op_entry op_webhook_deliveries_entry, op_webhook_retry_entry;
+extern const struct op_entry op_backup_entry;	/* op-backup.c */
 #ifdef BQ_TEST_HOOKS
 extern const struct op_entry op_clock_advance_entry, op_test_fault_entry; /* op-test.c */
 #endif

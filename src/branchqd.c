@@ -52,13 +52,16 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: " PROGRAM " [--config FILE] [--db FILE] [--listen HOST:PORT]\n"
 	    "                [--http HOST:PORT|off] [--wal-pages N]\n"
-	    "                [--tls-cert FILE --tls-key FILE]\n"
+	    "                [--tls-cert FILE --tls-key FILE] [--backup-dir DIR]\n"
 	    USAGE_TEST "                [--verbose]\n"
 	    "       " PROGRAM " --check-config FILE\n"
 	    "defaults: --config %s (or the built-in demo configuration when there is\n"
 	    "no such file), --db %s, --listen %s, --http %s, --wal-pages %d.\n"
 	    "--tls-cert and --tls-key (a PEM certificate chain and its private key, read\n"
 	    "again on SIGHUP): TLS 1.2 or later on every listener; without them, plain text.\n"
+	    "--backup-dir DIR (an existing, writable directory): a checked copy of the\n"
+	    "database there daily at backup_at and on demand (the backup op); without it,\n"
+	    "no backups.\n"
 	    "--check-config FILE: read FILE as the configuration and report every\n"
 	    "problem, one \"FILE:LINE: message\" line each on stderr (exit 2), or print\n"
 	    "\"FILE: ok\" (exit 0); nothing else is opened or started.\n",
@@ -243,6 +246,7 @@ main(int argc, char **argv)
 		{ "wal-pages", required_argument, NULL, 'w' },
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
+		{ "backup-dir", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check-config", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
@@ -250,6 +254,7 @@ main(int argc, char **argv)
 	};
 	const char	*config_path = NULL, *db_path = DEFAULT_DB, *listen = DEFAULT_LISTEN;
 	const char	*tls_cert = NULL, *tls_key = NULL, *check_path = NULL;
+	const char	*backup_dir = NULL;
 	const char	*http = DEFAULT_HTTP;
 	struct http_limits http_lim;
 	struct config	*cfg;
@@ -292,6 +297,7 @@ main(int argc, char **argv)
 			break;
 		case 'C': tls_cert = optarg; break;
 		case 'K': tls_key = optarg; break;
+		case 'B': backup_dir = optarg; break;
 		case 'v': log_init(LOG_LEVEL_DEBUG); break;
 		case 'k': check_path = optarg; break;
 		case 'h': usage(0);
@@ -340,6 +346,8 @@ main(int argc, char **argv)
 		startup_error("--db %s: %s", db_path, err);
 	if (reports_start(main_base, db_path, err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);
+	if (backup_start(main_base, db_path, backup_dir, cfg, err, sizeof err) == -1)
+		startup_error("%s", err);
 	/* Event numbers go on from the last run's (PROTOCOL 1.1 seq), before
 	 * anything can publish. */
 	if (publish_open(store, err, sizeof err) == -1)
@@ -404,6 +412,7 @@ main(int argc, char **argv)
 	event_base_dispatch(main_base);
 
 	reports_stop();
+	backup_stop();
 	webhook_stop();
 	events_free();
 	server_free();

@@ -54,6 +54,7 @@ static const struct op_entry *const op_table[] = {
 	&op_report_compensation_entry,
 	&op_webhook_deliveries_entry,
 	&op_webhook_retry_entry,
+	&op_backup_entry,
 };
 
 static const struct op_entry *

@@ -7,7 +7,8 @@
  * good one replaces it in one step between two callbacks of the loop:
  * terminals, tokens, roles, thresholds, authority limits, follow-up hours,
  * webhooks, printers, accessible windows, HTTP host names and session
- * lifetimes, the authentication limits and the operations keys.  Whoever
+ * lifetimes, the authentication limits and the operations keys (the daily
+ * backup re-armed at its new time).  Whoever
  * is signed in as a terminal that was removed or given another token, role
  * or staff is signed out: its connections end with an error line saying
  * why, its event streams end, its browsers' sessions are deleted.  The
@@ -170,6 +171,7 @@ reload_run(void)
 	http_api_config_changed(old);
 	webhook_config_changed(&w_added, &w_removed);
 	printer_config_changed(nw);
+	backup_configure(nw);		/* backup_at and backup_keep: the daily copy re-armed */
 
 	if (rl.rl_retired != NULL) {
 		config_free(rl.rl_retired);

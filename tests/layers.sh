@@ -30,6 +30,7 @@ store 2
 report 2
 faultvfs 2
 printer 2
+backup 2
 branch 3
 window 3
 ticket 3
@@ -47,6 +48,7 @@ op-queue 4
 op-complaint 4
 op-report 4
 op-webhook 4
+op-backup 4
 op-test 4
 proto 4
 barrier 5
