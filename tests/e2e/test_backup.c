@@ -481,6 +481,58 @@ test_backup_at(void **state)
 	expect_good_copy(dir, "branchq-2026-11-23T211500-daily.db");
 }
 
+/* A reload (SIGHUP) moves the daily copy to the new backup_at, at once. */
+static void
+test_backup_at_reloaded(void **state)
+{
+	const char	*dir = new_dir();
+	struct daemon	*d;
+	struct conn	*s;
+
+	(void)state;
+	d = start_backups(dir, "\"backup_at\":\"21:15\"");
+	s = login(d, "S01");
+	config_rewrite(d, "\"backup_at\":\"12:00\"");
+	expect_that(daemon_reload(d), NULL, "the reload was refused");
+	advance(s, 3 * 3600 - 60);	/* 11:59 */
+	wait_listing(d, dir, "");
+	advance(s, 60);
+	wait_listing(d, dir, "branchq-2026-11-23T120000-daily.db");
+	advance(s, 9 * 3600 + 16 * 60);	/* 21:16: nothing at the old time */
+	wait_listing(d, dir, "branchq-2026-11-23T120000-daily.db");
+	expect_that(!daemon_log_contains(d, "T211500"), NULL, "a copy at the old backup_at");
+}
+
+/* /metrics tells when the last good copy was made and how many failed. */
+static void
+test_backup_metrics(void **state)
+{
+	const char	*dir = new_dir();
+	struct daemon	*d;
+	struct conn	*s;
+	struct hresp	*r;
+
+	(void)state;
+	d = start_backups(dir, NULL);
+	s = login(d, "S01");
+	r = http_rq(d, "GET", "/metrics", .bearer = "S01");
+	expect_http_status(r, 200);
+	expect_http(strstr(r->hr_body, "\nbranchq_backup_last_success_timestamp_seconds 0\n") !=
+	    NULL, r, "a backup before any was made");
+	backup_ok(s);
+	r = http_rq(d, "GET", "/metrics", .bearer = "S01");
+	/* The test clock's 2026-11-23T01:00:00Z. */
+	expect_http(strstr(r->hr_body, "\nbranchq_backup_last_success_timestamp_seconds "
+	    "1795395600\n") != NULL, r, "the backup's time is not in /metrics");
+	expect_http(strstr(r->hr_body, "\nbranchq_backup_failures_total 0\n") != NULL, r,
+	    "failures counted");
+	remove_tree(dir);
+	rq_err(s, "unavailable", "{\"op\":\"backup\"}");
+	r = http_rq(d, "GET", "/metrics", .bearer = "S01");
+	expect_http(strstr(r->hr_body, "\nbranchq_backup_failures_total 1\n") != NULL, r,
+	    "the failure is not counted in /metrics");
+}
+
 /* ---- failures ---- */
 
 /* A copy that fails is logged and counted and leaves nothing behind; the
@@ -800,6 +852,8 @@ main(void)
 		cmocka_unit_test_teardown(test_backup_dir_refused, teardown),
 		cmocka_unit_test_teardown(test_backup_daily, teardown),
 		cmocka_unit_test_teardown(test_backup_at, teardown),
+		cmocka_unit_test_teardown(test_backup_at_reloaded, teardown),
+		cmocka_unit_test_teardown(test_backup_metrics, teardown),
 		cmocka_unit_test_teardown(test_backup_failures, teardown),
 		cmocka_unit_test_teardown(test_backup_leftovers, teardown),
 		cmocka_unit_test_teardown(test_backup_restore, teardown),
