@@ -136,6 +136,8 @@ check "the branchq user is a system user with no login shell" sh -c \
 check "the branchq group" sh -c 'getent group branchq >/dev/null'
 check "/var/lib/branchq: branchq's, 0750" \
     sh -c '[ "$(stat -c "%U:%G %a" /var/lib/branchq)" = "branchq:branchq 750" ]'
+check "/var/lib/branchq/backups: branchq's, 0750" \
+    sh -c '[ "$(stat -c "%U:%G %a" /var/lib/branchq/backups)" = "branchq:branchq 750" ]'
 check "/etc/branchq/branchq.json: root:branchq, 0640" \
     sh -c '[ "$(stat -c "%U:%G %a" /etc/branchq/branchq.json)" = "root:branchq 640" ]'
 
@@ -176,8 +178,10 @@ sed "s/\"terminals\": \[\]/\"terminals\": [{\"id\": \"S01\", \"role\": \"supervi
 chgrp branchq "$tmp/branchq.json"
 chmod 0640 "$tmp/branchq.json"
 check "the copy has a terminal" grep -q "$hash" "$tmp/branchq.json"
+# The unit's own command line (ExecStart), but for the addresses and the file.
 setpriv --reuid=branchq --regid=branchq --init-groups -- /usr/sbin/branchqd \
     --config "$tmp/branchq.json" --db /var/lib/branchq/branchq.db \
+    --backup-dir /var/lib/branchq/backups \
     --listen 127.0.0.1:0 --http 127.0.0.1:0 >"$tmp/daemon.log" 2>&1 &
 daemon_pid=$!
 port=""
@@ -207,6 +211,23 @@ print(urllib.request.urlopen("http://127.0.0.1:%s/healthz" % sys.argv[1], timeou
 	check "GET /healthz: $code" [ "$code" = 200 ]
 	check "the database is branchq's" \
 	    sh -c '[ "$(stat -c %U /var/lib/branchq/branchq.db)" = branchq ]'
+	/usr/bin/branchq --connect "127.0.0.1:$port" --terminal S01 --token "$token" --json \
+	    --timeout 0 backup >"$tmp/backup.log" 2>&1
+	rc=$?
+	cat "$tmp/backup.log"
+	check "a backup into /var/lib/branchq/backups" \
+	    sh -c "[ $rc -eq 0 ] && grep -q '\"integrity\":\"ok\"' '$tmp/backup.log' && ls /var/lib/branchq/backups/branchq-*-ondemand.db"
+	cat >"$tmp/metrics.py" <<'PY'
+import re, sys, urllib.request
+req = urllib.request.Request("http://127.0.0.1:%s/metrics" % sys.argv[1],
+    headers={"Authorization": "Bearer S01:" + sys.argv[2]})
+body = urllib.request.urlopen(req, timeout=10).read().decode()
+m = re.search(r"\nbranchq_backup_last_success_timestamp_seconds (\d+)\n", body)
+sys.exit(0 if m and int(m.group(1)) > 0 and
+    "\nbranchq_backup_failures_total 0\n" in body else 1)
+PY
+	check "GET /metrics as S01: the backup counted, no failure" \
+	    python3 "$tmp/metrics.py" "$http" "$token"
 fi
 kill -TERM "$daemon_pid" 2>/dev/null
 wait "$daemon_pid"
