@@ -319,6 +319,8 @@ main(int argc, char **argv)
 	if (branch_open(&branch, &cfg, store, events_hooks(), err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);
 	followup_start(&branch);
+	/* Personal data past retention_days: erased a minute from now, then daily. */
+	retention_start(&branch);
 	if (webhook_start(main_base, &branch, err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);
 	/* Browsers signed in for terminals since removed or given a new token: out. */
