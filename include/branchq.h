@@ -1005,6 +1005,9 @@ void	 retention_start(struct branch *);
  * time the last run ended, 0 before the first. */
 uint64_t retention_erased_total(void);
 int64_t	 retention_last_run_at(void);
+/* The barrier's word on each group commit (barrier_on_group_done): a
+ * batch counts once committed. */
+void	 retention_group_done(bool committed);
 
 #ifdef BQ_TEST_HOOKS
 /* ---- faultvfs.c: database faults on demand (branchqd-test, --test-clock only) ---- */

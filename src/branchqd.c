@@ -331,6 +331,7 @@ main(int argc, char **argv)
 	 * leaves after the commit of its ticket. */
 	printer_init(main_base, &cfg);
 	barrier_on_group_done(printer_group_done);
+	barrier_on_group_done(retention_group_done);
 	if (server_listen(main_base, &branch, listen, bound, sizeof bound, err, sizeof err) == -1)
 		startup_error("%s", err);
 	http_api_init(main_base, &branch);

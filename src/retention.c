@@ -11,6 +11,12 @@
  * so that tickets and calls never wait behind more than one batch.  Each
  * batch's rows come from a partial index of what is left to erase
  * (sql/013), never a scan.
+ *
+ * A batch joins the loop iteration's group transaction (store_write), so
+ * it is erased only once the group commits: the barrier tells us
+ * (retention_group_done).  retention_erased_total() counts what committed;
+ * a group that failed is logged, ends the run under way, and a run a
+ * little later finds the same rows still to erase.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,6 +37,7 @@ static struct {
 	bool		 r_running;
 	int64_t		 r_cutoff;	/* this run's: closed or given before it */
 	bool		 r_surveys;	/* the complaints are done: surveys now */
+	uint64_t	 r_pending;	/* erased in the open group, not yet committed */
 	uint64_t	 r_complaints;	/* erased in this run */
 	uint64_t	 r_surveys_n;
 	uint64_t	 r_batches;
@@ -143,7 +150,11 @@ retention_batch(struct store *s)
 			rt.r_surveys_n += rb.rb_n;
 		else
 			rt.r_complaints += rb.rb_n;
-		rt.r_total += rb.rb_n;
+		/* Outside a group (none here but in tools) it is committed. */
+		if (store_group_open(s))
+			rt.r_pending += rb.rb_n;
+		else
+			rt.r_total += rb.rb_n;
 	}
 	if (rb.rb_n == RETENTION_BATCH)
 		return 1;
@@ -152,6 +163,37 @@ retention_batch(struct store *s)
 		return 1;
 	}
 	return 0;
+}
+
+/* The run is over: said, and the next one armed.  Its last batch commits
+ * with this turn of the loop; should that fail, the fault line follows. */
+static void
+run_end(int64_t now)
+{
+	rt.r_running = false;
+	rt.r_last_run_at = now;
+	log_info("event=retention erased_complaints=%" PRIu64 " erased_surveys=%" PRIu64
+	    " batches=%" PRIu64 " retention_days=%d max_batch_ms=%.1f", rt.r_complaints,
+	    rt.r_surveys_n, rt.r_batches, rt.r_branch->b_cfg->cf_retention_days, rt.r_max_ms);
+	deadline_arm(&rt.r_deadline, next_daily_run(now));
+}
+
+void
+retention_group_done(bool committed)
+{
+	if (rt.r_branch == NULL || rt.r_pending == 0)
+		return;
+	if (!committed) {
+		log_warnx("event=fault component=retention error=\"the group's commit failed; "
+		    "%" PRIu64 " rows stay as they were\" retry_s=%d", rt.r_pending,
+		    RETENTION_RETRY_S);
+		rt.r_pending = 0;
+		rt.r_running = false;
+		deadline_arm(&rt.r_deadline, clock_now() + RETENTION_RETRY_S);
+		return;
+	}
+	rt.r_total += rt.r_pending;
+	rt.r_pending = 0;
 }
 
 static void
@@ -180,10 +222,5 @@ retention_fire(void *arg)
 		deadline_arm(&rt.r_deadline, now);
 		return;
 	}
-	rt.r_running = false;
-	rt.r_last_run_at = now;
-	log_info("event=retention erased_complaints=%" PRIu64 " erased_surveys=%" PRIu64
-	    " batches=%" PRIu64 " retention_days=%d max_batch_ms=%.1f", rt.r_complaints,
-	    rt.r_surveys_n, rt.r_batches, b->b_cfg->cf_retention_days, rt.r_max_ms);
-	deadline_arm(&rt.r_deadline, next_daily_run(now));
+	run_end(now);
 }

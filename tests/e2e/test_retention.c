@@ -287,6 +287,9 @@ test_retention_erases_what_is_due(void **state)
 	    NULL, "the webhook bodies should hold the phone before the run");
 	p0 = db_text(d, "SELECT fingerprint FROM request_keys WHERE request_key = 'kc'");
 	expect_that(p0 != NULL && strlen(p0) == 64, NULL, "kc's fingerprint: %s", p0);
+	v = db_text(d, "SELECT fingerprint FROM request_keys WHERE request_key = 'ks2'");
+	expect_that(v != NULL && strlen(v) == 64, NULL, "ks2's fingerprint: %s", v);
+	free(v);
 
 	/* Just before the run: the complaints, the reports. */
 	advance(s, 18 * 3600 + 14 * 60);	/* 2026-11-25T19:14:00Z */
@@ -437,12 +440,41 @@ test_retention_batches(void **state)
 	EXPECT_DB_INT(d, 0, "SELECT count(*) FROM complaints WHERE customer_phone IS NOT NULL");
 }
 
+/*
+ * The database refuses the run's writes: the complaint keeps its customer,
+ * the fault is logged, and the run tried again 5 minutes later erases it.
+ */
+static void
+test_retention_retries_after_a_fault(void **state)
+{
+	struct daemon_opts	 o = { .extra_config = "\"retention_days\":1" };
+	struct daemon		*d = daemon_start(&o);
+	struct conn		*t = login(d, "T01"), *s = login(d, "S01");
+	long long		 id;
+
+	(void)state;
+	id = log_complaint(t, CUSTOMER);
+	close_complaint(t, id);
+	advance(s, DAY + 18 * 3600 + 14 * 60);	/* 2026-11-24T19:14:00Z */
+	cJSON_Delete(rq_ok(s, "{\"op\":\"test.fault\",\"fault\":\"disk_full\"}"));
+	advance(s, 2 * 60);
+	cJSON_Delete(rq_ok(s, "{\"op\":\"test.fault\",\"fault\":\"none\"}"));
+	expect_that(daemon_log_contains(d, "event=fault component=retention"), NULL,
+	    "the failed run should be logged");
+	EXPECT_DB(d, PHONE, "SELECT customer_phone FROM complaints WHERE id = %lld", id);
+	EXPECT_DB(d, NULL, "SELECT erased_at FROM complaints WHERE id = %lld", id);
+	advance(s, 5 * 60);
+	expect_run(d, "erased_complaints=1", "erased_surveys=0", "batches=1");
+	EXPECT_DB(d, NULL, "SELECT customer_phone FROM complaints WHERE id = %lld", id);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_retention_erases_what_is_due, harness_teardown),
 		cmocka_unit_test_teardown(test_retention_batches, harness_teardown),
+		cmocka_unit_test_teardown(test_retention_retries_after_a_fault, harness_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
