@@ -122,6 +122,30 @@ kill "$server"; wait "$server" 2>/dev/null || true; server=""
     --complaints "$COMPLAINTS" --days 365 --start 2025-01-01 --quiet >"$work/gen.txt"
 say "gen $(tr '\n' ' ' <"$work/gen.txt")"
 q() { sqlite3 "$work/year.db" "$1"; }
+# gen-year writes no webhook bodies or request keys: give each complaint
+# three bodies (logged, overdue, recorded; the customer unmasked, as the
+# daemon writes them) and one key, as a branch with a receiver has.
+sqlite3 "$work/year.db" <<'SQL'
+BEGIN;
+INSERT INTO outbox (event, body, created_at, complaint_id)
+	SELECT e.event, json_object('event', e.event, 'branch', 'BENCH',
+	    'at', strftime('%Y-%m-%dT%H:%M:%SZ', c.logged_at, 'unixepoch'),
+	    'complaint', json_object('id', c.id, 'state', 'open', 'overdue', json('false'),
+	    'owner', c.owner, 'first_responder', c.first_responder, 'category', c.category,
+	    'severity', c.severity, 'channel', c.channel, 'description', c.description,
+	    'logged_at', strftime('%Y-%m-%dT%H:%M:%SZ', c.logged_at, 'unixepoch'),
+	    'follow_up_due', strftime('%Y-%m-%dT%H:%M:%SZ', c.follow_up_due, 'unixepoch'),
+	    'customer', json_object('name', c.customer_name, 'phone', c.customer_phone),
+	    'resolution', NULL, 'root_cause', NULL, 'resolved_at', NULL, 'closed_at', NULL,
+	    'compensation_fen', 0)), c.logged_at, c.id
+	FROM complaints c, (SELECT 'complaint.logged' AS event UNION ALL
+	    SELECT 'followup.overdue' UNION ALL SELECT 'followup.recorded') e;
+INSERT INTO request_keys (terminal, business_date, request_key, op, fingerprint,
+	complaint_id, created_at)
+	SELECT 'T01', business_date, 'k' || id, 'complaint.log', lower(hex(randomblob(32))), id,
+	    logged_at FROM complaints WHERE channel != 'survey';
+COMMIT;
+SQL
 say "closed=$(q "SELECT count(*) FROM complaints WHERE state = 'closed'")" \
     "with_customer=$(q "SELECT count(*) FROM complaints WHERE customer_name IS NOT NULL OR customer_phone IS NOT NULL")" \
     "survey_reasons=$(q "SELECT count(*) FROM surveys WHERE reason IS NOT NULL")" \

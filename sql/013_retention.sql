@@ -12,7 +12,7 @@ ALTER TABLE complaints ADD COLUMN erased_at INTEGER;
 ALTER TABLE surveys ADD COLUMN erased_at INTEGER;
 
 -- The complaints to erase next, oldest closed first: an index of the
--- closed complaints not yet erased, so that each batch reads its 200 rows
+-- closed complaints not yet erased, so that each batch reads its rows
 -- and no more.  Erased ones leave it.
 CREATE INDEX complaints_to_erase ON complaints (closed_at)
 	WHERE state = 'closed' AND erased_at IS NULL;

@@ -6,7 +6,8 @@
  * surveys that opened no complaint given that long ago.  The complaints,
  * their history and every figure stay.
  *
- * A run erases in batches of RETENTION_BATCH rows, one transaction each,
+ * A run erases in batches (COMPLAINT_BATCH complaints, SURVEY_BATCH
+ * surveys), one transaction each,
  * the next batch a deadline of its own at "now": a later turn of the loop,
  * so that tickets and calls never wait behind more than one batch.  Each
  * batch's rows come from a partial index of what is left to erase
@@ -25,7 +26,11 @@
 
 #include "branchq.h"
 
-#define RETENTION_BATCH		200	/* rows per transaction */
+/* Rows per transaction.  A complaint is its row, its survey, its webhook
+ * bodies (each parsed and rewritten) and its keys: 50 hold the loop about
+ * as long as 200 surveys do, a few milliseconds (docs/PERFORMANCE.md). */
+#define COMPLAINT_BATCH		50
+#define SURVEY_BATCH		200
 #define RETENTION_STARTUP_S	60	/* the first run, after start-up settles */
 #define RETENTION_HOUR		3	/* the daily run, local time: after the */
 #define RETENTION_MINUTE	15	/* night's backup (backup_at 02:30) */
@@ -95,8 +100,8 @@ retention_last_run_at(void)
 }
 
 struct retention_batch {
-	int64_t		 rb_ids[RETENTION_BATCH];
-	int64_t		 rb_tickets[RETENTION_BATCH];	/* surveys' */
+	int64_t		 rb_ids[SURVEY_BATCH];
+	int64_t		 rb_tickets[SURVEY_BATCH];	/* surveys' */
 	size_t		 rb_n;
 	bool		 rb_surveys;
 	int64_t		 rb_at;
@@ -131,9 +136,9 @@ retention_batch(struct store *s)
 	rb.rb_surveys = rt.r_surveys;
 	if (rb.rb_surveys)
 		rc = store_erase_due_surveys(s, rt.r_cutoff, rb.rb_ids, rb.rb_tickets,
-		    RETENTION_BATCH, &rb.rb_n);
+		    SURVEY_BATCH, &rb.rb_n);
 	else
-		rc = store_erase_due_complaints(s, rt.r_cutoff, rb.rb_ids, RETENTION_BATCH,
+		rc = store_erase_due_complaints(s, rt.r_cutoff, rb.rb_ids, COMPLAINT_BATCH,
 		    &rb.rb_n);
 	if (rc == -1)
 		return -1;
@@ -158,7 +163,7 @@ retention_batch(struct store *s)
 		} else
 			rt.r_total += rb.rb_n;
 	}
-	if (rb.rb_n == RETENTION_BATCH)
+	if (rb.rb_n == (rb.rb_surveys ? SURVEY_BATCH : COMPLAINT_BATCH))
 		return 1;
 	if (!rt.r_surveys) {
 		rt.r_surveys = true;	/* the complaints are done */

@@ -402,8 +402,8 @@ test_retention_erases_what_is_due(void **state)
 
 /*
  * 450 complaints closed on day 0, retention_days 1: the run of day 1
- * (19:15Z, cutoff day 0 19:15Z) erases them all in three batches of at
- * most 200; the start-up run erases what is due at once.
+ * (19:15Z, cutoff day 0 19:15Z) erases them all in nine batches of at
+ * most 50; the start-up run erases what is due at once.
  */
 static void
 test_retention_batches(void **state)
@@ -420,7 +420,7 @@ test_retention_batches(void **state)
 		close_complaint(t, id);
 	}
 	advance(s, 2 * DAY);
-	expect_run(d, "erased_complaints=450", "erased_surveys=0", "batches=3");
+	expect_run(d, "erased_complaints=450", "erased_surveys=0", "batches=9");
 	EXPECT_DB_INT(d, 0, "SELECT count(*) FROM complaints WHERE customer_name IS NOT NULL "
 	    "OR customer_phone IS NOT NULL");
 	EXPECT_DB_INT(d, 450, "SELECT count(*) FROM complaints WHERE erased_at IS NOT NULL");
