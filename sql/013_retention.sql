@@ -26,7 +26,7 @@ CREATE INDEX surveys_to_erase ON surveys (at)
 -- written so far carries it as "complaint"."id".
 ALTER TABLE outbox ADD COLUMN complaint_id INTEGER REFERENCES complaints (id);
 UPDATE outbox SET complaint_id = json_extract(body, '$.complaint.id')
-	WHERE json_valid(body);
+	WHERE json_valid(body) AND json_extract(body, '$.complaint.id') IN (SELECT id FROM complaints);
 CREATE INDEX outbox_complaint ON outbox (complaint_id) WHERE complaint_id IS NOT NULL;
 
 -- A request key's fingerprint is a SHA-256 of its request's fields, the

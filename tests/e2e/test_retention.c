@@ -377,6 +377,22 @@ test_retention_erases_what_is_due(void **state)
 	expect_that(v != NULL && strlen(v) == 64, NULL, "kc's fingerprint: %s", v);
 	free(v);
 
+	/* Reports mask a customer and say an erased one was. */
+	r = rq_ok(s, FOLLOWUPS);
+	i = 0;
+	cJSON_ArrayForEach(after, jget(r, "complaints")) {
+		if (jint(after, "id") == a) {
+			expect_str(after, "erased_at", "2026-11-25T19:15:00Z");
+			expect_that(jget(after, "customer") == NULL, after, "A's customer in a report");
+			i++;
+		} else if (jint(after, "id") == c) {
+			expect_str(after, "customer.phone", "138****8000");
+			i++;
+		}
+	}
+	expect_that(i == 2, r, "report.followups should list A and C");
+	cJSON_Delete(r);
+
 	/* The figures are the same. */
 	sum1 = report_figures(s, SUMMARY);
 	fol1 = report_figures(s, FOLLOWUPS);
