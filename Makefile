@@ -30,7 +30,7 @@ CORE	 = log err clock names route queue config recovery stats json fields net ht
 # The daemon, layer by layer (docs/DESIGN.md): TLS, storage, domain,
 # dispatch, the commit barrier and the publisher, the transports.
 DAEMON	 = $(CORE) tls store checkpoint migrations report printer backup \
-	   branch ticket window webhook complaint websession webfiles \
+	   branch ticket window webhook complaint retention websession webfiles \
 	   op-session op-ticket op-window op-queue op-complaint op-report op-webhook op-backup proto \
 	   events publish barrier server http http-api reload notify
 # The client is a program of its own: its files and the shared name lists.
@@ -56,7 +56,7 @@ E2E	 = test_session test_tickets test_dayend test_windows test_restart test_erro
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
 	   test_limits test_group test_checkpoint test_vendor test_events \
 	   test_http test_http_session test_http_events test_tls test_printer test_reload \
-	   test_upgrade test_metrics test_tools test_notify test_backup
+	   test_upgrade test_metrics test_tools test_notify test_backup test_retention
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 

@@ -465,6 +465,7 @@ struct complaint {
 	int64_t			c_resolved_at;
 	int64_t			c_closed_at;
 	int64_t			c_compensation_fen;
+	int64_t			c_erased_at;	/* retention erased the customer; 0: not */
 };
 struct complaint_action {
 	enum complaint_step	ca_step;
@@ -711,12 +712,12 @@ void	metrics_subscriber_dropped(enum metrics_transport);	/* a slow reader cut of
 void	metrics_webhook_attempt(bool delivered, bool failed);
 /*
  * For the parts that report on their own, on the loop thread: the last good
- * backup's end (Unix time; 0 none), the failures so far and its size; a
- * retention sweep's run and the complaints it erased (added up); the head
+ * backup's end (Unix time; 0 none), the failures so far and its size; the
+ * last retention sweep's end (0 none) and the rows erased since start; the head
  * office's backlog and lag (0 while none is configured).
  */
 void	metrics_backup(int64_t ok_at, uint64_t failures, int64_t bytes);
-void	metrics_retention_run(int64_t at, uint64_t erased);
+void	metrics_retention(int64_t last_run_at, uint64_t erased_total);
 void	metrics_hq(int64_t backlog, int64_t lag_s);
 /* What the HTTP face reads from the layers above, for one exposition. */
 struct metrics_state {
@@ -833,7 +834,20 @@ int	store_survey_answered(struct store *, int64_t ticket_id, int64_t *at);
 int	store_survey_insert(struct store *, int64_t ticket_id, int score, const char *reason,
 	    int64_t at, const char *date, int64_t complaint_id);
 int	store_outbox_add(struct store *, const char *event, const char *body, int64_t at,
-	    int64_t *id);
+	    int64_t complaint_id, int64_t *id);
+/*
+ * Retention (src/retention.c): the next closed complaints (closed before
+ * closed_before, oldest first) and complaint-less surveys with a reason
+ * (given before `before`) to erase, at most max; and erasing one, in the
+ * open transaction: its customer, its survey's reason wherever they are
+ * kept (the row, webhook bodies, request-key fingerprints), erased_at = at.
+ */
+int	store_erase_due_complaints(struct store *, int64_t closed_before, int64_t *ids,
+	    size_t max, size_t *n);
+int	store_erase_due_surveys(struct store *, int64_t before, int64_t *ids,
+	    int64_t *ticket_ids, size_t max, size_t *n);
+int	store_erase_complaint(struct store *, int64_t id, int64_t at);
+int	store_erase_survey(struct store *, int64_t id, int64_t ticket_id, int64_t at);
 /*
  * PROTOCOL 1.1 request_key: a terminal's key for one request on one business
  * day, and the fingerprint of the request's fields (fields_fingerprint).
@@ -1120,6 +1134,17 @@ void	webhook_stop(void);	/* abandons transfers under way: they stay pending */
 /* A failed delivery pending again, from now.  -1 with err. */
 int	webhook_retry(struct branch *, int64_t id, struct delivery *out, struct bq_error *);
 void	webhook_hmac_hex(const char *secret, const char *body, size_t len, char out[65]);
+
+/* ---- retention.c: personal data erased after retention_days (PIPL) ---- */
+/* Arms the daily run (03:15 local) and one a minute after start-up. */
+void	 retention_start(struct branch *);
+/* For /metrics: complaints and surveys erased since start; the daemon-clock
+ * time the last run ended, 0 before the first. */
+uint64_t retention_erased_total(void);
+int64_t	 retention_last_run_at(void);
+/* The barrier's word on each group commit (barrier_on_group_done): a
+ * batch counts once committed. */
+void	 retention_group_done(bool committed);
 
 #ifdef BQ_TEST_HOOKS
 /* ---- faultvfs.c: database faults on demand (branchqd-test, --test-clock only) ---- */

@@ -360,6 +360,8 @@ main(int argc, char **argv)
 	reload_init(&branch, cfg, cfg->cf_demo ? NULL :
 	    config_path != NULL ? config_path : DEFAULT_CONFIG);
 	followup_start(&branch);
+	/* Personal data past retention_days: erased a minute from now, then daily. */
+	retention_start(&branch);
 	if (webhook_start(main_base, &branch, err, sizeof err) == -1)
 		startup_error("--db %s: %s", db_path, err);
 	/* Browsers signed in for terminals since removed or given a new token: out. */
@@ -370,6 +372,7 @@ main(int argc, char **argv)
 	 * leaves after the commit of its ticket. */
 	printer_init(main_base, cfg);
 	barrier_on_group_done(printer_group_done);
+	barrier_on_group_done(retention_group_done);
 	if (server_listen(main_base, &branch, listen, bound, sizeof bound, err, sizeof err) == -1)
 		startup_error("%s", err);
 	http_api_init(main_base, &branch);

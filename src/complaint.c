@@ -30,7 +30,7 @@ outbox_add(struct branch *b, const char *event, const struct complaint *c,
 	if (!webhook_wanted(b->b_cfg, event) || b->b_hooks.bh_webhook_body == NULL)
 		return 0;
 	body = b->b_hooks.bh_webhook_body(event, c, ticket, score, reason);
-	rc = store_outbox_add(b->b_store, event, body, clock_now(), &id);
+	rc = store_outbox_add(b->b_store, event, body, clock_now(), c->c_id, &id);
 	free(body);
 	if (rc == -1)
 		return -1;

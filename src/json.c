@@ -465,6 +465,10 @@ json_complaint(const struct complaint *c, bool masked)
 			cJSON_AddItemToObject(cust, "phone", json_str_or_null(c->c_customer_phone));
 		}
 	}
+	/* Retention erased the customer (and a survey's reason): said so,
+	 * not left looking like a complaint logged without one. */
+	if (c->c_erased_at != 0)
+		cJSON_AddItemToObject(o, "erased_at", json_time(c->c_erased_at));
 	cJSON_AddItemToObject(o, "resolution", json_str_or_null(c->c_resolution));
 	cJSON_AddItemToObject(o, "root_cause", json_str_or_null(c->c_root_cause >= 0 ?
 	    root_causes[c->c_root_cause] : NULL));

@@ -14,7 +14,7 @@
  *
  * Parts that report on their own (the daily backup, retention, the head
  * office's relay) set their figures through metrics_backup(),
- * metrics_retention_run() and metrics_hq(), on the loop thread.
+ * metrics_retention() and metrics_hq(), on the loop thread.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -161,10 +161,10 @@ metrics_backup(int64_t ok_at, uint64_t failures, int64_t bytes)
 }
 
 void
-metrics_retention_run(int64_t at, uint64_t erased)
+metrics_retention(int64_t last_run_at, uint64_t erased_total)
 {
-	m.m_retention_run_at = at;
-	m.m_retention_erased += erased;
+	m.m_retention_run_at = last_run_at;
+	m.m_retention_erased = erased_total;
 }
 
 void
@@ -436,8 +436,9 @@ outside_figures(struct mtext *t, const struct metrics_state *ms)
 	sample(t, "branchq_backup_failures_total", unum(b, m.m_backup_failures), NULL);
 	one(t, "branchq_backup_last_bytes", "gauge", "The size of the last good backup, bytes.",
 	    m.m_backup_bytes);
-	family(t, "branchq_retention_erased_total", "counter", "Closed complaints whose "
-	    "customer's name, phone and survey reason were erased (retention_days).");
+	family(t, "branchq_retention_erased_total", "counter", "Rows whose personal data "
+	    "retention erased since the daemon started: closed complaints (the customer's "
+	    "name and phone) and surveys (the reason).");
 	sample(t, "branchq_retention_erased_total", unum(b, m.m_retention_erased), NULL);
 	one(t, "branchq_retention_last_run_timestamp_seconds", "gauge", "When the retention "
 	    "sweep last ran, Unix time (0: not since the daemon started).", m.m_retention_run_at);

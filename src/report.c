@@ -173,7 +173,7 @@ static const char *const followups_where[] = {
 	"WHERE a.complaint_id = complaints.id AND a.kind = 'followup'), " \
 	"CASE WHEN channel = 'survey' THEN " \
 	"(SELECT score FROM surveys WHERE complaint_id = complaints.id) END"
-#define FOLLOWUP_ROW_FIRST	21	/* after store_complaint_columns() */
+#define FOLLOWUP_ROW_FIRST	22	/* after store_complaint_columns() */
 
 /* last: "SELECT at, outcome FROM complaint_actions WHERE id = ?1". */
 static int

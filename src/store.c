@@ -32,6 +32,9 @@ enum stmt {
 	ST_ATTEMPT_INSERT, ST_DELIVERY_GET, ST_DELIVERY_LIST, ST_DELIVERY_COUNTS,
 	ST_DELIVERY_RECEIVERS, ST_DELIVERY_ABANDON,
 	ST_WS_INSERT, ST_WS_GET, ST_WS_DELETE, ST_WS_PRUNE, ST_WS_LIST,
+	ST_ERASE_DUE_COMPLAINTS, ST_ERASE_COMPLAINT, ST_ERASE_COMPLAINT_SURVEY,
+	ST_ERASE_OUTBOX, ST_ERASE_COMPLAINT_KEYS, ST_ERASE_DUE_SURVEYS, ST_ERASE_SURVEY,
+	ST_ERASE_SURVEY_KEYS,
 	ST__COUNT
 };
 
@@ -127,7 +130,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "UPDATE complaints SET state = ?1, owner = ?11, follow_up_due = ?14, overdue = ?15, "
 	    "resolution = ?16, root_cause = ?17, resolved_at = ?18, closed_at = ?19, "
 	    "compensation_fen = ?20 WHERE id = ?21",
-	[ST_COMPLAINT_GET] = "SELECT " COMPLAINT_COLUMNS ", id FROM complaints WHERE id = ?1",
+	[ST_COMPLAINT_GET] = "SELECT " COMPLAINT_COLUMNS ", id, erased_at FROM complaints "
+	    "WHERE id = ?1",
 	[ST_ACTION_INSERT] =
 	    "INSERT INTO complaint_actions (complaint_id, kind, actor, at, business_date, note, "
 	    "amount_fen, to_staff, outcome, on_time, root_cause) "
@@ -144,7 +148,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_SURVEY_INSERT] =
 	    "INSERT INTO surveys (ticket_id, score, reason, at, business_date, complaint_id) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_OUTBOX_ADD] = "INSERT INTO outbox (event, body, created_at) VALUES (?1, ?2, ?3)",
+	[ST_OUTBOX_ADD] =
+	    "INSERT INTO outbox (event, body, created_at, complaint_id) VALUES (?1, ?2, ?3, ?4)",
 	[ST_KEY_GET] =
 	    "SELECT k.op, k.fingerprint, k.ticket_id, k.complaint_id, t.business_date, t.number, "
 	    "k.printed "
@@ -183,6 +188,38 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_DELIVERY_ABANDON] =
 	    "UPDATE deliveries SET state = 'failed', last_error = ?2 "
 	    "WHERE receiver = ?1 AND state = 'pending'",
+	/*
+	 * Retention (src/retention.c, sql/013): every statement reads through
+	 * an index, named where the planner might pick another, so that a
+	 * batch costs its rows and never a scan of a year's.
+	 */
+	[ST_ERASE_DUE_COMPLAINTS] =
+	    "SELECT id FROM complaints INDEXED BY complaints_to_erase WHERE state = 'closed' "
+	    "AND erased_at IS NULL AND closed_at < ?1 ORDER BY closed_at LIMIT ?2",
+	/* A survey's case was described by its reason: that goes too. */
+	[ST_ERASE_COMPLAINT] =
+	    "UPDATE complaints SET customer_name = NULL, customer_phone = NULL, erased_at = ?2, "
+	    "description = CASE WHEN channel = 'survey' AND description = "
+	    "(SELECT reason FROM surveys WHERE complaint_id = ?1) THEN 'survey score ' || "
+	    "(SELECT score FROM surveys WHERE complaint_id = ?1) || ', reason erased' "
+	    "ELSE description END WHERE id = ?1 AND erased_at IS NULL",
+	[ST_ERASE_COMPLAINT_SURVEY] =
+	    "UPDATE surveys SET reason = NULL, erased_at = ?2 WHERE complaint_id = ?1",
+	/* The body as it was, less the customer and the reason, with the
+	 * complaint's description as it is now (erased above, or unchanged). */
+	[ST_ERASE_OUTBOX] =
+	    "UPDATE outbox SET body = json_replace(json_remove(body, '$.complaint.customer'), "
+	    "'$.survey.reason', NULL, '$.complaint.description', "
+	    "(SELECT description FROM complaints WHERE id = ?1)) WHERE complaint_id = ?1",
+	[ST_ERASE_COMPLAINT_KEYS] =
+	    "UPDATE request_keys SET fingerprint = '' WHERE complaint_id = ?1",
+	[ST_ERASE_DUE_SURVEYS] =
+	    "SELECT id, ticket_id FROM surveys INDEXED BY surveys_to_erase "
+	    "WHERE complaint_id IS NULL AND reason IS NOT NULL AND at < ?1 ORDER BY at LIMIT ?2",
+	[ST_ERASE_SURVEY] = "UPDATE surveys SET reason = NULL, erased_at = ?2 WHERE id = ?1",
+	[ST_ERASE_SURVEY_KEYS] =
+	    "UPDATE request_keys SET fingerprint = '' WHERE ticket_id = ?1 "
+	    "AND op = 'survey.submit'",
 };
 
 struct store {
@@ -1112,7 +1149,7 @@ copy_column(char *dst, size_t len, sqlite3_stmt *st, int col)
 const char *
 store_complaint_columns(void)
 {
-	return COMPLAINT_COLUMNS ", id";
+	return COMPLAINT_COLUMNS ", id, erased_at";
 }
 
 void
@@ -1144,6 +1181,7 @@ store_complaint_row(struct sqlite3_stmt *st, struct complaint *c)
 		c->c_closed_at = sqlite3_column_int64(st, 18);
 		c->c_compensation_fen = sqlite3_column_int64(st, 19);
 		c->c_id = sqlite3_column_int64(st, 20);
+		c->c_erased_at = sqlite3_column_int64(st, 21);
 }
 
 int
@@ -1345,16 +1383,96 @@ store_request_key_insert(struct store *s, const struct request_key *rk, int64_t 
 
 int
 store_outbox_add(struct store *s, const char *event, const char *body, int64_t at,
-    int64_t *id)
+    int64_t complaint_id, int64_t *id)
 {
 	sqlite3_stmt	*st = s->s_stmt[ST_OUTBOX_ADD];
 
 	sqlite3_bind_text(st, 1, event, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, body, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, at);
+	bind_opt_int(st, 4, complaint_id);
 	if (store_exec(s, ST_OUTBOX_ADD) == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(s->s_db);
+	return 0;
+}
+
+/* ---- retention (src/retention.c) ---- */
+
+/* Up to max ids from a statement whose first column is one, bound ?1 ?2. */
+static int
+erase_due(struct store *s, enum stmt id, int64_t before, int64_t *ids, int64_t *tickets,
+    size_t max, size_t *n)
+{
+	sqlite3_stmt	*st = s->s_stmt[id];
+	int		 rc = SQLITE_DONE;
+
+	*n = 0;
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ids[*n] = sqlite3_column_int64(st, 0);
+		if (tickets != NULL)
+			tickets[*n] = sqlite3_column_int64(st, 1);
+		(*n)++;
+	}
+	if (*n < max && rc != SQLITE_DONE) {
+		store_fail(s, stmt_sql[id]);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return 0;
+}
+
+int
+store_erase_due_complaints(struct store *s, int64_t closed_before, int64_t *ids, size_t max,
+    size_t *n)
+{
+	return erase_due(s, ST_ERASE_DUE_COMPLAINTS, closed_before, ids, NULL, max, n);
+}
+
+int
+store_erase_due_surveys(struct store *s, int64_t before, int64_t *ids, int64_t *tickets,
+    size_t max, size_t *n)
+{
+	return erase_due(s, ST_ERASE_DUE_SURVEYS, before, ids, tickets, max, n);
+}
+
+/* Binds ?1 and ?2 (when the statement has it) and runs it. */
+static int
+erase_exec(struct store *s, enum stmt id, int64_t row, int64_t at)
+{
+	sqlite3_stmt	*st = s->s_stmt[id];
+
+	sqlite3_bind_int64(st, 1, row);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, at);
+	return store_exec(s, id);
+}
+
+/* In the open transaction; the order matters: the survey's reason is read
+ * by the complaint's statement before its own erases it, and the outbox
+ * takes the complaint's description once erased. */
+int
+store_erase_complaint(struct store *s, int64_t id, int64_t at)
+{
+	if (erase_exec(s, ST_ERASE_COMPLAINT, id, at) == -1 ||
+	    erase_exec(s, ST_ERASE_COMPLAINT_SURVEY, id, at) == -1 ||
+	    erase_exec(s, ST_ERASE_OUTBOX, id, at) == -1 ||
+	    erase_exec(s, ST_ERASE_COMPLAINT_KEYS, id, at) == -1)
+		return -1;
+	return 0;
+}
+
+int
+store_erase_survey(struct store *s, int64_t id, int64_t ticket_id, int64_t at)
+{
+	if (erase_exec(s, ST_ERASE_SURVEY, id, at) == -1 ||
+	    erase_exec(s, ST_ERASE_SURVEY_KEYS, ticket_id, at) == -1)
+		return -1;
 	return 0;
 }
 

@@ -36,6 +36,7 @@ window 3
 ticket 3
 webhook 3
 complaint 3
+retention 3
 websession 3
 webfiles 0
 notify 0

@@ -99,8 +99,8 @@ test_hooks(void **state)
 	assert_true(value(text, "branchq_hq_backlog") == 0);
 	free(text);
 	metrics_backup(1795400000, 2, 123456);
-	metrics_retention_run(1795400100, 5);
-	metrics_retention_run(1795486500, 3);
+	metrics_retention(1795400100, 5);
+	metrics_retention(1795486500, 8);
 	metrics_hq(17, 42);
 	metrics_request(MT_TCP, "ticket.issue", ERR_NONE);
 	metrics_request(MT_HTTP, NULL, ERR_BAD_JSON);

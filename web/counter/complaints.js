@@ -147,6 +147,8 @@ export function complaints({ currentTicket, say }) {
 			fact(dl, "ticket", c.ticket);
 		if (c.customer)
 			fact(dl, "customer", [c.customer.name, c.customer.phone].filter(Boolean).join(" · "));
+		else if (c.erased_at)	/* retention erased it (SECURITY.md) */
+			fact(dl, "customer", t("counter.detail.customerErased", when(c.erased_at)));
 		fact(dl, "description", c.description ?? "");
 		fact(dl, "compensation", formatFen(c.compensation_fen ?? 0));
 		$("history").replaceChildren(...(c.actions ?? []).map((a) => {

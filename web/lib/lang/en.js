@@ -239,6 +239,7 @@ export default {
 			due: "Follow up by",
 			ticket: "Ticket",
 			customer: "Customer",
+			customerErased: (at) => `Erased ${at} (retention)`,
 			description: "Complaint",
 			compensation: "Compensated (yuan)",
 			actionHeading: "Recovery step",

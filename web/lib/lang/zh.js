@@ -235,6 +235,7 @@ export default {
 			due: "回访期限",
 			ticket: "票号",
 			customer: "顾客",
+			customerErased: (at) => `已于 ${at} 按保存期限删除`,
 			description: "内容",
 			compensation: "已补偿（元）",
 			actionHeading: "处理措施",
