@@ -217,8 +217,10 @@ websession_config_changed(struct branch *b, const struct config *old)
 	char	err[256];
 
 	if (prune(b, old, err, sizeof err) == -1) {
-		log_warnx("event=reload http_sessions=kept msg=\"%s; they end at their "
-		    "next request\"", err);
+		/* A removed terminal's or changed token's sessions are refused
+		 * at their next request all the same (websession_find). */
+		log_warnx("event=reload http_sessions=kept msg=\"%s; those of a terminal "
+		    "given another role or staff id speak for it as it is now\"", err);
 		return -1;
 	}
 	return 0;
