@@ -411,6 +411,14 @@ main(int argc, char **argv)
 	/* systemd (Type=notify): both listeners accept connections now, and
 	 * the loop that pings the watchdog is about to turn. */
 	notify_init(main_base);
+	{
+		char	status[256];
+
+		/* What `systemctl status branchqd` shows beside "active". */
+		snprintf(status, sizeof status, "serving branch %s: line protocol %s, HTTP %s",
+		    cfg->cf_branch, bound, http_bound);
+		notify_status(status);
+	}
 	notify_ready();
 	event_base_dispatch(main_base);
 

@@ -21,6 +21,7 @@
  * The old configuration is kept until the next reload: a reply already on
  * its way (the commit barrier holds it for a moment) may still name it.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,7 @@ reload_run(void)
 	struct config	*nw, *old = rl.rl_live;
 	size_t		 t_added, t_removed, t_changed, w_added, w_removed;
 	double		 began = monotonic_ms();
+	char		 status[256 + PATH_MAX];
 	int		 rc = 0, n;
 
 	if (rl.rl_path == NULL) {
@@ -158,6 +160,9 @@ reload_run(void)
 	if (n != 0) {
 		log_warnx("event=reload refused file=%s problems=%d msg=\"the configuration "
 		    "in use stays\"", log_str(rl.rl_path), n);
+		snprintf(status, sizeof status, "reload refused: %d problem%s in %s (see the "
+		    "log); the configuration in use stays", n, n == 1 ? "" : "s", rl.rl_path);
+		notify_status(status);
 		free(nw);
 		rc = -1;
 		goto tls;
@@ -185,6 +190,9 @@ reload_run(void)
 	    "webhooks=%zu webhooks_added=%zu webhooks_removed=%zu ms=%.1f", log_str(rl.rl_path),
 	    nw->cf_nterminals, t_added, t_removed, t_changed, nw->cf_nwebhooks, w_added,
 	    w_removed, monotonic_ms() - began);
+	snprintf(status, sizeof status, "serving branch %s; configuration reloaded: %zu "
+	    "terminals, %zu webhooks", nw->cf_branch, nw->cf_nterminals, nw->cf_nwebhooks);
+	notify_status(status);
 tls:
 	reload_tls();
 	return rc;

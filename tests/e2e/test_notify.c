@@ -69,9 +69,13 @@ notify_socket(char *sock, size_t len)
 		fail_msg("notify socket %s: %s", sock, strerror(errno));
 }
 
+/* The last STATUS= heard (what `systemctl status` shows), without "STATUS=". */
+static char	last_status[512];
+
 /*
- * The next datagram, NUL-terminated, in buf.  While waiting, a daemon of
- * ours (pid > 0) that exits fails the test with its status.
+ * The next datagram, NUL-terminated, in buf; a STATUS= one is kept in
+ * last_status and skipped.  While waiting, a daemon of ours (pid > 0) that
+ * exits fails the test with its status.
  */
 static void
 next_datagram(char *buf, size_t len, pid_t pid, const char *waiting_for)
@@ -86,6 +90,10 @@ next_datagram(char *buf, size_t len, pid_t pid, const char *waiting_for)
 			if ((n = recv(notify_fd, buf, len - 1, 0)) == -1)
 				fail_msg("recv: %s", strerror(errno));
 			buf[n] = '\0';
+			if (strncmp(buf, "STATUS=", 7) == 0) {
+				snprintf(last_status, sizeof last_status, "%s", buf + 7);
+				continue;
+			}
 			return;
 		}
 		if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
@@ -222,6 +230,9 @@ test_ready_only_when_both_listeners_accept(void **state)
 		    e_http == 0 ? "accepts" : strerror(e_http));
 	}
 
+	if (strstr(last_status, "serving branch DEMO-001: line protocol 127.0.0.1:") == NULL)
+		fail_msg("STATUS before READY=1: \"%s\"", last_status);
+
 	/* SIGHUP (systemctl reload): RELOADING=1, then READY=1 when done.  No
 	 * $WATCHDOG_USEC: no pings in between. */
 	if (kill(own_pid, SIGHUP) == -1)
@@ -287,6 +298,25 @@ test_watchdog_pings_and_stopping(void **state)
 
 	/* The loop still answers between pings. */
 	conn_close(login(d, "T01"));
+
+	/* A reload says how it went in STATUS=, for `systemctl status`. */
+	expect_that(daemon_reload(d), NULL, "the reload was refused");
+	for (;;) {
+		next_datagram(buf, sizeof buf, 0, "READY=1 after the reload");
+		if (strcmp(buf, "READY=1") == 0)
+			break;
+	}
+	expect_that(strstr(last_status, "configuration reloaded: 6 terminals, 0 webhooks") !=
+	    NULL, NULL, "STATUS after a reload: \"%s\"", last_status);
+	config_write_text(d, "{\"terminals\":[]}");
+	expect_that(!daemon_reload(d), NULL, "a file without terminals was taken");
+	for (;;) {
+		next_datagram(buf, sizeof buf, 0, "READY=1 after the refused reload");
+		if (strcmp(buf, "READY=1") == 0)
+			break;
+	}
+	expect_that(strstr(last_status, "reload refused: 1 problem in ") != NULL, NULL,
+	    "STATUS after a refused reload: \"%s\"", last_status);
 
 	daemon_stop(d);
 	for (;;) {
