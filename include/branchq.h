@@ -118,7 +118,8 @@ void	deadline_init(struct deadline *, const char *name, void (*)(void *), void *
 void	deadline_arm(struct deadline *, int64_t at);
 void	deadline_disarm(struct deadline *);
 /* Formatting and the branch timezone (pure but for the process TZ). */
-int	time_set_zone(const char *tz);	/* -1 if no such zone */
+bool	time_zone_exists(const char *tz);	/* in the zoneinfo database (or UTC) */
+int	time_set_zone(const char *tz);	/* at start-up only; -1 if no such zone */
 void	time_format(int64_t at, char out[BQ_TIME_LEN]);	/* RFC 3339 UTC */
 int	time_parse(const char *, int64_t *at);		/* RFC 3339 with Z */
 void	time_format_local(int64_t at, char out[BQ_LOCAL_TIME_LEN]);	/* "YYYY-MM-DD HH:MM" */

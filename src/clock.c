@@ -163,20 +163,31 @@ clock_advance(int64_t seconds)
 /* Changes with the zone: business_date() remembers nothing across it. */
 static _Atomic unsigned	zone_generation;
 
-int
-time_set_zone(const char *tz)
+bool
+time_zone_exists(const char *tz)
 {
 	char		 path[512];
 	const char	*dir = getenv("TZDIR");
 	struct stat	 st;
 
 	if (tz == NULL || *tz == '\0' || strstr(tz, "..") != NULL || tz[0] == '/')
+		return false;
+	if (strcmp(tz, "UTC") == 0)
+		return true;
+	snprintf(path, sizeof path, "%s/%s", dir ? dir : "/usr/share/zoneinfo", tz);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * The process's zone: once, at start-up, before any thread.  setenv() is
+ * not safe while another thread (the report worker) reads the
+ * environment, so nothing calls this once the daemon runs.
+ */
+int
+time_set_zone(const char *tz)
+{
+	if (!time_zone_exists(tz))
 		return -1;
-	if (strcmp(tz, "UTC") != 0) {
-		snprintf(path, sizeof path, "%s/%s", dir ? dir : "/usr/share/zoneinfo", tz);
-		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
-			return -1;
-	}
 	setenv("TZ", tz, 1);
 	tzset();
 	zone_generation++;

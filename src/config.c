@@ -610,7 +610,7 @@ parse_branch(struct config_parse *cp, struct config *cf, const cJSON *root)
 	return 0;
 }
 
-/* The zone must exist; checking it also makes it the process's zone. */
+/* The zone must exist; the caller makes it the process's zone (start-up). */
 static int
 parse_timezone(struct config_parse *cp, struct config *cf, const cJSON *root)
 {
@@ -624,7 +624,9 @@ parse_timezone(struct config_parse *cp, struct config *cf, const cJSON *root)
 		free(cf->cf_timezone);
 		cf->cf_timezone = xstrdup(s);
 	}
-	if (time_set_zone(cf->cf_timezone) == -1)
+	/* Only checked: the daemon sets its zone once, at start-up (a reload
+	 * keeps it, and must not touch the environment a worker reads). */
+	if (!time_zone_exists(cf->cf_timezone))
 		return problem(cp, item, "timezone: unknown time zone \"%s\"",
 		    shown(cf->cf_timezone, buf));
 	return 0;

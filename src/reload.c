@@ -152,11 +152,9 @@ reload_run(void)
 	}
 	if ((nw = calloc(1, sizeof *nw)) == NULL)
 		fatal("calloc");
+	/* Reading the file only checks its "timezone": the business day stays
+	 * in the zone the daemon started with (keep_fixed), whatever it says. */
 	n = config_load_file_report(nw, rl.rl_path, report_problem, NULL);
-	/* Checking "timezone" made it the process's zone: the business day
-	 * stays in the one the daemon started with, whatever the file says. */
-	if (time_set_zone(old->cf_timezone) == -1)
-		fatalx("reload: the time zone in use, %s, is gone", old->cf_timezone);
 	if (n != 0) {
 		log_warnx("event=reload refused file=%s problems=%d msg=\"the configuration "
 		    "in use stays\"", log_str(rl.rl_path), n);

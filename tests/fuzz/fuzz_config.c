@@ -22,8 +22,8 @@
  *     first bytes gives a line from 1 to the number of lines, whatever the
  *     text (it need not be JSON).
  *
- * The time zone key makes the process's zone change with the input
- * (time_set_zone): harmless here, nothing else runs.
+ * The time zone key is only checked against the zoneinfo files: the
+ * process's zone does not change with the input.
  */
 #include <stdarg.h>
 #include <stdint.h>
