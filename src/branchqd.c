@@ -95,7 +95,10 @@ print_problem(void *arg, const char *problem)
 	fprintf(stderr, "%s%s\n", (const char *)arg, problem);
 }
 
-/* Every problem of the file, "branchqd: FILE:LINE: message" each, then exit 2. */
+/*
+ * Every problem of the file, "branchqd: FILE:LINE: message" each, then exit
+ * 2 (cfg, allocated by the caller, freed first: valgrind sees no leak).
+ */
 static void
 load_config(struct config *cfg, const char *path)
 {
@@ -108,8 +111,10 @@ load_config(struct config *cfg, const char *path)
 		return;
 	}
 	if (config_load_file_report(cfg, path != NULL ? path : DEFAULT_CONFIG,
-	    print_problem, "branchqd: ") != 0)
+	    print_problem, "branchqd: ") != 0) {
+		free(cfg);	/* left zeroed: nothing inside to free */
 		exit(2);
+	}
 }
 
 /*
