@@ -205,6 +205,7 @@ class Display(PageTest):
         self.wait(big, lambda d: self.now_calling(d) == (called["T01"], "1", True),
                   "the last call highlighted, after the two before it", timeout=3 * HOLD_S)
         self.screenshot(big, "display")
+        self.screenshot(small, "display-720")
 
     def test_recovers_by_itself_from_a_daemon_restart(self):
         # while the daemon is down the browser logs its refused connections
