@@ -15,7 +15,6 @@ CREATE TABLE hq_events (
 	kind	TEXT NOT NULL,		-- ticket.called, complaint.overdue, ...
 	payload	TEXT NOT NULL		-- a JSON object: docs/HEADOFFICE.md
 ) STRICT;
-CREATE INDEX hq_events_at ON hq_events (at);
 
 -- What head office has acknowledged: every event up to acked_seq.  One row.
 CREATE TABLE hq_relay (
