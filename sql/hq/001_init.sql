@@ -294,8 +294,10 @@ LANGUAGE sql AS $$
 		    array_agg(w.wait_s ORDER BY w.wait_s) FILTER (WHERE w.wait_s IS NOT NULL)
 			AS sorted
 		FROM hq_ticket_state x
-		CROSS JOIN LATERAL (SELECT greatest(extract(epoch FROM x.first_called_at)::bigint
-		    - extract(epoch FROM x.issued_at)::bigint, 0) AS wait_s) w
+		-- greatest() skips nulls: a ticket never called must stay null.
+		CROSS JOIN LATERAL (SELECT CASE WHEN x.first_called_at IS NOT NULL
+		    THEN greatest(extract(epoch FROM x.first_called_at)::bigint
+		    - extract(epoch FROM x.issued_at)::bigint, 0) END AS wait_s) w
 		WHERE x.branch = p_branch AND x.business_date = d.day) t
 	CROSS JOIN LATERAL (
 		SELECT count(*) AS complaints FROM hq_complaint_state
