@@ -808,6 +808,18 @@ test_branch_day(void **state)
 	/* 100 of 110: (1000000 + 55) / 110 = 9091 -> 0.9091. */
 	expect_float(9091 / 10000.0, DAY_VALUE, "within_target", "2026-03-16");
 	expect_q1("100", "SELECT target_wait_s FROM hq_branch_state WHERE branch = 'DAY1'");
+
+	/* What the ingest kept by difference is what the state tables say. */
+	{
+		char	*kept = q1("SELECT string_agg(d::text, ';' ORDER BY business_date) "
+			    "FROM hq_branch_day d WHERE branch = 'DAY1'");
+
+		PQclear(q("SELECT hq_day_rebuild('DAY1', array_agg(business_date)) FROM "
+		    "hq_day_state WHERE branch = 'DAY1'"));
+		expect_q1(kept, "SELECT string_agg(d::text, ';' ORDER BY business_date) FROM "
+		    "hq_branch_day d WHERE branch = 'DAY1'");
+		free(kept);
+	}
 #undef DAY_ROW
 #undef DAY_VALUE
 }
