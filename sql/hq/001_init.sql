@@ -671,6 +671,27 @@ BEGIN
 END;
 $$;
 
+-- Who may call them.  The relay logs in as a role of its own (one per
+-- branch, or one for all), which should hold no privilege on the tables:
+-- both functions run as their owner (the role that ran `branchq hq
+-- migrate`), which alone writes the tables and makes the partitions
+-- (ATTACH PARTITION needs the parent's owner).  Granted to no one here:
+-- the DBA grants EXECUTE to the relay's role (docs/HEADOFFICE.md).  Their
+-- search_path is pinned to the schema they were made in, pg_temp last, so
+-- that a caller's own objects cannot stand in for the tables.
+ALTER FUNCTION hq_ingest(text, text, integer, jsonb) SECURITY DEFINER;
+ALTER FUNCTION hq_last_seq(text) SECURITY DEFINER;
+REVOKE EXECUTE ON FUNCTION hq_ingest(text, text, integer, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION hq_last_seq(text) FROM PUBLIC;
+DO $$
+BEGIN
+	EXECUTE format('ALTER FUNCTION hq_ingest(text, text, integer, jsonb) SET search_path = %I, pg_temp',
+	    current_schema());
+	EXECUTE format('ALTER FUNCTION hq_last_seq(text) SET search_path = %I, pg_temp',
+	    current_schema());
+END;
+$$;
+
 -- ---- the views head-office tools rely on (HEADOFFICE.md) ----
 
 CREATE VIEW hq_branches (branch, region, last_seq, last_event_at, received_at) AS
