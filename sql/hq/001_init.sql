@@ -256,13 +256,15 @@ CREATE TABLE hq_day_wait (
 
 -- A ticket's wait, as the branch counts it: issue to first call, never
 -- negative (a clock set back), null if never called.  Times are whole
--- seconds (the branch's are), so their difference is exact.
+-- seconds (the branch's are), so their difference is exact: the interval
+-- of two timestamptz counts days of 24 hours, and its epoch gives them
+-- back as seconds.  (extract() of a timestamptz itself is only STABLE,
+-- which would keep this function from being inlined into the ingest.)
 CREATE FUNCTION hq_wait_s(p_issued_at timestamptz, p_first_called_at timestamptz)
 RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 	-- greatest() skips nulls: a ticket never called must stay null.
 	SELECT CASE WHEN p_first_called_at IS NOT NULL AND p_issued_at IS NOT NULL
-	    THEN greatest(extract(epoch FROM p_first_called_at)::bigint
-		- extract(epoch FROM p_issued_at)::bigint, 0) END;
+	    THEN greatest(extract(epoch FROM p_first_called_at - p_issued_at)::bigint, 0) END;
 $$;
 
 -- The wait figures of the branch's days p_days from their histograms, with
