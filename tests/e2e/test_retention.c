@@ -33,41 +33,10 @@
 
 /* ---- the database, read straight from its file ---- */
 
-/* The first column of the first row, as text; NULL: none, or SQL NULL.
- * Caller frees. */
-static char *
-db_text(struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static char *
-db_text(struct daemon *d, const char *fmt, ...)
-{
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	char		*v = NULL, sql[1024];
-	va_list		 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof sql, fmt, ap);
-	va_end(ap);
-	if (sqlite3_open_v2(d->d_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		sqlite3_close(db);
-		return NULL;
-	}
-	sqlite3_busy_timeout(db, 2000);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-			v = strdup((const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
-	} else
-		fail_msg("cannot prepare %s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-	return v;
-}
-
 static long long
 db_int(struct daemon *d, const char *sql)
 {
-	char		*v = db_text(d, "%s", sql);
+	char		*v = db_value(d, "%s", sql);
 	long long	 n = v != NULL ? atoll(v) : -1;
 
 	free(v);
@@ -76,7 +45,7 @@ db_int(struct daemon *d, const char *sql)
 
 /* The SQL's one value is want (NULL: SQL NULL). */
 #define EXPECT_DB(d, want, ...) do {					\
-	char *v_ = db_text((d), __VA_ARGS__);				\
+	char *v_ = db_value((d), __VA_ARGS__);				\
 	const char *w_ = (want);					\
 	expect_that(w_ == NULL ? v_ == NULL : v_ != NULL && strcmp(v_, w_) == 0, \
 	    NULL, "%s: should be %s, is %s", #__VA_ARGS__,		\
@@ -304,9 +273,9 @@ test_retention_erases_what_is_due(void **state)
 	EXPECT_DB(d, PHONE, "SELECT customer_phone FROM complaints WHERE id = %lld", a);
 	expect_that(db_int(d, "SELECT count(*) FROM outbox WHERE body LIKE '%" PHONE "%'") >= 4,
 	    NULL, "the webhook bodies should hold the phone before the run");
-	p0 = db_text(d, "SELECT fingerprint FROM request_keys WHERE request_key = 'kc'");
+	p0 = db_value(d, "SELECT fingerprint FROM request_keys WHERE request_key = 'kc'");
 	expect_that(p0 != NULL && strlen(p0) == 64, NULL, "kc's fingerprint: %s", p0);
-	v = db_text(d, "SELECT fingerprint FROM request_keys WHERE request_key = 'ks2'");
+	v = db_value(d, "SELECT fingerprint FROM request_keys WHERE request_key = 'ks2'");
 	expect_that(v != NULL && strlen(v) == 64, NULL, "ks2's fingerprint: %s", v);
 	free(v);
 
@@ -353,7 +322,7 @@ test_retention_erases_what_is_due(void **state)
 	EXPECT_DB(d, "null", "SELECT json_type(body, '$.survey.reason') FROM outbox "
 	    "WHERE event = 'survey.detractor'");
 	for (i = 0; i < 5; i++) {
-		v = db_text(d, "SELECT count(*) FROM outbox WHERE complaint_id = %lld AND body "
+		v = db_value(d, "SELECT count(*) FROM outbox WHERE complaint_id = %lld AND body "
 		    "LIKE '%%" PHONE "%%'", ids[i]);
 		expect_that(v != NULL && (ids[i] == a || ids[i] == e ? strcmp(v, "0") == 0 :
 		    strcmp(v, "0") != 0), NULL, "complaint %lld's webhook bodies with the phone: "
@@ -392,7 +361,7 @@ test_retention_erases_what_is_due(void **state)
 		cJSON_Delete(after);
 	}
 	EXPECT_DB(d, "open", "SELECT state FROM complaints WHERE id = %lld", dd);
-	v = db_text(d, "SELECT fingerprint FROM request_keys WHERE request_key = 'kc'");
+	v = db_value(d, "SELECT fingerprint FROM request_keys WHERE request_key = 'kc'");
 	expect_that(v != NULL && strlen(v) == 64, NULL, "kc's fingerprint: %s", v);
 	free(v);
 
