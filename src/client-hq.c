@@ -478,23 +478,6 @@ field(const cJSON *o, const char *name)
 	return cJSON_GetObjectItemCaseSensitive(o, name);
 }
 
-/* CSV (RFC 4180): quoted when it holds a comma, a quote, CR or LF. */
-static void
-csv_put(FILE *fp, const char *s)
-{
-	if (s[strcspn(s, ",\"\r\n")] == '\0') {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 /*
  * A header row of the columns, then a line per row, CRLF: null an empty
  * field, numbers as the server gave them, times local (--tz, else the
@@ -510,7 +493,7 @@ csv_print(FILE *fp, const PGresult *res, const cJSON *rows)
 	for (c = 0; c < PQnfields(res); c++) {
 		if (c > 0)
 			fputc(',', fp);
-		csv_put(fp, PQfname(res, c));
+		csv_field(fp, PQfname(res, c));
 	}
 	fputs("\r\n", fp);
 	cJSON_ArrayForEach(row, rows) {
@@ -520,7 +503,7 @@ csv_print(FILE *fp, const PGresult *res, const cJSON *rows)
 				fputc(',', fp);
 			s = PQftype(res, c) == OID_TIMESTAMPTZ && cJSON_IsString(v) ?
 			    time_text(v, LT_CSV) : cell_text(v, true);
-			csv_put(fp, s);
+			csv_field(fp, s);
 			free(s);
 		}
 		fputs("\r\n", fp);

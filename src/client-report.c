@@ -595,7 +595,7 @@ compensation_table_print(FILE *fp, const cJSON *reply, const struct report *rp)
 /* ---- CSV (RFC 4180): a header row, CRLF line ends ---- */
 
 /* A field, quoted when it holds a comma, a quote, CR or LF. */
-static void
+void
 csv_field(FILE *fp, const char *s)
 {
 	if (s[strcspn(s, ",\"\r\n")] == '\0') {

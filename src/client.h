@@ -161,6 +161,8 @@ struct report {
 int	report_build(int argc, char **argv, bool json, struct report *,
 	    char *err, size_t errlen);
 int	report_request(struct client *, struct report *, bool *fatal);
+/* A CSV field (RFC 4180): quoted when it holds a comma, a quote, CR or LF. */
+void	csv_field(FILE *, const char *);
 
 /* ---- client-hq.c: branchq hq, head office's PostgreSQL (libpq) ---- */
 int	hq_run(int argc, char **argv, bool json);
