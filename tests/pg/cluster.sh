@@ -30,6 +30,10 @@
 #     MAX_CONNECTIONS (default 100; the 1,000-branch bench needs ~1,100);
 #   - its log in DIR/log.
 #
+# PG_CLUSTER_WATCH=PID in the environment of the first start: a watcher in
+# the background stops and removes the cluster once that process is gone
+# (a test binary killed by a timeout leaves no server behind).
+#
 # The socket's path is DIR/.s.PGSQL.PORT: DIR must be short (Unix sockets
 # take ~107 bytes), e.g. mktemp -d /tmp/hq-XXXXXX.
 set -eu
@@ -133,7 +137,8 @@ EOF
 start() {
 	maxconn=${1:-100}
 	case $maxconn in *[!0-9]*|"") usage;; esac
-	[ -d "$dir/data" ] || init "$maxconn"
+	fresh=0
+	[ -d "$dir/data" ] || { init "$maxconn"; fresh=1; }
 	if running; then
 		cat "$dir/port"
 		return
@@ -168,6 +173,12 @@ start() {
 	done
 	echo "$port" > "$dir/port"
 	: > "$dir/started"
+	if [ $fresh = 1 ] && [ -n "${PG_CLUSTER_WATCH:-}" ]; then
+		watch=$PG_CLUSTER_WATCH
+		self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+		setsid sh -c "while kill -0 $watch 2>/dev/null; do sleep 1; done;
+		    [ -d '$dir' ] && sh '$self' stop '$dir'" </dev/null >/dev/null 2>&1 &
+	fi
 	echo "$port"
 }
 
