@@ -56,7 +56,7 @@ E2E	 = test_session test_tickets test_dayend test_windows test_restart test_erro
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
 	   test_limits test_group test_checkpoint test_vendor test_events \
 	   test_http test_http_session test_http_events test_tls test_printer test_reload \
-	   test_upgrade test_metrics test_tools test_notify test_backup test_retention
+	   test_upgrade test_metrics test_tools test_notify test_backup test_retention test_hq
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 
@@ -117,6 +117,14 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_TEST_O) | $(BUILD)/tests
 
 $(BUILD)/tests/e2e_%: tests/e2e/%.c tests/e2e/harness.c tests/e2e/harness.h | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/harness.c $(TEST_LIBS)
+
+# The head-office tests also speak to a real PostgreSQL (pg.c: libpq).
+PQ_CFLAGS := $(shell pkg-config --cflags libpq)
+PQ_LIBS   := $(shell pkg-config --libs libpq)
+$(BUILD)/tests/e2e_test_hq: tests/e2e/test_hq.c tests/e2e/pg.c tests/e2e/pg.h tests/e2e/harness.c \
+	    tests/e2e/harness.h | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) $(PQ_CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/pg.c tests/e2e/harness.c \
+	    $(TEST_LIBS) $(PQ_LIBS)
 
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%) $(BUILD)/tests/test_barrier \
 	   $(BUILD)/tests/test_printer
