@@ -5,8 +5,8 @@
 BUILD	?= build
 CC	?= cc
 PKGS	 = libevent sqlite3 libcjson libcrypto libcurl libssl libevent_openssl libsystemd
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libpq)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) libpq) -pthread
 
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-sign-conversion
@@ -29,7 +29,7 @@ CORE	 = log err clock names route queue config recovery stats json fields net ht
 	   metrics
 # The daemon, layer by layer (docs/DESIGN.md): TLS, storage, domain,
 # dispatch, the commit barrier and the publisher, the transports.
-DAEMON	 = $(CORE) tls store checkpoint migrations report printer backup \
+DAEMON	 = $(CORE) tls store checkpoint migrations report printer hq backup \
 	   branch ticket window webhook complaint retention websession webfiles \
 	   op-session op-ticket op-window op-queue op-complaint op-report op-webhook op-backup proto \
 	   events publish barrier server http http-api reload notify
@@ -56,7 +56,8 @@ E2E	 = test_session test_tickets test_dayend test_windows test_restart test_erro
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
 	   test_limits test_group test_checkpoint test_vendor test_events \
 	   test_http test_http_session test_http_events test_tls test_printer test_reload \
-	   test_upgrade test_metrics test_tools test_notify test_backup test_retention test_hq
+	   test_upgrade test_metrics test_tools test_notify test_backup test_retention \
+	   test_hq_log test_hq
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 

@@ -45,13 +45,13 @@ CREATE VIEW hq_ticket_json (id, doc) AS SELECT id, json_object(
 -- A complaint as head office sees it: no free text (staff type anything
 -- into a description, a resolution or a note), and the customer masked
 -- as every report masks it (mask_name, mask_phone in src/recovery.c):
--- 张三丰 -> 张*, 13812345678 -> 138****5678.
+-- 张三丰 -> 张*, 13812345678 -> 138****5678; none (or empty): null.
 CREATE VIEW hq_complaint_json (id, doc) AS SELECT id, json_object(
 	'id', id, 'state', state, 'category', category, 'severity', severity,
 	'channel', channel, 'ticket_id', ticket_id, 'ticket_number', ticket_number,
-	'customer_name', CASE WHEN customer_name IS NULL THEN NULL
-	    WHEN customer_name = '' THEN '' ELSE substr(customer_name, 1, 1) || '*' END,
-	'customer_phone', CASE WHEN customer_phone IS NULL THEN NULL ELSE
+	'customer_name', CASE WHEN coalesce(customer_name, '') = '' THEN NULL
+	    ELSE substr(customer_name, 1, 1) || '*' END,
+	'customer_phone', CASE WHEN coalesce(customer_phone, '') = '' THEN NULL ELSE
 	    substr(customer_phone, 1, h) ||
 	    replace(hex(zeroblob(max(n - h - t, 0))), '00', '*') ||
 	    CASE WHEN t > 0 AND n > h THEN substr(customer_phone, max(n - t, h) + 1) ELSE '' END
