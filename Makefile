@@ -35,7 +35,10 @@ DAEMON	 = $(CORE) tls store checkpoint migrations report printer hq backup \
 	   events publish barrier server http http-api reload notify
 # The client is a program of its own: its files and the shared name lists.
 CLIENT	 = client client-args client-conn client-print client-report client-watch \
-	   client-token
+	   client-token client-hq
+# libpq: the client's `branchq hq` (client-hq.c) and its test alone.
+PQ_CFLAGS := $(shell pkg-config --cflags libpq)
+PQ_LIBS	  := $(shell pkg-config --libs libpq)
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
 DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
 CLIENT_O = $(CLIENT:%=$(BUILD)/obj/%.o)
@@ -68,7 +71,7 @@ $(BUILD)/branchqd-test: $(TEST_O) $(TOBJ)/branchqd.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 $(BUILD)/branchq: $(CLIENT_O) $(BUILD)/obj/names.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(PQ_LIBS)
 
 $(BUILD)/obj/%.o: src/%.c include/branchq.h include/names.h | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -81,6 +84,13 @@ $(TOBJ)/%.o: src/%.c include/branchq.h include/names.h | $(TOBJ)
 $(BUILD)/gen/migrations.inc: $(sort $(wildcard sql/[0-9]*.sql)) sql/embed.sh | $(BUILD)/gen
 	sh sql/embed.sh $(sort $(wildcard sql/[0-9]*.sql)) > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.inc
+
+# sql/hq/NNN_name.sql, head office's schema, compiled into the client, which
+# applies them in order (branchq hq migrate).
+$(BUILD)/gen/hq-migrations.inc: $(sort $(wildcard sql/hq/[0-9]*.sql)) sql/embed.sh | $(BUILD)/gen
+	sh sql/embed.sh $(sort $(wildcard sql/hq/[0-9]*.sql)) > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/client-hq.o: $(BUILD)/gen/hq-migrations.inc
+$(BUILD)/obj/client-hq.o: CFLAGS += $(PQ_CFLAGS)
 
 # web/ (the pages, their scripts, styles, sounds) compiled into the daemon.
 # Chart.js is Debian's (libjs-chart.js), served as /lib/chart.min.js.
