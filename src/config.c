@@ -1472,6 +1472,20 @@ config_free(struct config *cf)
 	memset(cf, 0, sizeof *cf);
 }
 
+void
+config_hq_settings(const struct config *cf, struct hq_settings *hs)
+{
+	memset(hs, 0, sizeof *hs);
+	hs->hs_branch = cf->cf_branch;
+	hs->hs_region = cf->cf_hq.hq_region;
+	hs->hs_conninfo = cf->cf_hq.hq_conninfo;
+	hs->hs_keep_days = cf->cf_hq.hq_keep_days;
+	hs->hs_batch_events = cf->cf_hq.hq_batch_events;
+	hs->hs_retry_max_s = cf->cf_hq.hq_retry_max_s;
+	hs->hs_timeout_s = cf->cf_hq.hq_timeout_s;
+	hs->hs_target_wait_s = cf->cf_target_wait_s;
+}
+
 const struct terminal_conf *
 config_terminal(const struct config *cf, const char *id)
 {
