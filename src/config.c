@@ -1162,7 +1162,9 @@ parse_hq_conninfo(struct config_parse *cp, struct config *cf, const cJSON *item)
 			rc = problem(cp, item, "hq.conninfo: service is not allowed (its file "
 			    "could change the host or sslmode); write the keywords out");
 	}
-	if (host == NULL || *host == '\0')
+	if (rc != 0)
+		;	/* a service: the rest would be guesses */
+	else if (host == NULL || *host == '\0')
 		rc = problem(cp, item, "hq.conninfo: host is required: head office's host "
 		    "name (with sslmode=verify-full) or a Unix-socket directory (host=/path)");
 	else if (strchr(host, ',') != NULL || (hostaddr != NULL && strchr(hostaddr, ',')

@@ -136,6 +136,7 @@ struct hq_relay {
 	int64_t			 r_inflight_last;	/* the batch's last seq */
 	int64_t			 r_inflight_n;
 	bool			 r_pruning;	/* a run under way */
+	int64_t			 r_prune_run_n;	/* deleted by the run under way */
 	int64_t			 r_prune_checked_at;	/* daemon clock */
 	bool			 r_gap_logged;
 
@@ -374,6 +375,7 @@ prune_step(struct hq_relay *r)
 	if ((rc = step_done(r, r->r_st_commit, "prune")) != 0)
 		goto fail;
 	r->r_pruned += n;
+	r->r_prune_run_n += n;
 	if (n > 0)
 		log_debug("event=hq_prune rows=%" PRId64 " through=%" PRId64, n, last);
 	return n == HQ_PRUNE_ROWS ? 1 : 0;
@@ -1051,6 +1053,7 @@ prune_start(struct hq_relay *r)
 	r->r_prune_checked_at = clock_now();
 	if (!r->r_pruning) {
 		r->r_pruning = true;
+		r->r_prune_run_n = 0;
 		timer_ms(r->r_prune_ev, 0);
 	}
 }
@@ -1091,6 +1094,7 @@ prune_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_relay	*r = arg;
 	int64_t		 t0 = mono_ns();
+	char		 at[BQ_TIME_LEN];
 
 	(void)fd;
 	(void)what;
@@ -1109,6 +1113,11 @@ prune_cb(evutil_socket_t fd, short what, void *arg)
 	default:
 		r->r_pruning = false;
 		refresh(r);
+		time_format(clock_now(), at);
+		log_debug("event=hq_prune at=%s deleted=%" PRId64 " keep_days=%d shipping=%s "
+		    "first=%" PRId64 " last=%" PRId64, at, r->r_prune_run_n,
+		    r->r_conninfo != NULL ? r->r_keep_days : HQ_UNSHIPPED_KEEP_DAYS,
+		    r->r_conninfo != NULL ? "yes" : "no", r->r_first_seq, r->r_last_seq);
 		timer_ms(r->r_prune_ev, (int64_t)HQ_PRUNE_EVERY_S * 1000);
 		break;
 	}
