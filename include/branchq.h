@@ -399,6 +399,9 @@ void	config_demo(struct config *);
 void	config_print_demo(const struct config *, void (*out)(const char *));
 void	config_free(struct config *);
 const struct terminal_conf *config_terminal(const struct config *, const char *id);
+/* The relay's settings from "hq" (pointers into cf); conninfo NULL without it. */
+struct hq_settings;
+void	config_hq_settings(const struct config *, struct hq_settings *);
 bool	config_staff_exists(const struct config *, const char *staff);
 /* The same terminal in a reloaded configuration, or NULL and why: "removed",
  * "token_changed", "role_changed", "staff_changed". */
@@ -726,7 +729,10 @@ void	metrics_webhook_attempt(bool delivered, bool failed);
  */
 void	metrics_backup(int64_t ok_at, uint64_t failures, int64_t bytes);
 void	metrics_retention(int64_t last_run_at, uint64_t erased_total);
-void	metrics_hq(int64_t backlog, int64_t lag_s);
+struct hq_status;
+/* The relay's status (hq_relay_status), read at each scrape; NULL or not
+ * shipping: no head office, every figure 0. */
+void	metrics_hq(const struct hq_status *);
 /* What the HTTP face reads from the layers above, for one exposition. */
 struct metrics_state {
 	const struct queue	*ms_queue;
@@ -1099,6 +1105,7 @@ struct branch {
 	bool			 b_day_end_failed;	/* the database refused it: retrying */
 	struct deadline		 b_followup;	/* the next follow-up falling due */
 	struct branch_hooks	 b_hooks;
+	struct hq_relay		*b_hq;	/* the daemon's relay (branchqd.c), or NULL */
 };
 /*
  * One state change: a ticket and/or a window, as they will be after the

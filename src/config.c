@@ -1162,7 +1162,9 @@ parse_hq_conninfo(struct config_parse *cp, struct config *cf, const cJSON *item)
 			rc = problem(cp, item, "hq.conninfo: service is not allowed (its file "
 			    "could change the host or sslmode); write the keywords out");
 	}
-	if (host == NULL || *host == '\0')
+	if (rc != 0)
+		;	/* a service: the rest would be guesses */
+	else if (host == NULL || *host == '\0')
 		rc = problem(cp, item, "hq.conninfo: host is required: head office's host "
 		    "name (with sslmode=verify-full) or a Unix-socket directory (host=/path)");
 	else if (strchr(host, ',') != NULL || (hostaddr != NULL && strchr(hostaddr, ',')
@@ -1470,6 +1472,20 @@ config_free(struct config *cf)
 	free(cf->cf_hq.hq_conninfo);
 	free(cf->cf_hq.hq_region);
 	memset(cf, 0, sizeof *cf);
+}
+
+void
+config_hq_settings(const struct config *cf, struct hq_settings *hs)
+{
+	memset(hs, 0, sizeof *hs);
+	hs->hs_branch = cf->cf_branch;
+	hs->hs_region = cf->cf_hq.hq_region;
+	hs->hs_conninfo = cf->cf_hq.hq_conninfo;
+	hs->hs_keep_days = cf->cf_hq.hq_keep_days;
+	hs->hs_batch_events = cf->cf_hq.hq_batch_events;
+	hs->hs_retry_max_s = cf->cf_hq.hq_retry_max_s;
+	hs->hs_timeout_s = cf->cf_hq.hq_timeout_s;
+	hs->hs_target_wait_s = cf->cf_target_wait_s;
 }
 
 const struct terminal_conf *

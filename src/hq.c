@@ -71,6 +71,10 @@
 #define HQ_BACKOFF_MIN_MS	500
 #define HQ_BATCH_BYTES		(1024 * 1024)	/* a batch's JSON, at most (one event may pass it) */
 #define HQ_PRUNE_ROWS		1000		/* deleted per step: ~1 ms on the loop */
+/* Rows read into the batch per turn of the loop: 200 events of a ticket's
+ * snapshot (~700 bytes each) take about a millisecond to read and copy;
+ * a whole batch of 1,000 at once took 5 to 15. */
+#define HQ_BUILD_ROWS		200
 #define HQ_PRUNE_EVERY_S	3600		/* a prune run at most this often (daemon clock) */
 #define HQ_RETRY_WRITE_MS	1000		/* a write SQLite refused BUSY, tried again */
 
@@ -117,6 +121,7 @@ struct hq_relay {
 	struct event		*r_work;		/* active: kicked */
 	struct event		*r_prune_ev;		/* the next prune step; hourly */
 	struct event		*r_retry_ev;		/* a write SQLite refused, again */
+	struct event		*r_build_ev;		/* the batch's next rows */
 	int			 r_backoff_ms;
 	uint64_t		 r_rng;
 	bool			 r_down_logged;		/* once per outage */
@@ -131,11 +136,14 @@ struct hq_relay {
 	int64_t			 r_inflight_last;	/* the batch's last seq */
 	int64_t			 r_inflight_n;
 	bool			 r_pruning;	/* a run under way */
+	int64_t			 r_prune_run_n;	/* deleted by the run under way */
 	int64_t			 r_prune_checked_at;	/* daemon clock */
 	bool			 r_gap_logged;
 
-	char			*r_buf;		/* the batch's JSON */
+	char			*r_buf;		/* the batch's JSON, being built */
 	size_t			 r_buflen, r_bufcap;
+	int64_t			 r_build_n;	/* events in it so far; 0: none begun */
+	int64_t			 r_build_last;	/* the last one's seq */
 
 	int64_t			 r_batches, r_events, r_failures, r_pruned;
 	int64_t			 r_longest_ns;
@@ -156,14 +164,17 @@ mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Every callback: how long it held the loop. */
+/* Every callback: how long it held the loop (what, for the debug log). */
 static void
-step_end(struct hq_relay *r, int64_t t0)
+step_end(struct hq_relay *r, int64_t t0, const char *what)
 {
 	int64_t	ns = mono_ns() - t0;
 
-	if (ns > r->r_longest_ns)
+	if (ns > r->r_longest_ns) {
 		r->r_longest_ns = ns;
+		log_debug("event=hq_longest_step branch=%s step=%s state=%s ms=%.3f",
+		    log_str(r->r_branch), what, state_names[r->r_state], (double)ns / 1e6);
+	}
 }
 
 static void
@@ -188,8 +199,10 @@ rng_next(struct hq_relay *r)
 
 /* ---- SQLite ---- */
 
+/* Two subqueries: min() and max() together would scan the table. */
 static const char *const sql_bounds =
-    "SELECT min(seq), max(seq) FROM hq_events";
+    "SELECT (SELECT seq FROM hq_events ORDER BY seq LIMIT 1), "
+    "(SELECT seq FROM hq_events ORDER BY seq DESC LIMIT 1)";
 static const char *const sql_oldest =
     "SELECT at FROM hq_events WHERE seq > ?1 ORDER BY seq LIMIT 1";
 static const char *const sql_batch =
@@ -362,6 +375,7 @@ prune_step(struct hq_relay *r)
 	if ((rc = step_done(r, r->r_st_commit, "prune")) != 0)
 		goto fail;
 	r->r_pruned += n;
+	r->r_prune_run_n += n;
 	if (n > 0)
 		log_debug("event=hq_prune rows=%" PRId64 " through=%" PRId64, n, last);
 	return n == HQ_PRUNE_ROWS ? 1 : 0;
@@ -411,34 +425,48 @@ buf_put_string(struct hq_relay *r, const unsigned char *s, size_t n)
 }
 
 /*
- * The next batch's JSON from the log, after the mark: up to batch_events
- * events or HQ_BATCH_BYTES of text.  The payloads are the triggers' JSON
- * objects, put in as they are.  The number of events, 0 for none, -1.
+ * The next batch's JSON from the log, after the mark, HQ_BUILD_ROWS events
+ * per call: up to batch_events events or HQ_BATCH_BYTES of text.  The
+ * payloads are the triggers' JSON objects, put in as they are.  1: the
+ * batch is complete (r_build_n events; 0 when the log holds nothing new);
+ * 0: more to read at a later turn; -1: SQLite failed.  The statement is
+ * reset before returning: no read transaction is held between turns (it
+ * would hold the checkpoints back).
  */
-static int64_t
-build_batch(struct hq_relay *r, int64_t *lastp)
+static int
+build_step(struct hq_relay *r)
 {
 	sqlite3_stmt	*st = r->r_st_batch;
 	const unsigned char *kind, *payload;
-	char		 num[64];
-	int64_t		 n = 0, seq;
+	char		 num[96];
+	int64_t		 seq, want, got = 0;
 	size_t		 klen, plen;
 	int		 rc, len;
+	bool		 full = false;
 
-	r->r_buflen = 0;
-	buf_put(r, "[", 1);
-	sqlite3_bind_int64(st, 1, r->r_acked);
-	sqlite3_bind_int(st, 2, r->r_batch_events);
+	if (r->r_build_n == 0) {
+		r->r_buflen = 0;
+		buf_put(r, "[", 1);
+		r->r_build_last = r->r_acked;
+	}
+	want = r->r_batch_events - r->r_build_n;
+	if (want > HQ_BUILD_ROWS)
+		want = HQ_BUILD_ROWS;
+	sqlite3_bind_int64(st, 1, r->r_build_last);
+	sqlite3_bind_int64(st, 2, want);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		seq = sqlite3_column_int64(st, 0);
 		kind = sqlite3_column_text(st, 2);
 		klen = (size_t)sqlite3_column_bytes(st, 2);
 		payload = sqlite3_column_text(st, 3);
 		plen = (size_t)sqlite3_column_bytes(st, 3);
-		if (n > 0 && r->r_buflen + klen + plen + 64 > HQ_BATCH_BYTES)
+		if (r->r_build_n > 0 && r->r_buflen + klen + plen + 96 > HQ_BATCH_BYTES) {
+			full = true;
 			break;
+		}
 		len = snprintf(num, sizeof num, "%s{\"seq\":%" PRId64 ",\"at\":%" PRId64
-		    ",\"kind\":", n > 0 ? "," : "", seq, (int64_t)sqlite3_column_int64(st, 1));
+		    ",\"kind\":", r->r_build_n > 0 ? "," : "", seq,
+		    (int64_t)sqlite3_column_int64(st, 1));
 		buf_put(r, num, (size_t)len);
 		buf_put_string(r, kind != NULL ? kind : (const unsigned char *)"", klen);
 		buf_put(r, ",\"payload\":", 11);
@@ -447,18 +475,22 @@ build_batch(struct hq_relay *r, int64_t *lastp)
 		else
 			buf_put(r, "{}", 2);
 		buf_put(r, "}", 1);
-		*lastp = seq;
-		n++;
+		r->r_build_last = seq;
+		r->r_build_n++;
+		got++;
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE && n == 0) {
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
 			log_warnx("event=fault component=hq what=read error=%s",
 			    log_str(sqlite3_errmsg(r->r_db)));
+		r->r_build_n = 0;
 		return -1;
 	}
+	if (!full && got == want && r->r_build_n < r->r_batch_events)
+		return 0;
 	buf_put(r, "]", 1);
-	return n;
+	return 1;
 }
 
 /* ---- the PostgreSQL connection ---- */
@@ -517,6 +549,9 @@ drop(struct hq_relay *r)
 	PQclear(r->r_res);
 	r->r_res = NULL;
 	r->r_flushing = false;
+	r->r_build_n = 0;
+	if (r->r_build_ev != NULL)
+		evtimer_del(r->r_build_ev);
 	r->r_inflight_last = 0;
 	r->r_inflight_n = 0;
 	evtimer_del(r->r_timer);
@@ -556,7 +591,7 @@ hq_fail(struct hq_relay *r, const char *why, bool refused)
 static void
 pg_fail(struct hq_relay *r, const char *what)
 {
-	char	why[512];
+	char	why[512], *p;
 	size_t	n;
 
 	snprintf(why, sizeof why, "%s: %s", what, r->r_pg != NULL ?
@@ -564,6 +599,10 @@ pg_fail(struct hq_relay *r, const char *what)
 	n = strlen(why);
 	while (n > 0 && (why[n - 1] == '\n' || why[n - 1] == ' '))
 		why[--n] = '\0';
+	/* libpq's messages run over lines ("\n\tIs the server running ..."). */
+	for (p = why; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
 	hq_fail(r, why, false);
 }
 
@@ -596,43 +635,71 @@ send_sync(struct hq_relay *r)
 	flush(r);
 }
 
-/* One batch in flight, if the log holds more than head office does. */
+/*
+ * One batch in flight, if the log holds more than head office does: built
+ * over as many turns of the loop as it needs (build_step), then sent.
+ */
 static void
 send_batch(struct hq_relay *r)
 {
 	const char	*params[4];
 	char		 target[16];
-	int64_t		 n, last = 0;
+	int		 rc;
 
-	if (r->r_state != HQ_READY || backlog(r) == 0)
+	if (r->r_state != HQ_READY || (r->r_build_n == 0 && backlog(r) == 0))
 		return;
 	/* Pruned while no head office was configured: a gap it must refuse. */
-	if (r->r_first_seq > r->r_acked + 1 && r->r_acked > 0) {
-		if (!r->r_gap_logged)
-			log_warnx("event=hq_gap branch=%s acked=%" PRId64 " first=%" PRId64
-			    " msg=\"head office holds events up to %" PRId64 " but the branch's "
-			    "log begins at %" PRId64 ": the events between were pruned while no "
-			    "head office was configured (docs/HEADOFFICE.md)\"", log_str(r->r_branch),
-			    r->r_acked, r->r_first_seq, r->r_acked, r->r_first_seq);
+	if (r->r_build_n == 0 && r->r_first_seq > r->r_acked + 1 && r->r_acked > 0 &&
+	    !r->r_gap_logged) {
+		log_warnx("event=hq_gap branch=%s acked=%" PRId64 " first=%" PRId64
+		    " msg=\"head office holds events up to %" PRId64 " but the branch's "
+		    "log begins at %" PRId64 ": the events between were pruned while no "
+		    "head office was configured (docs/HEADOFFICE.md)\"", log_str(r->r_branch),
+		    r->r_acked, r->r_first_seq, r->r_acked, r->r_first_seq);
 		r->r_gap_logged = true;
 	}
-	if ((n = build_batch(r, &last)) <= 0)
+	if ((rc = build_step(r)) == 0) {
+		timer_ms(r->r_build_ev, 0);	/* the rest after the loop polls */
 		return;
+	}
+	if (rc == -1 || r->r_build_n == 0) {
+		r->r_build_n = 0;
+		return;
+	}
 	snprintf(target, sizeof target, "%d", r->r_target_wait_s);
 	params[0] = r->r_branch;
 	params[1] = r->r_region;	/* NULL: none */
 	params[2] = target;
 	params[3] = r->r_buf;
+	r->r_inflight_last = r->r_build_last;
+	r->r_inflight_n = r->r_build_n;
+	r->r_build_n = 0;
 	if (!PQsendQueryParams(r->r_pg, "SELECT hq_ingest($1,$2,$3,$4::jsonb)", 4, NULL,
 	    params, NULL, NULL, 0)) {
 		pg_fail(r, "hq_ingest");
 		return;
 	}
-	r->r_inflight_last = last;
-	r->r_inflight_n = n;
+	/* libpq has its copy: a relay at rest holds no megabyte. */
+	if (r->r_bufcap > 64 * 1024) {
+		free(r->r_buf);
+		r->r_buf = NULL;
+		r->r_buflen = r->r_bufcap = 0;
+	}
 	set_state(r, HQ_SENDING);
 	timeout_arm(r);
 	flush(r);
+}
+
+static void
+build_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct hq_relay	*r = arg;
+	int64_t		 t0 = mono_ns();
+
+	(void)fd;
+	(void)what;
+	send_batch(r);
+	step_end(r, t0, "build");
 }
 
 /* Head office's mark, from hq_last_seq or hq_ingest. */
@@ -777,7 +844,20 @@ sock_cb(evutil_socket_t fd, short what, void *arg)
 		if (r->r_pg != NULL && (what & EV_READ))
 			read_results(r);
 	}
-	step_end(r, t0);
+	step_end(r, t0, "socket");
+}
+
+static void
+notice_cb(void *arg, const char *message)
+{
+	struct hq_relay	*r = arg;
+	char		 line[512];
+	size_t		 n;
+
+	snprintf(line, sizeof line, "%s", message);
+	for (n = strlen(line); n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' ');)
+		line[--n] = '\0';
+	log_debug("event=hq_notice branch=%s notice=%s", log_str(r->r_branch), log_str(line));
 }
 
 /* libpq begins: the conninfo's own keywords, the address found, our defaults. */
@@ -835,6 +915,8 @@ pg_start(struct hq_relay *r)
 		pg_fail(r, "connect");
 		return;
 	}
+	/* Notices (and a server's last words) to the debug log, not stderr. */
+	PQsetNoticeProcessor(r->r_pg, notice_cb, r);
 	set_state(r, HQ_CONNECTING);
 	timeout_arm(r);
 	/* The docs: as if PQconnectPoll had said PGRES_POLLING_WRITING. */
@@ -862,7 +944,7 @@ dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 		if (res != NULL)
 			evutil_freeaddrinfo(res);
 		hq_fail(r, why, false);
-		step_end(r, t0);
+		step_end(r, t0, "dns");
 		return;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next)
@@ -881,7 +963,7 @@ dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 		hq_fail(r, "name lookup: no usable address", false);
 	else
 		pg_start(r);
-	step_end(r, t0);
+	step_end(r, t0, "dns");
 }
 
 /* The conninfo's host, when it is a name to look up: into out, true. */
@@ -960,7 +1042,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		    state_names[r->r_state]);
 		hq_fail(r, why, false);
 	}
-	step_end(r, t0);
+	step_end(r, t0, "timer");
 }
 
 /* ---- the work a commit or an answer starts ---- */
@@ -971,6 +1053,7 @@ prune_start(struct hq_relay *r)
 	r->r_prune_checked_at = clock_now();
 	if (!r->r_pruning) {
 		r->r_pruning = true;
+		r->r_prune_run_n = 0;
 		timer_ms(r->r_prune_ev, 0);
 	}
 }
@@ -992,7 +1075,7 @@ work_cb(evutil_socket_t fd, short what, void *arg)
 	 * last prune run: another. */
 	if (clock_now() >= r->r_prune_checked_at + HQ_PRUNE_EVERY_S)
 		prune_start(r);
-	step_end(r, t0);
+	step_end(r, t0, "work");
 }
 
 static void
@@ -1011,12 +1094,13 @@ prune_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_relay	*r = arg;
 	int64_t		 t0 = mono_ns();
+	char		 at[BQ_TIME_LEN];
 
 	(void)fd;
 	(void)what;
 	if (!r->r_pruning) {
 		prune_start(r);		/* the hourly timer */
-		step_end(r, t0);
+		step_end(r, t0, "prune");
 		return;
 	}
 	switch (prune_step(r)) {
@@ -1029,10 +1113,15 @@ prune_cb(evutil_socket_t fd, short what, void *arg)
 	default:
 		r->r_pruning = false;
 		refresh(r);
+		time_format(clock_now(), at);
+		log_debug("event=hq_prune at=%s deleted=%" PRId64 " keep_days=%d shipping=%s "
+		    "first=%" PRId64 " last=%" PRId64, at, r->r_prune_run_n,
+		    r->r_conninfo != NULL ? r->r_keep_days : HQ_UNSHIPPED_KEEP_DAYS,
+		    r->r_conninfo != NULL ? "yes" : "no", r->r_first_seq, r->r_last_seq);
 		timer_ms(r->r_prune_ev, (int64_t)HQ_PRUNE_EVERY_S * 1000);
 		break;
 	}
-	step_end(r, t0);
+	step_end(r, t0, "prune");
 }
 
 /* ---- the interface ---- */
@@ -1070,7 +1159,6 @@ hq_relay_open(struct event_base *base, struct evdns_base *dns, const char *db_pa
     const struct hq_settings *hs, char *err, size_t errlen)
 {
 	struct hq_relay	*r;
-	int64_t		 t0 = mono_ns();
 
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		fatal("calloc");
@@ -1084,7 +1172,8 @@ hq_relay_open(struct event_base *base, struct evdns_base *dns, const char *db_pa
 	if ((r->r_timer = evtimer_new(base, timer_cb, r)) == NULL ||
 	    (r->r_work = event_new(base, -1, 0, work_cb, r)) == NULL ||
 	    (r->r_prune_ev = evtimer_new(base, prune_cb, r)) == NULL ||
-	    (r->r_retry_ev = evtimer_new(base, retry_cb, r)) == NULL)
+	    (r->r_retry_ev = evtimer_new(base, retry_cb, r)) == NULL ||
+	    (r->r_build_ev = evtimer_new(base, build_cb, r)) == NULL)
 		fatalx("hq: event_new failed");
 	if (db_open(r, db_path, err, errlen) == -1) {
 		hq_relay_close(r);
@@ -1098,7 +1187,6 @@ hq_relay_open(struct event_base *base, struct evdns_base *dns, const char *db_pa
 	if (r->r_conninfo != NULL)
 		hq_connect(r);
 	event_active(r->r_work, EV_TIMEOUT, 0);
-	step_end(r, t0);
 	return r;
 }
 
@@ -1137,7 +1225,7 @@ hq_relay_configure(struct hq_relay *r, const struct hq_settings *hs)
 	/* keep_days may have changed: a prune run at the next turn. */
 	r->r_prune_checked_at = clock_now() - HQ_PRUNE_EVERY_S;
 	event_active(r->r_work, EV_TIMEOUT, 0);
-	step_end(r, t0);
+	step_end(r, t0, "configure");
 }
 
 void
@@ -1196,6 +1284,8 @@ hq_relay_close(struct hq_relay *r)
 		event_free(r->r_prune_ev);
 	if (r->r_retry_ev != NULL)
 		event_free(r->r_retry_ev);
+	if (r->r_build_ev != NULL)
+		event_free(r->r_build_ev);
 	free(r->r_branch);
 	free(r->r_region);
 	free(r->r_conninfo);
