@@ -130,8 +130,6 @@ $(BUILD)/tests/e2e_%: tests/e2e/%.c tests/e2e/harness.c tests/e2e/harness.h | $(
 	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/harness.c $(TEST_LIBS)
 
 # The head-office tests also speak to a real PostgreSQL (pg.c: libpq).
-PQ_CFLAGS := $(shell pkg-config --cflags libpq)
-PQ_LIBS   := $(shell pkg-config --libs libpq)
 $(BUILD)/tests/e2e_test_hq: tests/e2e/test_hq.c tests/e2e/pg.c tests/e2e/pg.h tests/e2e/harness.c \
 	    tests/e2e/harness.h | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) $(PQ_CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/pg.c tests/e2e/harness.c \
