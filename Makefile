@@ -151,6 +151,12 @@ $(BUILD)/tests/test_barrier: tests/unit/test_barrier.c $(BARRIER_O) | $(BUILD)/t
 	$(CC) $(TEST_CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -o $@ $< $(BARRIER_O) $(TEST_LIBS)
 E2E_BIN	 = $(E2E:%=$(BUILD)/tests/e2e_%)
 
+# Head office's schema and `branchq hq` on a throwaway PostgreSQL 15
+# (tests/pg/cluster.sh): no daemon, so neither a unit nor an e2e test.
+HQ_TEST	 = $(BUILD)/tests/hq_test_schema
+$(HQ_TEST): tests/hq/test_hq_schema.c | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) $(PQ_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(PQ_LIBS)
+
 # The fuzz target (tests/fuzz/README.md) links branchqd-test's objects but
 # the TCP transport and main(): it is a transport of its own, on the real
 # dispatch, commit barrier and publisher.
@@ -177,14 +183,14 @@ $(FUZZ_CONFIG_REPLAY): tests/fuzz/replay.c tests/fuzz/fuzz_config.c $(CORE_TEST_
 	    tests/fuzz/fuzz_config.c $(CORE_TEST_O) $(TEST_LIBS)
 FUZZ_REPLAYS = $(FUZZ_REPLAY) $(FUZZ_HTTP_REPLAY) $(FUZZ_CONFIG_REPLAY)
 
-tests: all $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAYS)
+tests: all $(UNIT_BIN) $(E2E_BIN) $(HQ_TEST) $(FUZZ_REPLAYS)
 
 # BRANCHQD_WRAPPER (e.g. "valgrind --error-exitcode=99") wraps the daemon in e2e tests.
 # tests/layers.sh: the layers of docs/DESIGN.md, read from the objects' symbols.
 test: tests
 	@BUILD=$(BUILD) sh tests/layers.sh
 	@BUILD=$(BUILD) sh tests/man/check.sh
-	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAYS)
+	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(E2E_BIN) $(HQ_TEST) $(FUZZ_REPLAYS)
 
 layers: tests
 	@BUILD=$(BUILD) sh tests/layers.sh

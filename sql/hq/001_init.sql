@@ -12,11 +12,11 @@
 --
 -- The views are kept current by the ingest, not computed at read time:
 -- hq_ingest applies each event to the state tables (a ticket, a complaint,
--- a survey as it stands) and recomputes the day figures of every
--- branch-day its batch touched, a few milliseconds each.  A month of one
--- region's hq_branch_day is then a plain read of a few thousand rows, not
--- the percentiles of millions of tickets, and hq_followups is a partial
--- index away from the overdue cases of a thousand branches.
+-- a survey as it stands) and moves the day counts of hq_day_state by what
+-- its batch changed.  A month of one region's hq_branch_day is then a
+-- plain read of a few thousand rows, not the percentiles of millions of
+-- tickets, and hq_followups is a partial index away from the overdue cases
+-- of a thousand branches.
 
 -- ---- partitions: by month, made on demand ----
 
@@ -70,7 +70,8 @@ BEGIN
 	FOR v_month IN SELECT generate_series(date_trunc('month', now() AT TIME ZONE 'UTC')
 	    - interval '1 month', date_trunc('month', now() AT TIME ZONE 'UTC')
 	    + make_interval(months => p_ahead), interval '1 month')::date LOOP
-		FOREACH v_parent IN ARRAY ARRAY['hq_events', 'hq_ticket_state', 'hq_survey_state'] LOOP
+		FOREACH v_parent IN ARRAY ARRAY['hq_events', 'hq_ticket_state', 'hq_survey_state',
+		    'hq_day_wait'] LOOP
 			PERFORM hq_partition_ensure(v_parent, v_month);
 		END LOOP;
 	END LOOP;
@@ -204,119 +205,127 @@ CREATE TABLE hq_survey_state (
 -- ---- the day figures, materialised ----
 
 -- One row per branch and business date on which it has a ticket, a
--- complaint or a survey; recomputed by hq_day_refresh for every day a
--- batch touched.  Beside hq_branch_day's columns, the counts its shares
--- are made of (waits, within_target_n, promoters, detractors), so that a
--- region's or a month's figure can be computed exactly from the days.
+-- complaint or a survey: the counts hq_branch_day is made of, kept by
+-- hq_ingest as events arrive.  Kept by difference, not recomputed: for
+-- each ticket, complaint or survey a batch changes, its row as it was is
+-- read in the same statement (which sees the tables as they were before
+-- it) and what it counted for is taken off what its new row counts for.
+-- A batch then costs in proportion to what it changed, not to the size of
+-- the day: a busy branch ships an event or two per batch all day, and
+-- recomputing its 3,000 tickets for each would cost head office ~20 ms a
+-- batch, 1,000 branches' worth of which is more than a server has.
+-- Shares (diversion_rate, within_target, nps_score) are computed by the
+-- view from these counts; the counts also let a region or a month be
+-- summed exactly.
 CREATE TABLE hq_day_state (
 	branch		text NOT NULL,
 	business_date	date NOT NULL,
-	tickets		bigint NOT NULL,
-	eligible	bigint NOT NULL,
-	diverted	bigint NOT NULL,
-	rerouted	bigint NOT NULL,
-	diversion_rate	float8,
-	waits		bigint NOT NULL,	-- tickets called: the waits' count
+	tickets		bigint NOT NULL DEFAULT 0,
+	eligible	bigint NOT NULL DEFAULT 0,	-- eligible by amount (DOMAIN §1)
+	diverted	bigint NOT NULL DEFAULT 0,	-- issued to self_service
+	rerouted	bigint NOT NULL DEFAULT 0,	-- of those, in a queue lane now
+	no_shows	bigint NOT NULL DEFAULT 0,
+	complaints	bigint NOT NULL DEFAULT 0,
+	nps_responses	bigint NOT NULL DEFAULT 0,
+	promoters	bigint NOT NULL DEFAULT 0,	-- scores 9-10
+	detractors	bigint NOT NULL DEFAULT 0,	-- scores 0-6
+	-- From hq_day_wait, when its waits change or the target does:
+	waits		bigint NOT NULL DEFAULT 0,	-- tickets called
 	waiting_p50_s	bigint,
 	waiting_p90_s	bigint,
-	within_target_n	bigint NOT NULL,
-	within_target	float8,
-	target_wait_s	integer NOT NULL,	-- the target the figures used
-	no_shows	bigint NOT NULL,
-	complaints	bigint NOT NULL,
-	nps_responses	bigint NOT NULL,
-	promoters	bigint NOT NULL,
-	detractors	bigint NOT NULL,
-	nps_score	float8 NOT NULL,
-	computed_at	timestamptz NOT NULL,
+	within_target_n	bigint NOT NULL DEFAULT 0,	-- waits <= target_wait_s
+	target_wait_s	integer,
+	updated_at	timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (branch, business_date)
 );
 CREATE INDEX hq_day_state_date ON hq_day_state (business_date);
 
--- The figures of the branch's days p_days, as the branch's report.summary
--- computes them for that one day (src/report.c, src/op-report.c,
--- src/stats.c), upserted into hq_day_state:
---   tickets		the day's tickets
---   eligible		eligible by amount (DOMAIN §1)
---   diverted		issued to self_service
---   rerouted		issued to self_service, in a queue lane now: only a
---			reroute (to a queue lane, once) takes a ticket out of
---			self-service, so this is the branch's rerouted_total
---   diversion_rate	(diverted - rerouted) / eligible, null without eligible
---   waiting_p50_s/p90_s nearest rank (rank ceil(p*n/100), 1-based) of
---			greatest(first_called_at - issued_at, 0) over the day's
---			called tickets, every lane pooled; null if none called.
---			Integer ranks, not percentile_disc(0.9): its rank is
---			ceil(0.9 * n) in floating point, and 0.9 * 110 is
---			99.00000000000001 there, rank 100 where the branch
---			takes 99.
---   within_target	waits <= target, as the branch rounds it: four
---			decimals, ((within * 10000 + n / 2) / n) / 10000.0 in
---			integers then float8; null if none called
---   no_shows		status no_show
---   complaints		complaints of that business date
---   nps_responses	surveys of that business date
---   nps_score		100.0 * (promoters - detractors) / n in float8,
---			promoter 9-10, detractor 0-6; 0 without answers (the
---			branch-wide score of report.summary is 0 then)
--- Times are whole seconds (the branch's are): their epoch difference is exact.
-CREATE FUNCTION hq_day_refresh(p_branch text, p_days date[]) RETURNS void
+-- The waits of a day as a histogram: how many of its called tickets
+-- waited wait_s seconds (greatest(first_called_at - issued_at, 0), every
+-- lane pooled, as report.summary's).  The nearest ranks and the count
+-- within the target are read off it in one pass over its distinct waits
+-- (a few hundred a day), exactly as the branch's sorted list gives them.
+-- By month, as tickets.
+CREATE TABLE hq_day_wait (
+	branch		text NOT NULL,
+	business_date	date NOT NULL,
+	wait_s		bigint NOT NULL,
+	n		bigint NOT NULL,
+	PRIMARY KEY (branch, business_date, wait_s)
+) PARTITION BY RANGE (business_date);
+
+-- A ticket's wait, as the branch counts it: issue to first call, never
+-- negative (a clock set back), null if never called.  Times are whole
+-- seconds (the branch's are), so their difference is exact.
+CREATE FUNCTION hq_wait_s(p_issued_at timestamptz, p_first_called_at timestamptz)
+RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	-- greatest() skips nulls: a ticket never called must stay null.
+	SELECT CASE WHEN p_first_called_at IS NOT NULL AND p_issued_at IS NOT NULL
+	    THEN greatest(extract(epoch FROM p_first_called_at)::bigint
+		- extract(epoch FROM p_issued_at)::bigint, 0) END;
+$$;
+
+-- The wait figures of the branch's days p_days from their histograms, with
+-- the branch's target now, as report.summary computes them for one day
+-- (src/stats.c): p50 and p90 are nearest ranks, rank ceil(p * n / 100)
+-- (1-based) of the sorted waits, in integers: (p * n + 99) / 100.  Not
+-- percentile_disc(0.9), whose rank is ceil(0.9 * n) in floating point:
+-- 0.9 * 110 is 99.00000000000001 there, rank 100 where the branch takes 99.
+CREATE FUNCTION hq_day_waits_refresh(p_branch text, p_days date[]) RETURNS void
 LANGUAGE sql AS $$
-	INSERT INTO hq_day_state AS o (branch, business_date, tickets, eligible, diverted,
-	    rerouted, diversion_rate, waits, waiting_p50_s, waiting_p90_s, within_target_n,
-	    within_target, target_wait_s, no_shows, complaints, nps_responses, promoters,
-	    detractors, nps_score, computed_at)
-	SELECT p_branch, d.day, t.tickets, t.eligible, t.diverted, t.rerouted,
-	    CASE WHEN t.eligible > 0
-		THEN (t.diverted - t.rerouted)::float8 / t.eligible::float8 END,
-	    t.waits,
-	    t.sorted[((50 * t.waits + 99) / 100)::integer],
-	    t.sorted[((90 * t.waits + 99) / 100)::integer],
-	    t.within,
-	    CASE WHEN t.waits > 0
-		THEN ((t.within * 10000 + t.waits / 2) / t.waits)::float8 / 10000.0::float8 END,
-	    b.target_wait_s, t.no_shows, c.complaints, s.responses, s.promoters, s.detractors,
-	    CASE WHEN s.responses > 0
-		THEN 100.0::float8 * (s.promoters - s.detractors)::float8 / s.responses::float8
-		ELSE 0 END,
-	    now()
+	UPDATE hq_day_state d SET waits = coalesce(f.waits, 0), waiting_p50_s = f.p50,
+	    waiting_p90_s = f.p90, within_target_n = coalesce(f.within, 0),
+	    target_wait_s = b.target_wait_s, updated_at = now()
 	FROM hq_branch_state b
-	CROSS JOIN (SELECT DISTINCT unnest(p_days) AS day) d
-	CROSS JOIN LATERAL (
-		SELECT count(*) AS tickets,
-		    count(*) FILTER (WHERE x.eligible) AS eligible,
-		    count(*) FILTER (WHERE x.issue_lane = 'self_service') AS diverted,
-		    count(*) FILTER (WHERE x.issue_lane = 'self_service'
-			AND x.lane <> 'self_service') AS rerouted,
-		    count(*) FILTER (WHERE x.status = 'no_show') AS no_shows,
-		    count(w.wait_s) AS waits,
-		    count(*) FILTER (WHERE w.wait_s <= b.target_wait_s) AS within,
-		    array_agg(w.wait_s ORDER BY w.wait_s) FILTER (WHERE w.wait_s IS NOT NULL)
-			AS sorted
-		FROM hq_ticket_state x
-		CROSS JOIN LATERAL (SELECT greatest(extract(epoch FROM x.first_called_at)::bigint
-		    - extract(epoch FROM x.issued_at)::bigint, 0) AS wait_s) w
-		WHERE x.branch = p_branch AND x.business_date = d.day) t
-	CROSS JOIN LATERAL (
-		SELECT count(*) AS complaints FROM hq_complaint_state
-		WHERE branch = p_branch AND business_date = d.day) c
-	CROSS JOIN LATERAL (
-		SELECT count(*) AS responses,
-		    count(*) FILTER (WHERE score >= 9) AS promoters,
-		    count(*) FILTER (WHERE score <= 6) AS detractors
-		FROM hq_survey_state
-		WHERE branch = p_branch AND business_date = d.day) s
-	WHERE b.branch = p_branch AND d.day IS NOT NULL
-	ON CONFLICT (branch, business_date) DO UPDATE SET
-	    tickets = excluded.tickets, eligible = excluded.eligible,
-	    diverted = excluded.diverted, rerouted = excluded.rerouted,
-	    diversion_rate = excluded.diversion_rate, waits = excluded.waits,
-	    waiting_p50_s = excluded.waiting_p50_s, waiting_p90_s = excluded.waiting_p90_s,
-	    within_target_n = excluded.within_target_n, within_target = excluded.within_target,
-	    target_wait_s = excluded.target_wait_s, no_shows = excluded.no_shows,
-	    complaints = excluded.complaints, nps_responses = excluded.nps_responses,
-	    promoters = excluded.promoters, detractors = excluded.detractors,
-	    nps_score = excluded.nps_score, computed_at = excluded.computed_at;
+	CROSS JOIN (SELECT DISTINCT unnest(p_days) AS day) x
+	LEFT JOIN LATERAL (
+		SELECT max(total) AS waits,
+		    min(wait_s) FILTER (WHERE cum >= (50 * total + 99) / 100) AS p50,
+		    min(wait_s) FILTER (WHERE cum >= (90 * total + 99) / 100) AS p90,
+		    sum(n) FILTER (WHERE wait_s <= (SELECT target_wait_s FROM hq_branch_state
+			WHERE branch = p_branch)) AS within
+		-- sum() of bigint is numeric: back to bigint, so that the ranks
+		-- divide as integers.
+		FROM (SELECT wait_s, n, (sum(n) OVER (ORDER BY wait_s))::bigint AS cum,
+			(sum(n) OVER ())::bigint AS total
+		    FROM hq_day_wait
+		    WHERE branch = p_branch AND business_date = x.day AND n > 0) h) f ON true
+	WHERE b.branch = p_branch AND d.branch = p_branch AND d.business_date = x.day;
+$$;
+
+-- The counts of the branch's days p_days from the state tables, from
+-- scratch, histograms too: what hq_ingest keeps by difference, for a
+-- repair or a check (tests/hq compares the two).
+CREATE FUNCTION hq_day_rebuild(p_branch text, p_days date[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	DELETE FROM hq_day_wait WHERE branch = p_branch AND business_date = ANY (p_days);
+	INSERT INTO hq_day_wait (branch, business_date, wait_s, n)
+	SELECT p_branch, business_date, w, count(*)
+	FROM (SELECT business_date, hq_wait_s(issued_at, first_called_at) AS w
+	    FROM hq_ticket_state WHERE branch = p_branch AND business_date = ANY (p_days)) t
+	WHERE w IS NOT NULL GROUP BY business_date, w;
+	DELETE FROM hq_day_state WHERE branch = p_branch AND business_date = ANY (p_days);
+	INSERT INTO hq_day_state (branch, business_date, tickets, eligible, diverted, rerouted,
+	    no_shows, complaints, nps_responses, promoters, detractors)
+	SELECT p_branch, d, sum(tickets), sum(eligible), sum(diverted), sum(rerouted),
+	    sum(no_shows), sum(complaints), sum(responses), sum(promoters), sum(detractors)
+	FROM (
+		SELECT business_date AS d, 1 AS tickets, eligible::int AS eligible,
+		    (issue_lane = 'self_service')::int AS diverted,
+		    (issue_lane = 'self_service' AND lane <> 'self_service')::int AS rerouted,
+		    (status = 'no_show')::int AS no_shows, 0 AS complaints, 0 AS responses,
+		    0 AS promoters, 0 AS detractors
+		FROM hq_ticket_state WHERE branch = p_branch AND business_date = ANY (p_days)
+		UNION ALL
+		SELECT business_date, 0, 0, 0, 0, 0, 1, 0, 0, 0
+		FROM hq_complaint_state WHERE branch = p_branch AND business_date = ANY (p_days)
+		UNION ALL
+		SELECT business_date, 0, 0, 0, 0, 0, 0, 1, (score >= 9)::int, (score <= 6)::int
+		FROM hq_survey_state WHERE branch = p_branch AND business_date = ANY (p_days)) u
+	GROUP BY d;
+	PERFORM hq_day_waits_refresh(p_branch, p_days);
+END;
 $$;
 
 -- ---- the relay's two functions ----
@@ -437,10 +446,14 @@ BEGIN
 	LOOP
 		PERFORM hq_partition_ensure('hq_ticket_state', v_month);
 		PERFORM hq_partition_ensure('hq_survey_state', v_month);
+		PERFORM hq_partition_ensure('hq_day_wait', v_month);
 	END LOOP;
 
-	-- The events and what they say, in one statement: each state upsert
-	-- returns the business dates whose figures its rows change.
+	-- The events and what they say, in one statement.  Every part of it
+	-- sees the tables as they were before it, so the *_old parts read the
+	-- rows the upserts replace: the day counts move by the difference
+	-- between what each changed entity counts for now and what it counted
+	-- for before (nothing for a row it did not have).
 	WITH ev AS MATERIALIZED (
 		SELECT x.seq, x.at, x.kind, x.payload
 		FROM jsonb_to_recordset(p_events) AS x(seq bigint, at bigint, kind text,
@@ -449,19 +462,17 @@ BEGIN
 	), ins AS (
 		INSERT INTO hq_events (branch, seq, occurred_at, kind, payload)
 		SELECT p_branch, seq, to_timestamp(at), kind, payload FROM ev
-	), tk AS (
-		INSERT INTO hq_ticket_state AS o (branch, business_date, ticket_id, seq, number,
-		    lane, issue_lane, status, service, amount_fen, loose_cash, vip,
-		    needs_assistance, accessibility, priority, eligible, route_rule, issued_at,
-		    queued_at, called_at, first_called_at, first_called_lane, started_at,
-		    finished_at, window_number, recalls, staff, closed_by)
-		SELECT DISTINCT ON (t.id) p_branch, t.business_date, t.id, ev.seq, t.number,
+	), t_new AS MATERIALIZED (
+		-- The latest of each ticket in the batch.
+		SELECT DISTINCT ON (t.id) t.business_date, t.id AS ticket_id, ev.seq, t.number,
 		    t.lane, t.issue_lane, t.status, t.service, t.amount_fen, t.loose_cash, t.vip,
 		    t.needs_assistance, t.accessibility, t.priority, t.eligible, t.route_rule,
-		    to_timestamp(t.issued_at), to_timestamp(t.queued_at),
-		    to_timestamp(t.called_at), to_timestamp(t.first_called_at),
-		    t.first_called_lane, to_timestamp(t.started_at), to_timestamp(t.finished_at),
-		    t."window", t.recalls, t.staff, t.closed_by
+		    to_timestamp(t.issued_at) AS issued_at, to_timestamp(t.queued_at) AS queued_at,
+		    to_timestamp(t.called_at) AS called_at,
+		    to_timestamp(t.first_called_at) AS first_called_at, t.first_called_lane,
+		    to_timestamp(t.started_at) AS started_at,
+		    to_timestamp(t.finished_at) AS finished_at, t."window" AS window_number,
+		    t.recalls, t.staff, t.closed_by
 		FROM ev, jsonb_to_record(ev.payload->'ticket') AS t(id bigint,
 		    business_date date, number text, lane text, issue_lane text, status text,
 		    service text, amount_fen bigint, loose_cash boolean, vip boolean,
@@ -473,6 +484,21 @@ BEGIN
 		WHERE ev.kind LIKE 'ticket.%' AND jsonb_typeof(ev.payload->'ticket') = 'object'
 		    AND t.id IS NOT NULL AND t.business_date IS NOT NULL
 		ORDER BY t.id, ev.seq DESC
+	), t_old AS MATERIALIZED (
+		SELECT o.* FROM t_new n JOIN hq_ticket_state o ON o.branch = p_branch
+		    AND o.business_date = n.business_date AND o.ticket_id = n.ticket_id
+	), tk AS (
+		INSERT INTO hq_ticket_state AS o (branch, business_date, ticket_id, seq, number,
+		    lane, issue_lane, status, service, amount_fen, loose_cash, vip,
+		    needs_assistance, accessibility, priority, eligible, route_rule, issued_at,
+		    queued_at, called_at, first_called_at, first_called_lane, started_at,
+		    finished_at, window_number, recalls, staff, closed_by)
+		SELECT p_branch, business_date, ticket_id, seq, number, lane, issue_lane, status,
+		    service, amount_fen, loose_cash, vip, needs_assistance, accessibility,
+		    priority, eligible, route_rule, issued_at, queued_at, called_at,
+		    first_called_at, first_called_lane, started_at, finished_at, window_number,
+		    recalls, staff, closed_by
+		FROM t_new
 		ON CONFLICT (branch, business_date, ticket_id) DO UPDATE SET
 		    seq = excluded.seq, number = excluded.number, lane = excluded.lane,
 		    issue_lane = excluded.issue_lane, status = excluded.status,
@@ -488,27 +514,37 @@ BEGIN
 		    window_number = excluded.window_number, recalls = excluded.recalls,
 		    staff = excluded.staff, closed_by = excluded.closed_by
 		WHERE o.seq < excluded.seq
-		RETURNING o.business_date
-	), cp AS (
-		INSERT INTO hq_complaint_state AS o (branch, complaint_id, seq, state, category,
-		    severity, channel, ticket_id, ticket_number, customer_name, customer_phone,
-		    first_responder, owner, logged_at, business_date, follow_up_due, overdue,
-		    root_cause, resolved_at, closed_at, compensation_fen)
-		SELECT DISTINCT ON (c.id) p_branch, c.id, ev.seq, c.state, c.category,
+	), c_new AS MATERIALIZED (
+		SELECT DISTINCT ON (c.id) c.id AS complaint_id, ev.seq, c.state, c.category,
 		    c.severity, c.channel, c.ticket_id, c.ticket_number, c.customer_name,
-		    c.customer_phone, c.first_responder, c.owner, to_timestamp(c.logged_at),
-		    c.business_date, to_timestamp(c.follow_up_due), coalesce(c.overdue, false),
-		    c.root_cause, to_timestamp(c.resolved_at), to_timestamp(c.closed_at),
-		    c.compensation_fen
+		    c.customer_phone, c.first_responder, c.owner,
+		    to_timestamp(c.logged_at) AS logged_at, c.business_date,
+		    to_timestamp(c.follow_up_due) AS follow_up_due,
+		    coalesce(c.overdue, false) AS overdue, c.root_cause,
+		    to_timestamp(c.resolved_at) AS resolved_at,
+		    to_timestamp(c.closed_at) AS closed_at, c.compensation_fen
 		FROM ev, jsonb_to_record(ev.payload->'complaint') AS c(id bigint, state text,
 		    category text, severity integer, channel text, ticket_id bigint,
 		    ticket_number text, customer_name text, customer_phone text,
 		    first_responder text, owner text, logged_at bigint, business_date date,
 		    follow_up_due bigint, overdue boolean, root_cause text, resolved_at bigint,
 		    closed_at bigint, compensation_fen bigint)
-		WHERE ev.kind LIKE 'complaint.%' AND jsonb_typeof(ev.payload->'complaint') = 'object'
-		    AND c.id IS NOT NULL
+		WHERE ev.kind LIKE 'complaint.%'
+		    AND jsonb_typeof(ev.payload->'complaint') = 'object' AND c.id IS NOT NULL
 		ORDER BY c.id, ev.seq DESC
+	), c_old AS MATERIALIZED (
+		SELECT o.* FROM c_new n JOIN hq_complaint_state o ON o.branch = p_branch
+		    AND o.complaint_id = n.complaint_id
+	), cp AS (
+		INSERT INTO hq_complaint_state AS o (branch, complaint_id, seq, state, category,
+		    severity, channel, ticket_id, ticket_number, customer_name, customer_phone,
+		    first_responder, owner, logged_at, business_date, follow_up_due, overdue,
+		    root_cause, resolved_at, closed_at, compensation_fen)
+		SELECT p_branch, complaint_id, seq, state, category, severity, channel,
+		    ticket_id, ticket_number, customer_name, customer_phone, first_responder,
+		    owner, logged_at, business_date, follow_up_due, overdue, root_cause,
+		    resolved_at, closed_at, compensation_fen
+		FROM c_new
 		ON CONFLICT (branch, complaint_id) DO UPDATE SET
 		    seq = excluded.seq, state = excluded.state, category = excluded.category,
 		    severity = excluded.severity, channel = excluded.channel,
@@ -521,46 +557,115 @@ BEGIN
 		    root_cause = excluded.root_cause, resolved_at = excluded.resolved_at,
 		    closed_at = excluded.closed_at, compensation_fen = excluded.compensation_fen
 		WHERE o.seq < excluded.seq
-		RETURNING o.business_date
-	), sv AS (
-		INSERT INTO hq_survey_state AS o (branch, business_date, survey_id, seq,
-		    ticket_id, score, complaint_id, submitted_at)
-		SELECT DISTINCT ON (s.id) p_branch, s.business_date, s.id, ev.seq, s.ticket_id,
-		    s.score, s.complaint_id, to_timestamp(ev.at)
+	), s_new AS MATERIALIZED (
+		SELECT DISTINCT ON (s.id) s.business_date, s.id AS survey_id, ev.seq, s.ticket_id,
+		    s.score, s.complaint_id, to_timestamp(ev.at) AS submitted_at
 		FROM ev, jsonb_to_record(ev.payload->'survey') AS s(id bigint,
 		    business_date date, ticket_id bigint, score integer, complaint_id bigint)
 		WHERE ev.kind LIKE 'survey.%' AND jsonb_typeof(ev.payload->'survey') = 'object'
 		    AND s.id IS NOT NULL AND s.business_date IS NOT NULL
 		ORDER BY s.id, ev.seq DESC
+	), s_old AS MATERIALIZED (
+		SELECT o.* FROM s_new n JOIN hq_survey_state o ON o.branch = p_branch
+		    AND o.business_date = n.business_date AND o.survey_id = n.survey_id
+	), sv AS (
+		INSERT INTO hq_survey_state AS o (branch, business_date, survey_id, seq,
+		    ticket_id, score, complaint_id, submitted_at)
+		SELECT p_branch, business_date, survey_id, seq, ticket_id, score, complaint_id,
+		    submitted_at
+		FROM s_new
 		ON CONFLICT (branch, business_date, survey_id) DO UPDATE SET
 		    seq = excluded.seq, ticket_id = excluded.ticket_id, score = excluded.score,
 		    complaint_id = excluded.complaint_id, submitted_at = excluded.submitted_at
 		WHERE o.seq < excluded.seq
-		RETURNING o.business_date
+	), counts AS (
+		-- What each entity counts for (see hq_branch_day), +1 as it is
+		-- now and -1 as it was.
+		SELECT d, sum(tickets) AS tickets, sum(eligible) AS eligible,
+		    sum(diverted) AS diverted, sum(rerouted) AS rerouted,
+		    sum(no_shows) AS no_shows, sum(complaints) AS complaints,
+		    sum(responses) AS responses, sum(promoters) AS promoters,
+		    sum(detractors) AS detractors
+		FROM (
+			SELECT x.business_date AS d, x.k AS tickets,
+			    x.k * coalesce(x.eligible::int, 0) AS eligible,
+			    x.k * coalesce((x.issue_lane = 'self_service')::int, 0) AS diverted,
+			    x.k * coalesce((x.issue_lane = 'self_service'
+				AND x.lane <> 'self_service')::int, 0) AS rerouted,
+			    x.k * coalesce((x.status = 'no_show')::int, 0) AS no_shows,
+			    0 AS complaints, 0 AS responses, 0 AS promoters, 0 AS detractors
+			FROM (SELECT 1 AS k, business_date, eligible, issue_lane, lane, status
+			    FROM t_new
+			    UNION ALL SELECT -1, business_date, eligible, issue_lane, lane, status
+			    FROM t_old) x
+			UNION ALL
+			SELECT y.business_date, 0, 0, 0, 0, 0, y.k, 0, 0, 0
+			FROM (SELECT 1 AS k, business_date FROM c_new
+			    UNION ALL SELECT -1, business_date FROM c_old) y
+			UNION ALL
+			SELECT z.business_date, 0, 0, 0, 0, 0, 0, z.k,
+			    z.k * coalesce((z.score >= 9)::int, 0),
+			    z.k * coalesce((z.score <= 6)::int, 0)
+			FROM (SELECT 1 AS k, business_date, score FROM s_new
+			    UNION ALL SELECT -1, business_date, score FROM s_old) z) u
+		WHERE d IS NOT NULL
+		GROUP BY d
+	), day AS (
+		INSERT INTO hq_day_state AS o (branch, business_date, tickets, eligible,
+		    diverted, rerouted, no_shows, complaints, nps_responses, promoters,
+		    detractors, target_wait_s)
+		SELECT p_branch, d, tickets, eligible, diverted, rerouted, no_shows, complaints,
+		    responses, promoters, detractors, v_target
+		FROM counts
+		WHERE tickets <> 0 OR eligible <> 0 OR diverted <> 0 OR rerouted <> 0
+		    OR no_shows <> 0 OR complaints <> 0 OR responses <> 0 OR promoters <> 0
+		    OR detractors <> 0
+		ON CONFLICT (branch, business_date) DO UPDATE SET
+		    tickets = o.tickets + excluded.tickets,
+		    eligible = o.eligible + excluded.eligible,
+		    diverted = o.diverted + excluded.diverted,
+		    rerouted = o.rerouted + excluded.rerouted,
+		    no_shows = o.no_shows + excluded.no_shows,
+		    complaints = o.complaints + excluded.complaints,
+		    nps_responses = o.nps_responses + excluded.nps_responses,
+		    promoters = o.promoters + excluded.promoters,
+		    detractors = o.detractors + excluded.detractors,
+		    updated_at = now()
+	), waits AS (
+		-- The histogram moves only when a ticket's wait does: its first
+		-- call, one event in five or so.
+		SELECT d, w, sum(k) AS k FROM (
+			SELECT business_date AS d, hq_wait_s(issued_at, first_called_at) AS w, 1 AS k
+			FROM t_new
+			UNION ALL
+			SELECT business_date, hq_wait_s(issued_at, first_called_at), -1
+			FROM t_old) x
+		WHERE w IS NOT NULL
+		GROUP BY d, w
+		HAVING sum(k) <> 0
+	), hist AS (
+		INSERT INTO hq_day_wait AS o (branch, business_date, wait_s, n)
+		SELECT p_branch, d, w, k FROM waits
+		ON CONFLICT (branch, business_date, wait_s) DO UPDATE SET n = o.n + excluded.n
 	)
-	SELECT array_agg(DISTINCT d) INTO v_days FROM (
-		SELECT business_date AS d FROM tk
-		UNION ALL SELECT business_date FROM cp
-		UNION ALL SELECT business_date FROM sv) u
-	WHERE d IS NOT NULL;
+	SELECT array_agg(DISTINCT d) INTO v_days FROM waits;
 
 	SELECT (e->>'at')::bigint INTO v_last_at
 	FROM jsonb_array_elements(p_events) e WHERE (e->>'seq')::bigint = v_last;
 
-	-- A new target changes within_target of every day the branch has (its
-	-- own report.summary uses the target it has now, for any date): rare,
-	-- a configuration change, and a few ms a day.
-	IF p_target_wait_s IS NOT NULL AND p_target_wait_s <> v_target THEN
-		SELECT array_agg(business_date) INTO v_days FROM (
-			SELECT business_date FROM hq_day_state WHERE branch = p_branch
-			UNION SELECT unnest(v_days)) a;
-	END IF;
 	UPDATE hq_branch_state SET mark = v_last, region = p_region,
 	    target_wait_s = coalesce(p_target_wait_s, target_wait_s),
 	    last_event_at = to_timestamp(v_last_at), received_at = now()
 	WHERE branch = p_branch;
+	-- A new target changes within_target of every day the branch has (its
+	-- own report.summary uses the target it has now, for any date): rare,
+	-- a configuration change; else the days whose waits moved.
+	IF p_target_wait_s IS NOT NULL AND p_target_wait_s <> v_target THEN
+		SELECT array_agg(business_date) INTO v_days
+		FROM hq_day_state WHERE branch = p_branch;
+	END IF;
 	IF v_days IS NOT NULL THEN
-		PERFORM hq_day_refresh(p_branch, v_days);
+		PERFORM hq_day_waits_refresh(p_branch, v_days);
 	END IF;
 	RETURN v_last;
 END;
@@ -584,10 +689,38 @@ CREATE VIEW hq_followups (branch, complaint_id, state, overdue, owner, first_res
 		ELSE 0 END
 	FROM hq_complaint_state;
 
+-- The day figures, each as the branch's report.summary for that one day
+-- (src/report.c, src/op-report.c, src/stats.c):
+--   tickets		the day's tickets
+--   eligible		eligible by amount (DOMAIN §1)
+--   diverted		issued to self_service
+--   rerouted		issued to self_service and in a queue lane now: only a
+--			reroute (to a queue lane, once) takes a ticket out of
+--			self-service, so this is the branch's rerouted_total
+--   diversion_rate	(diverted - rerouted) / eligible in float8, null
+--			without an eligible ticket
+--   waiting_p50_s/p90_s nearest ranks of the waits (hq_day_waits_refresh),
+--			null if no ticket was called
+--   within_target	waits <= the branch's target, rounded as the branch
+--			does: ((within * 10000 + n / 2) / n) / 10000.0, integers
+--			then float8; null if no ticket was called
+--   no_shows		status no_show
+--   complaints		complaints of that business date
+--   nps_responses	surveys of that business date
+--   nps_score		100.0 * (promoters - detractors) / n in float8 (promoter
+--			9-10, detractor 0-6); 0 without answers, as report.summary's
+--			branch-wide score
 CREATE VIEW hq_branch_day (branch, business_date, tickets, eligible, diverted, rerouted,
     diversion_rate, waiting_p50_s, waiting_p90_s, within_target, no_shows, complaints,
     nps_responses, nps_score) AS
-	SELECT branch, business_date, tickets, eligible, diverted, rerouted, diversion_rate,
-	    waiting_p50_s, waiting_p90_s, within_target, no_shows, complaints, nps_responses,
-	    nps_score
+	SELECT branch, business_date, tickets, eligible, diverted, rerouted,
+	    CASE WHEN eligible > 0
+		THEN (diverted - rerouted)::float8 / eligible::float8 END,
+	    waiting_p50_s, waiting_p90_s,
+	    CASE WHEN waits > 0
+		THEN ((within_target_n * 10000 + waits / 2) / waits)::float8 / 10000.0::float8 END,
+	    no_shows, complaints, nps_responses,
+	    CASE WHEN nps_responses > 0
+		THEN 100.0::float8 * (promoters - detractors)::float8 / nps_responses::float8
+		ELSE 0::float8 END
 	FROM hq_day_state;
