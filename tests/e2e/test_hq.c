@@ -329,6 +329,8 @@ day_work(struct branch *b)
 	branch_advance(b, 300);
 	OK(b->l, "{\"op\":\"selfservice.set\",\"available\":true}");
 	OK(b->t2, "{\"op\":\"window.close\"}");
+	OK(b->t1, "{\"op\":\"window.close\"}");
+	/* No window open: to the machines, and expired at the day end. */
 	(void)issue_number(b->k, "cash_withdrawal", 70000 + b->idx, NULL);
 }
 
