@@ -38,6 +38,15 @@
 static const char *const secrets[] = {
 	"张三丰", "13812345678", "李四光", "13987654321", "王五", "02584561234",
 };
+/* Every kind of event the scenario makes. */
+static const char *const kinds[] = {
+	"ticket.issued", "ticket.called", "ticket.recalled", "ticket.no_show", "ticket.started",
+	"ticket.completed", "ticket.transferred", "ticket.rerouted", "ticket.cancelled",
+	"ticket.expired", "complaint.logged", "complaint.apology", "complaint.compensation",
+	"complaint.resolved", "complaint.followup", "complaint.overdue", "survey.submitted",
+	"window.opened", "window.lanes", "window.paused", "window.resumed", "window.closed",
+	"selfservice.available", "selfservice.unavailable",
+};
 /* And what the reports show instead. */
 static const char *const masked[] = { "张*", "138****5678", "李*", "139****4321" };
 
@@ -288,6 +297,8 @@ day_work(struct branch *b)
 	OK(b->t2, "{\"op\":\"window.pause\"}");
 	branch_advance(b, 60);
 	OK(b->t2, "{\"op\":\"window.resume\"}");
+	/* Its lanes changed while open (window.lanes). */
+	OK(b->t2, "{\"op\":\"window.open\",\"window\":2,\"lanes\":[\"counter\",\"vip\"]}");
 
 	served2 = call_next(b->t1);
 	OK(b->t1, "{\"op\":\"ticket.start\",\"number\":\"%s\"}", served2);
@@ -1045,6 +1056,10 @@ test_three_branches(void **state)
 		print_longest_step(&br[i], "at the end");
 	}
 	check_no_personal_data(pg);
+	/* The scenario made every kind it claims to, and each reached head office. */
+	for (i = 0; i < (int)(sizeof kinds / sizeof kinds[0]); i++)
+		expect_that(pg_int(pg, "SELECT count(*) FROM hq_events WHERE kind = $1",
+		    kinds[i]) > 0, NULL, "no %s event at head office", kinds[i]);
 	expect_that(pg_int(pg, "SELECT count(*) FROM hq_branches WHERE (branch, region) IN "
 	    "(('NJ-001', 'Jiangsu'), ('NJ-002', 'Jiangsu'), ('SH-001', 'Shanghai'))",
 	    (const char *)NULL) == 3, NULL, "hq_branches does not list the three branches "
