@@ -256,13 +256,15 @@ CREATE TABLE hq_day_wait (
 
 -- A ticket's wait, as the branch counts it: issue to first call, never
 -- negative (a clock set back), null if never called.  Times are whole
--- seconds (the branch's are), so their difference is exact.
+-- seconds (the branch's are), so their difference is exact: the interval
+-- of two timestamptz counts days of 24 hours, and its epoch gives them
+-- back as seconds.  (extract() of a timestamptz itself is only STABLE,
+-- which would keep this function from being inlined into the ingest.)
 CREATE FUNCTION hq_wait_s(p_issued_at timestamptz, p_first_called_at timestamptz)
 RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 	-- greatest() skips nulls: a ticket never called must stay null.
 	SELECT CASE WHEN p_first_called_at IS NOT NULL AND p_issued_at IS NOT NULL
-	    THEN greatest(extract(epoch FROM p_first_called_at)::bigint
-		- extract(epoch FROM p_issued_at)::bigint, 0) END;
+	    THEN greatest(extract(epoch FROM p_first_called_at - p_issued_at)::bigint, 0) END;
 $$;
 
 -- The wait figures of the branch's days p_days from their histograms, with
@@ -668,6 +670,27 @@ BEGIN
 		PERFORM hq_day_waits_refresh(p_branch, v_days);
 	END IF;
 	RETURN v_last;
+END;
+$$;
+
+-- Who may call them.  The relay logs in as a role of its own (one per
+-- branch, or one for all), which should hold no privilege on the tables:
+-- both functions run as their owner (the role that ran `branchq hq
+-- migrate`), which alone writes the tables and makes the partitions
+-- (ATTACH PARTITION needs the parent's owner).  Granted to no one here:
+-- the DBA grants EXECUTE to the relay's role (docs/HEADOFFICE.md).  Their
+-- search_path is pinned to the schema they were made in, pg_temp last, so
+-- that a caller's own objects cannot stand in for the tables.
+ALTER FUNCTION hq_ingest(text, text, integer, jsonb) SECURITY DEFINER;
+ALTER FUNCTION hq_last_seq(text) SECURITY DEFINER;
+REVOKE EXECUTE ON FUNCTION hq_ingest(text, text, integer, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION hq_last_seq(text) FROM PUBLIC;
+DO $$
+BEGIN
+	EXECUTE format('ALTER FUNCTION hq_ingest(text, text, integer, jsonb) SET search_path = %I, pg_temp',
+	    current_schema());
+	EXECUTE format('ALTER FUNCTION hq_last_seq(text) SET search_path = %I, pg_temp',
+	    current_schema());
 END;
 $$;
 

@@ -611,6 +611,67 @@ test_ingest_concurrent(void **state)
 	expect_q1("2", "SELECT count(*) FROM hq_events WHERE branch = 'CONC'");
 }
 
+/* A query of a role of its own: the result's status and SQLSTATE ("" if ok). */
+static char *
+as_role(const char *role, const char *sql, bool *ok)
+{
+	char		*info = xasprintf("host=%s port=%s user=%s dbname=hq", pg_dir, pg_port,
+			    role);
+	PGconn		*c = PQconnectdb(info);
+	PGresult	*res;
+	char		*state;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	res = PQexec(c, sql);
+	*ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	state = strdup(*ok ? "" : PQresultErrorField(res, PG_DIAG_SQLSTATE));
+	PQclear(res);
+	PQfinish(c);
+	free(info);
+	return state;
+}
+
+/*
+ * The relay's role needs EXECUTE on the two functions and nothing else:
+ * they run as the schema's owner, partitions made on demand too; nobody
+ * else may call them, and the relay's role cannot read the tables.
+ */
+static void
+test_privileges(void **state)
+{
+	char	*st;
+	bool	 ok;
+
+	(void)state;
+	PQclear(q("CREATE ROLE relay_r LOGIN"));
+	PQclear(q("CREATE ROLE other_r LOGIN"));
+	PQclear(q("GRANT EXECUTE ON FUNCTION hq_ingest(text, text, integer, jsonb), "
+	    "hq_last_seq(text) TO relay_r"));
+	/* 2023-05-10: a month nobody made. */
+	st = as_role("relay_r", "SELECT hq_ingest('PRIV', 'East', 900, '[{\"seq\":1,"
+	    "\"at\":1683720000,\"kind\":\"window.opened\",\"payload\":{}}]')", &ok);
+	if (!ok)
+		fail_msg("the relay's role cannot ingest: %s", st);
+	free(st);
+	expect_q1("hq_events_202305", "SELECT tableoid::regclass::text FROM hq_events WHERE "
+	    "branch = 'PRIV'");
+	st = as_role("relay_r", "SELECT hq_last_seq('PRIV')", &ok);
+	assert_true(ok);
+	free(st);
+	st = as_role("relay_r", "SELECT count(*) FROM hq_events", &ok);
+	assert_false(ok);
+	assert_string_equal(st, "42501");
+	free(st);
+	st = as_role("other_r", "SELECT hq_ingest('PRIV', 'East', 900, '[]')", &ok);
+	assert_false(ok);
+	assert_string_equal(st, "42501");
+	free(st);
+	st = as_role("other_r", "SELECT hq_last_seq('PRIV')", &ok);
+	assert_false(ok);
+	assert_string_equal(st, "42501");
+	free(st);
+}
+
 /* Events of two months land in two partitions, made on demand. */
 static void
 test_partitions(void **state)
@@ -1046,6 +1107,7 @@ main(void)
 		cmocka_unit_test(test_ingest_marks),
 		cmocka_unit_test(test_ingest_concurrent),
 		cmocka_unit_test(test_partitions),
+		cmocka_unit_test(test_privileges),
 		cmocka_unit_test(test_branch_day),
 		cmocka_unit_test(test_followups),
 		cmocka_unit_test(test_cli),
