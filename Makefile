@@ -57,7 +57,7 @@ E2E	 = test_session test_tickets test_dayend test_windows test_restart test_erro
 	   test_limits test_group test_checkpoint test_vendor test_events \
 	   test_http test_http_session test_http_events test_tls test_printer test_reload \
 	   test_upgrade test_metrics test_tools test_notify test_backup test_retention \
-	   test_hq_log
+	   test_hq_log test_hq_offline
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 
