@@ -75,6 +75,10 @@
  * snapshot (~700 bytes each) take about a millisecond to read and copy;
  * a whole batch of 1,000 at once took 5 to 15. */
 #define HQ_BUILD_ROWS		200
+
+/* Step times counted below 0.5, 1, 2, 5, 10 ms and above (the close's log line). */
+static const int64_t step_bounds_ns[] = { 500000, 1000000, 2000000, 5000000, 10000000 };
+#define HQ_STEP_BUCKETS	(sizeof step_bounds_ns / sizeof step_bounds_ns[0])
 #define HQ_PRUNE_EVERY_S	3600		/* a prune run at most this often (daemon clock) */
 #define HQ_RETRY_WRITE_MS	1000		/* a write SQLite refused BUSY, tried again */
 
@@ -117,6 +121,7 @@ struct hq_relay {
 	struct evdns_getaddrinfo_request *r_dns_req;
 	unsigned		 r_addr_turn;		/* which address of a name, rotated per failure */
 	char			 r_hostaddr[INET6_ADDRSTRLEN];
+	char			 r_host[256];		/* the name r_hostaddr is of */
 	struct event		*r_timer;		/* the backoff, or the timeout */
 	struct event		*r_work;		/* active: kicked */
 	struct event		*r_prune_ev;		/* the next prune step; hourly */
@@ -147,6 +152,12 @@ struct hq_relay {
 
 	int64_t			 r_batches, r_events, r_failures, r_pruned;
 	int64_t			 r_longest_ns;
+	/* The steps' times, logged at close: the loop's wall time (what
+	 * terminals wait for, other processes' turns on the CPU included) by
+	 * bucket, and the longest in CPU time (the relay's own work). */
+	int64_t			 r_steps[HQ_STEP_BUCKETS + 1];
+	int64_t			 r_longest_cpu_ns;
+	int64_t			 r_step_cpu0;
 };
 
 static void	hq_connect(struct hq_relay *);
@@ -156,20 +167,40 @@ static void	sock_cb(evutil_socket_t, short, void *);
 /* ---- time and randomness ---- */
 
 static int64_t
-mono_ns(void)
+ns_of(clockid_t id)
 {
 	struct timespec	ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A callback begins: the wall clock, and the thread's CPU time kept. */
+static int64_t
+step_begin(struct hq_relay *r)
+{
+	r->r_step_cpu0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+	return ns_of(CLOCK_MONOTONIC);
+}
+
+static int64_t
+mono_ns(void)
+{
+	return ns_of(CLOCK_MONOTONIC);
 }
 
 /* Every callback: how long it held the loop (what, for the debug log). */
 static void
 step_end(struct hq_relay *r, int64_t t0, const char *what)
 {
-	int64_t	ns = mono_ns() - t0;
+	int64_t	ns = mono_ns() - t0, cpu = ns_of(CLOCK_THREAD_CPUTIME_ID) - r->r_step_cpu0;
+	size_t	i;
 
+	for (i = 0; i < HQ_STEP_BUCKETS && ns >= step_bounds_ns[i]; i++)
+		;
+	r->r_steps[i]++;
+	if (cpu > r->r_longest_cpu_ns)
+		r->r_longest_cpu_ns = cpu;
 	if (ns > r->r_longest_ns) {
 		r->r_longest_ns = ns;
 		log_debug("event=hq_longest_step branch=%s step=%s state=%s ms=%.3f",
@@ -452,6 +483,10 @@ build_step(struct hq_relay *r)
 	want = r->r_batch_events - r->r_build_n;
 	if (want > HQ_BUILD_ROWS)
 		want = HQ_BUILD_ROWS;
+	if (want <= 0) {		/* batch_events lowered by a reload meanwhile */
+		buf_put(r, "]", 1);
+		return 1;
+	}
 	sqlite3_bind_int64(st, 1, r->r_build_last);
 	sqlite3_bind_int64(st, 2, want);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -591,10 +626,13 @@ hq_fail(struct hq_relay *r, const char *why, bool refused)
 static void
 pg_fail(struct hq_relay *r, const char *what)
 {
-	char	why[512], *p;
+	char	why[512], where[320] = "", *p;
 	size_t	n;
 
-	snprintf(why, sizeof why, "%s: %s", what, r->r_pg != NULL ?
+	/* libpq names the address it was given: the name too, for the reader. */
+	if (r->r_hostaddr[0] != '\0')
+		snprintf(where, sizeof where, " (%.255s is %.45s)", r->r_host, r->r_hostaddr);
+	snprintf(why, sizeof why, "%s%s: %s", what, where, r->r_pg != NULL ?
 	    PQerrorMessage(r->r_pg) : "out of memory");
 	n = strlen(why);
 	while (n > 0 && (why[n - 1] == '\n' || why[n - 1] == ' '))
@@ -694,7 +732,7 @@ static void
 build_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_relay	*r = arg;
-	int64_t		 t0 = mono_ns();
+	int64_t		 t0 = step_begin(r);
 
 	(void)fd;
 	(void)what;
@@ -753,6 +791,15 @@ on_result(struct hq_relay *r, PGresult *res)
 		/* NULL: a branch never seen; it takes whatever comes first. */
 		take_mark(r, null ? 0 : mark);
 		r->r_gap_logged = false;
+		/* Head office ahead of the log: the branch's database was put back
+		 * from a copy, and the numbers after it are being used again; head
+		 * office would skip them as already held. */
+		if (r->r_acked > r->r_last_seq && r->r_last_seq > 0)
+			log_warnx("event=hq_ahead branch=%s mark=%" PRId64 " last=%" PRId64
+			    " msg=\"head office holds events this branch's log does not (was "
+			    "the database restored from a backup?); events numbered up to the "
+			    "mark will be skipped there (docs/HEADOFFICE.md)\"",
+			    log_str(r->r_branch), r->r_acked, r->r_last_seq);
 		if (!r->r_up_logged)
 			log_info("event=hq_connected branch=%s mark=%" PRId64 " backlog=%" PRId64,
 			    log_str(r->r_branch), r->r_acked, backlog(r));
@@ -808,7 +855,12 @@ read_results(struct hq_relay *r)
 static void
 connect_poll(struct hq_relay *r)
 {
-	switch (PQconnectPoll(r->r_pg)) {
+	PostgresPollingStatusType	ps = PQconnectPoll(r->r_pg);
+
+	/* libpq may have closed its socket and opened another, which can get
+	 * the same number: the event is made again each time, never trusted. */
+	unwatch(r);
+	switch (ps) {
 	case PGRES_POLLING_READING:
 		watch(r, EV_READ);
 		break;
@@ -833,7 +885,7 @@ static void
 sock_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_relay	*r = arg;
-	int64_t		 t0 = mono_ns();
+	int64_t		 t0 = step_begin(r);
 
 	(void)fd;
 	if (r->r_state == HQ_CONNECTING)
@@ -930,14 +982,16 @@ dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 	struct evutil_addrinfo	*ai;
 	unsigned		 n = 0, k;
 	const void		*addr;
-	int64_t			 t0 = mono_ns();
+	int64_t			 t0;
 	char			 why[300];
 
+	/* Cancelled by drop(), maybe from hq_relay_close(): r may be gone. */
 	if (result == EVUTIL_EAI_CANCEL) {
 		if (res != NULL)
 			evutil_freeaddrinfo(res);
-		return;		/* drop() cleared r_dns_req */
+		return;
 	}
+	t0 = step_begin(r);
 	r->r_dns_req = NULL;
 	if (result != 0 || res == NULL) {
 		snprintf(why, sizeof why, "name lookup: %s", evutil_gai_strerror(result));
@@ -998,7 +1052,6 @@ static void
 hq_connect(struct hq_relay *r)
 {
 	struct evutil_addrinfo	hints;
-	char			host[256];
 
 	drop(r);
 	r->r_hostaddr[0] = '\0';
@@ -1006,7 +1059,7 @@ hq_connect(struct hq_relay *r)
 		set_state(r, HQ_NOSHIP);
 		return;
 	}
-	if (!host_to_resolve(r->r_conninfo, host, sizeof host)) {
+	if (!host_to_resolve(r->r_conninfo, r->r_host, sizeof r->r_host)) {
 		pg_start(r);
 		return;
 	}
@@ -1022,14 +1075,14 @@ hq_connect(struct hq_relay *r)
 	set_state(r, HQ_RESOLVING);
 	timeout_arm(r);
 	/* May answer at once (e.g. from /etc/hosts): dns_cb before it returns. */
-	r->r_dns_req = evdns_getaddrinfo(r->r_dns, host, NULL, &hints, dns_cb, r);
+	r->r_dns_req = evdns_getaddrinfo(r->r_dns, r->r_host, NULL, &hints, dns_cb, r);
 }
 
 static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_relay	*r = arg;
-	int64_t		 t0 = mono_ns();
+	int64_t		 t0 = step_begin(r);
 	char		 why[64];
 
 	(void)fd;
@@ -1062,7 +1115,7 @@ static void
 work_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_relay	*r = arg;
-	int64_t		 t0 = mono_ns();
+	int64_t		 t0 = step_begin(r);
 
 	(void)fd;
 	(void)what;
@@ -1093,7 +1146,7 @@ static void
 prune_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_relay	*r = arg;
-	int64_t		 t0 = mono_ns();
+	int64_t		 t0 = step_begin(r);
 	char		 at[BQ_TIME_LEN];
 
 	(void)fd;
@@ -1204,7 +1257,7 @@ hq_relay_configure(struct hq_relay *r, const struct hq_settings *hs)
 	const char	*region = hs != NULL ? hs->hs_region : NULL;
 	const char	*branch = hs != NULL ? hs->hs_branch : "";
 	bool		 again;
-	int64_t		 t0 = mono_ns();
+	int64_t		 t0 = step_begin(r);
 
 	again = str_differs(conninfo, r->r_conninfo) || str_differs(region, r->r_region) ||
 	    str_differs(branch != NULL ? branch : "", r->r_branch);
@@ -1256,6 +1309,16 @@ hq_relay_close(struct hq_relay *r)
 
 	if (r == NULL)
 		return;
+	if (r->r_steps[0] + r->r_steps[1] + r->r_steps[2] + r->r_steps[3] + r->r_steps[4] +
+	    r->r_steps[5] > 0)
+		log_info("event=hq_steps branch=%s under_0.5ms=%" PRId64 " under_1ms=%" PRId64
+		    " under_2ms=%" PRId64 " under_5ms=%" PRId64 " under_10ms=%" PRId64
+		    " over_10ms=%" PRId64 " longest_ms=%.3f longest_cpu_ms=%.3f batches=%" PRId64
+		    " events=%" PRId64 " failures=%" PRId64 " pruned=%" PRId64, log_str(r->r_branch),
+		    r->r_steps[0], r->r_steps[1], r->r_steps[2], r->r_steps[3], r->r_steps[4],
+		    r->r_steps[5], (double)r->r_longest_ns / 1e6,
+		    (double)r->r_longest_cpu_ns / 1e6, r->r_batches, r->r_events, r->r_failures,
+		    r->r_pruned);
 	sts[n++] = &r->r_st_bounds;
 	sts[n++] = &r->r_st_oldest;
 	sts[n++] = &r->r_st_batch;

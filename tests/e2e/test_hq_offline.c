@@ -266,6 +266,29 @@ test_blackhole(void **state)
 	close(fd);
 }
 
+/* A host name is looked up (evdns: localhost from /etc/hosts) and handed to
+ * libpq as hostaddr; the connection is then refused like any other. */
+static void
+test_host_name(void **state)
+{
+	struct daemon	*d;
+	struct conn	*sup;
+	cJSON		*s;
+
+	(void)state;
+	d = start(hfmt("\"hq\":{\"conninfo\":\"host=localhost port=%d dbname=hq user=nj001 "
+	    "sslmode=verify-full sslrootcert=/nonexistent/ca.pem\",\"timeout_s\":1,"
+	    "\"retry_max_s\":1}", closed_port()), false);
+	sup = login(d, "S01");
+	wait_log(d, "event=hq_down branch=E2E-001 error=\"connect (localhost is ");
+	expect_that(daemon_log_contains(d, "connect (localhost is 127.0.0.1): ") ||
+	    daemon_log_contains(d, "connect (localhost is ::1): "), NULL, "not an address");
+	s = snapshot(sup);
+	expect_bool(s, "hq.connected", false);
+	cJSON_Delete(s);
+	daemon_stop(d);
+}
+
 /* SIGHUP: "hq" removed (the snapshot's "hq" goes, /metrics reads 0), then
  * added again (it comes back with the whole backlog). */
 static void
@@ -389,6 +412,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_closed_port, harness_teardown),
 		cmocka_unit_test_teardown(test_blackhole, harness_teardown),
+		cmocka_unit_test_teardown(test_host_name, harness_teardown),
 		cmocka_unit_test_teardown(test_sighup, harness_teardown),
 		cmocka_unit_test_teardown(test_unshipped_kept, harness_teardown),
 		cmocka_unit_test_teardown(test_noship_prune, harness_teardown),
