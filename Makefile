@@ -179,7 +179,7 @@ check-man: $(BUILD)/branchqd $(BUILD)/branchq
 	@BUILD=$(BUILD) sh tests/man/check.sh
 
 valgrind: tests
-	@BUILD=$(BUILD) BRANCHQD_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99" \
+	@BUILD=$(BUILD) BRANCHQD_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99 --suppressions=$(CURDIR)/tests/valgrind.supp" \
 	    sh tests/run.sh $(E2E_BIN)
 
 # The pages in headless Chromium driven by Selenium (tests/web/), against

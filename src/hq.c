@@ -129,8 +129,13 @@ struct hq_relay {
 	struct event		*r_build_ev;		/* the batch's next rows */
 	int			 r_backoff_ms;
 	uint64_t		 r_rng;
-	bool			 r_down_logged;		/* once per outage */
-	bool			 r_up_logged;
+	/* The log says each change of state once: connected, or down with the
+	 * reason; the same failure again is not logged, nor a reconnection
+	 * while head office refuses every batch (r_refusing). */
+	enum { HQ_LOGGED_NONE, HQ_LOGGED_UP, HQ_LOGGED_DOWN } r_logged;
+	char			 r_logged_err[160];
+	bool			 r_refusing;		/* the last failure was a refusal */
+	bool			 r_ahead_logged;
 
 	/* The log and the marks. */
 	int64_t			 r_first_seq, r_last_seq;	/* 0: the log is empty */
@@ -606,13 +611,16 @@ hq_fail(struct hq_relay *r, const char *why, bool refused)
 
 	drop(r);
 	r->r_failures++;
-	if (!r->r_down_logged) {
+	if (r->r_logged != HQ_LOGGED_DOWN || strncmp(r->r_logged_err, why,
+	    sizeof r->r_logged_err - 1) != 0) {
 		log_warnx("event=%s branch=%s error=%s msg=\"retrying with backoff; the branch "
-		    "works on and ships later\"", refused ? "hq_refused" : r->r_up_logged ?
-		    "hq_lost" : "hq_down", log_str(r->r_branch), log_str(why));
-		r->r_down_logged = true;
-		r->r_up_logged = false;
+		    "works on and ships later\"", refused ? "hq_refused" :
+		    r->r_logged == HQ_LOGGED_UP ? "hq_lost" : "hq_down", log_str(r->r_branch),
+		    log_str(why));
+		r->r_logged = HQ_LOGGED_DOWN;
+		snprintf(r->r_logged_err, sizeof r->r_logged_err, "%s", why);
 	}
+	r->r_refusing = refused;
 	/* 0.5 s doubling to retry_max_s, each wait +-50 %. */
 	ms = r->r_backoff_ms;
 	jitter = (int64_t)(rng_next(r) % (uint64_t)(ms + 1)) - ms / 2;
@@ -754,6 +762,15 @@ take_mark(struct hq_relay *r, int64_t mark)
 	refresh(r);
 }
 
+static void
+logged_up(struct hq_relay *r)
+{
+	log_info("event=hq_connected branch=%s mark=%" PRId64 " backlog=%" PRId64,
+	    log_str(r->r_branch), r->r_acked, backlog(r));
+	r->r_logged = HQ_LOGGED_UP;
+	r->r_logged_err[0] = '\0';
+}
+
 /* The one result of the statement in flight. */
 static void
 on_result(struct hq_relay *r, PGresult *res)
@@ -790,21 +807,22 @@ on_result(struct hq_relay *r, PGresult *res)
 	if (r->r_state == HQ_SYNC) {
 		/* NULL: a branch never seen; it takes whatever comes first. */
 		take_mark(r, null ? 0 : mark);
-		r->r_gap_logged = false;
 		/* Head office ahead of the log: the branch's database was put back
 		 * from a copy, and the numbers after it are being used again; head
 		 * office would skip them as already held. */
-		if (r->r_acked > r->r_last_seq && r->r_last_seq > 0)
+		if (r->r_acked > r->r_last_seq && r->r_last_seq > 0 && !r->r_ahead_logged &&
+		    (r->r_ahead_logged = true))
 			log_warnx("event=hq_ahead branch=%s mark=%" PRId64 " last=%" PRId64
 			    " msg=\"head office holds events this branch's log does not (was "
 			    "the database restored from a backup?); events numbered up to the "
 			    "mark will be skipped there (docs/HEADOFFICE.md)\"",
 			    log_str(r->r_branch), r->r_acked, r->r_last_seq);
-		if (!r->r_up_logged)
-			log_info("event=hq_connected branch=%s mark=%" PRId64 " backlog=%" PRId64,
-			    log_str(r->r_branch), r->r_acked, backlog(r));
-		r->r_up_logged = true;
-		r->r_down_logged = false;
+		/* Connected again while head office refuses every batch: nothing
+		 * changed yet, nothing to say (the next accepted batch says it). */
+		if (r->r_logged != HQ_LOGGED_UP && !r->r_refusing)
+			logged_up(r);
+		if (!r->r_refusing)
+			r->r_backoff_ms = HQ_BACKOFF_MIN_MS;
 	} else {
 		if (null) {
 			hq_fail(r, "hq_ingest answered NULL", true);
@@ -813,6 +831,9 @@ on_result(struct hq_relay *r, PGresult *res)
 		r->r_batches++;
 		take_mark(r, mark);
 		r->r_backoff_ms = HQ_BACKOFF_MIN_MS;
+		r->r_refusing = r->r_gap_logged = false;
+		if (r->r_logged != HQ_LOGGED_UP)
+			logged_up(r);
 	}
 	r->r_inflight_last = 0;
 	set_state(r, HQ_READY);
@@ -1263,12 +1284,13 @@ hq_relay_configure(struct hq_relay *r, const struct hq_settings *hs)
 	    str_differs(branch != NULL ? branch : "", r->r_branch);
 	take_settings(r, hs);
 	if (again) {
-		if (r->r_up_logged || r->r_state != HQ_NOSHIP)
+		if (r->r_logged != HQ_LOGGED_NONE || r->r_state != HQ_NOSHIP)
 			log_info("event=hq_reconfigured branch=%s msg=\"%s\"", log_str(r->r_branch),
 			    r->r_conninfo != NULL ? "connecting again with the new settings" :
 			    "no head office: nothing is shipped");
 		drop(r);
-		r->r_up_logged = r->r_down_logged = r->r_gap_logged = false;
+		r->r_logged = HQ_LOGGED_NONE;
+		r->r_refusing = r->r_gap_logged = r->r_ahead_logged = false;
 		r->r_backoff_ms = HQ_BACKOFF_MIN_MS;
 		set_state(r, HQ_NOSHIP);
 		if (r->r_conninfo != NULL)
