@@ -104,6 +104,22 @@ wait_log(struct daemon *d, const char *what)
 	fail_msg("the daemon never logged %s", what);
 }
 
+/* How many times the daemon's log says it. */
+static int
+log_count(struct daemon *d, const char *what)
+{
+	FILE	*f = fopen(d->d_log, "r");
+	char	 line[4096];
+	int	 n = 0;
+
+	expect_that(f != NULL, NULL, "cannot read %s", d->d_log);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strstr(line, what) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
 /* The log as the database holds it: count, first and last seq, oldest at. */
 struct log_state {
 	long long	ls_count, ls_first, ls_last, ls_oldest_at;
@@ -233,8 +249,10 @@ test_closed_port(void **state)
 		pause_ms(50);
 	}
 	expect_that(metric(d, "branchq_hq_longest_step_seconds") >= 0, NULL, "no longest step");
-	/* One line per outage, not per attempt. */
+	/* One line per outage, not per attempt (at least two were made). */
 	cJSON_Delete(rq_ok(sup, "{\"op\":\"ping\"}"));
+	expect_that(log_count(d, "event=hq_down") == 1, NULL, "hq_down logged %d times",
+	    log_count(d, "event=hq_down"));
 	expect_that(!daemon_log_contains(d, "event=hq_connected"), NULL, "connected?");
 	daemon_stop(d);
 }
