@@ -323,6 +323,11 @@ bench-reload: all $(BUILD)/bench/loadgen
 bench-metrics: all $(BUILD)/bench/httpgen
 	BUILD=$(BUILD) sh bench/metrics.sh
 
+# What the head-office event log costs a change (issue 19): the same daemon with
+# and without sql/014's triggers, alternating; see docs/PERFORMANCE.md.
+bench-eventlog: all $(BUILD)/bench/loadgen
+	BUILD=$(BUILD) sh bench/eventlog.sh
+
 # Instructions per request under callgrind (machine-independent); see docs/PERFORMANCE.md.
 bench-profile: all $(BUILD)/bench/loadgen
 	BUILD=$(BUILD) sh bench/profile.sh
@@ -333,6 +338,7 @@ bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop $(BUILD)/bench/h
 	BUILD=$(BUILD) COUNT=400 CONNS=16 TOP=5 PORT=17497 sh bench/profile.sh
 	$(MAKE) BUILD=$(BUILD) bench-reports-smoke
 	$(MAKE) BUILD=$(BUILD) bench-http-smoke
+	BUILD=$(BUILD) ROUNDS=1 DURATION=0.5 WARMUP=0.2 PORT=17441 sh bench/eventlog.sh
 	BUILD=$(BUILD) IDLE=100 RUNS=2 PORT=17495 sh bench/reload.sh
 	BUILD=$(BUILD) TICKETS=200 COUNT=100 ROUNDS=1 STREAMS=5 IDLE=5 PORT=17488 sh bench/metrics.sh
 
