@@ -578,7 +578,8 @@ static void
 drop(struct hq_relay *r)
 {
 	if (r->r_dns_req != NULL) {
-		/* The callback runs now with EVUTIL_EAI_CANCEL and clears it. */
+		/* Its callback still runs, now or later, with EVUTIL_EAI_CANCEL,
+		 * and touches nothing (the relay may be freed by then). */
 		evdns_getaddrinfo_cancel(r->r_dns_req);
 		r->r_dns_req = NULL;
 	}
