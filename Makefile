@@ -60,7 +60,7 @@ E2E	 = test_session test_tickets test_dayend test_windows test_restart test_erro
 	   test_limits test_group test_checkpoint test_vendor test_events \
 	   test_http test_http_session test_http_events test_tls test_printer test_reload \
 	   test_upgrade test_metrics test_tools test_notify test_backup test_retention \
-	   test_hq_log test_hq
+	   test_hq_log test_hq_offline test_hq
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 
@@ -201,7 +201,7 @@ check-man: $(BUILD)/branchqd $(BUILD)/branchq
 	@BUILD=$(BUILD) sh tests/man/check.sh
 
 valgrind: tests
-	@BUILD=$(BUILD) BRANCHQD_WRAPPER="valgrind -q --suppressions=$(CURDIR)/tests/valgrind.supp --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99" \
+	@BUILD=$(BUILD) BRANCHQD_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99 --suppressions=$(CURDIR)/tests/valgrind.supp" \
 	    sh tests/run.sh $(E2E_BIN)
 
 # The pages in headless Chromium driven by Selenium (tests/web/), against

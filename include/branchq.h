@@ -1009,8 +1009,8 @@ struct event_base;
 struct evdns_base;
 struct hq_settings {			/* from config's "hq", or built by the bench */
 	const char	*hs_branch, *hs_region, *hs_conninfo;	/* conninfo NULL: ship nothing */
-	int		 hs_keep_days, hs_batch_events, hs_retry_max_s, hs_timeout_s;
-	int		 hs_target_wait_s;	/* 0 and below: the defaults, but target */
+	int		 hs_keep_days, hs_batch_events, hs_retry_max_s, hs_timeout_s;	/* <= 0: default */
+	int		 hs_target_wait_s;	/* the branch's target_wait_s, sent with each batch */
 };
 struct hq_status {
 	bool	hst_shipping;		/* a head office is configured */

@@ -75,6 +75,10 @@
  * snapshot (~700 bytes each) take about a millisecond to read and copy;
  * a whole batch of 1,000 at once took 5 to 15. */
 #define HQ_BUILD_ROWS		200
+
+/* Step times counted below 0.5, 1, 2, 5, 10 ms and above (the close's log line). */
+static const int64_t step_bounds_ns[] = { 500000, 1000000, 2000000, 5000000, 10000000 };
+#define HQ_STEP_BUCKETS	(sizeof step_bounds_ns / sizeof step_bounds_ns[0])
 #define HQ_PRUNE_EVERY_S	3600		/* a prune run at most this often (daemon clock) */
 #define HQ_RETRY_WRITE_MS	1000		/* a write SQLite refused BUSY, tried again */
 
@@ -117,6 +121,7 @@ struct hq_relay {
 	struct evdns_getaddrinfo_request *r_dns_req;
 	unsigned		 r_addr_turn;		/* which address of a name, rotated per failure */
 	char			 r_hostaddr[INET6_ADDRSTRLEN];
+	char			 r_host[256];		/* the name r_hostaddr is of */
 	struct event		*r_timer;		/* the backoff, or the timeout */
 	struct event		*r_work;		/* active: kicked */
 	struct event		*r_prune_ev;		/* the next prune step; hourly */
@@ -124,8 +129,13 @@ struct hq_relay {
 	struct event		*r_build_ev;		/* the batch's next rows */
 	int			 r_backoff_ms;
 	uint64_t		 r_rng;
-	bool			 r_down_logged;		/* once per outage */
-	bool			 r_up_logged;
+	/* The log says each change of state once: connected, or down with the
+	 * reason; the same failure again is not logged, nor a reconnection
+	 * while head office refuses every batch (r_refusing). */
+	enum { HQ_LOGGED_NONE, HQ_LOGGED_UP, HQ_LOGGED_DOWN } r_logged;
+	char			 r_logged_err[160];
+	bool			 r_refusing;		/* the last failure was a refusal */
+	bool			 r_ahead_logged;
 
 	/* The log and the marks. */
 	int64_t			 r_first_seq, r_last_seq;	/* 0: the log is empty */
@@ -147,6 +157,12 @@ struct hq_relay {
 
 	int64_t			 r_batches, r_events, r_failures, r_pruned;
 	int64_t			 r_longest_ns;
+	/* The steps' times, logged at close: the loop's wall time (what
+	 * terminals wait for, other processes' turns on the CPU included) by
+	 * bucket, and the longest in CPU time (the relay's own work). */
+	int64_t			 r_steps[HQ_STEP_BUCKETS + 1];
+	int64_t			 r_longest_cpu_ns;
+	int64_t			 r_step_cpu0;
 };
 
 static void	hq_connect(struct hq_relay *);
@@ -156,20 +172,40 @@ static void	sock_cb(evutil_socket_t, short, void *);
 /* ---- time and randomness ---- */
 
 static int64_t
-mono_ns(void)
+ns_of(clockid_t id)
 {
 	struct timespec	ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A callback begins: the wall clock, and the thread's CPU time kept. */
+static int64_t
+step_begin(struct hq_relay *r)
+{
+	r->r_step_cpu0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+	return ns_of(CLOCK_MONOTONIC);
+}
+
+static int64_t
+mono_ns(void)
+{
+	return ns_of(CLOCK_MONOTONIC);
 }
 
 /* Every callback: how long it held the loop (what, for the debug log). */
 static void
 step_end(struct hq_relay *r, int64_t t0, const char *what)
 {
-	int64_t	ns = mono_ns() - t0;
+	int64_t	ns = mono_ns() - t0, cpu = ns_of(CLOCK_THREAD_CPUTIME_ID) - r->r_step_cpu0;
+	size_t	i;
 
+	for (i = 0; i < HQ_STEP_BUCKETS && ns >= step_bounds_ns[i]; i++)
+		;
+	r->r_steps[i]++;
+	if (cpu > r->r_longest_cpu_ns)
+		r->r_longest_cpu_ns = cpu;
 	if (ns > r->r_longest_ns) {
 		r->r_longest_ns = ns;
 		log_debug("event=hq_longest_step branch=%s step=%s state=%s ms=%.3f",
@@ -452,6 +488,10 @@ build_step(struct hq_relay *r)
 	want = r->r_batch_events - r->r_build_n;
 	if (want > HQ_BUILD_ROWS)
 		want = HQ_BUILD_ROWS;
+	if (want <= 0) {		/* batch_events lowered by a reload meanwhile */
+		buf_put(r, "]", 1);
+		return 1;
+	}
 	sqlite3_bind_int64(st, 1, r->r_build_last);
 	sqlite3_bind_int64(st, 2, want);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -538,7 +578,8 @@ static void
 drop(struct hq_relay *r)
 {
 	if (r->r_dns_req != NULL) {
-		/* The callback runs now with EVUTIL_EAI_CANCEL and clears it. */
+		/* Its callback still runs, now or later, with EVUTIL_EAI_CANCEL,
+		 * and touches nothing (the relay may be freed by then). */
 		evdns_getaddrinfo_cancel(r->r_dns_req);
 		r->r_dns_req = NULL;
 	}
@@ -571,13 +612,16 @@ hq_fail(struct hq_relay *r, const char *why, bool refused)
 
 	drop(r);
 	r->r_failures++;
-	if (!r->r_down_logged) {
+	if (r->r_logged != HQ_LOGGED_DOWN || strncmp(r->r_logged_err, why,
+	    sizeof r->r_logged_err - 1) != 0) {
 		log_warnx("event=%s branch=%s error=%s msg=\"retrying with backoff; the branch "
-		    "works on and ships later\"", refused ? "hq_refused" : r->r_up_logged ?
-		    "hq_lost" : "hq_down", log_str(r->r_branch), log_str(why));
-		r->r_down_logged = true;
-		r->r_up_logged = false;
+		    "works on and ships later\"", refused ? "hq_refused" :
+		    r->r_logged == HQ_LOGGED_UP ? "hq_lost" : "hq_down", log_str(r->r_branch),
+		    log_str(why));
+		r->r_logged = HQ_LOGGED_DOWN;
+		snprintf(r->r_logged_err, sizeof r->r_logged_err, "%s", why);
 	}
+	r->r_refusing = refused;
 	/* 0.5 s doubling to retry_max_s, each wait +-50 %. */
 	ms = r->r_backoff_ms;
 	jitter = (int64_t)(rng_next(r) % (uint64_t)(ms + 1)) - ms / 2;
@@ -591,10 +635,13 @@ hq_fail(struct hq_relay *r, const char *why, bool refused)
 static void
 pg_fail(struct hq_relay *r, const char *what)
 {
-	char	why[512], *p;
+	char	why[512], where[320] = "", *p;
 	size_t	n;
 
-	snprintf(why, sizeof why, "%s: %s", what, r->r_pg != NULL ?
+	/* libpq names the address it was given: the name too, for the reader. */
+	if (r->r_hostaddr[0] != '\0')
+		snprintf(where, sizeof where, " (%.255s is %.45s)", r->r_host, r->r_hostaddr);
+	snprintf(why, sizeof why, "%s%s: %s", what, where, r->r_pg != NULL ?
 	    PQerrorMessage(r->r_pg) : "out of memory");
 	n = strlen(why);
 	while (n > 0 && (why[n - 1] == '\n' || why[n - 1] == ' '))
@@ -694,7 +741,7 @@ static void
 build_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_relay	*r = arg;
-	int64_t		 t0 = mono_ns();
+	int64_t		 t0 = step_begin(r);
 
 	(void)fd;
 	(void)what;
@@ -714,6 +761,15 @@ take_mark(struct hq_relay *r, int64_t mark)
 	}
 	write_mark(r);
 	refresh(r);
+}
+
+static void
+logged_up(struct hq_relay *r)
+{
+	log_info("event=hq_connected branch=%s mark=%" PRId64 " backlog=%" PRId64,
+	    log_str(r->r_branch), r->r_acked, backlog(r));
+	r->r_logged = HQ_LOGGED_UP;
+	r->r_logged_err[0] = '\0';
 }
 
 /* The one result of the statement in flight. */
@@ -752,12 +808,22 @@ on_result(struct hq_relay *r, PGresult *res)
 	if (r->r_state == HQ_SYNC) {
 		/* NULL: a branch never seen; it takes whatever comes first. */
 		take_mark(r, null ? 0 : mark);
-		r->r_gap_logged = false;
-		if (!r->r_up_logged)
-			log_info("event=hq_connected branch=%s mark=%" PRId64 " backlog=%" PRId64,
-			    log_str(r->r_branch), r->r_acked, backlog(r));
-		r->r_up_logged = true;
-		r->r_down_logged = false;
+		/* Head office ahead of the log: the branch's database was put back
+		 * from a copy, and the numbers after it are being used again; head
+		 * office would skip them as already held. */
+		if (r->r_acked > r->r_last_seq && r->r_last_seq > 0 && !r->r_ahead_logged &&
+		    (r->r_ahead_logged = true))
+			log_warnx("event=hq_ahead branch=%s mark=%" PRId64 " last=%" PRId64
+			    " msg=\"head office holds events this branch's log does not (was "
+			    "the database restored from a backup?); events numbered up to the "
+			    "mark will be skipped there (docs/HEADOFFICE.md)\"",
+			    log_str(r->r_branch), r->r_acked, r->r_last_seq);
+		/* Connected again while head office refuses every batch: nothing
+		 * changed yet, nothing to say (the next accepted batch says it). */
+		if (r->r_logged != HQ_LOGGED_UP && !r->r_refusing)
+			logged_up(r);
+		if (!r->r_refusing)
+			r->r_backoff_ms = HQ_BACKOFF_MIN_MS;
 	} else {
 		if (null) {
 			hq_fail(r, "hq_ingest answered NULL", true);
@@ -766,6 +832,9 @@ on_result(struct hq_relay *r, PGresult *res)
 		r->r_batches++;
 		take_mark(r, mark);
 		r->r_backoff_ms = HQ_BACKOFF_MIN_MS;
+		r->r_refusing = r->r_gap_logged = false;
+		if (r->r_logged != HQ_LOGGED_UP)
+			logged_up(r);
 	}
 	r->r_inflight_last = 0;
 	set_state(r, HQ_READY);
@@ -808,7 +877,12 @@ read_results(struct hq_relay *r)
 static void
 connect_poll(struct hq_relay *r)
 {
-	switch (PQconnectPoll(r->r_pg)) {
+	PostgresPollingStatusType	ps = PQconnectPoll(r->r_pg);
+
+	/* libpq may have closed its socket and opened another, which can get
+	 * the same number: the event is made again each time, never trusted. */
+	unwatch(r);
+	switch (ps) {
 	case PGRES_POLLING_READING:
 		watch(r, EV_READ);
 		break;
@@ -833,7 +907,7 @@ static void
 sock_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_relay	*r = arg;
-	int64_t		 t0 = mono_ns();
+	int64_t		 t0 = step_begin(r);
 
 	(void)fd;
 	if (r->r_state == HQ_CONNECTING)
@@ -930,14 +1004,16 @@ dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 	struct evutil_addrinfo	*ai;
 	unsigned		 n = 0, k;
 	const void		*addr;
-	int64_t			 t0 = mono_ns();
+	int64_t			 t0;
 	char			 why[300];
 
+	/* Cancelled by drop(), maybe from hq_relay_close(): r may be gone. */
 	if (result == EVUTIL_EAI_CANCEL) {
 		if (res != NULL)
 			evutil_freeaddrinfo(res);
-		return;		/* drop() cleared r_dns_req */
+		return;
 	}
+	t0 = step_begin(r);
 	r->r_dns_req = NULL;
 	if (result != 0 || res == NULL) {
 		snprintf(why, sizeof why, "name lookup: %s", evutil_gai_strerror(result));
@@ -998,7 +1074,6 @@ static void
 hq_connect(struct hq_relay *r)
 {
 	struct evutil_addrinfo	hints;
-	char			host[256];
 
 	drop(r);
 	r->r_hostaddr[0] = '\0';
@@ -1006,7 +1081,7 @@ hq_connect(struct hq_relay *r)
 		set_state(r, HQ_NOSHIP);
 		return;
 	}
-	if (!host_to_resolve(r->r_conninfo, host, sizeof host)) {
+	if (!host_to_resolve(r->r_conninfo, r->r_host, sizeof r->r_host)) {
 		pg_start(r);
 		return;
 	}
@@ -1022,14 +1097,14 @@ hq_connect(struct hq_relay *r)
 	set_state(r, HQ_RESOLVING);
 	timeout_arm(r);
 	/* May answer at once (e.g. from /etc/hosts): dns_cb before it returns. */
-	r->r_dns_req = evdns_getaddrinfo(r->r_dns, host, NULL, &hints, dns_cb, r);
+	r->r_dns_req = evdns_getaddrinfo(r->r_dns, r->r_host, NULL, &hints, dns_cb, r);
 }
 
 static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_relay	*r = arg;
-	int64_t		 t0 = mono_ns();
+	int64_t		 t0 = step_begin(r);
 	char		 why[64];
 
 	(void)fd;
@@ -1062,7 +1137,7 @@ static void
 work_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_relay	*r = arg;
-	int64_t		 t0 = mono_ns();
+	int64_t		 t0 = step_begin(r);
 
 	(void)fd;
 	(void)what;
@@ -1093,7 +1168,7 @@ static void
 prune_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_relay	*r = arg;
-	int64_t		 t0 = mono_ns();
+	int64_t		 t0 = step_begin(r);
 	char		 at[BQ_TIME_LEN];
 
 	(void)fd;
@@ -1204,18 +1279,19 @@ hq_relay_configure(struct hq_relay *r, const struct hq_settings *hs)
 	const char	*region = hs != NULL ? hs->hs_region : NULL;
 	const char	*branch = hs != NULL ? hs->hs_branch : "";
 	bool		 again;
-	int64_t		 t0 = mono_ns();
+	int64_t		 t0 = step_begin(r);
 
 	again = str_differs(conninfo, r->r_conninfo) || str_differs(region, r->r_region) ||
 	    str_differs(branch != NULL ? branch : "", r->r_branch);
 	take_settings(r, hs);
 	if (again) {
-		if (r->r_up_logged || r->r_state != HQ_NOSHIP)
+		if (r->r_logged != HQ_LOGGED_NONE || r->r_state != HQ_NOSHIP)
 			log_info("event=hq_reconfigured branch=%s msg=\"%s\"", log_str(r->r_branch),
 			    r->r_conninfo != NULL ? "connecting again with the new settings" :
 			    "no head office: nothing is shipped");
 		drop(r);
-		r->r_up_logged = r->r_down_logged = r->r_gap_logged = false;
+		r->r_logged = HQ_LOGGED_NONE;
+		r->r_refusing = r->r_gap_logged = r->r_ahead_logged = false;
 		r->r_backoff_ms = HQ_BACKOFF_MIN_MS;
 		set_state(r, HQ_NOSHIP);
 		if (r->r_conninfo != NULL)
@@ -1256,6 +1332,16 @@ hq_relay_close(struct hq_relay *r)
 
 	if (r == NULL)
 		return;
+	if (r->r_steps[0] + r->r_steps[1] + r->r_steps[2] + r->r_steps[3] + r->r_steps[4] +
+	    r->r_steps[5] > 0)
+		log_info("event=hq_steps branch=%s under_0.5ms=%" PRId64 " under_1ms=%" PRId64
+		    " under_2ms=%" PRId64 " under_5ms=%" PRId64 " under_10ms=%" PRId64
+		    " over_10ms=%" PRId64 " longest_ms=%.3f longest_cpu_ms=%.3f batches=%" PRId64
+		    " events=%" PRId64 " failures=%" PRId64 " pruned=%" PRId64, log_str(r->r_branch),
+		    r->r_steps[0], r->r_steps[1], r->r_steps[2], r->r_steps[3], r->r_steps[4],
+		    r->r_steps[5], (double)r->r_longest_ns / 1e6,
+		    (double)r->r_longest_cpu_ns / 1e6, r->r_batches, r->r_events, r->r_failures,
+		    r->r_pruned);
 	sts[n++] = &r->r_st_bounds;
 	sts[n++] = &r->r_st_oldest;
 	sts[n++] = &r->r_st_batch;
