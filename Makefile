@@ -5,8 +5,8 @@
 BUILD	?= build
 CC	?= cc
 PKGS	 = libevent sqlite3 libcjson libcrypto libcurl libssl libevent_openssl libsystemd
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libpq)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) libpq) -pthread
 
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-sign-conversion
@@ -29,7 +29,7 @@ CORE	 = log err clock names route queue config recovery stats json fields net ht
 	   metrics
 # The daemon, layer by layer (docs/DESIGN.md): TLS, storage, domain,
 # dispatch, the commit barrier and the publisher, the transports.
-DAEMON	 = $(CORE) tls store checkpoint migrations report printer backup \
+DAEMON	 = $(CORE) tls store checkpoint migrations report printer hq backup \
 	   branch ticket window webhook complaint retention websession webfiles \
 	   op-session op-ticket op-window op-queue op-complaint op-report op-webhook op-backup proto \
 	   events publish barrier server http http-api reload notify
@@ -60,7 +60,7 @@ E2E	 = test_session test_tickets test_dayend test_windows test_restart test_erro
 	   test_limits test_group test_checkpoint test_vendor test_events \
 	   test_http test_http_session test_http_events test_tls test_printer test_reload \
 	   test_upgrade test_metrics test_tools test_notify test_backup test_retention \
-	   test_hq_log
+	   test_hq_log test_hq_offline test_hq
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 
@@ -129,6 +129,12 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_TEST_O) | $(BUILD)/tests
 $(BUILD)/tests/e2e_%: tests/e2e/%.c tests/e2e/harness.c tests/e2e/harness.h | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/harness.c $(TEST_LIBS)
 
+# The head-office tests also speak to a real PostgreSQL (pg.c: libpq).
+$(BUILD)/tests/e2e_test_hq: tests/e2e/test_hq.c tests/e2e/pg.c tests/e2e/pg.h tests/e2e/harness.c \
+	    tests/e2e/harness.h | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) $(PQ_CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/pg.c tests/e2e/harness.c \
+	    $(TEST_LIBS) $(PQ_LIBS)
+
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%) $(BUILD)/tests/test_barrier \
 	   $(BUILD)/tests/test_printer
 
@@ -195,7 +201,7 @@ check-man: $(BUILD)/branchqd $(BUILD)/branchq
 	@BUILD=$(BUILD) sh tests/man/check.sh
 
 valgrind: tests
-	@BUILD=$(BUILD) BRANCHQD_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99" \
+	@BUILD=$(BUILD) BRANCHQD_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99 --suppressions=$(CURDIR)/tests/valgrind.supp" \
 	    sh tests/run.sh $(E2E_BIN)
 
 # The pages in headless Chromium driven by Selenium (tests/web/), against

@@ -322,6 +322,12 @@ struct webhook_conf {
 	char	       **wh_events;
 	size_t		 wh_nevents;
 };
+/* "hq": the head office (docs/HEADOFFICE.md); hq_conninfo NULL: none. */
+struct hq_conf {
+	char		*hq_conninfo;
+	char		*hq_region;	/* may be NULL */
+	int		 hq_keep_days, hq_batch_events, hq_retry_max_s, hq_timeout_s;
+};
 struct config {
 	char			*cf_branch;
 	char			*cf_timezone;
@@ -364,6 +370,7 @@ struct config {
 	int			 cf_backup_minute;	/* the daily backup, local minutes after midnight */
 	int			 cf_backup_keep;	/* daily copies kept in --backup-dir */
 	bool			 cf_metrics_public;	/* GET /metrics without signing in */
+	struct hq_conf		 cf_hq;
 	struct terminal_conf	*cf_terminals;
 	size_t			 cf_nterminals;
 	bool			 cf_demo;
@@ -392,6 +399,9 @@ void	config_demo(struct config *);
 void	config_print_demo(const struct config *, void (*out)(const char *));
 void	config_free(struct config *);
 const struct terminal_conf *config_terminal(const struct config *, const char *id);
+/* The relay's settings from "hq" (pointers into cf); conninfo NULL without it. */
+struct hq_settings;
+void	config_hq_settings(const struct config *, struct hq_settings *);
 bool	config_staff_exists(const struct config *, const char *staff);
 /* The same terminal in a reloaded configuration, or NULL and why: "removed",
  * "token_changed", "role_changed", "staff_changed". */
@@ -719,7 +729,10 @@ void	metrics_webhook_attempt(bool delivered, bool failed);
  */
 void	metrics_backup(int64_t ok_at, uint64_t failures, int64_t bytes);
 void	metrics_retention(int64_t last_run_at, uint64_t erased_total);
-void	metrics_hq(int64_t backlog, int64_t lag_s);
+struct hq_status;
+/* The relay's status (hq_relay_status), read at each scrape; NULL or not
+ * shipping: no head office, every figure 0. */
+void	metrics_hq(const struct hq_status *);
 /* What the HTTP face reads from the layers above, for one exposition. */
 struct metrics_state {
 	const struct queue	*ms_queue;
@@ -977,6 +990,49 @@ void	printer_print(struct printer *, const struct receipt *, bool held);
 /* The barrier's, after each group commit: held receipts out, or dropped. */
 void	printer_group_done(bool committed);
 
+/* ---- hq.c: the head office's relay, libpq on the loop (docs/HEADOFFICE.md) ---- */
+/*
+ * The branch's event log (hq_events, sql/014) shipped to head office's
+ * PostgreSQL in order, one batch in flight, through libpq's asynchronous
+ * interface; its own SQLite connection on db_path; no global state (a
+ * process may run many on one event_base).  Uses clock_now() for the
+ * events' age: the daemon clock, or the real clock when clock_init() was
+ * never called with a test clock.
+ */
+#define HQ_DEFAULT_KEEP_DAYS	7	/* shipped events kept this long */
+#define HQ_DEFAULT_BATCH_EVENTS	1000
+#define HQ_DEFAULT_RETRY_MAX_S	60
+#define HQ_DEFAULT_TIMEOUT_S	30
+#define HQ_UNSHIPPED_KEEP_DAYS	7	/* no head office: every event kept this long */
+#define HQ_REGION_MAX		64	/* bytes */
+struct event_base;
+struct evdns_base;
+struct hq_settings {			/* from config's "hq", or built by the bench */
+	const char	*hs_branch, *hs_region, *hs_conninfo;	/* conninfo NULL: ship nothing */
+	int		 hs_keep_days, hs_batch_events, hs_retry_max_s, hs_timeout_s;	/* <= 0: default */
+	int		 hs_target_wait_s;	/* the branch's target_wait_s, sent with each batch */
+};
+struct hq_status {
+	bool	hst_shipping;		/* a head office is configured */
+	int64_t	hst_backlog;		/* events committed, not yet acknowledged */
+	int64_t	hst_lag_s;		/* now - at of the oldest unacknowledged event; 0 if none */
+	bool	hst_connected;
+	int64_t	hst_acked_seq, hst_last_seq, hst_batches, hst_events, hst_failures;
+	int64_t	hst_pruned;		/* events deleted from the log since open */
+	int64_t	hst_longest_step_ns;	/* the longest the relay held the loop in one callback */
+};
+struct hq_relay;
+/* NULL and why in err: the database cannot be opened or has no hq_events.
+ * dns may be NULL when the conninfo names no host to look up. */
+struct hq_relay *hq_relay_open(struct event_base *, struct evdns_base *, const char *db_path,
+	    const struct hq_settings *, char *err, size_t errlen);
+void	hq_relay_kick(struct hq_relay *);	/* events were committed: ship soon */
+/* SIGHUP: another conninfo, region or branch connects again; NULL (or no
+ * conninfo) stops shipping and leaves only the 7-day prune. */
+void	hq_relay_configure(struct hq_relay *, const struct hq_settings *);
+void	hq_relay_status(const struct hq_relay *, struct hq_status *);	/* no I/O */
+void	hq_relay_close(struct hq_relay *);	/* NULL-safe */
+
 /* ---- backup.c: online copies of the database, on a worker thread ---- */
 /*
  * docs/OPERATIONS.md "Back up".  A copy is made by a worker thread from a
@@ -1049,6 +1105,7 @@ struct branch {
 	bool			 b_day_end_failed;	/* the database refused it: retrying */
 	struct deadline		 b_followup;	/* the next follow-up falling due */
 	struct branch_hooks	 b_hooks;
+	struct hq_relay		*b_hq;	/* the daemon's relay (branchqd.c), or NULL */
 };
 /*
  * One state change: a ticket and/or a window, as they will be after the

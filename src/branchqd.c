@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <sqlite3.h>
 
@@ -32,6 +33,15 @@
 #define HTTP_REQUEST_S	10	/* PROTOCOL HTTP: a request arrives within 10 s */
 
 static struct event_base	*main_base;
+static struct branch		*main_branch;	/* for the barrier's hooks */
+
+/* The barrier's word on each group commit: new events for head office. */
+static void
+hq_group_done(bool committed)
+{
+	if (committed && main_branch != NULL)
+		hq_relay_kick(main_branch->b_hq);
+}
 
 /*
  * The test hooks (--test-clock, --test-clock-start, clock.advance,
@@ -266,6 +276,8 @@ main(int argc, char **argv)
 	struct branch	 branch;
 	struct store	*store;
 	struct event	*ev_term, *ev_int, *ev_hup;
+	struct evdns_base *dns;
+	struct hq_settings hs;
 	bool		 test_clock = false;
 	int64_t		 test_start = 0;
 	long		 wal_pages = STORE_WAL_PAGES;
@@ -378,6 +390,22 @@ main(int argc, char **argv)
 	printer_init(main_base, cfg);
 	barrier_on_group_done(printer_group_done);
 	barrier_on_group_done(retention_group_done);
+	/*
+	 * Head office's relay, always: with "hq" it ships the event log, without
+	 * it it only prunes events older than 7 days, so SIGHUP can add or
+	 * remove "hq" (reload.c).  Its own resolver for the host name (evdns:
+	 * /etc/resolv.conf read here, before the loop; asked only when a name
+	 * must be looked up).
+	 */
+	if ((dns = evdns_base_new(main_base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
+		log_warnx("event=hq_dns msg=\"no resolver: head office must be named by an "
+		    "address or a socket directory\"");
+	config_hq_settings(cfg, &hs);
+	if ((branch.b_hq = hq_relay_open(main_base, dns, db_path, &hs, err, sizeof err)) == NULL)
+		startup_error("--db %s: %s", db_path, err);
+	main_branch = &branch;
+	barrier_on_group_done(hq_group_done);
 	if (server_listen(main_base, &branch, listen, bound, sizeof bound, err, sizeof err) == -1)
 		startup_error("%s", err);
 	http_api_init(main_base, &branch);
@@ -436,6 +464,11 @@ main(int argc, char **argv)
 	http_free();
 	barrier_free();
 	printer_free();
+	hq_relay_close(branch.b_hq);
+	branch.b_hq = NULL;
+	main_branch = NULL;
+	if (dns != NULL)
+		evdns_base_free(dns, 0);
 	publish_close();
 	branch_close(&branch);
 	store_close(store);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <cJSON.h>
+#include <libpq-fe.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -57,7 +58,7 @@ static const char *const top_keys[] = {
 	"auth_lockout_s", "auth_lockout_max_s",
 	"http_hosts", "http_max_connections", "http_max_streams", "http_heartbeat_s",
 	"http_session_staff_hours", "http_session_device_days",
-	"retention_days", "backup_at", "backup_keep", "metrics_public", NULL
+	"retention_days", "backup_at", "backup_keep", "metrics_public", "hq", NULL
 };
 static const char *const threshold_keys[] = {
 	"cash", "transfer", "express_cash", NULL
@@ -70,6 +71,9 @@ static const char *const terminal_keys[] = {
 };
 static const char *const webhook_keys[] = {
 	"url", "secret", "events", NULL
+};
+static const char *const hq_keys[] = {
+	"conninfo", "region", "keep_days", "batch_events", "retry_max_s", "timeout_s", NULL
 };
 
 /* Public on purpose: printed at start-up so a new user can connect at once. */
@@ -590,6 +594,10 @@ config_defaults(struct config *cf)
 	cf->cf_retention_days = 365;
 	cf->cf_backup_minute = 2 * 60 + 30;	/* 02:30, before the branch opens */
 	cf->cf_backup_keep = 7;
+	cf->cf_hq.hq_keep_days = HQ_DEFAULT_KEEP_DAYS;
+	cf->cf_hq.hq_batch_events = HQ_DEFAULT_BATCH_EVENTS;
+	cf->cf_hq.hq_retry_max_s = HQ_DEFAULT_RETRY_MAX_S;
+	cf->cf_hq.hq_timeout_s = HQ_DEFAULT_TIMEOUT_S;
 	cf->cf_metrics_public = false;
 }
 
@@ -1110,6 +1118,125 @@ parse_operations(struct config_parse *cp, struct config *cf, const cJSON *root)
 	return rc;
 }
 
+/*
+ * "hq": the head office's PostgreSQL (docs/HEADOFFICE.md).  The conninfo is
+ * checked as libpq reads it (PQconninfoParse: no I/O, no lookup): one host;
+ * over a network sslmode verify-full, so the relay talks to head office
+ * and nobody else; a Unix-socket directory (host=/path) needs no TLS.  A
+ * "service" is refused: pg_service.conf could change the host or the
+ * sslmode behind the check.
+ */
+static int
+parse_hq_conninfo(struct config_parse *cp, struct config *cf, const cJSON *item)
+{
+	PQconninfoOption	*opts, *o;
+	const char		*s = cJSON_GetStringValue(item);
+	const char		*host = NULL, *hostaddr = NULL, *sslmode = NULL, *port = NULL;
+	char			*errmsg = NULL, why[256];
+	size_t			 n;
+	int			 rc = 0;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 4096 || !no_control(s))
+		return problem(cp, item, "hq.conninfo: must be a libpq connection string "
+		    "(\"host=... dbname=... user=... sslmode=verify-full\"), at most 4096 "
+		    "characters");
+	if ((opts = PQconninfoParse(s, &errmsg)) == NULL) {
+		snprintf(why, sizeof why, "%s", errmsg != NULL ? errmsg : "out of memory");
+		PQfreemem(errmsg);
+		for (n = strlen(why); n > 0 && (why[n - 1] == '\n' || why[n - 1] == ' ');)
+			why[--n] = '\0';
+		return problem(cp, item, "hq.conninfo: libpq cannot read it: %s", why);
+	}
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL)
+			continue;
+		if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "hostaddr") == 0)
+			hostaddr = o->val;
+		else if (strcmp(o->keyword, "sslmode") == 0)
+			sslmode = o->val;
+		else if (strcmp(o->keyword, "port") == 0)
+			port = o->val;
+		else if (strcmp(o->keyword, "service") == 0)
+			rc = problem(cp, item, "hq.conninfo: service is not allowed (its file "
+			    "could change the host or sslmode); write the keywords out");
+	}
+	if (rc != 0)
+		;	/* a service: the rest would be guesses */
+	else if (host == NULL || *host == '\0')
+		rc = problem(cp, item, "hq.conninfo: host is required: head office's host "
+		    "name (with sslmode=verify-full) or a Unix-socket directory (host=/path)");
+	else if (strchr(host, ',') != NULL || (hostaddr != NULL && strchr(hostaddr, ',')
+	    != NULL) || (port != NULL && strchr(port, ',') != NULL))
+		rc = problem(cp, item, "hq.conninfo: one host only (no lists in host, "
+		    "hostaddr or port)");
+	else if (*host != '/' && (sslmode == NULL || strcmp(sslmode, "verify-full") != 0))
+		rc = problem(cp, item, "hq.conninfo: sslmode must be verify-full over a "
+		    "network (host=%s): the server's certificate checked against a CA and "
+		    "the name; only a Unix-socket directory (host=/path) may go without TLS",
+		    host);
+	PQconninfoFree(opts);
+	if (rc == 0)
+		cf->cf_hq.hq_conninfo = xstrdup(s);
+	return rc;
+}
+
+static int
+parse_hq(struct config_parse *cp, struct config *cf, const cJSON *root)
+{
+	static const struct {
+		const char	*hi_key;
+		int		 hi_min, hi_max;
+		size_t		 hi_offset;
+	} ints[] = {
+		{ "keep_days", 1, 3650, offsetof(struct hq_conf, hq_keep_days) },
+		{ "batch_events", 1, 10000, offsetof(struct hq_conf, hq_batch_events) },
+		{ "retry_max_s", 1, 3600, offsetof(struct hq_conf, hq_retry_max_s) },
+		{ "timeout_s", 1, 600, offsetof(struct hq_conf, hq_timeout_s) },
+	};
+	const cJSON	*obj, *item;
+	const char	*s;
+	char		 path[32];
+	int64_t		 v;
+	size_t		 i;
+	int		 rc = 0;
+
+	if ((obj = cJSON_GetObjectItemCaseSensitive(root, "hq")) == NULL)
+		return 0;
+	if (!cJSON_IsObject(obj))
+		return problem(cp, obj, "hq: must be an object with at least \"conninfo\"");
+	rc = check_keys(cp, obj, "hq.", hq_keys);
+	if ((item = cJSON_GetObjectItemCaseSensitive(obj, "conninfo")) == NULL)
+		rc = problem(cp, obj, "hq.conninfo: required (libpq's \"host=... dbname=... "
+		    "user=... sslmode=verify-full\")");
+	else if (parse_hq_conninfo(cp, cf, item) == -1)
+		rc = -1;
+	if ((item = cJSON_GetObjectItemCaseSensitive(obj, "region")) != NULL) {
+		s = cJSON_GetStringValue(item);
+		if (s == NULL || *s == '\0' || strlen(s) > HQ_REGION_MAX || !no_control(s))
+			rc = problem(cp, item, "hq.region: must be a non-empty string of at most "
+			    "%d bytes", HQ_REGION_MAX);
+		else
+			cf->cf_hq.hq_region = xstrdup(s);
+	}
+	for (i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+		if ((item = cJSON_GetObjectItemCaseSensitive(obj, ints[i].hi_key)) == NULL)
+			continue;
+		snprintf(path, sizeof path, "hq.%s", ints[i].hi_key);
+		if (get_integer(cp, item, path, ints[i].hi_min, ints[i].hi_max, &v) == -1)
+			rc = -1;
+		else
+			*(int *)(void *)((char *)&cf->cf_hq + ints[i].hi_offset) = (int)v;
+	}
+	/* Half a configuration is none: the daemon must not ship to a guess. */
+	if (rc != 0) {
+		free(cf->cf_hq.hq_conninfo);
+		cf->cf_hq.hq_conninfo = NULL;
+	}
+	return rc;
+}
+
 /* The plain numbers at the top: each independent of the others. */
 static const struct config_int {
 	const char	*ci_key;
@@ -1159,6 +1286,7 @@ config_parse_root(struct config_parse *cp, struct config *cf, const cJSON *root)
 	terminals_ok = parse_terminals(cp, cf, root) == 0;
 	parse_duty_supervisor(cp, cf, root, terminals_ok);
 	parse_webhooks(cp, cf, root);
+	parse_hq(cp, cf, root);
 }
 
 /* Keeps the first problem for config_load_text() and config_load_file(). */
@@ -1341,7 +1469,23 @@ config_free(struct config *cf)
 	for (i = 0; i < cf->cf_nhttp_hosts; i++)
 		free(cf->cf_http_hosts[i]);
 	free(cf->cf_http_hosts);
+	free(cf->cf_hq.hq_conninfo);
+	free(cf->cf_hq.hq_region);
 	memset(cf, 0, sizeof *cf);
+}
+
+void
+config_hq_settings(const struct config *cf, struct hq_settings *hs)
+{
+	memset(hs, 0, sizeof *hs);
+	hs->hs_branch = cf->cf_branch;
+	hs->hs_region = cf->cf_hq.hq_region;
+	hs->hs_conninfo = cf->cf_hq.hq_conninfo;
+	hs->hs_keep_days = cf->cf_hq.hq_keep_days;
+	hs->hs_batch_events = cf->cf_hq.hq_batch_events;
+	hs->hs_retry_max_s = cf->cf_hq.hq_retry_max_s;
+	hs->hs_timeout_s = cf->cf_hq.hq_timeout_s;
+	hs->hs_target_wait_s = cf->cf_target_wait_s;
 }
 
 const struct terminal_conf *

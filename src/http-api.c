@@ -942,6 +942,7 @@ static void
 route_metrics(struct http_request *r, const struct who *w)
 {
 	struct metrics_state	 ms;
+	struct hq_status	 hq;
 	struct store		*s = api_branch->b_store;
 	char			*body;
 	size_t			 len;
@@ -970,6 +971,8 @@ route_metrics(struct http_request *r, const struct who *w)
 	ms.ms_connections[MT_TCP] = server_connections();
 	ms.ms_connections[MT_HTTP] = http_connections();
 	ms.ms_connections[MT_SSE] = api_nstreams;
+	hq_relay_status(api_branch->b_hq, &hq);
+	metrics_hq(&hq);
 	body = metrics_render(&ms, &len);
 	http_respond(r, 200, METRICS_TYPE, body, len, NO_STORE);
 	free(body);

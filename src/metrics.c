@@ -62,7 +62,9 @@ static struct {
 	int64_t		 m_backup_bytes;
 	uint64_t	 m_retention_erased;
 	int64_t		 m_retention_run_at;	/* 0: not run yet */
-	int64_t		 m_hq_backlog, m_hq_lag_s;
+	int64_t		 m_hq_backlog, m_hq_lag_s, m_hq_events, m_hq_failures;
+	int64_t		 m_hq_longest_step_ns;
+	bool		 m_hq_connected;
 } m;
 
 void
@@ -168,10 +170,19 @@ metrics_retention(int64_t last_run_at, uint64_t erased_total)
 }
 
 void
-metrics_hq(int64_t backlog, int64_t lag_s)
+metrics_hq(const struct hq_status *st)
 {
-	m.m_hq_backlog = backlog;
-	m.m_hq_lag_s = lag_s;
+	bool	on = st != NULL && st->hst_shipping;
+
+	m.m_hq_backlog = on ? st->hst_backlog : 0;
+	m.m_hq_lag_s = on ? st->hst_lag_s : 0;
+	m.m_hq_connected = on && st->hst_connected;
+	/* Counted by the relay since start; kept across a reload that removes hq. */
+	if (st != NULL) {
+		m.m_hq_events = st->hst_events;
+		m.m_hq_failures = st->hst_failures;
+		m.m_hq_longest_step_ns = st->hst_longest_step_ns;
+	}
 }
 
 /* ---- the text ---- */
@@ -410,7 +421,7 @@ stream_figures(struct mtext *t, const struct metrics_state *ms)
 static void
 outside_figures(struct mtext *t, const struct metrics_state *ms)
 {
-	char	b[32];
+	char	b[32], secs[32];
 
 	one(t, "branchq_webhook_backlog", "gauge", "Webhook deliveries pending, every "
 	    "receiver (committed).", ms->ms_webhook_backlog);
@@ -429,6 +440,18 @@ outside_figures(struct mtext *t, const struct metrics_state *ms)
 	one(t, "branchq_hq_lag_seconds", "gauge", "Age of the oldest record not yet accepted by "
 	    "the head office (0: no head office is configured, or nothing waits).",
 	    m.m_hq_lag_s);
+	one(t, "branchq_hq_connected", "gauge", "1 while the relay is connected to the head "
+	    "office (0: not connected, or none configured).", m.m_hq_connected ? 1 : 0);
+	family(t, "branchq_hq_events_shipped_total", "counter", "Events the head office "
+	    "acknowledged since the daemon started.");
+	sample(t, "branchq_hq_events_shipped_total", unum(b, (uint64_t)m.m_hq_events), NULL);
+	family(t, "branchq_hq_failures_total", "counter", "Connections to the head office "
+	    "that failed or were lost, and batches it refused, since the daemon started.");
+	sample(t, "branchq_hq_failures_total", unum(b, (uint64_t)m.m_hq_failures), NULL);
+	family(t, "branchq_hq_longest_step_seconds", "gauge", "The longest the relay held the "
+	    "event loop in one callback since the daemon started, seconds.");
+	snprintf(secs, sizeof secs, "%.6f", (double)m.m_hq_longest_step_ns / 1e9);
+	sample(t, "branchq_hq_longest_step_seconds", secs, NULL);
 	one(t, "branchq_backup_last_success_timestamp_seconds", "gauge", "When the last backup "
 	    "that passed its integrity check finished, Unix time (0: none since the daemon "
 	    "started).", m.m_backup_ok_at);

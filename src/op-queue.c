@@ -7,7 +7,8 @@ static int
 op_queue_snapshot(struct op_ctx *x)
 {
 	struct branch	*b = x->x_branch;
-	cJSON		*windows;
+	struct hq_status hq;
+	cJSON		*windows, *o;
 	int		 i;
 
 	cJSON_AddItemToObject(x->x_reply, "now", json_time(clock_now()));
@@ -18,6 +19,17 @@ op_queue_snapshot(struct op_ctx *x)
 		if (b->b_queue.q_windows[i].w_open)
 			cJSON_AddItemToArray(windows, json_window(&b->b_queue,
 			    &b->b_queue.q_windows[i]));
+	/* HEADOFFICE: a supervisor sees how far head office is behind; no
+	 * "hq" without one configured. */
+	if (x->x_session->s_term != NULL && x->x_session->s_term->tc_role == ROLE_SUPERVISOR) {
+		hq_relay_status(b->b_hq, &hq);
+		if (hq.hst_shipping) {
+			o = cJSON_AddObjectToObject(x->x_reply, "hq");
+			cJSON_AddNumberToObject(o, "backlog", (double)hq.hst_backlog);
+			cJSON_AddNumberToObject(o, "lag_s", (double)hq.hst_lag_s);
+			cJSON_AddBoolToObject(o, "connected", hq.hst_connected);
+		}
+	}
 	return 0;
 }
 

@@ -139,6 +139,7 @@ int
 reload_run(void)
 {
 	struct config	*nw, *old = rl.rl_live;
+	struct hq_settings hs;
 	size_t		 t_added, t_removed, t_changed, w_added, w_removed;
 	double		 began = monotonic_ms();
 	char		 status[256 + PATH_MAX];
@@ -174,6 +175,8 @@ reload_run(void)
 	http_api_config_changed(old);
 	webhook_config_changed(&w_added, &w_removed);
 	printer_config_changed(nw);
+	config_hq_settings(nw, &hs);	/* hq added, removed or changed */
+	hq_relay_configure(rl.rl_branch->b_hq, &hs);
 	backup_configure(nw);		/* backup_at and backup_keep: the daily copy re-armed */
 
 	if (rl.rl_retired != NULL) {

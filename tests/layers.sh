@@ -30,6 +30,7 @@ store 2
 report 2
 faultvfs 2
 printer 2
+hq 2
 backup 2
 branch 3
 window 3

@@ -327,7 +327,7 @@ write_config(const char *file, int line, struct daemon *d)
 
 	if ((f = fopen(d->d_config, "w")) == NULL)
 		h_fail(file, line, NULL, "cannot write %s: %s", d->d_config, strerror(errno));
-	fprintf(f, "{\"branch\":\"E2E-001\",\"timezone\":\"Asia/Shanghai\",\n");
+	fprintf(f, "{\"branch\":\"%s\",\"timezone\":\"Asia/Shanghai\",\n", d->d_branch);
 	if (d->d_extra_config != NULL && *d->d_extra_config != '\0')
 		fprintf(f, "%s,\n", d->d_extra_config);
 	fprintf(f, "\"terminals\":[\n");
@@ -603,6 +603,8 @@ h_daemon_start(const char *file, int line, const struct daemon_opts *opts)
 	snprintf(d->d_log, sizeof d->d_log, "%s/daemon.log", d->d_dir);
 	snprintf(d->d_clock_start, sizeof d->d_clock_start, "%s",
 	    opts != NULL && opts->clock_start != NULL ? opts->clock_start : H_CLOCK_START);
+	snprintf(d->d_branch, sizeof d->d_branch, "%s",
+	    opts != NULL && opts->branch != NULL ? opts->branch : "E2E-001");
 	/* A free loopback port, as for --listen: tests run side by side. */
 	snprintf(d->d_http, sizeof d->d_http, "%s",
 	    opts != NULL && opts->http != NULL ? opts->http : "127.0.0.1:0");

@@ -68,6 +68,8 @@ struct daemon_opts {
 	 * sqlite3 .dump, as tests/upgrade/schema-NNN.sql) run into the daemon's
 	 * db before its first start. */
 	const char	*db_from_sql;
+	/* The configuration's "branch"; NULL: "E2E-001". */
+	const char	*branch;
 };
 
 struct daemon {
@@ -78,6 +80,7 @@ struct daemon {
 	char		 d_config[256];
 	char		 d_log[256];	/* stdout and stderr of every run */
 	char		 d_clock_start[64];
+	char		 d_branch[64];	/* the configuration's "branch" */
 	bool		 d_no_config;
 	bool		 d_no_test_clock;
 	bool		 d_no_port_fallback;

@@ -227,7 +227,7 @@ page_keys() {
 r=0
 for pair in ":top_keys" "thresholds_fen:threshold_keys" \
     "authority_fen:authority_keys" "terminals:terminal_keys" \
-    "webhooks:webhook_keys"; do
+    "webhooks:webhook_keys" "hq:hq_keys"; do
 	parent=${pair%%:*}
 	list=${pair#*:}
 	c_list "$list" >"$tmp/k.c"

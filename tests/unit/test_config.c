@@ -723,6 +723,148 @@ test_errors_duty_supervisor(void **state)
 
 #define W(body)	"{\"webhooks\":[" body "]," TERMS "}"
 
+#define HQ(x)	"{\"hq\":" x "," TERMS "}"
+#define HQ_CI	"\"conninfo\":\"host=hq.bank.example dbname=hq user=nj001 " \
+		"sslmode=verify-full sslrootcert=/etc/branchq/hq-ca.pem\""
+
+/* HEADOFFICE: "hq" read into cf_hq, with the defaults; none without it. */
+static void
+test_hq(void **state)
+{
+	struct config		cf;
+	struct hq_settings	hs;
+	char			err[512];
+
+	(void)state;
+	assert_int_equal(config_load_text(&cf, "t.json", "{" TERMS "}", err, sizeof err), 0);
+	assert_null(cf.cf_hq.hq_conninfo);
+	config_hq_settings(&cf, &hs);
+	assert_null(hs.hs_conninfo);
+	config_free(&cf);
+
+	assert_int_equal(config_load_text(&cf, "t.json", HQ("{" HQ_CI "}"), err,
+	    sizeof err), 0);
+	assert_string_equal(cf.cf_hq.hq_conninfo, "host=hq.bank.example dbname=hq user=nj001 "
+	    "sslmode=verify-full sslrootcert=/etc/branchq/hq-ca.pem");
+	assert_null(cf.cf_hq.hq_region);
+	assert_int_equal(cf.cf_hq.hq_keep_days, 7);
+	assert_int_equal(cf.cf_hq.hq_batch_events, 1000);
+	assert_int_equal(cf.cf_hq.hq_retry_max_s, 60);
+	assert_int_equal(cf.cf_hq.hq_timeout_s, 30);
+	config_free(&cf);
+
+	assert_int_equal(config_load_text(&cf, "t.json", "{\"branch\":\"NJ001\","
+	    "\"target_wait_s\":600,\"hq\":{" HQ_CI ",\"region\":\"Jiangsu\",\"keep_days\":3650,"
+	    "\"batch_events\":10000,\"retry_max_s\":3600,\"timeout_s\":600}," TERMS "}", err,
+	    sizeof err), 0);
+	config_hq_settings(&cf, &hs);
+	assert_string_equal(hs.hs_branch, "NJ001");
+	assert_string_equal(hs.hs_region, "Jiangsu");
+	assert_ptr_equal(hs.hs_conninfo, cf.cf_hq.hq_conninfo);
+	assert_int_equal(hs.hs_keep_days, 3650);
+	assert_int_equal(hs.hs_batch_events, 10000);
+	assert_int_equal(hs.hs_retry_max_s, 3600);
+	assert_int_equal(hs.hs_timeout_s, 600);
+	assert_int_equal(hs.hs_target_wait_s, 600);
+	config_free(&cf);
+
+	/* A Unix-socket directory needs no TLS; the lowest values are taken. */
+	assert_int_equal(config_load_text(&cf, "t.json", HQ("{\"conninfo\":\"host=/run/postgresql "
+	    "dbname=hq\",\"keep_days\":1,\"batch_events\":1,\"retry_max_s\":1,\"timeout_s\":1}"),
+	    err, sizeof err), 0);
+	assert_string_equal(cf.cf_hq.hq_conninfo, "host=/run/postgresql dbname=hq");
+	assert_int_equal(cf.cf_hq.hq_keep_days, 1);
+	config_free(&cf);
+	/* The URI form libpq reads too. */
+	assert_int_equal(config_load_text(&cf, "t.json", HQ("{\"conninfo\":\"postgresql://nj001@"
+	    "hq.bank.example/hq?sslmode=verify-full\"}"), err, sizeof err), 0);
+	config_free(&cf);
+}
+
+static void
+test_errors_hq(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ HQ("5"), "hq: must be an object" },
+		{ HQ("{}"), "hq.conninfo: required" },
+		{ HQ("{\"region\":\"Jiangsu\"}"), "hq.conninfo: required" },
+		{ HQ("{" HQ_CI ",\"bogus\":1}"), "hq.bogus: unknown key" },
+		{ HQ("{" HQ_CI ",\"region\":\"a\",\"region\":\"b\"}"), "hq.region: duplicate key" },
+		{ HQ("{\"conninfo\":5}"), "hq.conninfo: must be a libpq connection string" },
+		{ HQ("{\"conninfo\":\"\"}"), "hq.conninfo: must be a libpq connection string" },
+		{ HQ("{\"conninfo\":\"host=h\\u0001 sslmode=verify-full\"}"),
+		  "hq.conninfo: must be a libpq connection string" },
+		{ HQ("{\"conninfo\":\"host=hq dbname\"}"), "hq.conninfo: libpq cannot read it: "
+		  "missing \"=\" after \"dbname\"" },
+		{ HQ("{\"conninfo\":\"host=hq colour=blue sslmode=verify-full\"}"),
+		  "hq.conninfo: libpq cannot read it: invalid connection option \"colour\"" },
+		{ HQ("{\"conninfo\":\"dbname=hq sslmode=verify-full\"}"),
+		  "hq.conninfo: host is required" },
+		{ HQ("{\"conninfo\":\"hostaddr=10.1.2.3 dbname=hq sslmode=verify-full\"}"),
+		  "hq.conninfo: host is required" },
+		{ HQ("{\"conninfo\":\"host=hq.bank.example dbname=hq\"}"),
+		  "hq.conninfo: sslmode must be verify-full over a network (host=hq.bank.example)" },
+		{ HQ("{\"conninfo\":\"host=10.1.2.3 dbname=hq sslmode=require\"}"),
+		  "hq.conninfo: sslmode must be verify-full over a network (host=10.1.2.3)" },
+		{ HQ("{\"conninfo\":\"host=hq sslmode=verify-ca\"}"),
+		  "hq.conninfo: sslmode must be verify-full" },
+		{ HQ("{\"conninfo\":\"host=a,b sslmode=verify-full\"}"),
+		  "hq.conninfo: one host only" },
+		{ HQ("{\"conninfo\":\"host=a port=5432,5433 sslmode=verify-full\"}"),
+		  "hq.conninfo: one host only" },
+		{ HQ("{\"conninfo\":\"service=hq\"}"), "hq.conninfo: service is not allowed" },
+		{ HQ("{" HQ_CI ",\"region\":\"\"}"), "hq.region: must be a non-empty string of at "
+		  "most 64 bytes" },
+		{ HQ("{" HQ_CI ",\"region\":7}"), "hq.region: must be a non-empty string" },
+		{ HQ("{" HQ_CI ",\"region\":\"0123456789012345678901234567890123456789"
+		  "01234567890123456789012345\"}"), "hq.region: must be a non-empty string of at "
+		  "most 64 bytes" },
+		{ HQ("{" HQ_CI ",\"keep_days\":0}"), "hq.keep_days: must be an integer from 1 to 3650" },
+		{ HQ("{" HQ_CI ",\"keep_days\":3651}"), "hq.keep_days: must be an integer from 1 to 3650" },
+		{ HQ("{" HQ_CI ",\"keep_days\":1.5}"), "hq.keep_days: must be an integer" },
+		{ HQ("{" HQ_CI ",\"batch_events\":0}"),
+		  "hq.batch_events: must be an integer from 1 to 10000" },
+		{ HQ("{" HQ_CI ",\"batch_events\":10001}"),
+		  "hq.batch_events: must be an integer from 1 to 10000" },
+		{ HQ("{" HQ_CI ",\"retry_max_s\":0}"),
+		  "hq.retry_max_s: must be an integer from 1 to 3600" },
+		{ HQ("{" HQ_CI ",\"retry_max_s\":\"60\"}"),
+		  "hq.retry_max_s: must be an integer from 1 to 3600" },
+		{ HQ("{" HQ_CI ",\"timeout_s\":601}"), "hq.timeout_s: must be an integer from 1 to 600" },
+	};
+
+	(void)state;
+	EXPECT_ERRORS(cases);
+}
+
+/* Each problem of "hq" on its own line, all of them reported. */
+static void
+test_errors_hq_lines(void **state)
+{
+	static const char text[] =
+	    "{\n"
+	    "  \"hq\": {\n"
+	    "    \"conninfo\": \"host=hq.bank.example dbname=hq\",\n"
+	    "    \"region\": \"\",\n"
+	    "    \"keep_days\": 0,\n"
+	    "    \"colour\": 1\n"
+	    "  },\n"
+	    "  " TERMS "\n"
+	    "}\n";
+	struct config	cf;
+	struct problems	pr;
+
+	(void)state;
+	memset(&pr, 0, sizeof pr);
+	assert_int_equal(config_load_text_report(&cf, "t.json", text, collect, &pr), 4);
+	assert_int_equal(pr.p_n, 4);
+	assert_non_null(strstr(pr.p_line[0], "t.json:3: hq.conninfo: sslmode must be"));
+	assert_non_null(strstr(pr.p_line[1], "t.json:4: hq.region: must be"));
+	assert_non_null(strstr(pr.p_line[2], "t.json:5: hq.keep_days: must be"));
+	assert_non_null(strstr(pr.p_line[3], "t.json:6: hq.colour: unknown key"));
+	assert_true(zeroed(&cf));
+}
+
 static void
 test_errors_webhooks(void **state)
 {
@@ -1380,6 +1522,9 @@ main(void)
 		cmocka_unit_test(test_errors_printer),
 		cmocka_unit_test(test_errors_duty_supervisor),
 		cmocka_unit_test(test_errors_webhooks),
+		cmocka_unit_test(test_hq),
+		cmocka_unit_test(test_errors_hq),
+		cmocka_unit_test(test_errors_hq_lines),
 		cmocka_unit_test(test_webhook_url_length),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_bad_json),

@@ -101,7 +101,9 @@ test_hooks(void **state)
 	metrics_backup(1795400000, 2, 123456);
 	metrics_retention(1795400100, 5);
 	metrics_retention(1795486500, 8);
-	metrics_hq(17, 42);
+	metrics_hq(&(struct hq_status){ .hst_shipping = true, .hst_backlog = 17,
+	    .hst_lag_s = 42, .hst_connected = true, .hst_events = 1000, .hst_failures = 3,
+	    .hst_longest_step_ns = 2500000 });
 	metrics_request(MT_TCP, "ticket.issue", ERR_NONE);
 	metrics_request(MT_HTTP, NULL, ERR_BAD_JSON);
 	metrics_auth_failure(true);
@@ -114,6 +116,10 @@ test_hooks(void **state)
 	assert_true(value(text, "branchq_retention_last_run_timestamp_seconds") == 1795486500);
 	assert_true(value(text, "branchq_hq_backlog") == 17);
 	assert_true(value(text, "branchq_hq_lag_seconds") == 42);
+	assert_true(value(text, "branchq_hq_connected") == 1);
+	assert_true(value(text, "branchq_hq_events_shipped_total") == 1000);
+	assert_true(value(text, "branchq_hq_failures_total") == 3);
+	assert_true(value(text, "branchq_hq_longest_step_seconds") == 0.0025);
 	assert_true(value(text, "branchq_requests_total{transport=\"tcp\",op=\"ticket.issue\"}")
 	    == 1);
 	assert_true(value(text, "branchq_requests_total{transport=\"http\",op=\"unknown\"}") == 1);
@@ -123,6 +129,20 @@ test_hooks(void **state)
 	assert_true(value(text, "branchq_auth_lockouts_total") == 1);
 	assert_true(value(text, "branchq_webhook_attempts_failed_total") == 1);
 	assert_true(value(text, "branchq_webhook_deliveries_total{outcome=\"failed\"}") == 1);
+	free(text);
+
+	/* hq removed (SIGHUP): the gauges read 0, the counters keep what was counted. */
+	metrics_hq(&(struct hq_status){ .hst_shipping = false, .hst_backlog = 17,
+	    .hst_connected = false, .hst_events = 1000, .hst_failures = 3 });
+	text = render(&len);
+	assert_true(value(text, "branchq_hq_backlog") == 0);
+	assert_true(value(text, "branchq_hq_lag_seconds") == 0);
+	assert_true(value(text, "branchq_hq_connected") == 0);
+	assert_true(value(text, "branchq_hq_events_shipped_total") == 1000);
+	free(text);
+	metrics_hq(NULL);
+	text = render(&len);
+	assert_true(value(text, "branchq_hq_backlog") == 0);
 	free(text);
 }
 
