@@ -44,8 +44,10 @@ setInterval(refreshServed, 30000);
 
 // Head office (docs/HEADOFFICE.md): whether the branch's history is
 // reaching it.  Only a branch configured for head office says.
+let lastHq = null;
 function showHq(hq) {
 	const p = $("hq");
+	lastHq = hq;
 	p.hidden = !hq;
 	if (!hq)
 		return;
@@ -54,6 +56,8 @@ function showHq(hq) {
 		: t("supervisor.hq.unreachable", hq.backlog, duration(hq.lag_s));
 	p.className = `sup-hq ${hq.connected ? "level-ok" : "level-warn"}`;
 }
+
+window.addEventListener("languagechange", () => showHq(lastHq));
 
 function showSnapshot(snap) {
 	observe(snap.now);
