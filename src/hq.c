@@ -143,8 +143,8 @@ struct hq_relay {
 	int64_t			 r_acked;	/* what head office holds (memory) */
 	int64_t			 r_acked_stored;	/* what hq_relay says */
 	bool			 r_mark_dirty;	/* r_acked not yet written */
-	int64_t			 r_inflight_last;	/* the batch's last seq */
-	int64_t			 r_inflight_n;
+	int64_t			 r_inflight_first;	/* the batch's first seq */
+	int64_t			 r_inflight_last;	/* and its last */
 	bool			 r_pruning;	/* a run under way */
 	int64_t			 r_prune_run_n;	/* deleted by the run under way */
 	int64_t			 r_prune_checked_at;	/* daemon clock */
@@ -153,7 +153,7 @@ struct hq_relay {
 	char			*r_buf;		/* the batch's JSON, being built */
 	size_t			 r_buflen, r_bufcap;
 	int64_t			 r_build_n;	/* events in it so far; 0: none begun */
-	int64_t			 r_build_last;	/* the last one's seq */
+	int64_t			 r_build_first, r_build_last;	/* the first and last one's seq */
 
 	int64_t			 r_batches, r_events, r_failures, r_pruned;
 	int64_t			 r_longest_ns;
@@ -204,8 +204,11 @@ step_end(struct hq_relay *r, int64_t t0, const char *what)
 	for (i = 0; i < HQ_STEP_BUCKETS && ns >= step_bounds_ns[i]; i++)
 		;
 	r->r_steps[i]++;
-	if (cpu > r->r_longest_cpu_ns)
+	if (cpu > r->r_longest_cpu_ns) {
 		r->r_longest_cpu_ns = cpu;
+		log_debug("event=hq_longest_cpu_step branch=%s step=%s state=%s cpu_ms=%.3f",
+		    log_str(r->r_branch), what, state_names[r->r_state], (double)cpu / 1e6);
+	}
 	if (ns > r->r_longest_ns) {
 		r->r_longest_ns = ns;
 		log_debug("event=hq_longest_step branch=%s step=%s state=%s ms=%.3f",
@@ -515,6 +518,8 @@ build_step(struct hq_relay *r)
 		else
 			buf_put(r, "{}", 2);
 		buf_put(r, "}", 1);
+		if (r->r_build_n == 0)
+			r->r_build_first = seq;
 		r->r_build_last = seq;
 		r->r_build_n++;
 		got++;
@@ -593,8 +598,7 @@ drop(struct hq_relay *r)
 	r->r_build_n = 0;
 	if (r->r_build_ev != NULL)
 		evtimer_del(r->r_build_ev);
-	r->r_inflight_last = 0;
-	r->r_inflight_n = 0;
+	r->r_inflight_first = r->r_inflight_last = 0;
 	evtimer_del(r->r_timer);
 }
 
@@ -718,8 +722,8 @@ send_batch(struct hq_relay *r)
 	params[1] = r->r_region;	/* NULL: none */
 	params[2] = target;
 	params[3] = r->r_buf;
+	r->r_inflight_first = r->r_build_first;
 	r->r_inflight_last = r->r_build_last;
-	r->r_inflight_n = r->r_build_n;
 	r->r_build_n = 0;
 	if (!PQsendQueryParams(r->r_pg, "SELECT hq_ingest($1,$2,$3,$4::jsonb)", 4, NULL,
 	    params, NULL, NULL, 0)) {
@@ -753,9 +757,18 @@ build_cb(evutil_socket_t fd, short what, void *arg)
 static void
 take_mark(struct hq_relay *r, int64_t mark)
 {
+	int64_t	from;
+
 	if (mark != r->r_acked) {
-		if (mark > r->r_acked && r->r_state == HQ_SENDING)
-			r->r_events += mark - r->r_acked;
+		/* Shipped: the batch's events the new mark covers and the old one
+		 * did not (the log may begin after the old mark: pruned). */
+		if (r->r_state == HQ_SENDING && mark > r->r_acked) {
+			from = r->r_acked + 1 > r->r_inflight_first ? r->r_acked + 1 :
+			    r->r_inflight_first;
+			if (mark >= from)
+				r->r_events += (mark < r->r_inflight_last ? mark :
+				    r->r_inflight_last) - from + 1;
+		}
 		r->r_acked = mark;
 		r->r_mark_dirty = true;
 	}
