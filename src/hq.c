@@ -70,7 +70,7 @@
 
 #define HQ_BACKOFF_MIN_MS	500
 #define HQ_BATCH_BYTES		(1024 * 1024)	/* a batch's JSON, at most (one event may pass it) */
-#define HQ_PRUNE_ROWS		250		/* deleted per step: about 1 ms (1,000: 3 to 8) */
+#define HQ_PRUNE_ROWS		250		/* deleted per step (1,000 took 3 to 8 ms) */
 /* Read into the batch per turn of the loop, at most: rows, and bytes of
  * JSON.  Reading pages SQLite has not cached costs about 10 us per event
  * of a ticket's snapshot (~700 bytes); a whole batch of 1,000 at once held
