@@ -70,11 +70,22 @@
 
 #define HQ_BACKOFF_MIN_MS	500
 #define HQ_BATCH_BYTES		(1024 * 1024)	/* a batch's JSON, at most (one event may pass it) */
-#define HQ_PRUNE_ROWS		1000		/* deleted per step: ~1 ms on the loop */
-/* Rows read into the batch per turn of the loop: 200 events of a ticket's
- * snapshot (~700 bytes each) take about a millisecond to read and copy;
- * a whole batch of 1,000 at once took 5 to 15. */
+#define HQ_PRUNE_ROWS		250		/* deleted per step (1,000 took 3 to 8 ms) */
+/* Read into the batch per turn of the loop, at most: rows, and bytes of
+ * JSON.  Reading pages SQLite has not cached costs about 10 us per event
+ * of a ticket's snapshot (~700 bytes); a whole batch of 1,000 at once held
+ * the loop 5 to 15 ms, 200 rows up to 7 ms of CPU on a busy machine. */
 #define HQ_BUILD_ROWS		200
+#define HQ_BUILD_BYTES		(64 * 1024)
+/*
+ * The connection's send buffer: libpq writes a batch (up to 1 MiB) into the
+ * socket as far as the kernel takes it, inside PQsendQueryParams; encrypting
+ * and writing 700 KB at once held the loop 3 to 5 ms.  With 128 KiB (the
+ * kernel doubles it) each turn writes at most about 256 KB and PQflush does
+ * the rest on EV_WRITE.  256 KB per round trip is 5 MB/s at 50 ms: about
+ * 7,000 events a second, far above a branch's rate.
+ */
+#define HQ_SNDBUF		(128 * 1024)
 
 /* Step times counted below 0.5, 1, 2, 5, 10 ms and above (the close's log line). */
 static const int64_t step_bounds_ns[] = { 500000, 1000000, 2000000, 5000000, 10000000 };
@@ -143,8 +154,8 @@ struct hq_relay {
 	int64_t			 r_acked;	/* what head office holds (memory) */
 	int64_t			 r_acked_stored;	/* what hq_relay says */
 	bool			 r_mark_dirty;	/* r_acked not yet written */
-	int64_t			 r_inflight_last;	/* the batch's last seq */
-	int64_t			 r_inflight_n;
+	int64_t			 r_inflight_first;	/* the batch's first seq */
+	int64_t			 r_inflight_last;	/* and its last */
 	bool			 r_pruning;	/* a run under way */
 	int64_t			 r_prune_run_n;	/* deleted by the run under way */
 	int64_t			 r_prune_checked_at;	/* daemon clock */
@@ -153,7 +164,7 @@ struct hq_relay {
 	char			*r_buf;		/* the batch's JSON, being built */
 	size_t			 r_buflen, r_bufcap;
 	int64_t			 r_build_n;	/* events in it so far; 0: none begun */
-	int64_t			 r_build_last;	/* the last one's seq */
+	int64_t			 r_build_first, r_build_last;	/* the first and last one's seq */
 
 	int64_t			 r_batches, r_events, r_failures, r_pruned;
 	int64_t			 r_longest_ns;
@@ -204,8 +215,11 @@ step_end(struct hq_relay *r, int64_t t0, const char *what)
 	for (i = 0; i < HQ_STEP_BUCKETS && ns >= step_bounds_ns[i]; i++)
 		;
 	r->r_steps[i]++;
-	if (cpu > r->r_longest_cpu_ns)
+	if (cpu > r->r_longest_cpu_ns) {
 		r->r_longest_cpu_ns = cpu;
+		log_debug("event=hq_longest_cpu_step branch=%s step=%s state=%s cpu_ms=%.3f",
+		    log_str(r->r_branch), what, state_names[r->r_state], (double)cpu / 1e6);
+	}
 	if (ns > r->r_longest_ns) {
 		r->r_longest_ns = ns;
 		log_debug("event=hq_longest_step branch=%s step=%s state=%s ms=%.3f",
@@ -476,15 +490,16 @@ build_step(struct hq_relay *r)
 	const unsigned char *kind, *payload;
 	char		 num[96];
 	int64_t		 seq, want, got = 0;
-	size_t		 klen, plen;
+	size_t		 klen, plen, start;
 	int		 rc, len;
-	bool		 full = false;
+	bool		 full = false, paused = false;
 
 	if (r->r_build_n == 0) {
 		r->r_buflen = 0;
 		buf_put(r, "[", 1);
 		r->r_build_last = r->r_acked;
 	}
+	start = r->r_buflen;
 	want = r->r_batch_events - r->r_build_n;
 	if (want > HQ_BUILD_ROWS)
 		want = HQ_BUILD_ROWS;
@@ -515,9 +530,15 @@ build_step(struct hq_relay *r)
 		else
 			buf_put(r, "{}", 2);
 		buf_put(r, "}", 1);
+		if (r->r_build_n == 0)
+			r->r_build_first = seq;
 		r->r_build_last = seq;
 		r->r_build_n++;
 		got++;
+		if (r->r_buflen - start >= HQ_BUILD_BYTES) {
+			paused = true;		/* enough for this turn */
+			break;
+		}
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -527,7 +548,7 @@ build_step(struct hq_relay *r)
 		r->r_build_n = 0;
 		return -1;
 	}
-	if (!full && got == want && r->r_build_n < r->r_batch_events)
+	if (!full && (paused || got == want) && r->r_build_n < r->r_batch_events)
 		return 0;
 	buf_put(r, "]", 1);
 	return 1;
@@ -593,8 +614,7 @@ drop(struct hq_relay *r)
 	r->r_build_n = 0;
 	if (r->r_build_ev != NULL)
 		evtimer_del(r->r_build_ev);
-	r->r_inflight_last = 0;
-	r->r_inflight_n = 0;
+	r->r_inflight_first = r->r_inflight_last = 0;
 	evtimer_del(r->r_timer);
 }
 
@@ -718,8 +738,8 @@ send_batch(struct hq_relay *r)
 	params[1] = r->r_region;	/* NULL: none */
 	params[2] = target;
 	params[3] = r->r_buf;
+	r->r_inflight_first = r->r_build_first;
 	r->r_inflight_last = r->r_build_last;
-	r->r_inflight_n = r->r_build_n;
 	r->r_build_n = 0;
 	if (!PQsendQueryParams(r->r_pg, "SELECT hq_ingest($1,$2,$3,$4::jsonb)", 4, NULL,
 	    params, NULL, NULL, 0)) {
@@ -753,9 +773,18 @@ build_cb(evutil_socket_t fd, short what, void *arg)
 static void
 take_mark(struct hq_relay *r, int64_t mark)
 {
+	int64_t	from;
+
 	if (mark != r->r_acked) {
-		if (mark > r->r_acked && r->r_state == HQ_SENDING)
-			r->r_events += mark - r->r_acked;
+		/* Shipped: the batch's events the new mark covers and the old one
+		 * did not (the log may begin after the old mark: pruned). */
+		if (r->r_state == HQ_SENDING && mark > r->r_acked) {
+			from = r->r_acked + 1 > r->r_inflight_first ? r->r_acked + 1 :
+			    r->r_inflight_first;
+			if (mark >= from)
+				r->r_events += (mark < r->r_inflight_last ? mark :
+				    r->r_inflight_last) - from + 1;
+		}
 		r->r_acked = mark;
 		r->r_mark_dirty = true;
 	}
@@ -878,6 +907,7 @@ static void
 connect_poll(struct hq_relay *r)
 {
 	PostgresPollingStatusType	ps = PQconnectPoll(r->r_pg);
+	int				sndbuf;
 
 	/* libpq may have closed its socket and opened another, which can get
 	 * the same number: the event is made again each time, never trusted. */
@@ -894,6 +924,11 @@ connect_poll(struct hq_relay *r)
 			pg_fail(r, "nonblocking");
 			return;
 		}
+		sndbuf = HQ_SNDBUF;
+		if (setsockopt(PQsocket(r->r_pg), SOL_SOCKET, SO_SNDBUF, &sndbuf,
+		    sizeof sndbuf) == -1)
+			log_debug("event=hq_sndbuf branch=%s error=%s", log_str(r->r_branch),
+			    strerror(errno));
 		watch(r, EV_READ);
 		send_sync(r);
 		break;
