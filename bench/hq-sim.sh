@@ -68,6 +68,7 @@ mkdir -p "$BUILD/bench"
 : >"$OUT"
 # Short: the cluster's Unix socket lives in it.
 work=$(mktemp -d /tmp/hqsim-XXXXXX)
+chmod 0755 "$work"	# nobody (the cluster) goes through it
 pg=$work/pg
 mkdir "$pg"
 sim=""
@@ -190,9 +191,16 @@ check_all() {	# label
 	[ "$bad" = 0 ] || { echo "hq-sim: head office does not hold every event exactly once" >&2; exit 1; }
 }
 
+# The relays' loop shares two cores with PostgreSQL's thousand backends
+# here; a branch's daemon has its machine to itself.  So that a relay's step
+# is timed as the relay's work and not as the time a backend held the core,
+# hq-sim runs at a higher priority when this runs as root (NICE=0: not).
+nice=""
+[ "$(id -u)" = 0 ] && [ "${NICE:-1}" != 0 ] && nice="nice -n -10"
+
 # ---- 4. Head office down, then up: the catch-up ----
 sh "$here/tests/pg/cluster.sh" halt "$pg"
-"$BUILD/bench/hq-sim" --dir "$work/branches" --branches "$BRANCHES" --conninfo "$relay_ci" \
+$nice "$BUILD/bench/hq-sim" --dir "$work/branches" --branches "$BRANCHES" --conninfo "$relay_ci" \
     --regions "$REGIONS" --batch "$BATCH" --retry-max "$RETRY_MAX" \
     --wait-down "$DOWN_FAILURES" >"$work/catchup.txt" 2>"$work/catchup.err" &
 sim=$!
@@ -212,7 +220,7 @@ say "catchup_machine $(cpu_since)"
 [ "$CHECK" = 1 ] && check_all catchup
 
 # ---- 5. Bytes per branch-day ----
-psql_su -d branchq_hq -c 'VACUUM ANALYZE'
+psql_su -d branchq_hq -c 'ANALYZE'
 psql_su -d branchq_hq -Atc "SELECT c.relname, pg_total_relation_size(c.oid)
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm') ORDER BY 2 DESC" |
@@ -226,9 +234,15 @@ say "bytes total=$bytes per_branch_day=$((bytes / BRANCHES)) year_1000_branches_
 month=$(echo "$day" | cut -c1-7)
 from="$month-01"
 to=$(date -d "$from + 1 month - 1 day" +%F)
+# The contract's two (the views read the state tables the ingest keeps),
+# then two on the month-partitioned tables, where pruning shows: one
+# branch's events of a day, one region's tickets of a month.
 q_overdue="SELECT * FROM hq_followups WHERE overdue AND state <> 'closed' ORDER BY overdue_s DESC"
 q_region="SELECT d.* FROM hq_branch_day d JOIN hq_branches b ON b.branch = d.branch WHERE b.region = 'R01' AND d.business_date BETWEEN '$from' AND '$to' ORDER BY d.branch, d.business_date"
-for q in overdue region; do
+q_events="SELECT kind, count(*) FROM hq_events WHERE branch = 'B0001' AND occurred_at >= '$day 00:00:00+08' AND occurred_at < '$day 00:00:00+08'::timestamptz + interval '1 day' GROUP BY kind"
+q_tickets="SELECT t.branch, count(*), count(*) FILTER (WHERE t.status = 'no_show') FROM hq_ticket_state t JOIN hq_branches b ON b.branch = t.branch WHERE b.region = 'R01' AND t.business_date BETWEEN '$from' AND '$to' GROUP BY t.branch"
+say "partitions $(psql_su -d branchq_hq -Atc "SELECT string_agg(c.relname || '=' || pg_total_relation_size(c.oid), ' ' ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid")"
+for q in overdue region events tickets; do
 	eval "sql=\$q_$q"
 	say "query $q: $sql"
 	psql_su -d branchq_hq -c "EXPLAIN (ANALYZE, BUFFERS) $sql" | sed "s/^/explain $q: /" | tee -a "$OUT"
@@ -253,7 +267,7 @@ say "cli summary_region_month lines=$n ms=$(ms "$t0")"
 # ---- 7. Live ----
 live() {	# rate seconds label
 	cpu_mark
-	"$BUILD/bench/hq-sim" --dir "$work/branches" --branches "$BRANCHES" --conninfo "$relay_ci" \
+	$nice "$BUILD/bench/hq-sim" --dir "$work/branches" --branches "$BRANCHES" --conninfo "$relay_ci" \
 	    --regions "$REGIONS" --batch "$BATCH" --retry-max "$RETRY_MAX" \
 	    --live-rate "$1" --live-seconds "$2" --live-source "$work/source.db" \
 	    >"$work/$3.txt" 2>"$work/$3.err" || { cat "$work/$3.txt"; tail -n 20 "$work/$3.err" >&2; exit 1; }
