@@ -46,6 +46,12 @@ COMPLAINTS=${COMPLAINTS:-60}
 REGIONS=${REGIONS:-10}
 BATCH=${BATCH:-1000}
 RETRY_MAX=${RETRY_MAX:-60}
+TIMEOUT=${TIMEOUT:-30}
+COPY=${COPY:-1}
+# REUSE=DIR: the branches of an earlier run (DIR/branches/bNNNN.db and
+# DIR/source.db, e.g. hard links kept with `ln`), their marks set back to
+# 0 so that everything ships again; not generated, not removed.
+REUSE=${REUSE:-}
 DOWN_FAILURES=${DOWN_FAILURES:-8}
 RUNS=${RUNS:-5}
 LIVE_RATE=${LIVE_RATE:-0.5}
@@ -99,7 +105,7 @@ cpu_since() {
 }
 
 say "machine cpus=$(nproc) model=\"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)\" mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) kernel=$(uname -r) postgres=\"$($PGBIN/postgres --version)\" sqlite=$(sqlite3 --version | cut -d' ' -f1)"
-say "params branches=$BRANCHES tickets=$TICKETS complaints=$COMPLAINTS regions=$REGIONS batch=$BATCH retry_max_s=$RETRY_MAX live_rate=$LIVE_RATE live_seconds=$LIVE_SECONDS live_rate2=$LIVE_RATE2 live_seconds2=$LIVE_SECONDS2"
+say "params branches=$BRANCHES tickets=$TICKETS complaints=$COMPLAINTS regions=$REGIONS batch=$BATCH retry_max_s=$RETRY_MAX timeout_s=$TIMEOUT live_rate=$LIVE_RATE live_seconds=$LIVE_SECONDS live_rate2=$LIVE_RATE2 live_seconds2=$LIVE_SECONDS2"
 
 # ---- 1. The cluster and the schema ----
 maxconn=$((BRANCHES + 100))
@@ -119,6 +125,18 @@ say "postgres port=$port max_connections=$(psql_su -d branchq_hq -Atc 'SHOW max_
 relay_ci="host=127.0.0.1 port=$port dbname=branchq_hq user=postgres sslmode=verify-full sslrootcert=$pg/ca.pem"
 
 # ---- 2. The branches ----
+if [ -n "$REUSE" ]; then
+	ln -s "$REUSE/branches" "$work/branches"
+	ln -s "$REUSE/source.db" "$work/source.db"
+	day=$(sqlite3 "$work/branches/b0001.db" 'SELECT min(business_date) FROM tickets')
+	now=reused
+	events=0
+	for f in "$work"/branches/b*.db; do
+		events=$((events + $(sqlite3 "$f" "UPDATE hq_relay SET acked_seq = 0, acked_at = NULL;
+		    SELECT count(*) FROM hq_events")))
+	done
+	say "branches reused=$REUSE day=$day files=$BRANCHES events=$events"
+else
 hash=$(printf %s bench | sha256sum | cut -d' ' -f1)
 printf '{"branch":"BENCH","timezone":"Asia/Shanghai","terminals":[{"id":"K01","role":"kiosk","token_sha256":"%s"}]}\n' \
     "$hash" >"$work/branch.json"
@@ -151,8 +169,10 @@ for f in "$work"/branches/b*.db; do
 done
 say "branches day=$day now=$now files=$BRANCHES events=$events events_per_branch=$((events / BRANCHES)) bytes=$(du -sb "$work/branches" | cut -f1) gen_ms=$(ms "$t0") $(cpu_since)"
 sync
+fi
 
-# ---- 3. The limit: COPY of the same rows ----
+# ---- 3. The limit: COPY of the same rows (COPY=0: not) ----
+if [ "$COPY" = 1 ]; then
 t0=$(date +%s%N)
 i=0
 for f in "$work"/branches/b*.db; do
@@ -169,6 +189,7 @@ rows=$(psql_su -d copybase -Atc 'SELECT count(*) FROM hq_events')
 say "copy rows=$rows ms=$copy_ms rows_per_s=$((rows * 1000 / (copy_ms + 1))) bytes=$(psql_su -d copybase -Atc "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname LIKE 'hq_events%'") $(cpu_since)"
 [ "$CHECK" = 1 ] && [ "$rows" != "$events" ] && { echo "hq-sim: COPY loaded $rows rows, not $events" >&2; exit 1; }
 rm -f "$work/copy.csv"
+fi
 psql_su -d postgres -c "DROP DATABASE copybase"
 psql_su -d branchq_hq -c CHECKPOINT
 
@@ -201,7 +222,7 @@ nice=""
 # ---- 4. Head office down, then up: the catch-up ----
 sh "$here/tests/pg/cluster.sh" halt "$pg"
 $nice "$BUILD/bench/hq-sim" --dir "$work/branches" --branches "$BRANCHES" --conninfo "$relay_ci" \
-    --regions "$REGIONS" --batch "$BATCH" --retry-max "$RETRY_MAX" \
+    --regions "$REGIONS" --batch "$BATCH" --retry-max "$RETRY_MAX" --timeout "$TIMEOUT" \
     --wait-down "$DOWN_FAILURES" >"$work/catchup.txt" 2>"$work/catchup.err" &
 sim=$!
 until grep -q '^down_ready' "$work/catchup.txt"; do
@@ -268,7 +289,7 @@ say "cli summary_region_month lines=$n ms=$(ms "$t0")"
 live() {	# rate seconds label
 	cpu_mark
 	$nice "$BUILD/bench/hq-sim" --dir "$work/branches" --branches "$BRANCHES" --conninfo "$relay_ci" \
-	    --regions "$REGIONS" --batch "$BATCH" --retry-max "$RETRY_MAX" \
+	    --regions "$REGIONS" --batch "$BATCH" --retry-max "$RETRY_MAX" --timeout "$TIMEOUT" \
 	    --live-rate "$1" --live-seconds "$2" --live-source "$work/source.db" \
 	    >"$work/$3.txt" 2>"$work/$3.err" || { cat "$work/$3.txt"; tail -n 20 "$work/$3.err" >&2; exit 1; }
 	sed "s/^/$3: /" "$work/$3.txt" | tee -a "$OUT"
