@@ -35,7 +35,10 @@ DAEMON	 = $(CORE) tls store checkpoint migrations report printer backup \
 	   events publish barrier server http http-api reload notify
 # The client is a program of its own: its files and the shared name lists.
 CLIENT	 = client client-args client-conn client-print client-report client-watch \
-	   client-token
+	   client-token client-hq
+# libpq: the client's `branchq hq` (client-hq.c) and its test alone.
+PQ_CFLAGS := $(shell pkg-config --cflags libpq)
+PQ_LIBS	  := $(shell pkg-config --libs libpq)
 CORE_O	 = $(CORE:%=$(BUILD)/obj/%.o)
 DAEMON_O = $(DAEMON:%=$(BUILD)/obj/%.o)
 CLIENT_O = $(CLIENT:%=$(BUILD)/obj/%.o)
@@ -56,7 +59,8 @@ E2E	 = test_session test_tickets test_dayend test_windows test_restart test_erro
 	   test_complaints test_reports test_webhooks test_dbfaults test_crash test_client \
 	   test_limits test_group test_checkpoint test_vendor test_events \
 	   test_http test_http_session test_http_events test_tls test_printer test_reload \
-	   test_upgrade test_metrics test_tools test_notify test_backup test_retention
+	   test_upgrade test_metrics test_tools test_notify test_backup test_retention \
+	   test_hq_log
 
 all: $(BUILD)/branchqd $(BUILD)/branchqd-test $(BUILD)/branchq
 
@@ -67,7 +71,7 @@ $(BUILD)/branchqd-test: $(TEST_O) $(TOBJ)/branchqd.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 $(BUILD)/branchq: $(CLIENT_O) $(BUILD)/obj/names.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(PQ_LIBS)
 
 $(BUILD)/obj/%.o: src/%.c include/branchq.h include/names.h | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -80,6 +84,13 @@ $(TOBJ)/%.o: src/%.c include/branchq.h include/names.h | $(TOBJ)
 $(BUILD)/gen/migrations.inc: $(sort $(wildcard sql/[0-9]*.sql)) sql/embed.sh | $(BUILD)/gen
 	sh sql/embed.sh $(sort $(wildcard sql/[0-9]*.sql)) > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.inc
+
+# sql/hq/NNN_name.sql, head office's schema, compiled into the client, which
+# applies them in order (branchq hq migrate).
+$(BUILD)/gen/hq-migrations.inc: $(sort $(wildcard sql/hq/[0-9]*.sql)) sql/embed.sh | $(BUILD)/gen
+	sh sql/embed.sh $(sort $(wildcard sql/hq/[0-9]*.sql)) > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/client-hq.o: $(BUILD)/gen/hq-migrations.inc
+$(BUILD)/obj/client-hq.o: CFLAGS += $(PQ_CFLAGS)
 
 # web/ (the pages, their scripts, styles, sounds) compiled into the daemon.
 # Chart.js is Debian's (libjs-chart.js), served as /lib/chart.min.js.
@@ -134,6 +145,12 @@ $(BUILD)/tests/test_barrier: tests/unit/test_barrier.c $(BARRIER_O) | $(BUILD)/t
 	$(CC) $(TEST_CFLAGS) -DBQ_TEST_HOOKS $(LDFLAGS) -o $@ $< $(BARRIER_O) $(TEST_LIBS)
 E2E_BIN	 = $(E2E:%=$(BUILD)/tests/e2e_%)
 
+# Head office's schema and `branchq hq` on a throwaway PostgreSQL 15
+# (tests/pg/cluster.sh): no daemon, so neither a unit nor an e2e test.
+HQ_TEST	 = $(BUILD)/tests/hq_test_schema
+$(HQ_TEST): tests/hq/test_hq_schema.c | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) $(PQ_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(PQ_LIBS)
+
 # The fuzz target (tests/fuzz/README.md) links branchqd-test's objects but
 # the TCP transport and main(): it is a transport of its own, on the real
 # dispatch, commit barrier and publisher.
@@ -160,14 +177,14 @@ $(FUZZ_CONFIG_REPLAY): tests/fuzz/replay.c tests/fuzz/fuzz_config.c $(CORE_TEST_
 	    tests/fuzz/fuzz_config.c $(CORE_TEST_O) $(TEST_LIBS)
 FUZZ_REPLAYS = $(FUZZ_REPLAY) $(FUZZ_HTTP_REPLAY) $(FUZZ_CONFIG_REPLAY)
 
-tests: all $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAYS)
+tests: all $(UNIT_BIN) $(E2E_BIN) $(HQ_TEST) $(FUZZ_REPLAYS)
 
 # BRANCHQD_WRAPPER (e.g. "valgrind --error-exitcode=99") wraps the daemon in e2e tests.
 # tests/layers.sh: the layers of docs/DESIGN.md, read from the objects' symbols.
 test: tests
 	@BUILD=$(BUILD) sh tests/layers.sh
 	@BUILD=$(BUILD) sh tests/man/check.sh
-	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAYS)
+	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(E2E_BIN) $(HQ_TEST) $(FUZZ_REPLAYS)
 
 layers: tests
 	@BUILD=$(BUILD) sh tests/layers.sh
@@ -343,6 +360,11 @@ bench-reload: all $(BUILD)/bench/loadgen
 bench-metrics: all $(BUILD)/bench/httpgen
 	BUILD=$(BUILD) sh bench/metrics.sh
 
+# What the head-office event log costs a change (issue 19): the same daemon with
+# and without sql/014's triggers, alternating; see docs/PERFORMANCE.md.
+bench-eventlog: all $(BUILD)/bench/loadgen
+	BUILD=$(BUILD) sh bench/eventlog.sh
+
 # Instructions per request under callgrind (machine-independent); see docs/PERFORMANCE.md.
 bench-profile: all $(BUILD)/bench/loadgen
 	BUILD=$(BUILD) sh bench/profile.sh
@@ -353,6 +375,7 @@ bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop $(BUILD)/bench/h
 	BUILD=$(BUILD) COUNT=400 CONNS=16 TOP=5 PORT=17497 sh bench/profile.sh
 	$(MAKE) BUILD=$(BUILD) bench-reports-smoke
 	$(MAKE) BUILD=$(BUILD) bench-http-smoke
+	BUILD=$(BUILD) ROUNDS=1 DURATION=0.5 WARMUP=0.2 PORT=17441 sh bench/eventlog.sh
 	BUILD=$(BUILD) IDLE=100 RUNS=2 PORT=17495 sh bench/reload.sh
 	BUILD=$(BUILD) TICKETS=200 COUNT=100 ROUNDS=1 STREAMS=5 IDLE=5 PORT=17488 sh bench/metrics.sh
 	$(MAKE) BUILD=$(BUILD) bench-hq-smoke

@@ -171,6 +171,9 @@ run(struct client *cl, const struct options *opt, int argc, char **argv)
 	/* Made here, never sent: no connection, whatever BRANCHQ_* say. */
 	if (strcmp(argv[0], "token") == 0)
 		return token_run(argc, argv);
+	/* Head office's PostgreSQL, not a daemon (client-hq.c). */
+	if (strcmp(argv[0], "hq") == 0)
+		return hq_run(argc, argv, cl->cl_json);
 	if (shell && argc > 1)
 		return usage_error("shell takes no arguments");
 	if (strcmp(argv[0], "watch") == 0)

@@ -115,7 +115,7 @@ int		 client_request(struct client *, cJSON *req, bool *fatal);
 int		 client_hello(struct client *, const struct options *, bool tell);
 
 /* ---- client-print.c: text for people, replies, tables ---- */
-#define TABLE_COLS	12
+#define TABLE_COLS	16
 
 struct table {
 	int		  tb_ncols;
@@ -161,6 +161,9 @@ struct report {
 int	report_build(int argc, char **argv, bool json, struct report *,
 	    char *err, size_t errlen);
 int	report_request(struct client *, struct report *, bool *fatal);
+
+/* ---- client-hq.c: branchq hq, head office's PostgreSQL (libpq) ---- */
+int	hq_run(int argc, char **argv, bool json);
 
 /* ---- client-watch.c: watch, the shell, and the events they show ---- */
 extern volatile sig_atomic_t interrupted;

@@ -766,6 +766,48 @@ db_ticket_column(struct daemon *d, const char *date, const char *number, const c
 	return value;
 }
 
+/* The first column of the first row of a query, as text (NULL: no row, or SQL NULL). */
+char *
+db_value(struct daemon *d, const char *fmt, ...)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	char		*value = NULL, sql[2048];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof sql, fmt, ap);
+	va_end(ap);
+	if (sqlite3_open_v2(d->d_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 2000);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("cannot prepare %s: %s", sql, sqlite3_errmsg(db));
+	else {
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+			value = xstrdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return value;
+}
+
+/* SQL run into the database file of a stopped daemon; fails the test on an error. */
+void
+db_exec(struct daemon *d, const char *sql)
+{
+	sqlite3	*db;
+	char	*msg = NULL;
+
+	if (sqlite3_open_v2(d->d_db, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s: %s", d->d_db, sql, msg != NULL ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	sqlite3_close(db);
+}
+
 char *
 db_ticket_status(struct daemon *d, const char *date, const char *number)
 {

@@ -128,6 +128,10 @@ void		 daemon_print_log(struct daemon *);
 bool		 daemon_log_contains(struct daemon *, const char *);
 /* A ticket's status straight from the database file, or NULL.  Caller frees. */
 char		*db_ticket_status(struct daemon *, const char *date, const char *number);
+/* SQL run into a stopped daemon's database file, checked. */
+void		 db_exec(struct daemon *, const char *sql);
+/* A query's first value, read from the daemon's database file; caller frees. */
+char		*db_value(struct daemon *, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Any column of a ticket's row as text, or NULL (none, or SQL NULL).  Caller frees. */
 char		*db_ticket_column(struct daemon *, const char *date, const char *number,
 		    const char *column);

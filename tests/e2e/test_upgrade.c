@@ -539,6 +539,27 @@ test_upgrade_from(void **state)
 	free(migrated);
 	free(fresh);
 
+	/* sql/014: the history before the event log ships as snapshots, in
+	 * the order it happened: every ticket and survey of the last 31 days,
+	 * those days' complaints and every complaint not closed */
+	expect_that(db_int(d->d_db, "SELECT count(*) FROM hq_events WHERE kind = "
+	    "'ticket.snapshot'") == db_int(d->d_db, "SELECT count(*) FROM tickets") &&
+	    db_int(d->d_db, "SELECT count(*) FROM tickets") > 0, NULL,
+	    "%s: %lld ticket snapshots for %lld tickets", f->f_name,
+	    db_int(d->d_db, "SELECT count(*) FROM hq_events WHERE kind = 'ticket.snapshot'"),
+	    db_int(d->d_db, "SELECT count(*) FROM tickets"));
+	if (f->f_version >= 2)
+		expect_that(db_int(d->d_db, "SELECT count(*) FROM hq_events WHERE kind = "
+		    "'complaint.snapshot'") == db_int(d->d_db, "SELECT count(*) FROM complaints") &&
+		    db_int(d->d_db, "SELECT count(*) FROM hq_events WHERE kind = "
+		    "'survey.submitted'") == db_int(d->d_db, "SELECT count(*) FROM surveys"),
+		    NULL, "%s: complaints or surveys missing from the snapshots", f->f_name);
+	expect_that(db_int(d->d_db, "SELECT count(*) FROM hq_events a JOIN hq_events b "
+	    "ON b.seq = a.seq + 1 WHERE b.at < a.at") == 0 &&
+	    db_int(d->d_db, "SELECT count(*) FROM hq_events WHERE json_valid(payload) = 0 "
+	    "OR payload LIKE '%138-1234-5678%' OR payload LIKE '%张三丰%'") == 0, NULL,
+	    "%s: snapshots out of order, not JSON, or with a phone number", f->f_name);
+
 	serve_the_fixture(d, f->f_version);
 	if (f->f_version >= 10)
 		expect_that(db_int(d->d_db, "SELECT count(*) FROM http_sessions") >= 1, NULL,

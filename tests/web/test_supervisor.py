@@ -83,6 +83,8 @@ class Supervisor(PageTest):
     def test_tiles_show_the_queue_and_follow_it_live(self):
         self.set_up_day()
         b = self.signed_in()
+        # no head office configured: no line about it
+        self.assertFalse(b.find_element(By.ID, "hq").is_displayed())
         self.see_tile(b, "柜台 等候", "2 人")
         self.see_tile(b, "现金快速通道 等候", "0 人")
         self.see_tile(b, "开放窗口", "1")
@@ -283,3 +285,39 @@ class Supervisor(PageTest):
                                                  if text in a.text and a.is_displayed()), False),
                          f"a link {text!r}")
         link.click()
+
+
+class SupervisorHeadOffice(PageTest):
+    """A branch configured for head office that cannot reach it (a closed
+    port): the dashboard says so, and how much the branch keeps meanwhile,
+    while the branch works on."""
+    config = {"hq": {"conninfo": "host=127.0.0.1 port=1 dbname=hq user=nj001 "
+                     "sslmode=verify-full sslrootcert=/nonexistent/ca.pem",
+                     "region": "Jiangsu", "timeout_s": 1, "retry_max_s": 1}}
+
+    def hq_line(self, driver):
+        p = driver.find_element(By.ID, "hq")
+        return p.text if p.is_displayed() else ""
+
+    def test_head_office_unreachable_is_said(self):
+        d = self.d
+        d.ok("K01", "ticket.issue", service="loan")
+        d.ok("K01", "ticket.issue", service="loan")
+        b = self.open("/supervisor")
+        self.sign_in(b, "S01")
+        self.see(b, "主管 · 网点看板")
+        self.wait(b, lambda drv: "暂时连不上总行：2 条记录保存在本网点" in self.hq_line(drv),
+                  f"the head-office line (it says {self.hq_line(b)!r})")
+        self.assertIn("网点业务照常", self.hq_line(b))
+        # a new ticket: the line follows the queue's change
+        d.ok("K01", "ticket.issue", service="loan")
+        self.wait(b, lambda drv: "3 条记录" in self.hq_line(drv), "3 events kept")
+        # three hours on (the test clock), a fourth ticket: the oldest event's wait
+        d.advance(3 * 3600 + 120)
+        d.ok("K01", "ticket.issue", service="loan")
+        self.wait(b, lambda drv: "4 条记录保存在本网点，最早的已等 3 小时 2 分" in self.hq_line(drv),
+                  f"the oldest's wait (it says {self.hq_line(b)!r})")
+        self.click(b, "English")
+        self.wait(b, lambda drv: "Head office not reachable: 4 events kept here, the oldest "
+                  "waiting 3 h 2 min" in self.hq_line(drv), "the line in English")
+        self.check_accessibility(b)

@@ -7,7 +7,7 @@ import { t } from "/lib/i18n.js";
 import { live } from "/lib/live.js";
 import { languageButton, signOutButton, start } from "/lib/page.js";
 import { clockText, dateText, now, observe } from "/lib/time.js";
-import { throttled } from "/supervisor/format.js";
+import { duration, throttled } from "/supervisor/format.js";
 import { FollowUps } from "/supervisor/followups.js";
 import { Reports } from "/supervisor/reports.js";
 import { SelfService } from "/supervisor/selfservice.js";
@@ -42,16 +42,32 @@ const refreshServed = throttled(async () => {
 }, 30000);
 setInterval(refreshServed, 30000);
 
+// Head office (docs/HEADOFFICE.md): whether the branch's history is
+// reaching it.  Only a branch configured for head office says.
+function showHq(hq) {
+	const p = $("hq");
+	p.hidden = !hq;
+	if (!hq)
+		return;
+	p.textContent = hq.connected
+		? (hq.backlog === 0 ? t("supervisor.hq.upToDate") : t("supervisor.hq.sending", hq.backlog))
+		: t("supervisor.hq.unreachable", hq.backlog, duration(hq.lag_s));
+	p.className = `sup-hq ${hq.connected ? "level-ok" : "level-warn"}`;
+}
+
 function showSnapshot(snap) {
 	observe(snap.now);
 	tiles.setLanes(snap.lanes, snap.now);
 	tiles.setWindows(snap.windows);
 	selfService.set(snap.self_service_available);
+	showHq(snap.hq);
 }
 
 // Windows and the switch are not in queue.changed: a change reloads the
 // snapshot, once per burst.
 const refreshSnapshot = throttled(async () => showSnapshot(await op("queue.snapshot")), 1000, 300);
+// Head office's backlog moves without an event: the snapshot every 30 s.
+setInterval(refreshSnapshot, 30000);
 
 // 3. Live: the snapshot, then the events over it.
 live({

@@ -320,6 +320,11 @@ export default {
 			overdueBad: "Follow up now",
 			target: (m) => `target ${m} min`,
 		},
+		hq: {
+			upToDate: "Head office: up to date",
+			sending: (n) => `Head office: sending, ${n} events to go`,
+			unreachable: (n, wait) => `Head office not reachable: ${n} events kept here, the oldest waiting ${wait}; the branch works as usual`,
+		},
 		selfservice: {
 			heading: "Self-service diversion",
 			on: "Self-service diversion: on (eligible jobs go to the machines)",

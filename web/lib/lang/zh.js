@@ -316,6 +316,11 @@ export default {
 			overdueBad: "需立即回访",
 			target: (m) => `目标 ${m} 分钟`,
 		},
+		hq: {
+			upToDate: "总行：已同步",
+			sending: (n) => `总行：正在上送，还有 ${n} 条`,
+			unreachable: (n, wait) => `暂时连不上总行：${n} 条记录保存在本网点，最早的已等 ${wait}；网点业务照常`,
+		},
 		selfservice: {
 			heading: "自助设备分流",
 			on: "自助设备分流：开启（符合条件的业务引导到自助设备）",
