@@ -31,6 +31,13 @@
 #
 #   sh bench/hq-sim.sh                                   1,000 x 3,000 (about an hour)
 #   BRANCHES=20 TICKETS=300 COMPLAINTS=6 sh bench/hq-sim.sh     (make bench-hq-smoke)
+#   TIMEOUT=300 COPY=0 REUSE=DIR sh bench/hq-sim.sh       the relays' timeout_s 300,
+#                                no COPY, the branch files of DIR shipped again
+#
+# Other knobs: BATCH (batch_events), RETRY_MAX (retry_max_s), REGIONS,
+# LIVE_RATE/LIVE_SECONDS, LIVE_RATE2/LIVE_SECONDS2, RUNS (of each query),
+# JOBS (generators at once), NICE=0 (hq-sim at the same priority as
+# PostgreSQL), PG_SHARED_BUFFERS, PG_MAX_WAL_SIZE.
 #
 # Output: key=value lines on stdout and in $OUT (default build/bench/hq.txt),
 # the EXPLAIN output in the same file.  CHECK=1 (the smoke run) fails unless
@@ -125,51 +132,56 @@ say "postgres port=$port max_connections=$(psql_su -d branchq_hq -Atc 'SHOW max_
 relay_ci="host=127.0.0.1 port=$port dbname=branchq_hq user=postgres sslmode=verify-full sslrootcert=$pg/ca.pem"
 
 # ---- 2. The branches ----
-if [ -n "$REUSE" ]; then
+# branchqd makes the schema once; gen-year fills a copy per branch (JOBS at
+# a time).  source.db (seed 1) is what the live phase replays; branch i has
+# seed i + 1.
+generate() {
+	hash=$(printf %s bench | sha256sum | cut -d' ' -f1)
+	printf '{"branch":"BENCH","timezone":"Asia/Shanghai","terminals":[{"id":"K01","role":"kiosk","token_sha256":"%s"}]}\n' \
+	    "$hash" >"$work/branch.json"
+	"$BUILD/branchqd" --config "$work/branch.json" --db "$work/template.db" \
+	    --listen 127.0.0.1:0 >"$work/template.log" 2>&1 &
+	tpl=$!
+	n=0
+	until grep -q "listening on" "$work/template.log"; do
+		n=$((n + 1))
+		[ $n -gt 300 ] && { cat "$work/template.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	kill "$tpl"; wait "$tpl" || true
+	mkdir "$work/branches"
+	day=$(TZ=Asia/Shanghai date -d yesterday +%F)
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	cpu_mark
+	t0=$(date +%s%N)
+	export BUILD TICKETS COMPLAINTS day now work
+	seq 0 "$BRANCHES" | xargs -P "$JOBS" -I{} sh -c '
+		i={}; f=$(printf "%s/branches/b%04d.db" "$work" "$i")
+		[ "$i" = 0 ] && f=$work/source.db
+		cp "$work/template.db" "$f"
+		"$BUILD/bench/gen-year" --db "$f" --tickets "$TICKETS" --complaints "$COMPLAINTS" \
+		    --days 1 --start "$day" --now "$now" --seed "$((i + 1))" --quiet >/dev/null'
+	events=0
+	for f in "$work"/branches/b*.db; do
+		events=$((events + $(sqlite3 "$f" 'SELECT count(*) FROM hq_events')))
+	done
+	say "branches day=$day now=$now files=$BRANCHES events=$events events_per_branch=$((events / BRANCHES)) bytes=$(du -sb "$work/branches" | cut -f1) gen_ms=$(ms "$t0") $(cpu_since)"
+	sync
+}
+
+reuse() {
 	ln -s "$REUSE/branches" "$work/branches"
 	ln -s "$REUSE/source.db" "$work/source.db"
 	day=$(sqlite3 "$work/branches/b0001.db" 'SELECT min(business_date) FROM tickets')
-	now=reused
 	events=0
 	for f in "$work"/branches/b*.db; do
 		events=$((events + $(sqlite3 "$f" "UPDATE hq_relay SET acked_seq = 0, acked_at = NULL;
 		    SELECT count(*) FROM hq_events")))
 	done
-	say "branches reused=$REUSE day=$day files=$BRANCHES events=$events"
-else
-hash=$(printf %s bench | sha256sum | cut -d' ' -f1)
-printf '{"branch":"BENCH","timezone":"Asia/Shanghai","terminals":[{"id":"K01","role":"kiosk","token_sha256":"%s"}]}\n' \
-    "$hash" >"$work/branch.json"
-"$BUILD/branchqd" --config "$work/branch.json" --db "$work/template.db" \
-    --listen 127.0.0.1:0 >"$work/template.log" 2>&1 &
-tpl=$!
-n=0
-until grep -q "listening on" "$work/template.log"; do
-	n=$((n + 1))
-	[ $n -gt 300 ] && { cat "$work/template.log" >&2; exit 1; }
-	sleep 0.1
-done
-kill "$tpl"; wait "$tpl" || true
-mkdir "$work/branches"
-day=$(TZ=Asia/Shanghai date -d yesterday +%F)
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-cpu_mark
-t0=$(date +%s%N)
-# source.db (seed 1) is what the live phase replays; branch i has seed i + 1.
-export BUILD TICKETS COMPLAINTS day now work
-seq 0 "$BRANCHES" | xargs -P "$JOBS" -I{} sh -c '
-	i={}; f=$(printf "%s/branches/b%04d.db" "$work" "$i")
-	[ "$i" = 0 ] && f=$work/source.db
-	cp "$work/template.db" "$f"
-	"$BUILD/bench/gen-year" --db "$f" --tickets "$TICKETS" --complaints "$COMPLAINTS" \
-	    --days 1 --start "$day" --now "$now" --seed "$((i + 1))" --quiet >/dev/null'
-events=0
-for f in "$work"/branches/b*.db; do
-	events=$((events + $(sqlite3 "$f" 'SELECT count(*) FROM hq_events')))
-done
-say "branches day=$day now=$now files=$BRANCHES events=$events events_per_branch=$((events / BRANCHES)) bytes=$(du -sb "$work/branches" | cut -f1) gen_ms=$(ms "$t0") $(cpu_since)"
-sync
-fi
+	say "branches reused=$REUSE day=$day files=$BRANCHES events=$events events_per_branch=$((events / BRANCHES)) bytes=$(du -sbL "$work/branches" | cut -f1)"
+}
+
+if [ -n "$REUSE" ]; then reuse; else generate; fi
 
 # ---- 3. The limit: COPY of the same rows (COPY=0: not) ----
 if [ "$COPY" = 1 ]; then
