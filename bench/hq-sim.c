@@ -479,6 +479,7 @@ main(int argc, char **argv)
 	long			 regions = 10, batch = 1000, retry_max = 60, timeout = 30;
 	long			 target_wait = 600, catchup_limit = 3600;
 	pthread_t		 thr;
+	bool			 appender_done = false;
 	int			 ch, i, rc = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -624,16 +625,27 @@ main(int argc, char **argv)
 		phase_ns = now_ns();
 		if (pthread_create(&thr, NULL, appender, NULL) != 0)
 			die("pthread_create");
-		/* Stop early once the appender is done and everything is acked. */
-		while (event_base_loop(base, EVLOOP_ONCE) == 0) {
-			if (now_ns() - phase_ns > (int64_t)live_seconds * 1000000000 &&
-			    live_outstanding == 0)
-				break;
-			if (event_base_got_break(base))
+		/*
+		 * Stop early once the appender is done and everything is acked:
+		 * the appender is joined first, so that no event it commits after
+		 * the last look at the rings goes uncounted.
+		 */
+		while (event_base_loop(base, EVLOOP_ONCE) == 0 && !event_base_got_break(base)) {
+			if (!appender_done &&
+			    now_ns() - phase_ns > (int64_t)live_seconds * 1000000000) {
+				atomic_store(&live_stop, true);
+				pthread_join(thr, NULL);
+				appender_done = true;
+				kick_cb(kick_pipe[0], EV_READ, NULL);
+				lag_cb(-1, 0, NULL);
+			}
+			if (appender_done && live_outstanding == 0)
 				break;
 		}
-		atomic_store(&live_stop, true);
-		pthread_join(thr, NULL);
+		if (!appender_done) {
+			atomic_store(&live_stop, true);
+			pthread_join(thr, NULL);
+		}
 		lag_cb(-1, 0, NULL);
 		for (i = 0; i < nbr; i++)
 			appended += br[i].sb_appended;
