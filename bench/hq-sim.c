@@ -242,6 +242,7 @@ up_cb(evutil_socket_t fd, short what, void *arg)
 /* ---- phase 2: catch-up ---- */
 
 static int	caught_up;
+static bool	need_connected;	/* live: a relay is ready once connected too */
 
 static void
 catchup_cb(evutil_socket_t fd, short what, void *arg)
@@ -255,7 +256,8 @@ catchup_cb(evutil_socket_t fd, short what, void *arg)
 		if (br[i].sb_done_ns != 0)
 			continue;
 		hq_relay_status(br[i].sb_relay, &st);
-		if (st.hst_acked_seq >= br[i].sb_last_seq) {
+		if (st.hst_acked_seq >= br[i].sb_last_seq &&
+		    (!need_connected || st.hst_connected)) {
 			br[i].sb_done_ns = t > 0 ? t : 1;
 			caught_up++;
 		}
@@ -563,7 +565,12 @@ main(int argc, char **argv)
 		phase_relays("down");
 	}
 
-	/* 2. Catch-up. */
+	/*
+	 * 2. Catch-up.  Before a live phase the files are shipped already, but
+	 * the relays still have to connect: the live events start after that,
+	 * or their lag would be the connection's set-up.
+	 */
+	need_connected = live_seconds > 0;
 	phase_ns = now_ns();
 	cpu0 = cpu_s();
 	probe_reset();
