@@ -305,6 +305,12 @@ $(BUILD)/bench/gen-year: bench/gen-year.c $(CORE_O) include/branchq.h include/na
 $(BUILD)/bench/report-bench: bench/report-bench.c | $(BUILD)/bench
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
 
+# The head-office benchmark (issue 19): the relay (src/hq.c, the daemon's
+# own object) for many branches on one loop, against PostgreSQL.
+$(BUILD)/bench/hq-sim: bench/hq-sim.c $(CORE_O) $(BUILD)/obj/hq.o include/branchq.h | $(BUILD)/bench
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_O) $(BUILD)/obj/hq.o $(PKG_LIBS) \
+	    $(shell pkg-config --libs libpq) -lm
+
 bench: all $(BUILD)/bench/gen-year $(BUILD)/bench/report-bench
 
 # Reports on a year: 1,000,000 tickets, 20,000 complaints (minutes; see docs/PERFORMANCE.md).
@@ -320,6 +326,21 @@ bench-reports-smoke: bench
 # minutes; see docs/PERFORMANCE.md "Backups").  Not part of `make check`.
 bench-backup: bench $(BUILD)/bench/loadgen
 	BUILD=$(BUILD) sh bench/backup.sh
+
+# Head office (issue 19): 1,000 branches' relays, a day of 3,000 tickets
+# each, into one PostgreSQL 15 started for the run: catch-up after a day
+# down, COPY of the same rows beside it, bytes, the head-office queries with
+# EXPLAIN, live lag (about an hour; docs/PERFORMANCE.md "Head office").
+bench-hq: bench $(BUILD)/bench/hq-sim
+	BUILD=$(BUILD) sh bench/hq-sim.sh
+
+# The same for 20 branches of 300 tickets, in about a minute, checked: every
+# event at head office exactly once, in order, with no gap, COPY the same.
+bench-hq-smoke: bench $(BUILD)/bench/hq-sim
+	BUILD=$(BUILD) BRANCHES=20 TICKETS=300 COMPLAINTS=6 REGIONS=4 RETRY_MAX=2 \
+	    DOWN_FAILURES=2 RUNS=1 LIVE_RATE=5 LIVE_SECONDS=5 LIVE_SECONDS2=0 CHECK=1 \
+	    PG_SHARED_BUFFERS=128MB PG_MAX_WAL_SIZE=1GB OUT=$(BUILD)/bench/hq-smoke.txt \
+	    sh bench/hq-sim.sh
 
 # The load benchmark (issue 6): bare loop, branchqd, Redis; see docs/PERFORMANCE.md.
 bench-load: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop
@@ -363,6 +384,7 @@ bench-smoke: all $(BUILD)/bench/loadgen $(BUILD)/bench/bareloop $(BUILD)/bench/h
 	BUILD=$(BUILD) ROUNDS=1 DURATION=0.5 WARMUP=0.2 PORT=17441 sh bench/eventlog.sh
 	BUILD=$(BUILD) IDLE=100 RUNS=2 PORT=17495 sh bench/reload.sh
 	BUILD=$(BUILD) TICKETS=200 COUNT=100 ROUNDS=1 STREAMS=5 IDLE=5 PORT=17488 sh bench/metrics.sh
+	$(MAKE) BUILD=$(BUILD) bench-hq-smoke
 
 # ---- the Debian package (issue 18; debian/, docs/OPERATIONS.md "Install") ----
 # Built from a copy of the working tree's files (tracked, and new ones git
@@ -395,5 +417,6 @@ clean:
 
 .PHONY: deb check-deb check-web screenshots all tests test valgrind check clean layers check-man bench-load bench-profile bench-smoke fuzz fuzz-run fuzz-regress \
 	fuzz-proto fuzz-http fuzz-config \
-	bench bench-reports bench-reports-smoke bench-http bench-http-smoke bench-reload bench-metrics bench-backup
+	bench bench-reports bench-reports-smoke bench-http bench-http-smoke bench-reload bench-metrics bench-backup \
+	bench-hq bench-hq-smoke
 .SECONDARY:
