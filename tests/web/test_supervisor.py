@@ -309,6 +309,7 @@ class SupervisorHeadOffice(PageTest):
         self.wait(b, lambda drv: "暂时连不上总行：2 条记录保存在本网点" in self.hq_line(drv),
                   f"the head-office line (it says {self.hq_line(b)!r})")
         self.assertIn("网点业务照常", self.hq_line(b))
+        self.screenshot(b, "supervisor-hq")
         # a new ticket: the line follows the queue's change
         d.ok("K01", "ticket.issue", service="loan")
         self.wait(b, lambda drv: "3 条记录" in self.hq_line(drv), "3 events kept")

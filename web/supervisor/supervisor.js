@@ -70,8 +70,9 @@ function showSnapshot(snap) {
 // Windows and the switch are not in queue.changed: a change reloads the
 // snapshot, once per burst.
 const refreshSnapshot = throttled(async () => showSnapshot(await op("queue.snapshot")), 1000, 300);
-// Head office's backlog moves without an event: the snapshot every 30 s.
-setInterval(refreshSnapshot, 30000);
+// Head office's backlog moves without an event: the snapshot every 30 s,
+// on a branch that ships to head office.
+setInterval(() => { if (lastHq) refreshSnapshot(); }, 30000);
 
 // 3. Live: the snapshot, then the events over it.
 live({
