@@ -308,7 +308,7 @@ class SupervisorHeadOffice(PageTest):
         self.see(b, "主管 · 网点看板")
         self.wait(b, lambda drv: "暂时连不上总行：2 条记录保存在本网点" in self.hq_line(drv),
                   f"the head-office line (it says {self.hq_line(b)!r})")
-        self.assertIn("网点业务照常", self.hq_line(b))
+        self.assertIn("最早的已等 不到 1 分钟；网点业务照常", self.hq_line(b))
         self.screenshot(b, "supervisor-hq")
         # a new ticket: the line follows the queue's change
         d.ok("K01", "ticket.issue", service="loan")

@@ -53,7 +53,8 @@ function showHq(hq) {
 		return;
 	p.textContent = hq.connected
 		? (hq.backlog === 0 ? t("supervisor.hq.upToDate") : t("supervisor.hq.sending", hq.backlog))
-		: t("supervisor.hq.unreachable", hq.backlog, duration(hq.lag_s));
+		: t("supervisor.hq.unreachable", hq.backlog,
+			hq.lag_s < 60 ? t("supervisor.hq.underAMinute") : duration(hq.lag_s));
 	p.className = `sup-hq ${hq.connected ? "level-ok" : "level-warn"}`;
 }
 

@@ -322,6 +322,7 @@ export default {
 		},
 		hq: {
 			upToDate: "Head office: up to date",
+			underAMinute: "under a minute",
 			sending: (n) => `Head office: sending, ${n} events to go`,
 			unreachable: (n, wait) => `Head office not reachable: ${n} events kept here, the oldest waiting ${wait}; the branch works as usual`,
 		},

@@ -318,6 +318,7 @@ export default {
 		},
 		hq: {
 			upToDate: "总行：已同步",
+			underAMinute: "不到 1 分钟",
 			sending: (n) => `总行：正在上送，还有 ${n} 条`,
 			unreachable: (n, wait) => `暂时连不上总行：${n} 条记录保存在本网点，最早的已等 ${wait}；网点业务照常`,
 		},
