@@ -6,7 +6,10 @@
 #
 #   1. A throwaway cluster (tests/pg/cluster.sh: TLS, fsync on,
 #      max_connections BRANCHES + 100), the schema by `branchq hq migrate`
-#      into two databases: branchq_hq (the relays) and copybase (COPY).
+#      into two databases: branchq_hq (the relays) and copybase (COPY);
+#      in front of it pgbouncer (POOL > 0), as head office runs it for
+#      hundreds of branches: the relays' TLS ends there, transaction
+#      pooling, POOL server connections (docs/HEADOFFICE.md "Many branches").
 #   2. BRANCHES branch files: branchqd makes one empty database (every
 #      migration, the event log's triggers), then bench/gen-year fills a copy
 #      per branch with yesterday (Asia/Shanghai) as a busy branch lives it, a
@@ -29,12 +32,17 @@
 #      each from its commit to the relay's acknowledgement; then at
 #      LIVE_RATE2 (a compressed day) if LIVE_SECONDS2 > 0.
 #
-#   sh bench/hq-sim.sh                                   1,000 x 3,000 (about an hour)
+#   sh bench/hq-sim.sh                                   1,000 x 3,000 (about 40 minutes)
+#   POOL=0 TIMEOUT=30 sh bench/hq-sim.sh                 the same, every relay straight
+#                                to PostgreSQL (one backend each; at 1,000 this
+#                                machine ran out of memory: PERFORMANCE.md)
 #   BRANCHES=20 TICKETS=300 COMPLAINTS=6 sh bench/hq-sim.sh     (make bench-hq-smoke)
 #   TIMEOUT=300 COPY=0 REUSE=DIR sh bench/hq-sim.sh       the relays' timeout_s 300,
 #                                no COPY, the branch files of DIR shipped again
 #
-# Other knobs: BATCH (batch_events), RETRY_MAX (retry_max_s), REGIONS,
+# Other knobs: BATCH (batch_events), RETRY_MAX (retry_max_s), TIMEOUT
+# (timeout_s: at least BRANCHES x BATCH / the ingest rate, the wait of a
+# batch at the back of the pool's queue), POOL (pgbouncer's pool), REGIONS,
 # LIVE_RATE/LIVE_SECONDS, LIVE_RATE2/LIVE_SECONDS2, RUNS (of each query),
 # JOBS (generators at once), NICE=0 (hq-sim at the same priority as
 # PostgreSQL), PG_SHARED_BUFFERS, PG_MAX_WAL_SIZE.
@@ -53,7 +61,8 @@ COMPLAINTS=${COMPLAINTS:-60}
 REGIONS=${REGIONS:-10}
 BATCH=${BATCH:-1000}
 RETRY_MAX=${RETRY_MAX:-60}
-TIMEOUT=${TIMEOUT:-30}
+TIMEOUT=${TIMEOUT:-300}
+POOL=${POOL:-8}
 COPY=${COPY:-1}
 # REUSE=DIR: the branches of an earlier run (DIR/branches/bNNNN.db and
 # DIR/source.db, e.g. hard links kept with `ln`), their marks set back to
@@ -85,8 +94,16 @@ chmod 0755 "$work"	# nobody (the cluster) goes through it
 pg=$work/pg
 mkdir "$pg"
 sim=""
+pooler_stop() {
+	[ -f "$work/pgbouncer.pid" ] || return 0
+	kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true
+	n=0
+	while [ -f "$work/pgbouncer.pid" ] && [ $n -lt 100 ]; do n=$((n + 1)); sleep 0.1; done
+	rm -f "$work/pgbouncer.pid"
+}
 cleanup() {
 	[ -n "$sim" ] && kill "$sim" 2>/dev/null && wait "$sim" 2>/dev/null
+	pooler_stop
 	if [ "$KEEP" = 1 ]; then
 		sh "$here/tests/pg/cluster.sh" halt "$pg" || true
 		echo "hq-sim: kept $work" >&2
@@ -112,7 +129,7 @@ cpu_since() {
 }
 
 say "machine cpus=$(nproc) model=\"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)\" mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) kernel=$(uname -r) postgres=\"$($PGBIN/postgres --version)\" sqlite=$(sqlite3 --version | cut -d' ' -f1)"
-say "params branches=$BRANCHES tickets=$TICKETS complaints=$COMPLAINTS regions=$REGIONS batch=$BATCH retry_max_s=$RETRY_MAX timeout_s=$TIMEOUT live_rate=$LIVE_RATE live_seconds=$LIVE_SECONDS live_rate2=$LIVE_RATE2 live_seconds2=$LIVE_SECONDS2"
+say "params branches=$BRANCHES tickets=$TICKETS complaints=$COMPLAINTS regions=$REGIONS batch=$BATCH retry_max_s=$RETRY_MAX timeout_s=$TIMEOUT pool=$POOL live_rate=$LIVE_RATE live_seconds=$LIVE_SECONDS live_rate2=$LIVE_RATE2 live_seconds2=$LIVE_SECONDS2"
 
 # ---- 1. The cluster and the schema ----
 maxconn=$((BRANCHES + 100))
@@ -128,8 +145,61 @@ local_ci() { echo "host=$pg port=$port user=postgres dbname=$1"; }
 "$BUILD/branchq" hq migrate --conninfo "$(local_ci branchq_hq)" >/dev/null
 "$BUILD/branchq" hq migrate --conninfo "$(local_ci copybase)" >/dev/null
 say "postgres port=$port max_connections=$(psql_su -d branchq_hq -Atc 'SHOW max_connections') shared_buffers=$(psql_su -d branchq_hq -Atc 'SHOW shared_buffers') max_wal_size=$(psql_su -d branchq_hq -Atc 'SHOW max_wal_size') fsync=$(psql_su -d branchq_hq -Atc 'SHOW fsync') synchronous_commit=$(psql_su -d branchq_hq -Atc 'SHOW synchronous_commit') ssl=$(psql_su -d branchq_hq -Atc 'SHOW ssl')"
-# The relays over TCP with TLS, the server's name checked, as a branch must.
-relay_ci="host=127.0.0.1 port=$port dbname=branchq_hq user=postgres sslmode=verify-full sslrootcert=$pg/ca.pem"
+# The relays over TCP with TLS, the server's name checked, as a branch must:
+# to PostgreSQL itself (POOL=0), or to pgbouncer, which holds the same
+# certificate and takes the batches to PostgreSQL over its Unix socket,
+# POOL at a time (transaction pooling: the relay's statements are single,
+# unprepared ones); query_wait_timeout 0, the relays' timeout_s decides.
+if [ "$POOL" -gt 0 ]; then
+	bport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat >"$work/pgbouncer.ini" <<EOF
+[databases]
+branchq_hq = host=$pg port=$port dbname=branchq_hq user=postgres
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bport
+unix_socket_dir =
+auth_type = any
+pool_mode = transaction
+default_pool_size = $POOL
+max_client_conn = $((BRANCHES + 100))
+query_wait_timeout = 0
+client_tls_sslmode = require
+client_tls_cert_file = $pg/server.pem
+client_tls_key_file = $pg/server.key
+client_tls_ca_file = $pg/ca.pem
+logfile = $work/pgbouncer.log
+pidfile = $work/pgbouncer.pid
+log_connections = 0
+log_disconnections = 0
+EOF
+	chmod 0644 "$work/pgbouncer.ini"
+	pooler_start() {
+		# As the cluster's owner (pgbouncer will not run as root), with a
+		# descriptor for every branch and every server connection.
+		owner=$(stat -c %U "$pg/server.key")
+		touch "$work/pgbouncer.log"
+		chown "$owner" "$work/pgbouncer.log" "$work"
+		ulimit -n $((BRANCHES * 2 + 200))
+		if [ "$(id -u)" = 0 ]; then
+			runuser -u "$owner" -- pgbouncer -d "$work/pgbouncer.ini"
+		else
+			pgbouncer -d "$work/pgbouncer.ini"
+		fi
+		n=0
+		until [ -f "$work/pgbouncer.pid" ]; do
+			n=$((n + 1))
+			[ $n -gt 100 ] && { cat "$work/pgbouncer.log" >&2; exit 1; }
+			sleep 0.1
+		done
+	}
+	pooler_start
+	relay_ci="host=127.0.0.1 port=$bport dbname=branchq_hq user=postgres sslmode=verify-full sslrootcert=$pg/ca.pem"
+	say "pooler pgbouncer=\"$(pgbouncer --version | head -1)\" port=$bport pool_mode=transaction default_pool_size=$POOL max_client_conn=$((BRANCHES + 100))"
+else
+	pooler_start() { :; }
+	relay_ci="host=127.0.0.1 port=$port dbname=branchq_hq user=postgres sslmode=verify-full sslrootcert=$pg/ca.pem"
+fi
 
 # ---- 2. The branches ----
 # branchqd makes the schema once; gen-year fills a copy per branch (JOBS at
@@ -232,6 +302,7 @@ nice=""
 [ "$(id -u)" = 0 ] && [ "${NICE:-1}" != 0 ] && nice="nice -n -10"
 
 # ---- 4. Head office down, then up: the catch-up ----
+pooler_stop
 sh "$here/tests/pg/cluster.sh" halt "$pg"
 $nice "$BUILD/bench/hq-sim" --dir "$work/branches" --branches "$BRANCHES" --conninfo "$relay_ci" \
     --regions "$REGIONS" --batch "$BATCH" --retry-max "$RETRY_MAX" --timeout "$TIMEOUT" \
@@ -242,6 +313,7 @@ until grep -q '^down_ready' "$work/catchup.txt"; do
 	sleep 1
 done
 sh "$here/tests/pg/cluster.sh" start "$pg" >/dev/null
+pooler_start
 cpu_mark
 kill -USR1 "$sim"
 rc=0; wait "$sim" || rc=$?
