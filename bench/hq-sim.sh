@@ -180,12 +180,14 @@ EOF
 		owner=$(stat -c %U "$pg/server.key")
 		touch "$work/pgbouncer.log"
 		chown "$owner" "$work/pgbouncer.log" "$work"
-		ulimit -n $((BRANCHES * 2 + 200))
-		if [ "$(id -u)" = 0 ]; then
-			runuser -u "$owner" -- pgbouncer -d "$work/pgbouncer.ini"
-		else
-			pgbouncer -d "$work/pgbouncer.ini"
-		fi
+		(
+			ulimit -n $((BRANCHES * 2 + 200))	# this subshell's only
+			if [ "$(id -u)" = 0 ]; then
+				runuser -u "$owner" -- pgbouncer -d "$work/pgbouncer.ini"
+			else
+				pgbouncer -d "$work/pgbouncer.ini"
+			fi
+		)
 		n=0
 		until [ -f "$work/pgbouncer.pid" ]; do
 			n=$((n + 1))
