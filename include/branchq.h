@@ -1020,6 +1020,7 @@ struct hq_status {
 	int64_t	hst_acked_seq, hst_last_seq, hst_batches, hst_events, hst_failures;
 	int64_t	hst_pruned;		/* events deleted from the log since open */
 	int64_t	hst_longest_step_ns;	/* the longest the relay held the loop in one callback */
+	int64_t	hst_longest_step_cpu_ns;	/* the most CPU one callback used (its own work) */
 };
 struct hq_relay;
 /* NULL and why in err: the database cannot be opened or has no hq_events.

@@ -1357,6 +1357,7 @@ hq_relay_status(const struct hq_relay *r, struct hq_status *st)
 	st->hst_failures = r->r_failures;
 	st->hst_pruned = r->r_pruned;
 	st->hst_longest_step_ns = r->r_longest_ns;
+	st->hst_longest_step_cpu_ns = r->r_longest_cpu_ns;
 }
 
 void
