@@ -175,15 +175,18 @@ log_disconnections = 0
 EOF
 	chmod 0644 "$work/pgbouncer.ini"
 	pooler_start() {
-		# As the cluster's owner (pgbouncer will not run as root), with a
-		# descriptor for every branch and every server connection.
+		# As the cluster's owner (pgbouncer will not run as root; setpriv,
+		# not runuser, whose PAM session would set the descriptor limit
+		# back to 1,024), with a descriptor for every branch and every
+		# server connection.
 		owner=$(stat -c %U "$pg/server.key")
 		touch "$work/pgbouncer.log"
 		chown "$owner" "$work/pgbouncer.log" "$work"
 		(
 			ulimit -n $((BRANCHES * 2 + 200))	# this subshell's only
 			if [ "$(id -u)" = 0 ]; then
-				runuser -u "$owner" -- pgbouncer -d "$work/pgbouncer.ini"
+				setpriv --reuid="$owner" --regid="$(id -g "$owner")" --clear-groups \
+				    pgbouncer -d "$work/pgbouncer.ini"
 			else
 				pgbouncer -d "$work/pgbouncer.ini"
 			fi
