@@ -1002,7 +1002,11 @@ void	printer_group_done(bool committed);
 #define HQ_DEFAULT_KEEP_DAYS	7	/* shipped events kept this long */
 #define HQ_DEFAULT_BATCH_EVENTS	1000
 #define HQ_DEFAULT_RETRY_MAX_S	60
-#define HQ_DEFAULT_TIMEOUT_S	30
+/* A batch may wait its turn behind every other branch's at head office's
+ * pooler: after an outage 1,000 branches' batches of 1,000 events queue
+ * about 30 s at the 35,000 events a second measured (docs/HEADOFFICE.md
+ * "Many branches"), so four times that before a relay gives up. */
+#define HQ_DEFAULT_TIMEOUT_S	120
 #define HQ_UNSHIPPED_KEEP_DAYS	7	/* no head office: every event kept this long */
 #define HQ_REGION_MAX		64	/* bytes */
 struct event_base;

@@ -750,7 +750,7 @@ test_hq(void **state)
 	assert_int_equal(cf.cf_hq.hq_keep_days, 7);
 	assert_int_equal(cf.cf_hq.hq_batch_events, 1000);
 	assert_int_equal(cf.cf_hq.hq_retry_max_s, 60);
-	assert_int_equal(cf.cf_hq.hq_timeout_s, 30);
+	assert_int_equal(cf.cf_hq.hq_timeout_s, 120);
 	config_free(&cf);
 
 	assert_int_equal(config_load_text(&cf, "t.json", "{\"branch\":\"NJ001\","
