@@ -520,7 +520,10 @@ main(int argc, char **argv)
 	if (dir == NULL || nbr == 0 || conninfo == NULL || optind != argc ||
 	    (live_seconds > 0 && (live_rate == 0 || live_src == NULL)))
 		usage();
-	log_init(LOG_LEVEL_WARN);
+	/* HQSIM_DEBUG=1: the relays' debug lines too, among them each new
+	 * longest step of each relay and what it was (event=hq_longest_step,
+	 * event=hq_longest_cpu_step). */
+	log_init(getenv("HQSIM_DEBUG") != NULL ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
 	signal(SIGPIPE, SIG_IGN);
 
 	if ((br = calloc((size_t)nbr, sizeof *br)) == NULL)

@@ -45,7 +45,9 @@
 # batch at the back of the pool's queue), POOL (pgbouncer's pool), REGIONS,
 # LIVE_RATE/LIVE_SECONDS, LIVE_RATE2/LIVE_SECONDS2, RUNS (of each query),
 # JOBS (generators at once), NICE=0 (hq-sim at the same priority as
-# PostgreSQL), PG_SHARED_BUFFERS, PG_MAX_WAL_SIZE.
+# PostgreSQL), PG_SHARED_BUFFERS, PG_MAX_WAL_SIZE; HQSIM_DEBUG=1 in the
+# environment: the relays' debug lines in $work/catchup.err (each relay's
+# new longest step, wall and CPU, and which step it was; KEEP=1 to keep them).
 #
 # Output: key=value lines on stdout and in $OUT (default build/bench/hq.txt),
 # the EXPLAIN output in the same file.  CHECK=1 (the smoke run) fails unless
