@@ -328,9 +328,10 @@ bench-backup: bench $(BUILD)/bench/loadgen
 	BUILD=$(BUILD) sh bench/backup.sh
 
 # Head office (issue 19): 1,000 branches' relays, a day of 3,000 tickets
-# each, into one PostgreSQL 15 started for the run: catch-up after a day
-# down, COPY of the same rows beside it, bytes, the head-office queries with
-# EXPLAIN, live lag (about an hour; docs/PERFORMANCE.md "Head office").
+# each, through pgbouncer into one PostgreSQL 15 started for the run:
+# catch-up after a day down, COPY of the same rows beside it, bytes, the
+# head-office queries with EXPLAIN, live lag (about 30 minutes;
+# docs/PERFORMANCE.md "Head office").
 bench-hq: bench $(BUILD)/bench/hq-sim
 	BUILD=$(BUILD) sh bench/hq-sim.sh
 

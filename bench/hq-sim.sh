@@ -32,7 +32,7 @@
 #      each from its commit to the relay's acknowledgement; then at
 #      LIVE_RATE2 (a compressed day) if LIVE_SECONDS2 > 0.
 #
-#   sh bench/hq-sim.sh                                   1,000 x 3,000 (about 40 minutes)
+#   sh bench/hq-sim.sh                                   1,000 x 3,000 (about 30 minutes)
 #   POOL=0 TIMEOUT=30 sh bench/hq-sim.sh                 the same, every relay straight
 #                                to PostgreSQL (one backend each; at 1,000 this
 #                                machine ran out of memory: PERFORMANCE.md)
